@@ -1,0 +1,67 @@
+# SOS build.  `make` builds build/sos; `make test` runs every test suite
+# (unit, spec, sanitizers, fuzz smoke, differential) and ends with
+# "N passed, N failed"; `make spec`, `make fuzz` and `make bench` run one part.
+#
+# Variables: CC (gcc or clang), B (build folder), SAN=1 for an ASan+UBSan
+# build, OPT (optimisation flags).
+
+CC      ?= cc
+B       ?= build
+OPT     ?= -O2
+WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
+CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+LDLIBS  := -lm -lpthread
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
+CLI_SRC   := $(wildcard src/cli/*.c)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
+UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/obj/%.o)
+
+all: $(B)/sos
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libsos.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/sos: $(CLI_OBJ) $(B)/libsos.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/unit: $(UNIT_OBJ) $(B)/libsos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/spec: $(B)/obj/tests/spec/spec.o $(B)/libsos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lcjson $(LDLIBS)
+
+unit: $(B)/tests/unit
+	$(B)/tests/unit
+
+spec: $(B)/tests/spec
+	scripts/spec.sh $(B)
+
+test: 
+	bash scripts/test.sh
+
+fuzz:
+	scripts/fuzz.sh 60
+
+bench:
+	scripts/bench.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all unit spec test fuzz bench clean
+-include $(wildcard mk/*.mk)
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,59 @@
+/*
+ * base.h - errors and memory allocation shared by every SOS layer.
+ *
+ * Errors: a fallible function returns int, 0 on success or a negative
+ * SOS_E* code from the one table below.  sos_strerror() gives a sentence,
+ * sos_err_name() the symbolic name.  Library codes (errno, LMDB, libuv...)
+ * are translated where the library is called and never leak further.
+ *
+ * Allocation: all memory goes through sos_malloc/sos_calloc/sos_realloc/
+ * sos_free so that tests can fail the Nth allocation (sos_alloc_fail_at)
+ * and so that later layers can account memory per app.  Out of memory is
+ * an error to return (SOS_ENOMEM), never an abort.
+ */
+#ifndef SOS_BASE_H
+#define SOS_BASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* X(name, value, message) */
+#define SOS_ERRNO_MAP(X)                                                     \
+  X(ENOMEM, -1, "out of memory")                                             \
+  X(EINVAL, -2, "invalid argument")                                          \
+  X(EMALFORMED, -3, "malformed module")                                      \
+  X(EINVALID, -4, "invalid module")                                          \
+  X(ELINK, -5, "unknown or incompatible import")                             \
+  X(ETRAP, -6, "trap")                                                       \
+  X(ELIMIT, -7, "limit exceeded")                                            \
+  X(ENOENT, -8, "no such entry")                                             \
+  X(EIO, -9, "input/output error")                                           \
+  X(ESTATE, -10, "operation not valid in the current state")                 \
+  X(ETOOBIG, -11, "value too large")
+
+enum {
+#define SOS__ERR_ENUM(name, val, msg) SOS_##name = (val),
+  SOS_ERRNO_MAP(SOS__ERR_ENUM)
+#undef SOS__ERR_ENUM
+};
+
+/* Returns a static sentence describing rc (0 gives "success"). */
+const char *sos_strerror(int rc);
+/* Returns the static symbolic name of rc, such as "SOS_ENOMEM". */
+const char *sos_err_name(int rc);
+
+/* Allocation.  Same contracts as the C library's functions; sos_free(NULL)
+ * is a no-op.  sos_realloc(p, 0) frees p and returns NULL. */
+void *sos_malloc(size_t n);
+void *sos_calloc(size_t count, size_t size);
+void *sos_realloc(void *p, size_t n);
+void sos_free(void *p);
+/* Duplicates the n bytes at s into a fresh NUL-terminated string. */
+char *sos_strndup(const char *s, size_t n);
+
+/* Fault injection for tests: the nth allocation from now (1 = the next)
+ * fails, and so does every later one until reset with n = 0.
+ * Returns the number of allocations made since the last call. */
+uint64_t sos_alloc_fail_at(uint64_t n);
+
+#endif

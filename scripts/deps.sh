@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian 12 packages SOS needs to build, test and
+# benchmark.  Idempotent: does nothing when they are all present.
+set -euo pipefail
+PKGS=(
+  build-essential clang lld            # host compilers (gcc and clang both build SOS)
+  libclang-rt-14-dev                   # clang's ASan/UBSan/libFuzzer runtimes
+  wasi-libc libclang-rt-14-dev-wasm32  # building C for wasm32-wasi
+  wabt binaryen                        # wast2json, wasm-interp; wasm-opt fuzz generator
+  libcjson-dev                         # JSON reader for the spec-suite runner
+  nodejs                               # V8 reference for differential tests and bench
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
