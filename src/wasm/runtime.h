@@ -31,6 +31,7 @@ struct sos__code {
   uint32_t nresults;
   uint32_t nlocals;     /* parameters + declared locals */
   uint32_t frame_slots; /* locals + operand stack + temporaries */
+  uint32_t fuel;        /* charged on entry: instructions outside loops */
   const struct sos__functype *sig;
 };
 
@@ -86,6 +87,7 @@ enum {
   SOS__EXEC_READY,     /* call_begin done, or yielded: run continues */
   SOS__EXEC_SUSPENDED, /* waiting for sos_wasm_resume */
   SOS__EXEC_DONE,      /* results available */
+  SOS__EXEC_RUNNING,   /* inside sos_wasm_run (no re-entry) */
 };
 
 struct sos__exec {

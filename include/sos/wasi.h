@@ -1,0 +1,92 @@
+/*
+ * wasi.h - WASI preview 1 ("wasi_snapshot_preview1") for the SOS engine.
+ *
+ * A struct sos_wasi is the world one WASI program sees: its arguments,
+ * its environment (given explicitly: nothing is inherited from the host
+ * process), three standard streams backed by host file descriptors, the
+ * clocks and the random source.  There is no file system yet: the program
+ * has no preopened directories, so every path call fails with a WASI
+ * errno instead of touching the host.  docs/wasi.md lists each call and
+ * what it answers.
+ *
+ * The context does not link a module by itself.  The embedder walks the
+ * module's imports and asks sos_wasi_resolve() for each one; a name that
+ * is not WASI gives SOS_ENOENT so that the embedder can offer it to other
+ * import providers (the kernel's own system calls, a test harness).
+ *
+ * Every pointer a guest passes is bounds-checked against its memory; a bad
+ * one makes the call return WASI's EFAULT, never a host crash.  Calls
+ * block the calling thread (fd_read on a terminal, poll_oneoff sleeping):
+ * this context is meant for command-line runs, not for the kernel's
+ * worker threads, which will need suspending variants.
+ *
+ * Threads: a context may serve one running instance at a time.
+ */
+#ifndef SOS_WASI_H
+#define SOS_WASI_H
+
+#include "sos/wasm.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The WASI import module name. */
+#define SOS_WASI_MODULE "wasi_snapshot_preview1"
+
+/* A few WASI errno values (WASI preview 1, typenames.witx "errno") that
+ * embedders and tests refer to.  WASI returns them as i32 results. */
+enum {
+  SOS_WASI_ESUCCESS = 0,
+  SOS_WASI_EBADF = 8,
+  SOS_WASI_EFAULT = 21,
+  SOS_WASI_EINVAL = 28,
+  SOS_WASI_ENOSYS = 52,
+  SOS_WASI_ENOTSUP = 58,
+  SOS_WASI_ESPIPE = 70,
+  SOS_WASI_ENOTCAPABLE = 76,
+};
+
+typedef struct sos_wasi sos_wasi;
+
+/* What a context is made from.  Fill it with sos_wasi_config_init() and
+ * then set the fields you need.  The strings are copied by sos_wasi_new;
+ * the caller keeps ownership of the arrays. */
+struct sos_wasi_config {
+  uint32_t argc;
+  const char *const *argv; /* argv[0] is the program name by convention */
+  uint32_t envc;
+  const char *const *env;  /* "NAME=VALUE" strings */
+  int stdio[3];            /* host fds for guest fds 0, 1, 2; -1: closed */
+};
+
+/* Sets c to no arguments, no environment and stdio on host fds 0, 1, 2. */
+void sos_wasi_config_init(struct sos_wasi_config *c);
+
+/* Makes a context from c.  On success *out owns it (free it with
+ * sos_wasi_free after every instance that imports from it).  The host fds
+ * stay owned by the caller: the context never closes them, and a guest's
+ * fd_close only hides the fd from the guest.
+ * Errors: SOS_EINVAL when argc or envc is non-zero with a NULL array,
+ * SOS_ENOMEM. */
+int sos_wasi_new(const struct sos_wasi_config *c, sos_wasi **out);
+
+/* Frees the context and the host functions it made.  Accepts NULL. */
+void sos_wasi_free(sos_wasi *w);
+
+/* Resolves one import.  When module is "wasi_snapshot_preview1" and name
+ * is a WASI function, *out gets a host function owned by the context
+ * (made on first use, the same one for every later request).  The type is
+ * WASI's own: when it differs from the import's type, instantiation
+ * reports the mismatch.
+ * Errors: SOS_ENOENT when the import is not a WASI function (another
+ * provider may have it), SOS_ELINK when it names a WASI function but asks
+ * for another kind of external, SOS_ENOMEM. */
+int sos_wasi_resolve(sos_wasi *w, const struct sos_wasm_name *module,
+                     const struct sos_wasm_name *name,
+                     const struct sos_wasm_externtype *type,
+                     struct sos_wasm_extern *out);
+
+/* Whether the program called proc_exit, and with which code in *code. */
+bool sos_wasi_exited(const sos_wasi *w, uint32_t *code);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * cli.h - the `sos` command line: command tables and shared helpers.
+ *
+ * Commands form a tree.  A group (`sos`, `sos wasm`) has a table of
+ * subcommands and only dispatches; a leaf (`sos wasm run`) has a run
+ * function that parses its own options.  Every node has a one-line
+ * summary, shown in its parent's list, and a help text printed by
+ * --help.  A later feature adds a command by adding one entry to a table
+ * (a group in its own file, named in main.c's top table).
+ *
+ * Exit codes shared by every command: 0 success, 1 a negative answer
+ * (for example an invalid module for `validate`), 2 a usage error or an
+ * input that cannot be used (unreadable file, malformed module).  `sos
+ * wasm run` also exits with the program's own code, or 134 on a trap.
+ */
+#ifndef SOS_CLI_H
+#define SOS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SOS_CLI_VERSION "0.1.0"
+
+enum {
+  SOS_CLI_OK = 0,
+  SOS_CLI_NO = 1,    /* a negative answer */
+  SOS_CLI_USAGE = 2, /* bad usage or unusable input */
+  SOS_CLI_TRAP = 134,
+};
+
+struct sos__cli_cmd;
+typedef int (*sos__cli_run_fn)(const struct sos__cli_cmd *self, int argc,
+                               char **argv);
+
+struct sos__cli_cmd {
+  const char *name;    /* as typed: "run" */
+  const char *path;    /* the full command: "sos wasm run" */
+  const char *summary; /* one line for the parent's list */
+  const char *help;    /* usage and options, printed by --help */
+  sos__cli_run_fn run; /* a leaf's body: argv[0] is the command's name */
+  const struct sos__cli_cmd *const *subs; /* a group's table, NULL-ended */
+};
+
+/* Runs a group or a leaf with its own argv (argv[0] is its name): a group
+ * picks the subcommand named by argv[1]; --help prints help.  Returns the
+ * process exit code. */
+int sos__cli_dispatch(const struct sos__cli_cmd *cmd, int argc, char **argv);
+
+/* Prints cmd's help to stdout. */
+void sos__cli_help(const struct sos__cli_cmd *cmd);
+
+/* Prints "PATH: message" and a pointer to --help on stderr; returns
+ * SOS_CLI_USAGE. */
+int sos__cli_usage(const struct sos__cli_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Whether argv[*i] is option name; when it is and takes a value (either
+ * "--name=VALUE" or "--name VALUE", advancing *i), *val points at it.
+ * Returns 1 when matched, 0 when not, -1 when the value is missing (a
+ * usage error has been printed). */
+int sos__cli_opt(const struct sos__cli_cmd *cmd, int argc, char **argv,
+                 int *i, const char *name, const char **val);
+
+/* Whether argv[i] asks for help ("--help" or "-h"). */
+int sos__cli_is_help(const char *arg);
+
+/* Parses a byte count: digits with an optional unit B, K/KiB, M/MiB,
+ * G/GiB, T/TiB (powers of 1024) or KB, MB, GB, TB (powers of 1000),
+ * letters in any case.  Returns 0, or SOS_EINVAL / SOS_ETOOBIG. */
+int sos__cli_parse_size(const char *s, uint64_t *out);
+
+/* Parses a decimal count without sign or unit. */
+int sos__cli_parse_u64(const char *s, uint64_t *out);
+
+/* Reads the whole file at path into *data (free with sos_free) and *len.
+ * On failure returns a negative SOS error with errno's sentence in err. */
+int sos__cli_read_file(const char *path, uint8_t **data, size_t *len,
+                       char *err, size_t errlen);
+
+/* The wasm command group (wasm.c). */
+extern const struct sos__cli_cmd sos__cli_wasm;
+
+#endif

@@ -1,0 +1,918 @@
+/*
+ * interp.c - runs compiled code: the interpreter loop and the run API.
+ *
+ * Code format (written by compile.c): 32-bit words; each op is an op word
+ * followed by operand words.  The op word is the offset of the op's
+ * handler label from a base label inside interp(), so dispatch is one
+ * load, one add and one indirect jump ("threaded code" through GCC's
+ * labels-as-values).  Operands are mostly slot indices relative to the
+ * frame pointer fp; the frame is an array of 64-bit slots, locals first.
+ *
+ * All execution state lives in struct sos__exec (runtime.h): the value
+ * stack and the frame stack are heap arrays owned by the instance, and the
+ * interpreter keeps pc, fp, memory base and size, and fuel in local
+ * variables (machine registers) while it runs.  To stop - a host function
+ * asks to suspend, the fuel of the slice is spent, or a trap - it writes
+ * those few values back and returns: no native stack is left behind, so a
+ * run can be continued later from any thread.
+ *
+ * A wasm-to-wasm call pushes a frame record and moves fp up to the
+ * caller's argument slots: arguments are already where the callee expects
+ * its first locals, and the callee leaves its results in its first slots,
+ * which are where the caller expects them.  Calls never copy values.
+ *
+ * Every memory access is bounds-checked against the current size with one
+ * compare of 64-bit effective addresses (Core 2.0 §4.4.7): the memory's
+ * base never moves (runtime.c reserves address space), so only the size
+ * is reloaded after calls and memory.grow.
+ */
+#include "wasm/ops.h"
+#include "wasm/runtime.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the interpreter assumes a little-endian host"
+#endif
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+typedef union slot {
+  uint64_t u64;
+  uint32_t u32;
+  float f32;
+  double f64;
+} slot;
+
+/* ---- numeric helpers used by ops.h expressions --------------------------- */
+
+static inline uint32_t f32_bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+static inline float bits_f32(uint32_t u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+static inline uint64_t f64_bits(double f) {
+  uint64_t u;
+  memcpy(&u, &f, 8);
+  return u;
+}
+static inline double bits_f64(uint64_t u) {
+  double f;
+  memcpy(&f, &u, 8);
+  return f;
+}
+static inline uint32_t rotl32(uint32_t a, uint32_t b) {
+  b &= 31;
+  return b ? (a << b) | (a >> (32 - b)) : a;
+}
+static inline uint32_t rotr32(uint32_t a, uint32_t b) {
+  b &= 31;
+  return b ? (a >> b) | (a << (32 - b)) : a;
+}
+static inline uint64_t rotl64(uint64_t a, uint64_t b) {
+  b &= 63;
+  return b ? (a << b) | (a >> (64 - b)) : a;
+}
+static inline uint64_t rotr64(uint64_t a, uint64_t b) {
+  b &= 63;
+  return b ? (a >> b) | (a << (64 - b)) : a;
+}
+static inline int idiv32(uint32_t a, uint32_t b, int *k) {
+  if (b == 0) return *k = SOS_WASM_TRAP_DIV_ZERO, 1;
+  if (a == 0x80000000u && b == 0xffffffffu) return *k = SOS_WASM_TRAP_OVERFLOW, 1;
+  return 0;
+}
+static inline int idiv64(uint64_t a, uint64_t b, int *k) {
+  if (b == 0) return *k = SOS_WASM_TRAP_DIV_ZERO, 1;
+  if (a == 0x8000000000000000ull && b == ~0ull) return *k = SOS_WASM_TRAP_OVERFLOW, 1;
+  return 0;
+}
+
+/* Rounding per §4.3.3: a NaN operand gives a quiet NaN (libm may pass a
+ * signalling NaN through unchanged). */
+#define fround32(f, a) ((a) != (a) ? (a) + (a) : f(a))
+#define fround64(f, a) ((a) != (a) ? (a) + (a) : f(a))
+
+/* min/max per Core 2.0 §4.3.3: NaN in, NaN out; -0 < +0. */
+static inline float fmin32(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return bits_f32(f32_bits(a) | f32_bits(b));
+  return a < b ? a : b;
+}
+static inline float fmax32(float a, float b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return bits_f32(f32_bits(a) & f32_bits(b));
+  return a > b ? a : b;
+}
+static inline double fmin64(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return bits_f64(f64_bits(a) | f64_bits(b));
+  return a < b ? a : b;
+}
+static inline double fmax64(double a, double b) {
+  if (a != a || b != b) return a + b;
+  if (a == b) return bits_f64(f64_bits(a) & f64_bits(b));
+  return a > b ? a : b;
+}
+static inline float copysign32(float a, float b) {
+  return bits_f32((f32_bits(a) & 0x7fffffffu) | (f32_bits(b) & 0x80000000u));
+}
+static inline double copysign64(double a, double b) {
+  return bits_f64((f64_bits(a) & ~(1ull << 63)) | (f64_bits(b) & (1ull << 63)));
+}
+
+/* Trapping truncations (§4.3.4 trunc): NaN is an invalid conversion, out
+ * of range an overflow.  The bounds are exact powers of two. */
+static inline int32_t trunc_s32(double a, int *k) {
+  if (a != a) return *k = SOS_WASM_TRAP_CONVERSION, 0;
+  if (!(a > -2147483649.0 && a < 2147483648.0)) return *k = SOS_WASM_TRAP_OVERFLOW, 0;
+  return (int32_t)a;
+}
+static inline uint32_t trunc_u32(double a, int *k) {
+  if (a != a) return *k = SOS_WASM_TRAP_CONVERSION, 0;
+  if (!(a > -1.0 && a < 4294967296.0)) return *k = SOS_WASM_TRAP_OVERFLOW, 0;
+  return (uint32_t)a;
+}
+static inline int64_t trunc_s64(double a, int *k) {
+  if (a != a) return *k = SOS_WASM_TRAP_CONVERSION, 0;
+  if (!(a >= -9223372036854775808.0 && a < 9223372036854775808.0))
+    return *k = SOS_WASM_TRAP_OVERFLOW, 0;
+  return (int64_t)a;
+}
+static inline uint64_t trunc_u64(double a, int *k) {
+  if (a != a) return *k = SOS_WASM_TRAP_CONVERSION, 0;
+  if (!(a > -1.0 && a < 18446744073709551616.0)) return *k = SOS_WASM_TRAP_OVERFLOW, 0;
+  return (uint64_t)a;
+}
+/* Saturating truncations (§4.3.4 trunc_sat). */
+static inline int32_t sat_s32(double a) {
+  if (a != a) return 0;
+  if (a <= -2147483648.0) return INT32_MIN;
+  if (a >= 2147483647.0) return INT32_MAX;
+  return (int32_t)a;
+}
+static inline uint32_t sat_u32(double a) {
+  if (!(a > 0)) return 0;
+  if (a >= 4294967295.0) return UINT32_MAX;
+  return (uint32_t)a;
+}
+static inline int64_t sat_s64(double a) {
+  if (a != a) return 0;
+  if (a <= -9223372036854775808.0) return INT64_MIN;
+  if (a >= 9223372036854775808.0) return INT64_MAX;
+  return (int64_t)a;
+}
+static inline uint64_t sat_u64(double a) {
+  if (!(a > 0)) return 0;
+  if (a >= 18446744073709551616.0) return UINT64_MAX;
+  return (uint64_t)a;
+}
+
+/* ---- stack growth (out of the hot path) ----------------------------------- */
+
+/* Makes room for `need` slots; returns false when over the limit. */
+static bool grow_stack(struct sos__exec *x, uint64_t need) {
+  if (need > x->stack_max) return false;
+  uint64_t cap = x->stack_cap;
+  while (cap < need) cap *= 2;
+  if (cap > x->stack_max) cap = x->stack_max;
+  uint64_t *s = sos_realloc(x->stack, cap * sizeof *s);
+  if (!s) return false;
+  x->stack = s;
+  x->stack_cap = cap;
+  return true;
+}
+
+static bool grow_frames(struct sos__exec *x) {
+  if (x->nframes >= x->max_depth) return false;
+  uint32_t cap = x->frames_cap * 2;
+  if (cap > x->max_depth) cap = x->max_depth;
+  struct sos__frame *f = sos_realloc(x->frames, cap * sizeof *f);
+  if (!f) return false;
+  x->frames = f;
+  x->frames_cap = cap;
+  return true;
+}
+
+/* ---- bulk memory and table helpers ----------------------------------------- */
+
+static bool in_range(uint64_t start, uint64_t n, uint64_t size) {
+  return start <= size && n <= size - start;
+}
+
+/* Evaluates an element segment item (§4.5.3: constant expressions). */
+static uint64_t elem_item(sos_wasm_instance *in, const struct sos__constexpr *e) {
+  if (e->kind == SOS__CONST_REF_FUNC) return (uint64_t)(uintptr_t)in->funcs[e->index];
+  if (e->kind == SOS__CONST_GLOBAL) return in->globals[e->index]->value;
+  return 0;
+}
+
+static int table_init(sos_wasm_instance *in, uint32_t t, uint32_t seg, uint32_t d,
+                      uint32_t s, uint32_t n) {
+  const struct sos__elem *e = &in->mod->d.elems[seg];
+  uint32_t len = in->elem_dropped[seg] ? 0 : e->n;
+  sos_wasm_table *tab = in->tables[t];
+  if (!in_range(s, n, len) || !in_range(d, n, tab->size)) return SOS_WASM_TRAP_TABLE;
+  for (uint32_t i = 0; i < n; i++) tab->elems[d + i] = elem_item(in, &e->items[s + i]);
+  return -1;
+}
+
+static int memory_init(sos_wasm_instance *in, uint32_t seg, uint32_t d, uint32_t s,
+                       uint32_t n) {
+  const struct sos__data *ds = &in->mod->d.datas[seg];
+  uint32_t len = in->data_dropped[seg] ? 0 : ds->len;
+  sos_wasm_memory *m = in->mem0;
+  if (!in_range(s, n, len) || !in_range(d, n, m->size)) return SOS_WASM_TRAP_MEMORY;
+  if (n) memcpy(m->data + d, ds->bytes + s, n);
+  return -1;
+}
+
+static int table_copy(sos_wasm_table *dt, sos_wasm_table *st, uint32_t d, uint32_t s,
+                      uint32_t n) {
+  if (!in_range(s, n, st->size) || !in_range(d, n, dt->size)) return SOS_WASM_TRAP_TABLE;
+  if (n) memmove(dt->elems + d, st->elems + s, (size_t)n * sizeof *dt->elems);
+  return -1;
+}
+
+static int table_fill(sos_wasm_table *t, uint32_t i, uint64_t v, uint32_t n) {
+  if (!in_range(i, n, t->size)) return SOS_WASM_TRAP_TABLE;
+  for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
+  return -1;
+}
+
+static uint8_t no_memory_byte;
+static sos_wasm_memory no_memory = {.data = &no_memory_byte};
+
+/* ---- the interpreter --------------------------------------------------------- */
+
+static const int *op_offsets;
+
+/* Result of interp(): SOS_WASM_DONE / SUSPENDED / YIELDED or SOS_ETRAP. */
+static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap);
+
+static void init_offsets(void) { interp(NULL, 0, NULL); }
+
+uint32_t sos__op_word(enum sos__op op) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, init_offsets);
+  return (uint32_t)op_offsets[op];
+}
+
+#define CT_I32 uint32_t
+#define CT_I64 uint64_t
+#define CT_F32 float
+#define CT_F64 double
+#define GET_I32(s) (s).u32
+#define GET_I64(s) (s).u64
+#define GET_F32(s) (s).f32
+#define GET_F64(s) (s).f64
+#define PUT_I32(s, v) ((s).u64 = (uint32_t)(v))
+#define PUT_I64(s, v) ((s).u64 = (uint64_t)(v))
+#define PUT_F32(s, v) ((s).u64 = f32_bits(v))
+#define PUT_F64(s, v) ((s).f64 = (v))
+#define IMM_I32(i) pc[i]
+#define IMM_I64(i) ((uint64_t)pc[i] | (uint64_t)pc[(i) + 1] << 32)
+#define IMMW_I32 1
+#define IMMW_I64 2
+
+#define SL(i) fp[pc[i]]
+
+static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap) {
+  static const int offsets[] = {
+#define OFF_MISC(n) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_CMP(c, n, T, e)                                                   \
+  [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
+  [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,                      \
+  [SOS__OP_br_##n] = &&L_br_##n - &&L_unreachable,                            \
+  [SOS__OP_br_##n##_imm] = &&L_br_##n##_imm - &&L_unreachable,
+#define OFF_IBIN(c, n, T, e)                                                  \
+  [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
+  [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
+#define OFF_FBIN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_MEM(c, n, T, CT, B) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+      SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
+          SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_FBIN) SOS__LOADS(OFF_MEM)
+              SOS__STORES(OFF_MEM)};
+  if (!root) {
+    op_offsets = offsets;
+    return 0;
+  }
+
+  struct sos__exec *x = &root->exec;
+  const char *base = (const char *)&&L_unreachable;
+  const uint32_t *pc = x->pc;
+  slot *stack = (slot *)x->stack;
+  slot *fp = stack + x->fp;
+  sos_wasm_instance *inst = x->cur;
+  const struct sos__code *code = x->code;
+  sos_wasm_memory *m0;
+  uint8_t *mem;
+  uint64_t memsize;
+  int tk = SOS_WASM_TRAP_HOST; /* the kind of a trap being raised */
+  int64_t trap_index = -1;     /* the table index it concerns, if any */
+  sos_wasm_func *callee;
+  uint32_t cbase;
+  const uint32_t *ret_pc;
+  uint64_t hostres[64];
+
+  /* Fuel: this run may spend `fuel`; hard_cut says whether running out is
+   * the instance's hard budget (a trap) rather than the slice (a yield). */
+  int64_t budget = slice < 0 ? INT64_MAX : slice;
+  bool hard_cut = false;
+  if (x->fuel_limit) {
+    uint64_t left = x->fuel_used < x->fuel_limit ? x->fuel_limit - x->fuel_used : 0;
+    if ((uint64_t)budget >= left) {
+      budget = (int64_t)left;
+      hard_cut = true;
+    }
+  }
+  int64_t fuel = budget;
+
+#define LOAD_INST()                                                           \
+  do {                                                                        \
+    m0 = inst->mem0 ? inst->mem0 : &no_memory;                                \
+    mem = m0->data;                                                           \
+    memsize = m0->size;                                                       \
+  } while (0)
+#define NEXT() goto *(const void *)(base + (int32_t)*pc)
+#define TRAP(k)                                                               \
+  do {                                                                        \
+    tk = (k);                                                                 \
+    goto trap;                                                                \
+  } while (0)
+  /* Charges k units of fuel before the op at pc has any effect. */
+#define CHARGE(k)                                                             \
+  do {                                                                        \
+    int64_t k_ = (k);                                                         \
+    if (UNLIKELY((fuel -= k_) < 0)) {                                         \
+      fuel += k_;                                                             \
+      if (hard_cut || fuel != budget) goto out_of_fuel;                       \
+      fuel -= k_; /* a slice always makes progress */                         \
+    }                                                                         \
+  } while (0)
+
+  LOAD_INST();
+  NEXT();
+
+  /* ---- handlers ---- */
+L_unreachable:
+  TRAP(SOS_WASM_TRAP_UNREACHABLE);
+L_fuel:
+  CHARGE(pc[1]);
+  pc += 2;
+  NEXT();
+L_copy:
+  SL(1) = SL(2);
+  pc += 3;
+  NEXT();
+L_const32:
+  SL(1).u64 = pc[2];
+  pc += 3;
+  NEXT();
+L_const64:
+  SL(1).u64 = IMM_I64(2);
+  pc += 4;
+  NEXT();
+L_br:
+  pc += (int32_t)pc[1];
+  NEXT();
+L_br_if:
+  pc += SL(2).u32 ? (int32_t)pc[1] : 3;
+  NEXT();
+L_br_unless:
+  pc += SL(2).u32 ? 3 : (int32_t)pc[1];
+  NEXT();
+L_br_if_eqz32:
+  pc += SL(2).u32 == 0 ? (int32_t)pc[1] : 3;
+  NEXT();
+L_br_if_eqz64:
+  pc += SL(2).u64 == 0 ? (int32_t)pc[1] : 3;
+  NEXT();
+L_br_if_nez64:
+  pc += SL(2).u64 != 0 ? (int32_t)pc[1] : 3;
+  NEXT();
+L_br_table: {
+  uint32_t i = SL(1).u32, n = pc[2];
+  pc += (int32_t)pc[3 + (i < n ? i : n)];
+  NEXT();
+}
+L_ret: {
+  struct sos__frame *fr = &x->frames[--x->nframes];
+  if (UNLIKELY(!fr->ret_pc)) goto done;
+  pc = fr->ret_pc;
+  fp = stack + fr->fp;
+  inst = fr->inst;
+  code = fr->code;
+  LOAD_INST();
+  NEXT();
+}
+L_call:
+  callee = inst->funcs[inst->mod->d.nfunc_imports + pc[1]];
+  cbase = pc[2];
+  ret_pc = pc + 3;
+  goto call_func;
+L_call_import:
+  callee = inst->funcs[pc[1]];
+  cbase = pc[2];
+  ret_pc = pc + 3;
+  goto call_func;
+L_call_indirect: {
+  sos_wasm_table *t = inst->tables[pc[2]];
+  uint32_t i = SL(3).u32;
+  trap_index = i;
+  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_UNDEFINED_ELEMENT);
+  callee = (sos_wasm_func *)(uintptr_t)t->elems[i];
+  if (UNLIKELY(!callee)) TRAP(SOS_WASM_TRAP_UNINITIALIZED);
+  const struct sos__functype *want = &inst->mod->d.types[pc[1]];
+  if (UNLIKELY(callee->sig != want && !sos__functype_eq(callee->sig, want)))
+    TRAP(SOS_WASM_TRAP_INDIRECT_TYPE);
+  cbase = pc[4];
+  ret_pc = pc + 5;
+  goto call_func;
+}
+L_select:
+  SL(1) = SL(2).u32 ? SL(3) : SL(4);
+  pc += 5;
+  NEXT();
+L_global_get:
+  SL(1).u64 = inst->globals[pc[2]]->value;
+  pc += 3;
+  NEXT();
+L_global_set:
+  inst->globals[pc[2]]->value = SL(1).u64;
+  pc += 3;
+  NEXT();
+L_memory_size:
+  SL(1).u64 = (uint32_t)(memsize / SOS__PAGE);
+  pc += 2;
+  NEXT();
+L_memory_grow: {
+  int64_t r = sos__memory_grow(m0, SL(2).u32);
+  SL(1).u64 = (uint32_t)r;
+  memsize = m0->size;
+  pc += 3;
+  NEXT();
+}
+L_memory_fill: {
+  uint64_t d = SL(1).u32, n = SL(3).u32;
+  if (UNLIKELY(!in_range(d, n, memsize))) TRAP(SOS_WASM_TRAP_MEMORY);
+  memset(mem + d, (int)(SL(2).u32 & 0xff), n);
+  pc += 4;
+  NEXT();
+}
+L_memory_copy: {
+  uint64_t d = SL(1).u32, s = SL(2).u32, n = SL(3).u32;
+  if (UNLIKELY(!in_range(d, n, memsize) || !in_range(s, n, memsize)))
+    TRAP(SOS_WASM_TRAP_MEMORY);
+  memmove(mem + d, mem + s, n);
+  pc += 4;
+  NEXT();
+}
+L_memory_init: {
+  int k = memory_init(inst, pc[1], SL(2).u32, SL(3).u32, SL(4).u32);
+  if (UNLIKELY(k >= 0)) TRAP(k);
+  pc += 5;
+  NEXT();
+}
+L_data_drop:
+  inst->data_dropped[pc[1]] = true;
+  pc += 2;
+  NEXT();
+L_table_get: {
+  sos_wasm_table *t = inst->tables[pc[2]];
+  uint32_t i = SL(3).u32;
+  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_TABLE);
+  SL(1).u64 = t->elems[i];
+  pc += 4;
+  NEXT();
+}
+L_table_set: {
+  sos_wasm_table *t = inst->tables[pc[1]];
+  uint32_t i = SL(2).u32;
+  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_TABLE);
+  t->elems[i] = SL(3).u64;
+  pc += 4;
+  NEXT();
+}
+L_table_size:
+  SL(1).u64 = inst->tables[pc[2]]->size;
+  pc += 3;
+  NEXT();
+L_table_grow: {
+  int64_t r = sos__table_grow(inst->tables[pc[2]], SL(4).u32, SL(3).u64);
+  SL(1).u64 = (uint32_t)r;
+  pc += 5;
+  NEXT();
+}
+L_table_fill: {
+  int k = table_fill(inst->tables[pc[1]], SL(2).u32, SL(3).u64, SL(4).u32);
+  if (UNLIKELY(k >= 0)) TRAP(k);
+  pc += 5;
+  NEXT();
+}
+L_table_copy: {
+  int k = table_copy(inst->tables[pc[1]], inst->tables[pc[2]], SL(3).u32,
+                     SL(4).u32, SL(5).u32);
+  if (UNLIKELY(k >= 0)) TRAP(k);
+  pc += 6;
+  NEXT();
+}
+L_table_init: {
+  int k = table_init(inst, pc[1], pc[2], SL(3).u32, SL(4).u32, SL(5).u32);
+  if (UNLIKELY(k >= 0)) TRAP(k);
+  pc += 6;
+  NEXT();
+}
+L_elem_drop:
+  inst->elem_dropped[pc[1]] = true;
+  pc += 2;
+  NEXT();
+L_ref_is_null:
+  SL(1).u64 = SL(2).u64 == 0;
+  pc += 3;
+  NEXT();
+L_ref_func:
+  SL(1).u64 = (uint64_t)(uintptr_t)inst->funcs[pc[2]];
+  pc += 3;
+  NEXT();
+
+  /* Generated handlers for the rows of ops.h. */
+#define H_CMP(c, n, T, e)                                                     \
+  L_##n : {                                                                   \
+    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
+    PUT_I32(SL(1), e);                                                        \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }                                                                           \
+  L_##n##_imm : {                                                             \
+    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
+    PUT_I32(SL(1), e);                                                        \
+    pc += 3 + IMMW_##T;                                                       \
+    NEXT();                                                                   \
+  }                                                                           \
+  L_br_##n : {                                                                \
+    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
+    pc += (e) ? (int32_t)pc[1] : 4;                                           \
+    NEXT();                                                                   \
+  }                                                                           \
+  L_br_##n##_imm : {                                                          \
+    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
+    pc += (e) ? (int32_t)pc[1] : 3 + IMMW_##T;                                \
+    NEXT();                                                                   \
+  }
+  SOS__CMPOPS(H_CMP)
+
+#define H_IBIN(c, n, T, e)                                                    \
+  L_##n : {                                                                   \
+    int trapk = -1; /* set on a trap */                                       \
+    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
+    CT_##T r = (e);                                                  \
+    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
+    PUT_##T(SL(1), r);                                                        \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }                                                                           \
+  L_##n##_imm : {                                                             \
+    int trapk = -1; /* set on a trap */                                       \
+    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
+    CT_##T r = (e);                                                  \
+    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
+    PUT_##T(SL(1), r);                                                        \
+    pc += 3 + IMMW_##T;                                                       \
+    NEXT();                                                                   \
+  }
+  SOS__IBINOPS(H_IBIN)
+
+#define H_FBIN(c, n, T, TR, e)                                                \
+  L_##n : {                                                                   \
+    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
+    PUT_##TR(SL(1), e);                                                       \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }
+  SOS__FBINOPS(H_FBIN)
+
+#define H_UN(c, n, T, TR, e)                                                  \
+  L_##n : {                                                                   \
+    int trapk = -1; /* set on a trap */                                       \
+    CT_##T a = GET_##T(SL(2));                                                \
+    CT_##TR r = (e);                                                 \
+    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
+    PUT_##TR(SL(1), r);                                                       \
+    pc += 3;                                                                  \
+    NEXT();                                                                   \
+  }
+  SOS__UNOPS(H_UN)
+
+#define H_LOAD(c, n, TR, CT, B)                                               \
+  L_##n : {                                                                   \
+    uint64_t ea = (uint64_t)SL(2).u32 + pc[3];                                \
+    if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
+    CT v;                                                                     \
+    memcpy(&v, mem + ea, B);                                                  \
+    SL(1).u64 = (B) == 8 || TR == SOS_WASM_I64 ? (uint64_t)v : (uint32_t)v;   \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }
+#define I32 SOS_WASM_I32
+#define I64 SOS_WASM_I64
+#define F32 SOS_WASM_F32
+#define F64 SOS_WASM_F64
+  SOS__LOADS(H_LOAD)
+
+#define H_STORE(c, n, T, CT, B)                                               \
+  L_##n : {                                                                   \
+    uint64_t ea = (uint64_t)SL(1).u32 + pc[3];                                \
+    if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
+    CT v = (CT)SL(2).u64;                                                     \
+    memcpy(mem + ea, &v, B);                                                  \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }
+  SOS__STORES(H_STORE)
+
+  /* ---- calls ---- */
+call_func:
+  if (LIKELY(callee->code != NULL)) {
+    const struct sos__code *cc = callee->code;
+    CHARGE(cc->fuel);
+    slot *nfp = fp + cbase;
+    uint64_t need = (uint64_t)(nfp - stack) + cc->frame_slots;
+    if (UNLIKELY(need > x->stack_cap || x->nframes == x->frames_cap)) {
+      size_t fo = (size_t)(fp - stack);
+      if ((need > x->stack_cap && !grow_stack(x, need)) ||
+          (x->nframes == x->frames_cap && !grow_frames(x)))
+        TRAP(SOS_WASM_TRAP_STACK);
+      stack = (slot *)x->stack;
+      fp = stack + fo;
+      nfp = fp + cbase;
+    }
+    struct sos__frame *fr = &x->frames[x->nframes++];
+    fr->ret_pc = ret_pc;
+    fr->fp = (uint32_t)(fp - stack);
+    fr->inst = inst;
+    fr->code = code;
+    if (cc->nlocals > cc->nparams)
+      memset(nfp + cc->nparams, 0, (size_t)(cc->nlocals - cc->nparams) * sizeof *nfp);
+    fp = nfp;
+    code = cc;
+    pc = cc->ops;
+    if (UNLIKELY(callee->inst != inst)) {
+      inst = callee->inst;
+      LOAD_INST();
+    }
+    NEXT();
+  }
+  {
+    /* A host function: arguments in place, results through hostres. */
+    uint32_t nres = callee->type.nresults;
+    struct sos_wasm_hostcall hc = {inst, callee->env, (const sos_wasm_val *)(fp + cbase),
+                                   hostres, trap};
+    int r = callee->host(&hc);
+    if (r == SOS_WASM_HOST_OK) {
+      for (uint32_t i = 0; i < nres; i++) fp[cbase + i].u64 = hostres[i];
+      pc = ret_pc;
+      LOAD_INST();
+      NEXT();
+    }
+    if (r == SOS_WASM_HOST_SUSPEND) {
+      x->pc = ret_pc;
+      x->fp = (uint32_t)(fp - stack);
+      x->cur = inst;
+      x->code = code;
+      x->host_res = cbase;
+      x->host_nres = nres;
+      x->fuel_used += (uint64_t)(budget - fuel);
+      x->state = SOS__EXEC_SUSPENDED;
+      return SOS_WASM_SUSPENDED;
+    }
+    x->fuel_used += (uint64_t)(budget - fuel);
+    x->state = SOS__EXEC_IDLE;
+    x->nframes = 0;
+    if (trap->kind < 0) {
+      trap->kind = SOS_WASM_TRAP_HOST;
+      snprintf(trap->message, sizeof trap->message, "host function failed: %s",
+               sos_strerror(r));
+    }
+    return SOS_ETRAP;
+  }
+
+out_of_fuel:
+  x->pc = pc;
+  x->fp = (uint32_t)(fp - stack);
+  x->cur = inst;
+  x->code = code;
+  x->fuel_used += (uint64_t)(budget - fuel);
+  if (hard_cut) {
+    tk = SOS_WASM_TRAP_FUEL;
+    goto trap_out;
+  }
+  x->state = SOS__EXEC_READY;
+  return SOS_WASM_YIELDED;
+
+done:
+  x->fp = 0;
+  x->fuel_used += (uint64_t)(budget - fuel);
+  x->state = SOS__EXEC_DONE;
+  return SOS_WASM_DONE;
+
+trap:
+  x->fuel_used += (uint64_t)(budget - fuel);
+trap_out:
+  x->state = SOS__EXEC_IDLE;
+  x->nframes = 0;
+  trap->kind = tk;
+  trap->exit_code = 0;
+  {
+    static const char *const msgs[] = {
+#define TRAP_MSG(e, name, msg) msg,
+        SOS_WASM_TRAP_MAP(TRAP_MSG)};
+    if (trap_index >= 0 && (tk == SOS_WASM_TRAP_UNDEFINED_ELEMENT ||
+                            tk == SOS_WASM_TRAP_UNINITIALIZED))
+      snprintf(trap->message, sizeof trap->message, "%s %lld", msgs[tk],
+               (long long)trap_index);
+    else
+      snprintf(trap->message, sizeof trap->message, "%s", msgs[tk]);
+  }
+  return SOS_ETRAP;
+}
+
+/* ---- the run API ------------------------------------------------------------ */
+
+int sos__exec_init(struct sos__exec *x, const struct sos_wasm_limits *lim) {
+  memset(x, 0, sizeof *x);
+  x->stack_max = lim->max_stack / sizeof(uint64_t);
+  x->max_depth = lim->max_call_depth;
+  x->fuel_limit = lim->fuel;
+  x->stack_cap = 256;
+  x->frames_cap = 16;
+  x->stack = sos_malloc(x->stack_cap * sizeof *x->stack);
+  x->frames = sos_malloc(x->frames_cap * sizeof *x->frames);
+  if (!x->stack || !x->frames) {
+    sos__exec_free(x);
+    return SOS_ENOMEM;
+  }
+  return 0;
+}
+
+void sos__exec_free(struct sos__exec *x) {
+  sos_free(x->stack);
+  sos_free(x->frames);
+  x->stack = NULL;
+  x->frames = NULL;
+}
+
+const char *sos_wasm_trap_name(int kind) {
+  static const char *const names[] = {
+#define TRAP_NAME(e, name, msg) name,
+      SOS_WASM_TRAP_MAP(TRAP_NAME)};
+  if (kind < 0 || kind >= (int)(sizeof names / sizeof *names)) return "unknown";
+  return names[kind];
+}
+
+int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
+                        const sos_wasm_val *args, uint32_t nargs) {
+  struct sos__exec *x = &in->exec;
+  if (x->state != SOS__EXEC_IDLE && x->state != SOS__EXEC_DONE) return SOS_ESTATE;
+  if (!f || nargs != f->type.nparams) return SOS_EINVAL;
+  uint64_t need = f->type.nparams > f->type.nresults ? f->type.nparams : f->type.nresults;
+  if (f->code && f->code->frame_slots > need) need = f->code->frame_slots;
+  if (need > x->stack_cap && !grow_stack(x, need)) return SOS_ELIMIT;
+  if (nargs) memcpy(x->stack, args, nargs * sizeof *args);
+  x->entry = f;
+  x->fp = 0;
+  x->nframes = 0;
+  x->cur = f->inst ? f->inst : in;
+  x->code = f->code;
+  x->pc = NULL;
+  if (f->code) {
+    const struct sos__code *c = f->code;
+    memset(x->stack + c->nparams, 0, (c->nlocals - c->nparams) * sizeof *x->stack);
+    x->frames[0] = (struct sos__frame){NULL, 0, x->cur, c};
+    x->nframes = 1;
+    x->pc = c->ops;
+  }
+  x->state = SOS__EXEC_READY;
+  return 0;
+}
+
+/* Runs an entry that is itself a host function. */
+static int run_host_entry(sos_wasm_instance *in, struct sos_wasm_trap *trap) {
+  struct sos__exec *x = &in->exec;
+  sos_wasm_func *f = x->entry;
+  uint64_t res[64];
+  struct sos_wasm_hostcall hc = {in, f->env, x->stack, res, trap};
+  x->state = SOS__EXEC_RUNNING;
+  int r = f->host(&hc);
+  if (r == SOS_WASM_HOST_OK) {
+    memcpy(x->stack, res, f->type.nresults * sizeof *res);
+    x->state = SOS__EXEC_DONE;
+    return SOS_WASM_DONE;
+  }
+  if (r == SOS_WASM_HOST_SUSPEND) {
+    x->host_res = 0;
+    x->host_nres = f->type.nresults;
+    x->pc = NULL;
+    x->state = SOS__EXEC_SUSPENDED;
+    return SOS_WASM_SUSPENDED;
+  }
+  x->state = SOS__EXEC_IDLE;
+  if (trap->kind < 0) {
+    trap->kind = SOS_WASM_TRAP_HOST;
+    snprintf(trap->message, sizeof trap->message, "host function failed: %s",
+             sos_strerror(r));
+  }
+  return SOS_ETRAP;
+}
+
+int sos_wasm_run(sos_wasm_instance *in, int64_t fuel, struct sos_wasm_trap *trap) {
+  struct sos_wasm_trap local;
+  if (!trap) trap = &local;
+  trap->kind = -1;
+  trap->exit_code = 0;
+  trap->message[0] = 0;
+  struct sos__exec *x = &in->exec;
+  if (x->state != SOS__EXEC_READY) return SOS_ESTATE;
+  if (!x->pc) {
+    if (x->entry->code) return SOS_ESTATE;
+    return run_host_entry(in, trap);
+  }
+  x->state = SOS__EXEC_RUNNING;
+  return interp(in, fuel, trap);
+}
+
+int sos_wasm_resume(sos_wasm_instance *in, const sos_wasm_val *results, uint32_t n) {
+  struct sos__exec *x = &in->exec;
+  if (x->state != SOS__EXEC_SUSPENDED) return SOS_ESTATE;
+  if (n != x->host_nres) return SOS_EINVAL;
+  if (n) memcpy(x->stack + x->fp + x->host_res, results, n * sizeof *results);
+  /* A suspended host entry has nothing left to run. */
+  x->state = x->pc ? SOS__EXEC_READY : SOS__EXEC_DONE;
+  return 0;
+}
+
+const sos_wasm_val *sos_wasm_results(const sos_wasm_instance *in, uint32_t *n) {
+  const struct sos__exec *x = &in->exec;
+  if (x->state != SOS__EXEC_DONE) {
+    if (n) *n = 0;
+    return NULL;
+  }
+  if (n) *n = x->entry->type.nresults;
+  return x->stack;
+}
+
+void sos_wasm_call_abort(sos_wasm_instance *in) {
+  in->exec.state = SOS__EXEC_IDLE;
+  in->exec.nframes = 0;
+}
+
+int sos_wasm_call(sos_wasm_instance *in, sos_wasm_func *f, const sos_wasm_val *args,
+                  uint32_t nargs, sos_wasm_val *results, uint32_t cap,
+                  struct sos_wasm_trap *trap) {
+  int rc = sos_wasm_call_begin(in, f, args, nargs);
+  if (rc) return rc;
+  rc = sos_wasm_run(in, -1, trap);
+  if (rc == SOS_WASM_SUSPENDED || rc == SOS_WASM_YIELDED) {
+    sos_wasm_call_abort(in);
+    return SOS_ESTATE;
+  }
+  if (rc) return rc;
+  uint32_t n;
+  const sos_wasm_val *r = sos_wasm_results(in, &n);
+  if (n > cap) n = cap;
+  if (n) memcpy(results, r, n * sizeof *r);
+  return 0;
+}
+
+uint64_t sos_wasm_fuel_used(const sos_wasm_instance *in) { return in->exec.fuel_used; }
+
+int sos_wasm_host_trap(struct sos_wasm_hostcall *call, int kind, const char *fmt, ...) {
+  if (call->trap) {
+    call->trap->kind = kind;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(call->trap->message, sizeof call->trap->message, fmt, ap);
+    va_end(ap);
+  }
+  return SOS_ETRAP;
+}
+
+int sos_wasm_host_exit(struct sos_wasm_hostcall *call, uint32_t code) {
+  if (call->trap) {
+    call->trap->kind = SOS_WASM_TRAP_EXIT;
+    call->trap->exit_code = code;
+    snprintf(call->trap->message, sizeof call->trap->message,
+             "program exited with code %u", code);
+  }
+  return SOS_ETRAP;
+}
