@@ -21,8 +21,8 @@ run() {
   local line; line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
   if [ -n "$line" ]; then
     local p f
-    p=$(sed -E 's/.* ?([0-9]+) passed.*/\1/' <<<"$line")
-    f=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"$line")
+    p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
+    f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')
     total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
   else

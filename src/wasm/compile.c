@@ -915,7 +915,7 @@ static void init_simple(void) {
 #define S_IBIN(c, n, T, e)                                                    \
   *simple_for(c) = (struct simple){KIND_IBIN, T, T, 0, SOS__OP_##n, SOS__OP_##n##_imm};
 #define S_FBIN(c, n, T, TR, e)                                                \
-  *simple_for(c) = (struct simple){KIND_BIN, T, TR, 0, SOS__OP_##n, 0};
+  *simple_for(c) = (struct simple){KIND_BIN, T, TR, 0, SOS__OP_##n, SOS__OP_##n##_imm};
 #define S_UN(c, n, T, TR, e)                                                  \
   *simple_for(c) = (struct simple){KIND_UN, T, TR, 0, SOS__OP_##n, 0};
 #define S_LOAD(c, n, T, CT, B)                                                \
@@ -947,7 +947,9 @@ static bool commutes(uint32_t opc) {
   return false;
 }
 
-static void do_int_binary(struct cc *c, const struct simple *s, uint32_t opc) {
+/* A binary operator; a constant right operand (or left, for integer
+ * operators that commute) becomes an immediate. */
+static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   uint32_t base = top_ctrl(c)->height;
   if (c->nst >= base + 2) {
     struct ventry *a = &c->st[c->nst - 2], *b = &c->st[c->nst - 1];
@@ -963,7 +965,7 @@ static void do_int_binary(struct cc *c, const struct simple *s, uint32_t opc) {
       uint32_t dw = emit(c, d);
       emit(c, sa);
       emit(c, (uint32_t)k);
-      if (s->type == I64) emit(c, (uint32_t)(k >> 32));
+      if (s->type == I64 || s->type == F64) emit(c, (uint32_t)(k >> 32));
       push_slot(c, s->rtype);
       note_value_op(c, at, dw, opc, true);
       return;
@@ -979,7 +981,7 @@ static void do_simple(struct cc *c, const struct simple *s, uint32_t opc) {
   switch (s->kind) {
   case KIND_LOAD: do_load(c, s->op, s->rtype, s->bytes); return;
   case KIND_STORE: do_store(c, s->op, s->type, s->bytes); return;
-  case KIND_IBIN: case KIND_CMP: do_int_binary(c, s, opc); return;
+  case KIND_IBIN: case KIND_CMP: case KIND_BIN: do_binary(c, s, opc); return;
   }
   uint8_t ts[2] = {s->type, s->type};
   uint32_t n = s->kind == KIND_UN ? 1 : 2, sl[2];

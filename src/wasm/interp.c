@@ -282,8 +282,12 @@ uint32_t sos__op_word(enum sos__op op) {
 #define PUT_F64(s, v) ((s).f64 = (v))
 #define IMM_I32(i) pc[i]
 #define IMM_I64(i) ((uint64_t)pc[i] | (uint64_t)pc[(i) + 1] << 32)
+#define IMM_F32(i) bits_f32(pc[i])
+#define IMM_F64(i) bits_f64(IMM_I64(i))
 #define IMMW_I32 1
 #define IMMW_I64 2
+#define IMMW_F32 1
+#define IMMW_F64 2
 
 #define SL(i) fp[pc[i]]
 
@@ -298,10 +302,13 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
 #define OFF_IBIN(c, n, T, e)                                                  \
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
-#define OFF_FBIN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_FBIN(c, n, T, TR, e)                                              \
+  [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
+  [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
+#define OFF_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
 #define OFF_MEM(c, n, T, CT, B) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
       SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
-          SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_FBIN) SOS__LOADS(OFF_MEM)
+          SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_UN) SOS__LOADS(OFF_MEM)
               SOS__STORES(OFF_MEM)};
   if (!root) {
     op_offsets = offsets;
@@ -314,7 +321,7 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   slot *stack = (slot *)x->stack;
   slot *fp = stack + x->fp;
   sos_wasm_instance *inst = x->cur;
-  const struct sos__code *code = x->code;
+  const struct sos__code *codes = inst->mod->codes;
   sos_wasm_memory *m0;
   uint8_t *mem;
   uint64_t memsize;
@@ -361,6 +368,47 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
     }                                                                         \
   } while (0)
 
+  /* Takes a branch.  A backward branch goes to a loop's `fuel` op: it
+   * charges that op's count itself and lands after it, saving a dispatch
+   * per iteration (the fuel op runs only when the loop is entered). */
+/* Pushes a frame and enters code cc with its frame at fp + cbase; the
+ * arguments are already in place.  Returns to ret_pc. */
+#define ENTER(cc_)                                                            \
+  do {                                                                        \
+    const struct sos__code *e_ = (cc_);                                       \
+    slot *nfp = fp + cbase;                                                   \
+    uint64_t need = (uint64_t)(nfp - stack) + e_->frame_slots;                \
+    if (UNLIKELY(need > x->stack_cap || x->nframes == x->frames_cap)) {       \
+      size_t fo = (size_t)(fp - stack);                                       \
+      if ((need > x->stack_cap && !grow_stack(x, need)) ||                    \
+          (x->nframes == x->frames_cap && !grow_frames(x)))                   \
+        TRAP(SOS_WASM_TRAP_STACK);                                            \
+      stack = (slot *)x->stack;                                               \
+      fp = stack + fo;                                                        \
+      nfp = fp + cbase;                                                       \
+    }                                                                         \
+    struct sos__frame *fr = &x->frames[x->nframes++];                         \
+    fr->ret_pc = ret_pc;                                                      \
+    fr->fp = (uint32_t)(fp - stack);                                          \
+    fr->inst = inst;                                                          \
+    if (e_->nlocals > e_->nparams)                                            \
+      memset(nfp + e_->nparams, 0,                                            \
+             (size_t)(e_->nlocals - e_->nparams) * sizeof *nfp);              \
+    fp = nfp;                                                                 \
+    pc = e_->ops;                                                             \
+  } while (0)
+
+#define JUMP(off)                                                             \
+  do {                                                                        \
+    int32_t o_ = (int32_t)(off);                                              \
+    if (o_ < 0) {                                                             \
+      CHARGE(pc[o_ + 1]);                                                     \
+      o_ += 2;                                                                \
+    }                                                                         \
+    pc += o_;                                                                 \
+    NEXT();                                                                   \
+  } while (0)
+
   LOAD_INST();
   NEXT();
 
@@ -384,43 +432,53 @@ L_const64:
   pc += 4;
   NEXT();
 L_br:
-  pc += (int32_t)pc[1];
-  NEXT();
+  JUMP(pc[1]);
 L_br_if:
-  pc += SL(2).u32 ? (int32_t)pc[1] : 3;
+  if (SL(2).u32) JUMP(pc[1]);
+  pc += 3;
   NEXT();
 L_br_unless:
-  pc += SL(2).u32 ? 3 : (int32_t)pc[1];
+  if (!SL(2).u32) JUMP(pc[1]);
+  pc += 3;
   NEXT();
 L_br_if_eqz32:
-  pc += SL(2).u32 == 0 ? (int32_t)pc[1] : 3;
+  if (SL(2).u32 == 0) JUMP(pc[1]);
+  pc += 3;
   NEXT();
 L_br_if_eqz64:
-  pc += SL(2).u64 == 0 ? (int32_t)pc[1] : 3;
+  if (SL(2).u64 == 0) JUMP(pc[1]);
+  pc += 3;
   NEXT();
 L_br_if_nez64:
-  pc += SL(2).u64 != 0 ? (int32_t)pc[1] : 3;
+  if (SL(2).u64 != 0) JUMP(pc[1]);
+  pc += 3;
   NEXT();
 L_br_table: {
   uint32_t i = SL(1).u32, n = pc[2];
-  pc += (int32_t)pc[3 + (i < n ? i : n)];
-  NEXT();
+  JUMP(pc[3 + (i < n ? i : n)]);
 }
 L_ret: {
   struct sos__frame *fr = &x->frames[--x->nframes];
   if (UNLIKELY(!fr->ret_pc)) goto done;
   pc = fr->ret_pc;
   fp = stack + fr->fp;
-  inst = fr->inst;
-  code = fr->code;
-  LOAD_INST();
+  if (UNLIKELY(fr->inst != inst)) {
+    inst = fr->inst;
+    codes = inst->mod->codes;
+    LOAD_INST();
+  } else {
+    memsize = m0->size; /* the callee may have grown memory */
+  }
   NEXT();
 }
-L_call:
-  callee = inst->funcs[inst->mod->d.nfunc_imports + pc[1]];
+L_call: {
+  const struct sos__code *cc = codes + pc[1];
+  CHARGE(cc->fuel);
   cbase = pc[2];
   ret_pc = pc + 3;
-  goto call_func;
+  ENTER(cc);
+  NEXT();
+}
 L_call_import:
   callee = inst->funcs[pc[1]];
   cbase = pc[2];
@@ -562,12 +620,14 @@ L_ref_func:
   }                                                                           \
   L_br_##n : {                                                                \
     CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
-    pc += (e) ? (int32_t)pc[1] : 4;                                           \
+    if (e) JUMP(pc[1]);                                                       \
+    pc += 4;                                                                  \
     NEXT();                                                                   \
   }                                                                           \
   L_br_##n##_imm : {                                                          \
     CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
-    pc += (e) ? (int32_t)pc[1] : 3 + IMMW_##T;                                \
+    if (e) JUMP(pc[1]);                                                       \
+    pc += 3 + IMMW_##T;                                                       \
     NEXT();                                                                   \
   }
   SOS__CMPOPS(H_CMP)
@@ -598,6 +658,12 @@ L_ref_func:
     CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
     PUT_##TR(SL(1), e);                                                       \
     pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }                                                                           \
+  L_##n##_imm : {                                                             \
+    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
+    PUT_##TR(SL(1), e);                                                       \
+    pc += 3 + IMMW_##T;                                                       \
     NEXT();                                                                   \
   }
   SOS__FBINOPS(H_FBIN)
@@ -646,29 +712,10 @@ call_func:
   if (LIKELY(callee->code != NULL)) {
     const struct sos__code *cc = callee->code;
     CHARGE(cc->fuel);
-    slot *nfp = fp + cbase;
-    uint64_t need = (uint64_t)(nfp - stack) + cc->frame_slots;
-    if (UNLIKELY(need > x->stack_cap || x->nframes == x->frames_cap)) {
-      size_t fo = (size_t)(fp - stack);
-      if ((need > x->stack_cap && !grow_stack(x, need)) ||
-          (x->nframes == x->frames_cap && !grow_frames(x)))
-        TRAP(SOS_WASM_TRAP_STACK);
-      stack = (slot *)x->stack;
-      fp = stack + fo;
-      nfp = fp + cbase;
-    }
-    struct sos__frame *fr = &x->frames[x->nframes++];
-    fr->ret_pc = ret_pc;
-    fr->fp = (uint32_t)(fp - stack);
-    fr->inst = inst;
-    fr->code = code;
-    if (cc->nlocals > cc->nparams)
-      memset(nfp + cc->nparams, 0, (size_t)(cc->nlocals - cc->nparams) * sizeof *nfp);
-    fp = nfp;
-    code = cc;
-    pc = cc->ops;
+    ENTER(cc);
     if (UNLIKELY(callee->inst != inst)) {
       inst = callee->inst;
+      codes = inst->mod->codes;
       LOAD_INST();
     }
     NEXT();
@@ -689,7 +736,6 @@ call_func:
       x->pc = ret_pc;
       x->fp = (uint32_t)(fp - stack);
       x->cur = inst;
-      x->code = code;
       x->host_res = cbase;
       x->host_nres = nres;
       x->fuel_used += (uint64_t)(budget - fuel);
@@ -711,7 +757,6 @@ out_of_fuel:
   x->pc = pc;
   x->fp = (uint32_t)(fp - stack);
   x->cur = inst;
-  x->code = code;
   x->fuel_used += (uint64_t)(budget - fuel);
   if (hard_cut) {
     tk = SOS_WASM_TRAP_FUEL;
@@ -793,12 +838,11 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   x->fp = 0;
   x->nframes = 0;
   x->cur = f->inst ? f->inst : in;
-  x->code = f->code;
   x->pc = NULL;
   if (f->code) {
     const struct sos__code *c = f->code;
     memset(x->stack + c->nparams, 0, (c->nlocals - c->nparams) * sizeof *x->stack);
-    x->frames[0] = (struct sos__frame){NULL, 0, x->cur, c};
+    x->frames[0] = (struct sos__frame){NULL, 0, x->cur};
     x->nframes = 1;
     x->pc = c->ops;
   }

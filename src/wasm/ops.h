@@ -78,7 +78,8 @@
   X(0x89, i64_rotl, I64, rotl64(a, b))                                        \
   X(0x8a, i64_rotr, I64, rotr64(a, b))
 
-/* X(opcode, name, T, TR, expr) - float binary operators (TR: result). */
+/* X(opcode, name, T, TR, expr) - float binary operators (TR: result);
+ * they too have an "_imm" form for a constant right operand. */
 #define SOS__FBINOPS(X)                                                       \
   X(0x5b, f32_eq, F32, I32, a == b)                                           \
   X(0x5c, f32_ne, F32, I32, a != b)                                           \
@@ -245,7 +246,7 @@ enum sos__op {
 #define SOS__OP_CMP(c, n, T, e)                                               \
   SOS__OP_##n, SOS__OP_##n##_imm, SOS__OP_br_##n, SOS__OP_br_##n##_imm,
 #define SOS__OP_IBIN(c, n, T, e) SOS__OP_##n, SOS__OP_##n##_imm,
-#define SOS__OP_FBIN(c, n, T, TR, e) SOS__OP_##n,
+#define SOS__OP_FBIN(c, n, T, TR, e) SOS__OP_##n, SOS__OP_##n##_imm,
 #define SOS__OP_UN(c, n, T, TR, e) SOS__OP_##n,
 #define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n,
   SOS__MISCOPS(SOS__OP_MISC)

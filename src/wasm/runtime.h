@@ -79,7 +79,6 @@ struct sos__frame {
   const uint32_t *ret_pc;  /* where the caller continues */
   uint32_t fp;             /* caller's frame base, in slots from stack[0] */
   sos_wasm_instance *inst; /* caller's instance */
-  const struct sos__code *code; /* caller's code */
 };
 
 enum {
@@ -101,7 +100,6 @@ struct sos__exec {
   const uint32_t *pc;
   uint32_t fp;
   sos_wasm_instance *cur; /* instance whose code runs at pc */
-  const struct sos__code *code;
   /* The host call a suspended run waits on: results go to stack[fp+res]. */
   uint32_t host_res, host_nres;
   /* The outermost call: its function and results. */
