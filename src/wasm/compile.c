@@ -838,16 +838,42 @@ static uint32_t read_memarg(struct cc *c, uint32_t bytes) {
   return off;
 }
 
+/* An address operand: its slot, and when it was computed by the i32.add
+ * just emitted, that add's operands instead (the add is dropped and the
+ * memory op takes its "_ai" or "_ar" form: op + 1 or op + 2). */
+struct addr {
+  uint32_t slot, extra, form;
+};
+
+static struct addr take_addr(struct cc *c, uint32_t h) {
+  struct addr a = {0, 0, 0};
+  bool fuse = !dead(c) && c->last_end == c->ncode && c->last_opc == 0x6a &&
+              c->st[h].kind == V_SLOT && c->code[c->last_dst] == slot_of(c, h);
+  if (fuse) {
+    const uint32_t *ops = c->code + c->last_start;
+    a.slot = ops[2];
+    a.extra = ops[3];
+    a.form = c->last_imm ? 1 : 2;
+    c->ncode = c->last_start;
+    c->last_end = NONE;
+  } else {
+    a.slot = operand(c, h);
+  }
+  return a;
+}
+
 static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
-  uint32_t a = c->nst > top_ctrl(c)->height ? operand(c, c->nst - 1) : 0;
+  struct addr a = {0, 0, 0};
+  if (c->nst > top_ctrl(c)->height) a = take_addr(c, c->nst - 1);
   pop(c, SOS_WASM_I32);
   uint32_t d = slot_of(c, c->nst);
-  uint32_t at = emit_op(c, op);
+  uint32_t at = emit_op(c, op + a.form);
   uint32_t dw = emit(c, d);
-  emit(c, a);
+  emit(c, a.slot);
   emit(c, off);
+  if (a.form) emit(c, a.extra);
   push_slot(c, type);
   note_value_op(c, at, dw, 0, false);
 }
@@ -856,14 +882,23 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
   uint32_t base = top_ctrl(c)->height;
-  uint32_t v = c->nst > base ? operand(c, c->nst - 1) : 0;
+  struct addr a = {0, 0, 0};
+  uint32_t v = 0;
+  if (c->nst >= base + 2 && c->st[c->nst - 1].kind == V_LOCAL) {
+    /* The value needs no code, so an add just before can still fold. */
+    v = c->st[c->nst - 1].local;
+    a = take_addr(c, c->nst - 2);
+  } else {
+    v = c->nst > base ? operand(c, c->nst - 1) : 0;
+    if (c->nst >= base + 2) a.slot = operand(c, c->nst - 2);
+  }
   pop(c, type);
-  uint32_t a = c->nst > base ? operand(c, c->nst - 1) : 0;
   pop(c, SOS_WASM_I32);
-  emit_op(c, op);
-  emit(c, a);
+  emit_op(c, op + a.form);
+  emit(c, a.slot);
   emit(c, v);
   emit(c, off);
+  if (a.form) emit(c, a.extra);
 }
 
 /* Pops n operands of the given types and returns their slots in s[]. */

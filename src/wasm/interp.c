@@ -306,7 +306,10 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
 #define OFF_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
-#define OFF_MEM(c, n, T, CT, B) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_MEM(c, n, T, CT, B)                                               \
+  [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
+  [SOS__OP_##n##_ai] = &&L_##n##_ai - &&L_unreachable,                        \
+  [SOS__OP_##n##_ar] = &&L_##n##_ar - &&L_unreachable,
       SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
           SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_UN) SOS__LOADS(OFF_MEM)
               SOS__STORES(OFF_MEM)};
@@ -680,31 +683,40 @@ L_ref_func:
   }
   SOS__UNOPS(H_UN)
 
-#define H_LOAD(c, n, TR, CT, B)                                               \
-  L_##n : {                                                                   \
-    uint64_t ea = (uint64_t)SL(2).u32 + pc[3];                                \
+/* A load of B bytes at effective address EA, then `len` words on. */
+#define LOAD_AT(TR, CT, B, EA, len)                                           \
+  {                                                                           \
+    uint64_t ea = (EA);                                                       \
     if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
     CT v;                                                                     \
     memcpy(&v, mem + ea, B);                                                  \
     SL(1).u64 = (B) == 8 || TR == SOS_WASM_I64 ? (uint64_t)v : (uint32_t)v;   \
-    pc += 4;                                                                  \
+    pc += len;                                                                \
     NEXT();                                                                   \
   }
+#define H_LOAD(c, n, TR, CT, B)                                               \
+  L_##n : LOAD_AT(TR, CT, B, (uint64_t)SL(2).u32 + pc[3], 4)                  \
+  L_##n##_ai : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + pc[4]) + pc[3], 5) \
+  L_##n##_ar : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + SL(4).u32) + pc[3], 5)
 #define I32 SOS_WASM_I32
 #define I64 SOS_WASM_I64
 #define F32 SOS_WASM_F32
 #define F64 SOS_WASM_F64
   SOS__LOADS(H_LOAD)
 
-#define H_STORE(c, n, T, CT, B)                                               \
-  L_##n : {                                                                   \
-    uint64_t ea = (uint64_t)SL(1).u32 + pc[3];                                \
+#define STORE_AT(CT, B, EA, len)                                              \
+  {                                                                           \
+    uint64_t ea = (EA);                                                       \
     if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
     CT v = (CT)SL(2).u64;                                                     \
     memcpy(mem + ea, &v, B);                                                  \
-    pc += 4;                                                                  \
+    pc += len;                                                                \
     NEXT();                                                                   \
   }
+#define H_STORE(c, n, T, CT, B)                                               \
+  L_##n : STORE_AT(CT, B, (uint64_t)SL(1).u32 + pc[3], 4)                     \
+  L_##n##_ai : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + pc[4]) + pc[3], 5) \
+  L_##n##_ar : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + SL(4).u32) + pc[3], 5)
   SOS__STORES(H_STORE)
 
   /* ---- calls ---- */

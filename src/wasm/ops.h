@@ -171,7 +171,11 @@
   X(0xfc06, i64_trunc_sat_f64_s, F64, I64, (uint64_t)sat_s64(a))              \
   X(0xfc07, i64_trunc_sat_f64_u, F64, I64, sat_u64(a))
 
-/* X(opcode, name, TR, C type in memory, bytes) - loads, sign/zero-extended. */
+/* X(opcode, name, TR, C type in memory, bytes) - loads, sign/zero-extended.
+ * Loads and stores have two more forms that fold the i32.add computing
+ * their address: "_ai" (address = slot + immediate) and "_ar" (slot +
+ * slot); the sum still wraps at 2^32 before the offset is added, exactly
+ * as the separate add would. */
 #define SOS__LOADS(X)                                                         \
   X(0x28, i32_load, I32, uint32_t, 4)                                         \
   X(0x29, i64_load, I64, uint64_t, 8)                                         \
@@ -248,7 +252,7 @@ enum sos__op {
 #define SOS__OP_IBIN(c, n, T, e) SOS__OP_##n, SOS__OP_##n##_imm,
 #define SOS__OP_FBIN(c, n, T, TR, e) SOS__OP_##n, SOS__OP_##n##_imm,
 #define SOS__OP_UN(c, n, T, TR, e) SOS__OP_##n,
-#define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n,
+#define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar,
   SOS__MISCOPS(SOS__OP_MISC)
   SOS__CMPOPS(SOS__OP_CMP)
   SOS__IBINOPS(SOS__OP_IBIN)
