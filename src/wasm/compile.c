@@ -35,12 +35,15 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { V_SLOT, V_LOCAL, V_CONST };
 #define T_UNKNOWN 0 /* the bottom type of unreachable code */
 #define NONE 0xffffffffu
 #define SOS__MAX_LOCALS 50000u /* as V8: bounds frame set-up per call */
+#define CONST_MARK 0x80000000u   /* a slot operand naming a pool entry */
+#define STACK_MARK 0x40000000u   /* a slot operand naming a stack height */
 
 struct ventry {
   uint8_t type, kind;
@@ -83,6 +86,14 @@ struct cc {
   struct fixup *fx;
   uint32_t nfx, capfx;
   uint32_t fuel_ctrl; /* ctrl whose fuel count the current op adds to */
+  /* The constant pool: values read in place from slots between the locals
+   * and the operand stack, copied into the frame on entry.  Until the
+   * pool's size is known, slot operands are written CONST_MARK | entry or
+   * STACK_MARK | height, and cfix lists the words to bind at the end. */
+  uint64_t consts[SOS__MAX_CONSTS];
+  uint32_t nconsts;
+  uint32_t *cfix;
+  uint32_t ncfix, capcfix;
   /* The last value op, for the peephole rewrites. */
   uint32_t last_end, last_start, last_dst, last_opc;
   bool last_imm;
@@ -196,11 +207,31 @@ static uint32_t emit(struct cc *c, uint32_t w) {
   return c->ncode++;
 }
 
+/* Emits a slot operand, noting pool references for the final fix-up. */
+static uint32_t emit_slot(struct cc *c, uint32_t s) {
+  uint32_t at = emit(c, s);
+  if ((s & (CONST_MARK | STACK_MARK)) && !dead(c) &&
+      reserve(c, (void **)&c->cfix, &c->capcfix, c->ncfix + 1, 4))
+    c->cfix[c->ncfix++] = at;
+  return at;
+}
+
+/* Drops the code from word n on (an op being fused into the next). */
+static void truncate_code(struct cc *c, uint32_t n) {
+  c->ncode = n;
+  c->last_end = NONE;
+  while (c->ncfix && c->cfix[c->ncfix - 1] >= n) c->ncfix--;
+}
+
 static uint32_t emit_op(struct cc *c, enum sos__op op) {
   return emit(c, sos__op_word(op));
 }
 
-static uint32_t slot_of(struct cc *c, uint32_t h) { return c->nlocals + h; }
+/* The home slot of stack height h (bound to a frame index at the end). */
+static uint32_t slot_of(struct cc *c, uint32_t h) {
+  (void)c;
+  return STACK_MARK | h;
+}
 
 /* Records that the op just emitted at start wrote its result through the
  * word at dst (for retargeting) and, for fusion, which wasm op it was. */
@@ -220,8 +251,8 @@ static void bind_label(struct cc *c) { c->last_end = NONE; }
 static void emit_copy(struct cc *c, uint32_t dst, uint32_t src) {
   if (dst == src) return;
   uint32_t at = emit_op(c, SOS__OP_copy);
-  uint32_t dw = emit(c, dst);
-  emit(c, src);
+  uint32_t dw = emit_slot(c, dst);
+  emit_slot(c, src);
   note_value_op(c, at, dw, 0, false);
 }
 
@@ -229,12 +260,12 @@ static void emit_const(struct cc *c, uint32_t dst, uint64_t k) {
   uint32_t at, dw;
   if (k >> 32) {
     at = emit_op(c, SOS__OP_const64);
-    dw = emit(c, dst);
+    dw = emit_slot(c, dst);
     emit(c, (uint32_t)k);
     emit(c, (uint32_t)(k >> 32));
   } else {
     at = emit_op(c, SOS__OP_const32);
-    dw = emit(c, dst);
+    dw = emit_slot(c, dst);
     emit(c, (uint32_t)k);
   }
   note_value_op(c, at, dw, 0, false);
@@ -286,9 +317,23 @@ static void materialize_from(struct cc *c, uint32_t from) {
   for (uint32_t h = from; h < c->nst; h++) materialize(c, h);
 }
 
-/* Slot that holds entry h's value, materialising a constant. */
+/* The pool entry holding k, or NONE when the pool is full. */
+static uint32_t pool_slot(struct cc *c, uint64_t k) {
+  for (uint32_t i = 0; i < c->nconsts; i++)
+    if (c->consts[i] == k) return CONST_MARK | i;
+  if (c->nconsts == SOS__MAX_CONSTS) return NONE;
+  c->consts[c->nconsts] = k;
+  return CONST_MARK | c->nconsts++;
+}
+
+/* Slot that holds entry h's value: a local, its home slot, or for a
+ * constant a pool slot (materialised when the pool is full). */
 static uint32_t operand(struct cc *c, uint32_t h) {
-  if (c->st[h].kind == V_CONST) materialize(c, h);
+  if (c->st[h].kind == V_CONST) {
+    uint32_t s = pool_slot(c, c->st[h].k);
+    if (s != NONE) return s;
+    materialize(c, h);
+  }
   return c->st[h].kind == V_LOCAL ? c->st[h].local : slot_of(c, h);
 }
 
@@ -441,6 +486,7 @@ struct cond {
   enum sos__op when_true, when_false;
   uint32_t w[3];
   uint32_t nw;
+  uint32_t slots; /* bit i: w[i] is a slot operand */
 };
 
 static enum sos__op cmp_op(uint32_t opc, bool imm, bool br);
@@ -469,6 +515,7 @@ static void take_cond(struct cc *c, struct cond *k) {
       k->when_false = opc == 0x45 ? SOS__OP_br_if : SOS__OP_br_if_nez64;
       k->w[0] = ops[2];
       k->nw = 1;
+      k->slots = 1;
     } else {
       bool wide_imm = c->last_imm && opc >= 0x51;
       k->when_true = cmp_op(opc, c->last_imm, true);
@@ -477,9 +524,9 @@ static void take_cond(struct cc *c, struct cond *k) {
       k->w[1] = ops[3];
       k->w[2] = wide_imm ? ops[4] : 0;
       k->nw = wide_imm ? 3 : 2;
+      k->slots = c->last_imm ? 1 : 3;
     }
-    c->ncode = c->last_start; /* drop the comparison */
-    c->last_end = NONE;
+    truncate_code(c, c->last_start); /* drop the comparison */
     pop(c, SOS_WASM_I32);
     return;
   }
@@ -489,6 +536,7 @@ static void take_cond(struct cc *c, struct cond *k) {
   k->when_false = SOS__OP_br_unless;
   k->w[0] = s;
   k->nw = 1;
+  k->slots = 1;
 }
 
 /* Emits a conditional jump (taken when `when` holds) whose offset word is
@@ -497,7 +545,8 @@ static void emit_cond_jump(struct cc *c, const struct cond *k, bool when,
                            uint32_t *op, uint32_t *word) {
   *op = emit_op(c, when ? k->when_true : k->when_false);
   *word = emit(c, 0);
-  for (uint32_t i = 0; i < k->nw; i++) emit(c, k->w[i]);
+  for (uint32_t i = 0; i < k->nw; i++)
+    (k->slots >> i & 1) ? emit_slot(c, k->w[i]) : emit(c, k->w[i]);
 }
 
 /* ---- per-instruction compilation ------------------------------------------ */
@@ -514,6 +563,7 @@ static void do_block(struct cc *c, uint8_t opcode) {
       k.when_true = SOS__OP_br_if;
       k.when_false = SOS__OP_br_unless;
       k.nw = 1;
+      k.slots = 1;
     }
   }
   read_blocktype(c, &tmp);
@@ -699,7 +749,7 @@ static void do_br_table(struct cc *c) {
     check_label_operands(c, n, t);
   }
   uint32_t op = emit_op(c, SOS__OP_br_table);
-  emit(c, idx);
+  emit_slot(c, idx);
   emit(c, count);
   uint32_t first = c->ncode;
   for (uint32_t i = 0; i <= count; i++) emit(c, 0);
@@ -755,7 +805,7 @@ static void do_call(struct cc *c) {
   bool imported = fi < c->d->nfunc_imports;
   emit_op(c, imported ? SOS__OP_call_import : SOS__OP_call);
   emit(c, imported ? fi : fi - c->d->nfunc_imports);
-  emit(c, base);
+  emit_slot(c, base);
   push_types(c, t->nresults, t->types + t->nparams);
 }
 
@@ -782,8 +832,8 @@ static void do_call_indirect(struct cc *c) {
   emit_op(c, SOS__OP_call_indirect);
   emit(c, c->d->types[ti].canon);
   emit(c, tab);
-  emit(c, idx);
-  emit(c, base);
+  emit_slot(c, idx);
+  emit_slot(c, base);
   push_types(c, t->nresults, t->types + t->nparams);
 }
 
@@ -854,8 +904,7 @@ static struct addr take_addr(struct cc *c, uint32_t h) {
     a.slot = ops[2];
     a.extra = ops[3];
     a.form = c->last_imm ? 1 : 2;
-    c->ncode = c->last_start;
-    c->last_end = NONE;
+    truncate_code(c, c->last_start);
   } else {
     a.slot = operand(c, h);
   }
@@ -870,10 +919,10 @@ static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes)
   pop(c, SOS_WASM_I32);
   uint32_t d = slot_of(c, c->nst);
   uint32_t at = emit_op(c, op + a.form);
-  uint32_t dw = emit(c, d);
-  emit(c, a.slot);
+  uint32_t dw = emit_slot(c, d);
+  emit_slot(c, a.slot);
   emit(c, off);
-  if (a.form) emit(c, a.extra);
+  if (a.form) a.form == 2 ? emit_slot(c, a.extra) : emit(c, a.extra);
   push_slot(c, type);
   note_value_op(c, at, dw, 0, false);
 }
@@ -884,9 +933,11 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   uint32_t base = top_ctrl(c)->height;
   struct addr a = {0, 0, 0};
   uint32_t v = 0;
-  if (c->nst >= base + 2 && c->st[c->nst - 1].kind == V_LOCAL) {
+  uint32_t pv = c->nst > base && c->st[c->nst - 1].kind == V_CONST
+                    ? pool_slot(c, c->st[c->nst - 1].k) : NONE;
+  if (c->nst >= base + 2 && (c->st[c->nst - 1].kind == V_LOCAL || pv != NONE)) {
     /* The value needs no code, so an add just before can still fold. */
-    v = c->st[c->nst - 1].local;
+    v = pv != NONE ? pv : c->st[c->nst - 1].local;
     a = take_addr(c, c->nst - 2);
   } else {
     v = c->nst > base ? operand(c, c->nst - 1) : 0;
@@ -895,10 +946,10 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   pop(c, type);
   pop(c, SOS_WASM_I32);
   emit_op(c, op + a.form);
-  emit(c, a.slot);
-  emit(c, v);
+  emit_slot(c, a.slot);
+  emit_slot(c, v);
   emit(c, off);
-  if (a.form) emit(c, a.extra);
+  if (a.form) a.form == 2 ? emit_slot(c, a.extra) : emit(c, a.extra);
 }
 
 /* Pops n operands of the given types and returns their slots in s[]. */
@@ -915,8 +966,8 @@ static void emit_value_op(struct cc *c, enum sos__op op, uint8_t rt,
                           const uint32_t *s, uint32_t n, uint32_t opc) {
   uint32_t d = slot_of(c, c->nst);
   uint32_t at = emit_op(c, op);
-  uint32_t dw = emit(c, d);
-  for (uint32_t i = 0; i < n; i++) emit(c, s[i]);
+  uint32_t dw = emit_slot(c, d);
+  for (uint32_t i = 0; i < n; i++) emit_slot(c, s[i]);
   push_slot(c, rt);
   note_value_op(c, at, dw, opc, false);
 }
@@ -997,8 +1048,8 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
       pop(c, s->type);
       uint32_t d = slot_of(c, c->nst);
       uint32_t at = emit_op(c, s->op_imm);
-      uint32_t dw = emit(c, d);
-      emit(c, sa);
+      uint32_t dw = emit_slot(c, d);
+      emit_slot(c, sa);
       emit(c, (uint32_t)k);
       if (s->type == I64 || s->type == F64) emit(c, (uint32_t)(k >> 32));
       push_slot(c, s->rtype);
@@ -1063,10 +1114,10 @@ static void do_select(struct cc *c, bool typed) {
   }
   uint32_t d = slot_of(c, c->nst);
   uint32_t at = emit_op(c, SOS__OP_select);
-  uint32_t dw = emit(c, d);
-  emit(c, s[0]);
-  emit(c, s[1]);
-  emit(c, s[2]);
+  uint32_t dw = emit_slot(c, d);
+  emit_slot(c, s[0]);
+  emit_slot(c, s[1]);
+  emit_slot(c, s[2]);
   push_slot(c, t);
   note_value_op(c, at, dw, 0, false);
 }
@@ -1087,12 +1138,12 @@ static void do_global(struct cc *c, bool set) {
     uint32_t s;
     operands(c, 1, &gt.type, &s);
     emit_op(c, SOS__OP_global_set);
-    emit(c, s);
+    emit_slot(c, s);
     emit(c, g);
     return;
   }
   uint32_t at = emit_op(c, SOS__OP_global_get);
-  uint32_t dw = emit(c, slot_of(c, c->nst));
+  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
   emit(c, g);
   push_slot(c, gt.type);
   note_value_op(c, at, dw, 0, false);
@@ -1131,7 +1182,7 @@ static void emit_effect(struct cc *c, enum sos__op op, const uint32_t *k,
   operands(c, n, types, s);
   emit_op(c, op);
   for (uint32_t i = 0; i < nk; i++) emit(c, k[i]);
-  for (uint32_t i = 0; i < n; i++) emit(c, s[i]);
+  for (uint32_t i = 0; i < n; i++) emit_slot(c, s[i]);
 }
 
 static void do_table_op(struct cc *c, uint32_t sub) {
@@ -1174,15 +1225,15 @@ static void do_table_op(struct cc *c, uint32_t sub) {
     ts[1] = I32;
     operands(c, 2, ts, s);
     uint32_t at = emit_op(c, SOS__OP_table_grow);
-    uint32_t dw = emit(c, slot_of(c, c->nst));
+    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
     emit(c, k[0]);
-    emit(c, s[0]);
-    emit(c, s[1]);
+    emit_slot(c, s[0]);
+    emit_slot(c, s[1]);
     push_slot(c, I32);
     note_value_op(c, at, dw, 0, false);
   } else if (sub == 16) { /* table.size */
     uint32_t at = emit_op(c, SOS__OP_table_size);
-    uint32_t dw = emit(c, slot_of(c, c->nst));
+    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
     emit(c, k[0]);
     push_slot(c, I32);
     note_value_op(c, at, dw, 0, false);
@@ -1205,9 +1256,9 @@ static void do_table_get_set(struct cc *c, bool set) {
   uint32_t s;
   operands(c, 1, ts, &s);
   uint32_t at = emit_op(c, SOS__OP_table_get);
-  uint32_t dw = emit(c, slot_of(c, c->nst));
+  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
   emit(c, t);
-  emit(c, s);
+  emit_slot(c, s);
   push_slot(c, ts[1]);
   note_value_op(c, at, dw, 0, false);
 }
@@ -1259,8 +1310,8 @@ static void do_memory_size_grow(struct cc *c, bool grow) {
   uint32_t s = 0;
   if (grow) operands(c, 1, T_I32, &s);
   uint32_t at = emit_op(c, grow ? SOS__OP_memory_grow : SOS__OP_memory_size);
-  uint32_t dw = emit(c, slot_of(c, c->nst));
-  if (grow) emit(c, s);
+  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
+  if (grow) emit_slot(c, s);
   push_slot(c, I32);
   note_value_op(c, at, dw, 0, false);
 }
@@ -1295,7 +1346,7 @@ static void do_ref(struct cc *c, uint8_t opc) {
       return;
     }
     uint32_t at = emit_op(c, SOS__OP_ref_func);
-    uint32_t dw = emit(c, slot_of(c, c->nst));
+    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
     emit(c, x);
     push_slot(c, SOS_WASM_FUNCREF);
     note_value_op(c, at, dw, 0, false);
@@ -1375,7 +1426,7 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
   if (b->nlocals) memcpy(c->ltypes + c->ft->nparams, b->local_types, b->nlocals);
   c->p = c->at = b->code;
   c->end = b->code + b->code_len;
-  c->ncode = c->nst = c->maxst = c->ncs = c->nfx = 0;
+  c->ncode = c->nst = c->maxst = c->ncs = c->nfx = c->ncfix = c->nconsts = 0;
   c->last_end = NONE;
   c->fuel_ctrl = 0;
   struct ctrl *f = push_ctrl(c, 0);
@@ -1409,8 +1460,17 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
   out->nparams = c->ft->nparams;
   out->nresults = c->ft->nresults;
   out->nlocals = c->nlocals;
-  out->frame_slots = c->nlocals + c->maxst;
+  /* Frame: locals, then the constant pool, then the operand stack. */
+  out->const_base = c->nlocals;
+  out->nconsts = c->nconsts;
+  out->frame_slots = c->nlocals + c->nconsts + c->maxst;
   if (out->frame_slots < out->nresults) out->frame_slots = out->nresults;
+  if (c->nconsts) memcpy(out->consts, c->consts, c->nconsts * sizeof *c->consts);
+  for (uint32_t j = 0; j < c->ncfix; j++) {
+    uint32_t *w = &out->ops[c->cfix[j]];
+    if (*w & CONST_MARK) *w = c->nlocals + (*w & ~CONST_MARK);
+    else if (*w & STACK_MARK) *w = c->nlocals + c->nconsts + (*w & ~STACK_MARK);
+  }
   out->fuel = c->cs[0].fuel_count;
   out->sig = &d->types[d->types[d->func_types[c->fidx]].canon];
   return 0;
@@ -1429,10 +1489,16 @@ int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
     rc = compile_body(&c, i, &m->codes[i]);
     if (rc == SOS_ENOMEM && err && errlen) snprintf(err, errlen, "out of memory");
   }
+  if (!rc && getenv("SOS_WASM_DUMP"))
+    for (uint32_t i = 0; i < n; i++) {
+      fprintf(stderr, "func %u:\n", d->nfunc_imports + i);
+      sos__code_dump(&m->codes[i], stderr);
+    }
   sos_free(c.code);
   sos_free(c.st);
   sos_free(c.cs);
   sos_free(c.fx);
+  sos_free(c.cfix);
   sos_free(c.ltypes);
   if (rc) sos__compile_free(m);
   return rc;

@@ -293,7 +293,7 @@ uint32_t sos__op_word(enum sos__op op) {
 
 static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap) {
   static const int offsets[] = {
-#define OFF_MISC(n) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_MISC(n, w) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
 #define OFF_CMP(c, n, T, e)                                                   \
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,                      \
@@ -397,6 +397,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
     if (e_->nlocals > e_->nparams)                                            \
       memset(nfp + e_->nparams, 0,                                            \
              (size_t)(e_->nlocals - e_->nparams) * sizeof *nfp);              \
+    if (e_->nconsts)                                                          \
+      memcpy(nfp + e_->const_base, e_->consts, e_->nconsts * sizeof *nfp);    \
     fp = nfp;                                                                 \
     pc = e_->ops;                                                             \
   } while (0)
@@ -804,6 +806,53 @@ trap_out:
   return SOS_ETRAP;
 }
 
+/* ---- debugging ---------------------------------------------------------------- */
+
+struct opinfo {
+  const char *name;
+  uint32_t words;
+};
+
+/* Names and lengths of every op, indexed by enum sos__op. */
+static const struct opinfo opinfo[SOS__OP_COUNT] = {
+#define INFO_MISC(n, w) [SOS__OP_##n] = {#n, w},
+#define INFO_CMP(c, n, T, e)                                                  \
+  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},    \
+  [SOS__OP_br_##n] = {"br_" #n, 4},                                           \
+  [SOS__OP_br_##n##_imm] = {"br_" #n "_imm", 3 + IMMW_##T},
+#define INFO_IBIN(c, n, T, e)                                                 \
+  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
+#define INFO_FBIN(c, n, T, TR, e)                                             \
+  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
+#define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = {#n, 3},
+#define INFO_MEM(c, n, T, CT, B)                                              \
+  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_ai] = {#n "_ai", 5},                \
+  [SOS__OP_##n##_ar] = {#n "_ar", 5},
+    SOS__MISCOPS(INFO_MISC) SOS__CMPOPS(INFO_CMP) SOS__IBINOPS(INFO_IBIN)
+        SOS__FBINOPS(INFO_FBIN) SOS__UNOPS(INFO_UN) SOS__LOADS(INFO_MEM)
+            SOS__STORES(INFO_MEM)};
+
+void sos__code_dump(const struct sos__code *code, void *file) {
+  FILE *f = file;
+  fprintf(f, "; params %u locals %u slots %u fuel %u\n", code->nparams, code->nlocals,
+          code->frame_slots, code->fuel);
+  for (uint32_t i = 0; i < code->nops;) {
+    uint32_t op = 0;
+    while (op < SOS__OP_COUNT && sos__op_word(op) != code->ops[i]) op++;
+    if (op == SOS__OP_COUNT) {
+      fprintf(f, "%5u  ?? %08x\n", i, code->ops[i]);
+      return;
+    }
+    uint32_t w = opinfo[op].words;
+    if (op == SOS__OP_br_table) w += code->ops[i + 2] + 1;
+    fprintf(f, "%5u  %-22s", i, opinfo[op].name);
+    for (uint32_t k = 1; k < w && i + k < code->nops; k++)
+      fprintf(f, " %d", (int32_t)code->ops[i + k]);
+    fputc('\n', f);
+    i += w;
+  }
+}
+
 /* ---- the run API ------------------------------------------------------------ */
 
 int sos__exec_init(struct sos__exec *x, const struct sos_wasm_limits *lim) {
@@ -854,6 +903,8 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   if (f->code) {
     const struct sos__code *c = f->code;
     memset(x->stack + c->nparams, 0, (c->nlocals - c->nparams) * sizeof *x->stack);
+    if (c->nconsts)
+      memcpy(x->stack + c->const_base, c->consts, c->nconsts * sizeof *x->stack);
     x->frames[0] = (struct sos__frame){NULL, 0, x->cur};
     x->nframes = 1;
     x->pc = c->ops;

@@ -23,6 +23,8 @@
 
 #include <stdatomic.h>
 
+#define SOS__MAX_CONSTS 32 /* constant-pool slots per function */
+
 /* Compiled code of one defined function (compile.c writes, interp.c runs). */
 struct sos__code {
   uint32_t *ops;        /* the internal code; see interp.c for its format */
@@ -32,6 +34,9 @@ struct sos__code {
   uint32_t nlocals;     /* parameters + declared locals */
   uint32_t frame_slots; /* locals + operand stack + temporaries */
   uint32_t fuel;        /* charged on entry: instructions outside loops */
+  uint32_t const_base;  /* first constant-pool slot in the frame */
+  uint32_t nconsts;     /* pool slots, copied from consts on entry */
+  uint64_t consts[SOS__MAX_CONSTS];
   const struct sos__functype *sig;
 };
 
