@@ -472,6 +472,30 @@ static void patch_fixups(struct cc *c, uint32_t fi) {
   c->nfx = keep;
 }
 
+/* When entry e (at height h) was computed by the op just emitted, makes
+ * that op write slot dst instead and returns true. */
+static bool retarget(struct cc *c, const struct ventry *e, uint32_t h, uint32_t dst) {
+  if (e->kind != V_SLOT || dead(c) || c->last_end != c->ncode ||
+      c->code[c->last_dst] != slot_of(c, h))
+    return false;
+  c->code[c->last_dst] = dst;
+  c->last_opc = 0; /* the op no longer feeds a branch or an address */
+  return true;
+}
+
+/* Moves the top n values to slots 0..n-1, where the caller expects the
+ * results, and returns (safe in increasing order once all are in their
+ * home slots, which lie above every target). */
+static void emit_return(struct cc *c, uint32_t n) {
+  if (n > 1) materialize_from(c, top_ctrl(c)->height);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t h = c->nst - n + i;
+    if (n == 1 && retarget(c, &c->st[h], h, 0)) break;
+    emit_entry_to(c, &c->st[h], i, slot_of(c, h));
+  }
+  emit_op(c, SOS__OP_ret);
+}
+
 /* Reset after an unconditional transfer (§A.3 unreachable). */
 static void set_dead(struct cc *c) {
   struct ctrl *f = top_ctrl(c);
@@ -654,12 +678,7 @@ static void do_end(struct cc *c) {
       patch_fixups(c, 0);
       bind_label(c);
     }
-    if (!f->dead) {
-      if (f->nresults > 1) materialize_from(c, 0);
-      for (uint32_t i = 0; i < f->nresults; i++)
-        emit_entry_to(c, &c->st[i], i, slot_of(c, i));
-      emit_op(c, SOS__OP_ret);
-    }
+    if (!f->dead) emit_return(c, f->nresults);
     c->ncs--;
     return;
   }
@@ -771,15 +790,7 @@ static void do_return(struct cc *c) {
   struct ctrl *f = &c->cs[0];
   check_label_operands(c, f->nresults, f->results);
   if (c->rc) return;
-  if (!dead(c)) {
-    uint32_t n = f->nresults;
-    if (n > 1) materialize_from(c, top_ctrl(c)->height);
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t h = c->nst - n + i;
-      emit_entry_to(c, &c->st[h], i, slot_of(c, h));
-    }
-    emit_op(c, SOS__OP_ret);
-  }
+  if (!dead(c)) emit_return(c, f->nresults);
   set_dead(c);
 }
 
@@ -861,16 +872,9 @@ static void do_local_set(struct cc *c, bool tee) {
   }
   uint32_t h = c->nst - 1;
   struct ventry e = c->st[h];
-  bool retarget = e.kind == V_SLOT && !dead(c) && c->last_end == c->ncode &&
-                  c->code[c->last_dst] == slot_of(c, h);
   pop(c, t);
   if (c->rc) return;
-  if (retarget) {
-    c->code[c->last_dst] = x;
-    c->last_opc = 0; /* the op no longer feeds a branch */
-  } else {
-    emit_entry_to(c, &e, x, slot_of(c, h));
-  }
+  if (!retarget(c, &e, h, x)) emit_entry_to(c, &e, x, slot_of(c, h));
   if (tee) push(c, t, V_LOCAL, x, 0);
 }
 

@@ -394,11 +394,10 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
     fr->ret_pc = ret_pc;                                                      \
     fr->fp = (uint32_t)(fp - stack);                                          \
     fr->inst = inst;                                                          \
-    if (e_->nlocals > e_->nparams)                                            \
-      memset(nfp + e_->nparams, 0,                                            \
-             (size_t)(e_->nlocals - e_->nparams) * sizeof *nfp);              \
-    if (e_->nconsts)                                                          \
-      memcpy(nfp + e_->const_base, e_->consts, e_->nconsts * sizeof *nfp);    \
+    /* Short loops, not memset/memcpy calls: counts are small. */           \
+    for (uint32_t i_ = e_->nparams; i_ < e_->nlocals; i_++) nfp[i_].u64 = 0;  \
+    for (uint32_t i_ = 0; i_ < e_->nconsts; i_++)                             \
+      nfp[e_->const_base + i_].u64 = e_->consts[i_];                          \
     fp = nfp;                                                                 \
     pc = e_->ops;                                                             \
   } while (0)
