@@ -348,6 +348,20 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   }
   int64_t fuel = budget;
 
+  /* The frame stack's top and end and the value stack's end live in
+   * locals while running; SAVE_FRAMES() writes the depth back. */
+  struct sos__frame *ftop, *fend;
+  slot *stack_end;
+#define LOAD_STACK()                                                          \
+  do {                                                                        \
+    stack = (slot *)x->stack;                                                 \
+    stack_end = stack + x->stack_cap;                                         \
+    ftop = x->frames + x->nframes;                                            \
+    fend = x->frames + x->frames_cap;                                         \
+  } while (0)
+#define SAVE_FRAMES() (x->nframes = (uint32_t)(ftop - x->frames))
+  LOAD_STACK();
+
 #define LOAD_INST()                                                           \
   do {                                                                        \
     m0 = inst->mem0 ? inst->mem0 : &no_memory;                                \
@@ -380,24 +394,31 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   do {                                                                        \
     const struct sos__code *e_ = (cc_);                                       \
     slot *nfp = fp + cbase;                                                   \
-    uint64_t need = (uint64_t)(nfp - stack) + e_->frame_slots;                \
-    if (UNLIKELY(need > x->stack_cap || x->nframes == x->frames_cap)) {       \
+    if (UNLIKELY(nfp + e_->frame_slots > stack_end || ftop == fend)) {        \
       size_t fo = (size_t)(fp - stack);                                       \
+      uint64_t need = fo + cbase + e_->frame_slots;                           \
+      SAVE_FRAMES();                                                          \
       if ((need > x->stack_cap && !grow_stack(x, need)) ||                    \
-          (x->nframes == x->frames_cap && !grow_frames(x)))                   \
+          (ftop == fend && !grow_frames(x)))                                  \
         TRAP(SOS_WASM_TRAP_STACK);                                            \
-      stack = (slot *)x->stack;                                               \
+      LOAD_STACK();                                                           \
       fp = stack + fo;                                                        \
       nfp = fp + cbase;                                                       \
     }                                                                         \
-    struct sos__frame *fr = &x->frames[x->nframes++];                         \
+    struct sos__frame *fr = ftop++;                                           \
     fr->ret_pc = ret_pc;                                                      \
     fr->fp = (uint32_t)(fp - stack);                                          \
     fr->inst = inst;                                                          \
-    /* Short loops, not memset/memcpy calls: counts are small. */           \
-    for (uint32_t i_ = e_->nparams; i_ < e_->nlocals; i_++) nfp[i_].u64 = 0;  \
-    for (uint32_t i_ = 0; i_ < e_->nconsts; i_++)                             \
+    /* Short loops, not memset/memcpy calls (counts are small); the empty \
+     * asm keeps compilers from turning them back into calls. */           \
+    for (uint32_t i_ = e_->nparams; i_ < e_->nlocals; i_++) {                 \
+      nfp[i_].u64 = 0;                                                        \
+      __asm__ volatile("");                                                   \
+    }                                                                         \
+    for (uint32_t i_ = 0; i_ < e_->nconsts; i_++) {                           \
       nfp[e_->const_base + i_].u64 = e_->consts[i_];                          \
+      __asm__ volatile("");                                                   \
+    }                                                                         \
     fp = nfp;                                                                 \
     pc = e_->ops;                                                             \
   } while (0)
@@ -462,7 +483,7 @@ L_br_table: {
   JUMP(pc[3 + (i < n ? i : n)]);
 }
 L_ret: {
-  struct sos__frame *fr = &x->frames[--x->nframes];
+  struct sos__frame *fr = --ftop;
   if (UNLIKELY(!fr->ret_pc)) goto done;
   pc = fr->ret_pc;
   fp = stack + fr->fp;
@@ -752,6 +773,7 @@ call_func:
       x->host_res = cbase;
       x->host_nres = nres;
       x->fuel_used += (uint64_t)(budget - fuel);
+      SAVE_FRAMES();
       x->state = SOS__EXEC_SUSPENDED;
       return SOS_WASM_SUSPENDED;
     }
@@ -767,6 +789,7 @@ call_func:
   }
 
 out_of_fuel:
+  SAVE_FRAMES();
   x->pc = pc;
   x->fp = (uint32_t)(fp - stack);
   x->cur = inst;
@@ -779,6 +802,7 @@ out_of_fuel:
   return SOS_WASM_YIELDED;
 
 done:
+  SAVE_FRAMES();
   x->fp = 0;
   x->fuel_used += (uint64_t)(budget - fuel);
   x->state = SOS__EXEC_DONE;
