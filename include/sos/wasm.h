@@ -199,7 +199,9 @@ struct sos_wasm_hostcall {
 typedef int (*sos_wasm_host_fn)(struct sos_wasm_hostcall *call);
 
 /* Makes a host function of the given type; type's arrays are copied.
- * env is passed back on each call.  NULL when out of memory. */
+ * env is passed back on each call.  NULL when out of memory or when the
+ * type has more than SOS_WASM_HOST_MAX_RESULTS results. */
+#define SOS_WASM_HOST_MAX_RESULTS 64
 sos_wasm_func *sos_wasm_func_new(const struct sos_wasm_functype *type,
                                  sos_wasm_host_fn fn, void *env);
 /* Frees a host function made by sos_wasm_func_new.  Accepts NULL. */

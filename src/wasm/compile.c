@@ -92,6 +92,7 @@ struct cc {
    * STACK_MARK | height, and cfix lists the words to bind at the end. */
   uint64_t consts[SOS__MAX_CONSTS];
   uint32_t nconsts;
+  /* (the code keeps an exact-size copy) */
   uint32_t *cfix;
   uint32_t ncfix, capcfix;
   /* The last value op, for the peephole rewrites. */
@@ -899,8 +900,18 @@ struct addr {
   uint32_t slot, extra, form;
 };
 
-static struct addr take_addr(struct cc *c, uint32_t h) {
+static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
   struct addr a = {0, 0, 0};
+  const struct ventry *e = &c->st[h];
+  if (e->kind == V_CONST && (uint64_t)(uint32_t)e->k + *off <= UINT32_MAX) {
+    /* A constant address joins the offset; the address slot reads 0. */
+    uint32_t zero = pool_slot(c, 0);
+    if (zero != NONE) {
+      *off += (uint32_t)e->k;
+      a.slot = zero;
+      return a;
+    }
+  }
   bool fuse = !dead(c) && c->last_end == c->ncode && c->last_opc == 0x6a &&
               c->st[h].kind == V_SLOT && c->code[c->last_dst] == slot_of(c, h);
   if (fuse) {
@@ -919,7 +930,7 @@ static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes)
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
   struct addr a = {0, 0, 0};
-  if (c->nst > top_ctrl(c)->height) a = take_addr(c, c->nst - 1);
+  if (c->nst > top_ctrl(c)->height) a = take_addr(c, c->nst - 1, &off);
   pop(c, SOS_WASM_I32);
   uint32_t d = slot_of(c, c->nst);
   uint32_t at = emit_op(c, op + a.form);
@@ -942,7 +953,7 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   if (c->nst >= base + 2 && (c->st[c->nst - 1].kind == V_LOCAL || pv != NONE)) {
     /* The value needs no code, so an add just before can still fold. */
     v = pv != NONE ? pv : c->st[c->nst - 1].local;
-    a = take_addr(c, c->nst - 2);
+    a = take_addr(c, c->nst - 2, &off);
   } else {
     v = c->nst > base ? operand(c, c->nst - 1) : 0;
     if (c->nst >= base + 2) a.slot = operand(c, c->nst - 2);
@@ -1469,7 +1480,11 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
   out->nconsts = c->nconsts;
   out->frame_slots = c->nlocals + c->nconsts + c->maxst;
   if (out->frame_slots < out->nresults) out->frame_slots = out->nresults;
-  if (c->nconsts) memcpy(out->consts, c->consts, c->nconsts * sizeof *c->consts);
+  if (c->nconsts) {
+    out->consts = sos_malloc(c->nconsts * sizeof *c->consts);
+    if (!out->consts) return SOS_ENOMEM;
+    memcpy(out->consts, c->consts, c->nconsts * sizeof *c->consts);
+  }
   for (uint32_t j = 0; j < c->ncfix; j++) {
     uint32_t *w = &out->ops[c->cfix[j]];
     if (*w & CONST_MARK) *w = c->nlocals + (*w & ~CONST_MARK);
@@ -1511,7 +1526,10 @@ int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
 void sos__compile_free(sos_wasm_module *m) {
   if (!m->codes) return;
   uint32_t n = m->d.nfuncs - m->d.nfunc_imports;
-  for (uint32_t i = 0; i < n; i++) sos_free(m->codes[i].ops);
+  for (uint32_t i = 0; i < n; i++) {
+    sos_free(m->codes[i].ops);
+    sos_free(m->codes[i].consts);
+  }
   sos_free(m->codes);
   m->codes = NULL;
 }

@@ -333,7 +333,7 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   sos_wasm_func *callee;
   uint32_t cbase;
   const uint32_t *ret_pc;
-  uint64_t hostres[64];
+  uint64_t hostres[SOS_WASM_HOST_MAX_RESULTS];
 
   /* Fuel: this run may spend `fuel`; hard_cut says whether running out is
    * the instance's hard budget (a trap) rather than the slice (a yield). */
@@ -940,7 +940,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
 static int run_host_entry(sos_wasm_instance *in, struct sos_wasm_trap *trap) {
   struct sos__exec *x = &in->exec;
   sos_wasm_func *f = x->entry;
-  uint64_t res[64];
+  uint64_t res[SOS_WASM_HOST_MAX_RESULTS];
   struct sos_wasm_hostcall hc = {in, f->env, x->stack, res, trap};
   x->state = SOS__EXEC_RUNNING;
   int r = f->host(&hc);

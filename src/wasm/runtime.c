@@ -255,6 +255,7 @@ struct host_func {
 /* Copies type into the function's own block; inst and code stay NULL. */
 sos_wasm_func *sos_wasm_func_new(const struct sos_wasm_functype *type,
                                  sos_wasm_host_fn fn, void *env) {
+  if (type->nresults > SOS_WASM_HOST_MAX_RESULTS) return NULL;
   size_t n = (size_t)type->nparams + type->nresults;
   struct host_func *h = sos_calloc(1, sizeof *h + n);
   if (!h) return NULL;

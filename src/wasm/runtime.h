@@ -23,7 +23,7 @@
 
 #include <stdatomic.h>
 
-#define SOS__MAX_CONSTS 32 /* constant-pool slots per function */
+#define SOS__MAX_CONSTS 128 /* constant-pool slots per function */
 
 /* Compiled code of one defined function (compile.c writes, interp.c runs). */
 struct sos__code {
@@ -36,7 +36,7 @@ struct sos__code {
   uint32_t fuel;        /* charged on entry: instructions outside loops */
   uint32_t const_base;  /* first constant-pool slot in the frame */
   uint32_t nconsts;     /* pool slots, copied from consts on entry */
-  uint64_t consts[SOS__MAX_CONSTS];
+  uint64_t *consts;     /* nconsts values */
   const struct sos__functype *sig;
 };
 
