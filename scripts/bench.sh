@@ -42,7 +42,7 @@ field() { sed -nE "s/.*(^| )$1=([^ ]*).*/\2/p" <<<"$2"; }
 best() {
   local out line b="" bt=""
   for ((r = 0; r < REPEAT; r++)); do
-    out=$(timeout "$TMO" "$@" 2>/dev/null | grep 'checksum=' | tail -1) || true
+    out=$(timeout "$TMO" "$@" 2>>"$B/bench/errors.log" | grep 'checksum=' | tail -1) || true
     [ -n "$out" ] || continue
     line=$(field run_s "$out")
     if [ -z "$bt" ] || awk -v a="$line" -v b="$bt" 'BEGIN{exit !(a<b)}'; then b=$out; bt=$line; fi
@@ -62,6 +62,7 @@ interp() {
 }
 
 rows=$(mktemp); trap 'rm -f "$rows"' EXIT
+mkdir -p "$B/bench"; : >"$B/bench/errors.log"
 mismatch=0
 for k in "${kernels[@]}"; do
   [ -x "$B/bench/native/$k" ] || { echo "bench: no kernel $k" >&2; continue; }
@@ -75,13 +76,13 @@ for k in "${kernels[@]}"; do
     if [ -n "$out" ]; then
       t_sos=$(field run_s "$out"); c_sos=$(field compile_s "$out")
       [ "$(field checksum "$out")" = "$sum" ] || { flag="!"; echo "bench: CHECKSUM MISMATCH: $k on sos: $(field checksum "$out") != native $sum" >&2; }
-    else echo "bench: $k failed on sos" >&2; fi
+    else echo "bench: $k failed on sos (see $B/bench/errors.log)" >&2; fi
   fi
   out=$(best node bench/run_node.js "$B/bench/wasm/$k.wasm" "$n")
   if [ -n "$out" ]; then
     t_node=$(field run_s "$out")
     [ "$(field checksum "$out")" = "$sum" ] || { flag="!"; echo "bench: CHECKSUM MISMATCH: $k on node: $(field checksum "$out") != native $sum" >&2; }
-  else echo "bench: $k failed on node" >&2; fi
+  else echo "bench: $k failed on node (see $B/bench/errors.log)" >&2; fi
   read -r ti si < <(interp "$k")
   if [ "$ti" != "-" ]; then
     t_int=$(awk -v t="$ti" -v n="$n" -v m="$ni" 'BEGIN{printf "%.6f", t*n/m}')

@@ -41,7 +41,6 @@
 enum { V_SLOT, V_LOCAL, V_CONST };
 #define T_UNKNOWN 0 /* the bottom type of unreachable code */
 #define NONE 0xffffffffu
-#define SOS__MAX_LOCALS 50000u /* as V8: bounds frame set-up per call */
 #define CONST_MARK 0x80000000u   /* a slot operand naming a pool entry */
 #define STACK_MARK 0x40000000u   /* a slot operand naming a stack height */
 

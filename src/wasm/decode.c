@@ -969,6 +969,13 @@ static int rd_locals(struct dec *d, struct sos__funcbody *b) {
   }
   if (rc) return rc;
   if (total > UINT32_MAX) return malformed(d, at, "too many locals");
+  if (total > SOS__MAX_LOCALS) {
+    /* An engine limit, checked before a tiny module can make us allocate
+     * gigabytes; decoding goes on without the local types. */
+    invalid(d, at, "too many locals: %llu (this engine allows %u)",
+            (unsigned long long)total, SOS__MAX_LOCALS);
+    return 0;
+  }
   if (!(b->local_types = sos_malloc(total ? total : 1))) return nomem(d);
   b->nlocals = (uint32_t)total;
   uint64_t k = 0, c = 0;

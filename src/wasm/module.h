@@ -24,6 +24,7 @@
 
 #define SOS__PAGE 65536u
 #define SOS__MAX_PAGES 65536u
+#define SOS__MAX_LOCALS 50000u /* per function, as V8: bounds frame set-up */
 
 struct sos__functype {
   uint32_t nparams, nresults;

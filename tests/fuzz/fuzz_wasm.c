@@ -28,14 +28,18 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Host calls made for the current input (reset per input, so that a run
- * depends on its input alone). */
+ * depends on its input alone), and the result count of the host function
+ * that last suspended, for sos_wasm_resume. */
 static unsigned host_calls;
+static uint32_t suspended_nresults;
 
 /* Every host stub: writes zero results; suspends on every second call. */
 static int host_stub(struct sos_wasm_hostcall *call) {
   const struct sos_wasm_functype *t = call->env;
   memset(call->results, 0, t->nresults * sizeof *call->results);
-  return (++host_calls & 1) ? SOS_WASM_HOST_OK : SOS_WASM_HOST_SUSPEND;
+  if (++host_calls & 1) return SOS_WASM_HOST_OK;
+  suspended_nresults = t->nresults;
+  return SOS_WASM_HOST_SUSPEND;
 }
 
 /* The host objects made for one instance. */
@@ -112,7 +116,8 @@ static void call_zero(sos_wasm_instance *in, sos_wasm_func *f) {
   struct sos_wasm_trap trap;
   for (;;) {
     int rc = sos_wasm_run(in, FUZZ_SLICE, &trap);
-    if (rc == SOS_WASM_SUSPENDED) rc = sos_wasm_resume(in, zeros, 0);
+    if (rc == SOS_WASM_SUSPENDED)
+      rc = sos_wasm_resume(in, zeros, suspended_nresults);
     else if (rc != SOS_WASM_YIELDED) break;
     if (rc < 0) {
       sos_wasm_call_abort(in);

@@ -521,3 +521,24 @@ TEST(decode_accepts_every_segment_encoding) {
   CHECK_EQ(m.declared_refs[0], 1);
   sos__module_clear(&m);
 }
+
+/* Regression (found by the fuzzer): a 30-byte module declaring 3.2
+ * billion locals made the decoder try to allocate 3.2 GB.  It must be
+ * refused at once as over the engine's limit of locals. */
+TEST(decode_rejects_billions_of_locals_without_allocating) {
+  static const uint8_t bin[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, /* header */
+      0x01, 0x04, 0x01, 0x60, 0x00, 0x00,             /* type () -> () */
+      0x03, 0x02, 0x01, 0x00,                         /* one function */
+      0x0a, 0x0a, 0x01, 0x08, 0x01,                   /* code: one body */
+      0x80, 0x80, 0x80, 0x80, 0x0c, 0x7f,             /* 0xc0000000 x i32 */
+      0x0b};
+  struct sos__module m;
+  char err[256] = "";
+  memset(&m, 0, sizeof m);
+  sos_alloc_fail_at(0);
+  int rc = sos__module_decode(&m, bin, sizeof bin, err, sizeof err);
+  CHECK_EQ(rc, SOS_EINVALID);
+  CHECK(strstr(err, "too many locals") != NULL);
+  sos__module_clear(&m);
+}
