@@ -6,28 +6,37 @@
  * The output is a sequence of 32-bit words per function: an op word (the
  * handler's offset, see interp.c) followed by operands, most of them slot
  * indices relative to the frame base.  A frame is an array of 64-bit
- * slots: the locals first (parameters included), then one slot per
- * operand-stack height.  Every WebAssembly value therefore has a home
- * slot fixed at compile time, and ops name slots directly: the stack
- * machine's pushes and pops disappear.
+ * slots: the locals first (parameters included), then the constant pool,
+ * then one slot per operand-stack height.  Every WebAssembly value
+ * therefore has a home slot fixed at compile time, and ops name slots
+ * directly: the stack machine's pushes and pops disappear.  Callee frames
+ * start inside the caller's operand stack, at the first argument.
  *
  * To avoid copies, the compile-time operand stack holds *virtual* entries:
  * a value that is still in a local (after local.get) or a known constant
  * (after *.const) is not copied into its home slot until it must be.
- * Consumers read locals in place and use immediate forms of integer ops
- * for constants.  A virtual entry is made real ("materialised") when a
- * local it names is about to change, when it crosses a control boundary
- * (block entry, branch, end), or when a call needs its arguments in a row.
- * Entries below the innermost block's base are always real, so paths that
- * join at a label agree on where every value lives.
+ * Consumers read locals in place; a constant becomes an immediate (binary
+ * operators have "_imm" forms; a constant address joins the memarg
+ * offset) or is read from the constant pool, up to SOS__MAX_CONSTS
+ * distinct values per function copied into the frame on entry.  A virtual
+ * entry is made real ("materialised") when a local it names is about to
+ * change, when it crosses a control boundary (block entry, branch, end),
+ * or when a call needs its arguments in a row.  Entries below the
+ * innermost block's base are always real, so paths that join at a label
+ * agree on where every value lives.  Since the pool's size is known only
+ * at the end, stack and pool slots are written as marked numbers and
+ * bound then (cfix).
  *
- * Two peephole rewrites work on the last emitted op while no label has
- * been bound after it: local.set/tee retarget the op's destination to the
- * local, and br_if/if fuse with a preceding integer comparison or eqz.
+ * Peephole rewrites work on the last emitted op while no label has been
+ * bound after it: local.set/tee and returns retarget the op's destination
+ * to the local or result slot; br_if/if fuse with a preceding integer
+ * comparison or eqz; loads and stores absorb the i32.add that computed
+ * their address (keeping its wrap-around at 2^32).
  *
  * Fuel: every loop starts with a `fuel` op charging the instructions of
- * its body (not counting nested loops); a function's remaining
- * instructions are charged by the call that enters it (code->fuel).
+ * its body (not counting nested loops), which backward branches charge
+ * again; a function's remaining instructions are charged by the call
+ * that enters it (code->fuel), or by the run that starts it.
  */
 #include "wasm/ops.h"
 #include "wasm/runtime.h"

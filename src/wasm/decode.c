@@ -15,7 +15,8 @@
  * size mismatch").  Lengths and counts may not exceed the bytes left in
  * the file ("length out of bounds"), so no allocation is larger than a
  * small multiple of the input, except the expanded locals of a body,
- * which the spec allows up to 2^32-1.
+ * which the spec allows up to 2^32-1 and this engine caps at
+ * SOS__MAX_LOCALS (50,000) per function.
  *
  * A module can be both malformed (§5) and invalid (§3).  The spec decodes
  * the whole module before validating it, so a malformation must win even

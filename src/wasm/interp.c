@@ -435,6 +435,15 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   } while (0)
 
   LOAD_INST();
+  if (x->entry_fuel) { /* a new call: the entry function's own charge */
+    int64_t k = x->entry_fuel;
+    x->entry_fuel = 0;
+    if (hard_cut && k > fuel) {
+      fuel = 0;
+      TRAP(SOS_WASM_TRAP_FUEL);
+    }
+    fuel -= k;
+  }
   NEXT();
 
   /* ---- handlers ---- */
@@ -919,6 +928,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   if (need > x->stack_cap && !grow_stack(x, need)) return SOS_ELIMIT;
   if (nargs) memcpy(x->stack, args, nargs * sizeof *args);
   x->entry = f;
+  x->entry_resumed = false;
   x->fp = 0;
   x->nframes = 0;
   x->cur = f->inst ? f->inst : in;
@@ -931,6 +941,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
     x->frames[0] = (struct sos__frame){NULL, 0, x->cur};
     x->nframes = 1;
     x->pc = c->ops;
+    x->entry_fuel = c->fuel;
   }
   x->state = SOS__EXEC_READY;
   return 0;
@@ -975,6 +986,10 @@ int sos_wasm_run(sos_wasm_instance *in, int64_t fuel, struct sos_wasm_trap *trap
   if (x->state != SOS__EXEC_READY) return SOS_ESTATE;
   if (!x->pc) {
     if (x->entry->code) return SOS_ESTATE;
+    if (x->entry_resumed) { /* its results came with sos_wasm_resume */
+      x->state = SOS__EXEC_DONE;
+      return SOS_WASM_DONE;
+    }
     return run_host_entry(in, trap);
   }
   x->state = SOS__EXEC_RUNNING;
@@ -986,8 +1001,8 @@ int sos_wasm_resume(sos_wasm_instance *in, const sos_wasm_val *results, uint32_t
   if (x->state != SOS__EXEC_SUSPENDED) return SOS_ESTATE;
   if (n != x->host_nres) return SOS_EINVAL;
   if (n) memcpy(x->stack + x->fp + x->host_res, results, n * sizeof *results);
-  /* A suspended host entry has nothing left to run. */
-  x->state = x->pc ? SOS__EXEC_READY : SOS__EXEC_DONE;
+  x->entry_resumed = x->pc == NULL; /* a host entry: nothing left to run */
+  x->state = SOS__EXEC_READY;
   return 0;
 }
 

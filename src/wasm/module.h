@@ -5,13 +5,12 @@
  * §5) and checks everything outside function bodies (§3.4: limits, types
  * of imports and exports, constant expressions, segments, the start
  * function, unique export names).  compile.c then validates each function
- * body and translates it to the engine's internal code (see code.h).
+ * body and translates it to the engine's internal code (runtime.h, ops.h).
  *
  * Every array is allocated with sos_malloc and owned by the module;
- * sos__module_clear() frees them.  Names point into names_buf copies, so
- * the caller's bytes are not kept except where noted: function bodies
- * point into `bytes`, a copy of the whole binary that the module owns
- * until compilation has finished with it.
+ * sos__module_clear() frees them.  The caller's bytes are not kept: the
+ * module owns a copy (`bytes`) for as long as it lives, and names,
+ * function bodies and data segments point into that copy.
  */
 #ifndef SOS_WASM_MODULE_H
 #define SOS_WASM_MODULE_H

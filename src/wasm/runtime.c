@@ -7,7 +7,7 @@
  * types are canonicalised here: types[i].canon names the first type
  * structurally equal to type i, and every defined function's `sig` points
  * at that canonical type, so call_indirect can usually decide a type check
- * by comparing two pointers (Core 2.0 §4.4.7, call_indirect).
+ * by comparing two pointers (Core 2.0 §4.4.8, call_indirect).
  *
  * Instantiation follows Core 2.0 §4.5.4: check the imports against the
  * module's import types (§4.5.2 external typing, with limits subtyping

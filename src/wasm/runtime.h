@@ -110,6 +110,8 @@ struct sos__exec {
   /* The outermost call: its function and results. */
   sos_wasm_func *entry;
   uint64_t fuel_used, fuel_limit;
+  uint32_t entry_fuel; /* the entry function's charge, paid by the next run */
+  bool entry_resumed;  /* a host entry function was resumed: run ends it */
   int64_t fuel_left;  /* of the current slice */
   bool fuel_sliced;
 };
