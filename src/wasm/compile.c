@@ -920,12 +920,14 @@ static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
       return a;
     }
   }
-  bool fuse = !dead(c) && c->last_end == c->ncode && c->last_opc == 0x6a &&
+  /* i32.add, or i32.sub of a constant (an add of its negation). */
+  bool fuse = !dead(c) && c->last_end == c->ncode &&
+              (c->last_opc == 0x6a || (c->last_opc == 0x6b && c->last_imm)) &&
               c->st[h].kind == V_SLOT && c->code[c->last_dst] == slot_of(c, h);
   if (fuse) {
     const uint32_t *ops = c->code + c->last_start;
     a.slot = ops[2];
-    a.extra = ops[3];
+    a.extra = c->last_opc == 0x6b ? 0u - ops[3] : ops[3];
     a.form = c->last_imm ? 1 : 2;
     truncate_code(c, c->last_start);
   } else {
