@@ -31,13 +31,14 @@ run() {
   fi
 }
 
-run "build (gcc)"   make -s -j"$JOBS" CC=gcc B=build all build/tests/unit build/tests/spec
+run "build (gcc)"   make -s -j"$JOBS" CC=gcc B=build all build/tests/unit build/tests/spec bench-build
 run "build (clang)" make -s -j"$JOBS" CC=clang B=build/clang all build/clang/tests/unit build/clang/tests/spec
 run "build (asan)"  make -s -j"$JOBS" CC=clang B=build/asan SAN=1 OPT=-O1 all build/asan/tests/unit build/asan/tests/spec
 run "unit"          build/tests/unit
 run "unit (asan)"   build/asan/tests/unit
 run "spec"          scripts/spec.sh build
 run "spec (asan)"   scripts/spec.sh build/asan
+run "cli (asan)"    env B=build/asan CLI_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/cli.sh
 for t in tests/*.sh; do
   [ -e "$t" ] || continue
   run "$(basename "$t" .sh)" bash "$t"
