@@ -500,9 +500,7 @@ L_ret: {
     inst = fr->inst;
     codes = inst->mod->codes;
     LOAD_INST();
-  } else {
-    memsize = m0->size; /* the callee may have grown memory */
-  }
+  } /* else memsize is current: a callee's memory.grow updated it */
   NEXT();
 }
 L_call: {
