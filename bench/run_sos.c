@@ -23,26 +23,6 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Reads a whole file into a buffer the caller frees with sos_free. */
-static uint8_t *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t *buf = NULL;
-  size_t cap = 0, n = 0, got;
-  do {
-    if (n == cap) {
-      uint8_t *p = sos_realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (!p) break;
-      buf = p;
-    }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
-  } while (got > 0);
-  fclose(f);
-  *len = n;
-  return buf;
-}
-
 /* Calls the export `name` with at most one i32 argument; one result. */
 static int call_export(sos_wasm_instance *in, const char *name,
                        const sos_wasm_val *args, uint32_t nargs,
@@ -65,8 +45,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t len;
-  uint8_t *bytes = read_file(argv[1], &len);
-  if (!bytes) {
+  uint8_t *bytes;
+  if (sos_file_read(argv[1], &bytes, &len) != 0) {
     fprintf(stderr, "run_sos: cannot read %s\n", argv[1]);
     return 1;
   }

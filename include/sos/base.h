@@ -1,5 +1,6 @@
 /*
- * base.h - errors and memory allocation shared by every SOS layer.
+ * base.h - errors, memory allocation and file reading shared by every SOS
+ * layer.
  *
  * Errors: a fallible function returns int, 0 on success or a negative
  * SOS_E* code from the one table below.  sos_strerror() gives a sentence,
@@ -10,6 +11,9 @@
  * sos_free so that tests can fail the Nth allocation (sos_alloc_fail_at)
  * and so that later layers can account memory per app.  Out of memory is
  * an error to return (SOS_ENOMEM), never an abort.
+ *
+ * Files: sos_file_read() loads one whole file, for the programs that read
+ * modules and scripts from disk.
  */
 #ifndef SOS_BASE_H
 #define SOS_BASE_H
@@ -55,5 +59,17 @@ char *sos_strndup(const char *s, size_t n);
  * fails, and so does every later one until reset with n = 0.
  * Returns the number of allocations made since the last call. */
 uint64_t sos_alloc_fail_at(uint64_t n);
+
+/* Reads the whole file at path into a fresh buffer: *out gets the bytes
+ * and *len their count.  Any readable name will do, not only a regular
+ * file: a pipe, /dev/stdin or /dev/fd/N is read until its end.
+ * Errors: SOS_ENOENT when path does not exist; SOS_EIO when it cannot be
+ * opened or read for any other reason (a directory, no permission, an I/O
+ * error), with errno left as the system set it so that the caller can
+ * print strerror(errno); SOS_ENOMEM.  On failure *out is NULL, *len 0.
+ * Ownership: *out is allocated with sos_malloc and the caller frees it
+ * with sos_free.  For convenience (text parsers) it is NUL-terminated:
+ * (*out)[*len] is 0, one byte past the data. */
+int sos_file_read(const char *path, uint8_t **out, size_t *len);
 
 #endif

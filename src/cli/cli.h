@@ -72,8 +72,9 @@ int sos__cli_parse_size(const char *s, uint64_t *out);
 /* Parses a decimal count without sign or unit. */
 int sos__cli_parse_u64(const char *s, uint64_t *out);
 
-/* Reads the whole file at path into *data (free with sos_free) and *len.
- * On failure returns a negative SOS error with errno's sentence in err. */
+/* Reads the whole file at path into *data (free with sos_free) and *len
+ * with sos_file_read.  On failure returns its negative SOS error with a
+ * sentence in err: "cannot open: " or "cannot read: " and errno's words. */
 int sos__cli_read_file(const char *path, uint8_t **data, size_t *len,
                        char *err, size_t errlen);
 

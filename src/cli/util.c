@@ -1,6 +1,7 @@
 /*
  * util.c - small helpers shared by the `sos` commands: option matching,
- * number and byte-size parsing, and reading a whole file.
+ * number and byte-size parsing, and the messages for a file that cannot be
+ * read.
  *
  * Options follow the GNU long form: "--name VALUE" or "--name=VALUE".
  * Sizes take binary units by default (64M and 64MiB are both 64 * 2^20)
@@ -87,42 +88,20 @@ int sos__cli_parse_size(const char *s, uint64_t *out) {
   return 0;
 }
 
-/* Reads the whole of an open stream into a growing buffer. */
-static int read_all(FILE *f, uint8_t **data, size_t *len) {
-  size_t cap = 1 << 16, n = 0;
-  uint8_t *buf = sos_malloc(cap);
-  if (!buf) return SOS_ENOMEM;
-  for (;;) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    uint8_t *more = cap <= SIZE_MAX / 2 ? sos_realloc(buf, cap * 2) : NULL;
-    if (!more) {
-      sos_free(buf);
-      return SOS_ENOMEM;
-    }
-    buf = more;
-    cap *= 2;
-  }
-  if (ferror(f)) {
-    sos_free(buf);
-    return SOS_EIO;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
+/* Whether an errno value comes from read(2) on an open file rather than
+ * from opening it, so that messages name the step that failed. */
+static int is_read_errno(int e) {
+  return e == EISDIR || e == EIO || e == EINVAL || e == EAGAIN;
 }
 
-/* Reads the file at path (see cli.h). */
+/* Reads the file at path (see cli.h); sos_file_read does the reading. */
 int sos__cli_read_file(const char *path, uint8_t **data, size_t *len,
                        char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "cannot open: %s", strerror(errno));
-    return SOS_EIO;
-  }
-  int rc = read_all(f, data, len);
-  if (rc == SOS_EIO) snprintf(err, errlen, "cannot read: %s", strerror(errno));
-  else if (rc) snprintf(err, errlen, "cannot read: %s", sos_strerror(rc));
-  fclose(f);
+  int rc = sos_file_read(path, data, len);
+  if (rc == SOS_ENOMEM)
+    snprintf(err, errlen, "cannot read: %s", sos_strerror(rc));
+  else if (rc)
+    snprintf(err, errlen, "cannot %s: %s", is_read_errno(errno) ? "read" : "open",
+             strerror(errno));
   return rc;
 }

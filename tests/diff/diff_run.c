@@ -66,25 +66,6 @@ static int host_log(struct sos_wasm_hostcall *call) {
   return SOS_WASM_HOST_OK;
 }
 
-static uint8_t *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  uint8_t *buf = NULL;
-  size_t cap = 0, n = 0, got;
-  do {
-    if (n == cap) {
-      uint8_t *p = sos_realloc(buf, cap = cap ? cap * 2 : 65536);
-      if (!p) break;
-      buf = p;
-    }
-    got = fread(buf + n, 1, cap - n, f);
-    n += got;
-  } while (got > 0);
-  fclose(f);
-  *len = n;
-  return buf;
-}
-
 /* Runs a prepared call to its end.  Prints its results, "trap" or
  * "exhausted"; returns false after "exhausted" (stop everything). */
 static bool finish(sos_wasm_instance *in, const struct sos_wasm_functype *t) {
@@ -170,8 +151,8 @@ static void run_all(sos_wasm_module *m, sos_wasm_instance *in) {
 
 int main(int argc, char **argv) {
   size_t len;
-  uint8_t *bytes = argc == 2 ? read_file(argv[1], &len) : NULL;
-  if (!bytes) {
+  uint8_t *bytes;
+  if (argc != 2 || sos_file_read(argv[1], &bytes, &len) != 0) {
     fprintf(stderr, "usage: diff_run MODULE.wasm\n");
     return 2;
   }

@@ -514,37 +514,21 @@ static void bindings_free(struct binding_list *l) {
 
 /* ---- loading modules ----------------------------------------------------------- */
 
-static int read_file(const char *path, char **buf, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return SOS_EIO;
-  int rc = SOS_EIO;
-  long n;
-  *buf = NULL;
-  if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-    *buf = sos_malloc((size_t)n + 1);
-    rc = *buf ? 0 : SOS_ENOMEM;
-    if (*buf && fread(*buf, 1, (size_t)n, f) != (size_t)n) rc = SOS_EIO;
-    if (!rc) (*buf)[n] = 0, *len = (size_t)n;
-  }
-  fclose(f);
-  if (rc) sos_free(*buf), *buf = NULL;
-  return rc;
-}
-
 /* Decodes the module file a command names.  On failure L says why. */
 static sos_wasm_module *decode(const struct runner *r, const cJSON *c, struct loaded *L) {
   const char *file = jstr(c, "filename");
-  char path[4096], *bytes;
+  char path[4096];
+  uint8_t *bytes;
   size_t len;
   sos_wasm_module *m = NULL;
   L->stage = ST_READ;
   snprintf(path, sizeof path, "%s/%s", r->dir, file ? file : "(no filename)");
-  if ((L->rc = read_file(path, &bytes, &len)) != 0) {
+  if ((L->rc = sos_file_read(path, &bytes, &len)) != 0) {
     snprintf(L->err, sizeof L->err, "cannot read %.200s", path);
     return NULL;
   }
   L->stage = ST_DECODE;
-  L->rc = sos_wasm_module_new((const uint8_t *)bytes, len, &m, L->err, sizeof L->err);
+  L->rc = sos_wasm_module_new(bytes, len, &m, L->err, sizeof L->err);
   sos_free(bytes);
   return L->rc ? NULL : m;
 }
@@ -921,9 +905,10 @@ static void json_free(void *p) { sos_free(p); }
 
 /* Parses the script, with NULs in strings protected (see choose_marker). */
 static cJSON *parse_script(struct runner *r, const char *path) {
-  char *text;
+  uint8_t *data;
   size_t len;
-  if (read_file(path, &text, &len) != 0) return NULL;
+  if (sos_file_read(path, &data, &len) != 0) return NULL;
+  char *text = (char *)data; /* NUL-terminated by sos_file_read */
   r->marker = choose_marker(text, len);
   hide_nuls(text, len, r->marker);
   cJSON_Hooks hooks = {json_malloc, json_free};
