@@ -37,9 +37,16 @@
  * its body (not counting nested loops), which backward branches charge
  * again; a function's remaining instructions are charged by the call
  * that enters it (code->fuel), or by the run that starts it.
+ *
+ * The compiler is three files.  This one holds its machinery: buffers and
+ * errors, code emission, the compile-time operand stack and its
+ * materialisation, control instructions (blocks, branches, returns, calls
+ * and the fused conditions of br_if and if) and the per-function driver.
+ * compile_ops.c compiles every other instruction (numeric, reference,
+ * parametric, variable, table and memory) and holds the opcode switch;
+ * compile.h declares the state, struct cc, and the helpers they share.
  */
-#include "wasm/ops.h"
-#include "wasm/runtime.h"
+#include "wasm/compile.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -47,75 +54,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { V_SLOT, V_LOCAL, V_CONST };
-#define T_UNKNOWN 0 /* the bottom type of unreachable code */
-#define NONE 0xffffffffu
-#define CONST_MARK 0x80000000u   /* a slot operand naming a pool entry */
-#define STACK_MARK 0x40000000u   /* a slot operand naming a stack height */
-
-struct ventry {
-  uint8_t type, kind;
-  uint32_t local;
-  uint64_t k;
-};
-
-struct ctrl {
-  uint8_t opcode; /* 0x02 block, 0x03 loop, 0x04 if, 0x05 else, 0 function */
-  bool dead;      /* the rest of this block is unreachable (§A.3) */
-  bool quiet;     /* emits nothing: the block began in unreachable code */
-  uint32_t height;
-  uint32_t nparams, nresults;
-  const uint8_t *params, *results;
-  uint8_t single; /* storage of a one-result block type */
-  uint32_t label; /* loop: its start; else NONE */
-  uint32_t nfix;  /* fixups pending when the block began */
-  uint32_t else_at, else_word; /* if: the false branch to patch */
-  uint32_t fuel_word, fuel_count, fuel_outer;
-};
-
-struct fixup {
-  uint32_t word, op; /* patch code[word] = label - op */
-};
-
-struct cc {
-  const struct sos__module *d;
-  sos_wasm_module *m;
-  uint32_t fidx;
-  const struct sos__functype *ft;
-  uint32_t nlocals;
-  uint8_t *ltypes;
-  const uint8_t *p, *end, *at;
-  uint32_t *code;
-  uint32_t ncode, capcode;
-  struct ventry *st;
-  uint32_t nst, capst, maxst;
-  struct ctrl *cs;
-  uint32_t ncs, capcs;
-  struct fixup *fx;
-  uint32_t nfx, capfx;
-  uint32_t fuel_ctrl; /* ctrl whose fuel count the current op adds to */
-  /* The constant pool: values read in place from slots between the locals
-   * and the operand stack, copied into the frame on entry.  Until the
-   * pool's size is known, slot operands are written CONST_MARK | entry or
-   * STACK_MARK | height, and cfix lists the words to bind at the end. */
-  uint64_t consts[SOS__MAX_CONSTS];
-  uint32_t nconsts;
-  /* (the code keeps an exact-size copy) */
-  uint32_t *cfix;
-  uint32_t ncfix, capcfix;
-  /* The last value op, for the peephole rewrites. */
-  uint32_t last_end, last_start, last_dst, last_opc;
-  bool last_imm;
-  int rc;
-  char *err;
-  size_t errlen;
-};
-
 /* ---- errors and buffers -------------------------------------------------- */
 
-static int fail(struct cc *c, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(struct cc *c, int rc, const char *fmt, ...) {
+int sos__cc_fail(struct cc *c, int rc, const char *fmt, ...) {
   if (c->rc) return c->rc;
   c->rc = rc;
   if (rc == SOS_ENOMEM || !c->errlen) return rc;
@@ -130,8 +71,6 @@ static int fail(struct cc *c, int rc, const char *fmt, ...) {
   return rc;
 }
 
-#define INVALID(...) fail(c, SOS_EINVALID, __VA_ARGS__)
-#define MALFORMED(...) fail(c, SOS_EMALFORMED, __VA_ARGS__)
 
 /* Grows *buf (of *cap elements of size sz) to hold n; sticky on failure. */
 static bool reserve(struct cc *c, void **buf, uint32_t *cap, uint32_t n, size_t sz) {
@@ -140,7 +79,7 @@ static bool reserve(struct cc *c, void **buf, uint32_t *cap, uint32_t n, size_t 
   while (ncap < n) ncap *= 2;
   void *nb = sos_realloc(*buf, (size_t)ncap * sz);
   if (!nb) {
-    fail(c, SOS_ENOMEM, "out of memory");
+    sos__cc_fail(c, SOS_ENOMEM, "out of memory");
     return false;
   }
   *buf = nb;
@@ -148,15 +87,15 @@ static bool reserve(struct cc *c, void **buf, uint32_t *cap, uint32_t n, size_t 
   return true;
 }
 
-static struct ctrl *top_ctrl(struct cc *c) { return &c->cs[c->ncs - 1]; }
+struct ctrl *sos__cc_top_ctrl(struct cc *c) { return &c->cs[c->ncs - 1]; }
 /* Whether code emitted now could never run, so none is emitted. */
-static bool dead(struct cc *c) {
-  return c->rc || top_ctrl(c)->dead || top_ctrl(c)->quiet;
+bool sos__cc_dead(struct cc *c) {
+  return c->rc || sos__cc_top_ctrl(c)->dead || sos__cc_top_ctrl(c)->quiet;
 }
 
 /* ---- reading immediates -------------------------------------------------- */
 
-static uint32_t read_u32(struct cc *c) {
+uint32_t sos__cc_read_u32(struct cc *c) {
   uint64_t v = 0;
   const char *why;
   if (c->rc) return 0;
@@ -164,7 +103,7 @@ static uint32_t read_u32(struct cc *c) {
   return (uint32_t)v;
 }
 
-static int64_t read_s(struct cc *c, unsigned bits) {
+int64_t sos__cc_read_s(struct cc *c, unsigned bits) {
   int64_t v = 0;
   const char *why;
   if (c->rc) return 0;
@@ -172,7 +111,7 @@ static int64_t read_s(struct cc *c, unsigned bits) {
   return v;
 }
 
-static uint8_t read_byte(struct cc *c) {
+uint8_t sos__cc_read_byte(struct cc *c) {
   if (c->rc) return 0;
   if (c->p >= c->end) {
     MALFORMED("unexpected end");
@@ -181,7 +120,7 @@ static uint8_t read_byte(struct cc *c) {
   return *c->p++;
 }
 
-static uint64_t read_fixed(struct cc *c, unsigned n) {
+uint64_t sos__cc_read_fixed(struct cc *c, unsigned n) {
   uint64_t v = 0;
   if (c->rc) return 0;
   if ((size_t)(c->end - c->p) < n) {
@@ -193,60 +132,61 @@ static uint64_t read_fixed(struct cc *c, unsigned n) {
   return v;
 }
 
-static bool is_num(uint8_t t) {
+bool sos__cc_is_num(uint8_t t) {
   return t == SOS_WASM_I32 || t == SOS_WASM_I64 || t == SOS_WASM_F32 ||
          t == SOS_WASM_F64;
 }
-static bool is_ref(uint8_t t) {
+bool sos__cc_is_ref(uint8_t t) {
   return t == SOS_WASM_FUNCREF || t == SOS_WASM_EXTERNREF;
 }
 
-static uint8_t read_valtype(struct cc *c) {
-  uint8_t t = read_byte(c);
-  if (!c->rc && !is_num(t) && !is_ref(t)) MALFORMED("malformed value type");
+uint8_t sos__cc_read_valtype(struct cc *c) {
+  uint8_t t = sos__cc_read_byte(c);
+  if (!c->rc && !sos__cc_is_num(t) && !sos__cc_is_ref(t))
+    MALFORMED("malformed value type");
   return t;
 }
 
 /* ---- emitting code -------------------------------------------------------- */
 
-static uint32_t emit(struct cc *c, uint32_t w) {
-  if (dead(c)) return c->ncode;
+uint32_t sos__cc_emit(struct cc *c, uint32_t w) {
+  if (sos__cc_dead(c)) return c->ncode;
   if (!reserve(c, (void **)&c->code, &c->capcode, c->ncode + 1, 4)) return 0;
   c->code[c->ncode] = w;
   return c->ncode++;
 }
 
 /* Emits a slot operand, noting pool references for the final fix-up. */
-static uint32_t emit_slot(struct cc *c, uint32_t s) {
-  uint32_t at = emit(c, s);
-  if ((s & (CONST_MARK | STACK_MARK)) && !dead(c) &&
+uint32_t sos__cc_emit_slot(struct cc *c, uint32_t s) {
+  uint32_t at = sos__cc_emit(c, s);
+  if ((s & (CONST_MARK | STACK_MARK)) && !sos__cc_dead(c) &&
       reserve(c, (void **)&c->cfix, &c->capcfix, c->ncfix + 1, 4))
     c->cfix[c->ncfix++] = at;
   return at;
 }
 
 /* Drops the code from word n on (an op being fused into the next). */
-static void truncate_code(struct cc *c, uint32_t n) {
+void sos__cc_truncate_code(struct cc *c, uint32_t n) {
   c->ncode = n;
   c->last_end = NONE;
   while (c->ncfix && c->cfix[c->ncfix - 1] >= n) c->ncfix--;
 }
 
-static uint32_t emit_op(struct cc *c, enum sos__op op) {
-  return emit(c, sos__op_word(op));
+uint32_t sos__cc_emit_op(struct cc *c, enum sos__op op) {
+  return sos__cc_emit(c, sos__op_word(op));
 }
 
 /* The home slot of stack height h (bound to a frame index at the end). */
-static uint32_t slot_of(struct cc *c, uint32_t h) {
+uint32_t sos__cc_slot_of(struct cc *c, uint32_t h) {
   (void)c;
   return STACK_MARK | h;
 }
 
 /* Records that the op just emitted at start wrote its result through the
  * word at dst (for retargeting) and, for fusion, which wasm op it was. */
-static void note_value_op(struct cc *c, uint32_t start, uint32_t dst,
-                          uint32_t opc, bool imm) {
-  if (dead(c)) return;
+void sos__cc_note_value_op(struct cc *c, uint32_t start, uint32_t dst, uint32_t opc,
+                           bool imm) {
+  if (sos__cc_dead(c)) return;
   c->last_start = start;
   c->last_dst = dst;
   c->last_opc = opc;
@@ -259,30 +199,30 @@ static void bind_label(struct cc *c) { c->last_end = NONE; }
 
 static void emit_copy(struct cc *c, uint32_t dst, uint32_t src) {
   if (dst == src) return;
-  uint32_t at = emit_op(c, SOS__OP_copy);
-  uint32_t dw = emit_slot(c, dst);
-  emit_slot(c, src);
-  note_value_op(c, at, dw, 0, false);
+  uint32_t at = sos__cc_emit_op(c, SOS__OP_copy);
+  uint32_t dw = sos__cc_emit_slot(c, dst);
+  sos__cc_emit_slot(c, src);
+  sos__cc_note_value_op(c, at, dw, 0, false);
 }
 
 static void emit_const(struct cc *c, uint32_t dst, uint64_t k) {
   uint32_t at, dw;
   if (k >> 32) {
-    at = emit_op(c, SOS__OP_const64);
-    dw = emit_slot(c, dst);
-    emit(c, (uint32_t)k);
-    emit(c, (uint32_t)(k >> 32));
+    at = sos__cc_emit_op(c, SOS__OP_const64);
+    dw = sos__cc_emit_slot(c, dst);
+    sos__cc_emit(c, (uint32_t)k);
+    sos__cc_emit(c, (uint32_t)(k >> 32));
   } else {
-    at = emit_op(c, SOS__OP_const32);
-    dw = emit_slot(c, dst);
-    emit(c, (uint32_t)k);
+    at = sos__cc_emit_op(c, SOS__OP_const32);
+    dw = sos__cc_emit_slot(c, dst);
+    sos__cc_emit(c, (uint32_t)k);
   }
-  note_value_op(c, at, dw, 0, false);
+  sos__cc_note_value_op(c, at, dw, 0, false);
 }
 
 /* Writes entry e's value into slot dst. */
-static void emit_entry_to(struct cc *c, const struct ventry *e, uint32_t dst,
-                          uint32_t home) {
+void sos__cc_emit_entry_to(struct cc *c, const struct ventry *e, uint32_t dst,
+                           uint32_t home) {
   if (e->kind == V_LOCAL) emit_copy(c, dst, e->local);
   else if (e->kind == V_CONST) emit_const(c, dst, e->k);
   else emit_copy(c, dst, home);
@@ -290,18 +230,19 @@ static void emit_entry_to(struct cc *c, const struct ventry *e, uint32_t dst,
 
 /* ---- the operand stack ---------------------------------------------------- */
 
-static void push(struct cc *c, uint8_t type, uint8_t kind, uint32_t local,
-                 uint64_t k) {
+void sos__cc_push(struct cc *c, uint8_t type, uint8_t kind, uint32_t local, uint64_t k) {
   if (!reserve(c, (void **)&c->st, &c->capst, c->nst + 1, sizeof *c->st)) return;
   c->st[c->nst++] = (struct ventry){type, kind, local, k};
   if (c->nst > c->maxst) c->maxst = c->nst;
 }
 
-static void push_slot(struct cc *c, uint8_t type) { push(c, type, V_SLOT, 0, 0); }
+void sos__cc_push_slot(struct cc *c, uint8_t type) {
+  sos__cc_push(c, type, V_SLOT, 0, 0);
+}
 
 /* Pops one entry, checking its type against want (T_UNKNOWN: any). */
-static struct ventry pop(struct cc *c, uint8_t want) {
-  struct ctrl *f = top_ctrl(c);
+struct ventry sos__cc_pop(struct cc *c, uint8_t want) {
+  struct ctrl *f = sos__cc_top_ctrl(c);
   struct ventry e = {T_UNKNOWN, V_SLOT, 0, 0};
   if (c->rc) return e;
   if (c->nst == f->height) {
@@ -315,19 +256,19 @@ static struct ventry pop(struct cc *c, uint8_t want) {
 }
 
 /* Makes entry h real: its value in its home slot. */
-static void materialize(struct cc *c, uint32_t h) {
+void sos__cc_materialize(struct cc *c, uint32_t h) {
   struct ventry *e = &c->st[h];
   if (e->kind == V_SLOT) return;
-  emit_entry_to(c, e, slot_of(c, h), slot_of(c, h));
+  sos__cc_emit_entry_to(c, e, sos__cc_slot_of(c, h), sos__cc_slot_of(c, h));
   e->kind = V_SLOT;
 }
 
 static void materialize_from(struct cc *c, uint32_t from) {
-  for (uint32_t h = from; h < c->nst; h++) materialize(c, h);
+  for (uint32_t h = from; h < c->nst; h++) sos__cc_materialize(c, h);
 }
 
 /* The pool entry holding k, or NONE when the pool is full. */
-static uint32_t pool_slot(struct cc *c, uint64_t k) {
+uint32_t sos__cc_pool_slot(struct cc *c, uint64_t k) {
   for (uint32_t i = 0; i < c->nconsts; i++)
     if (c->consts[i] == k) return CONST_MARK | i;
   if (c->nconsts == SOS__MAX_CONSTS) return NONE;
@@ -337,23 +278,23 @@ static uint32_t pool_slot(struct cc *c, uint64_t k) {
 
 /* Slot that holds entry h's value: a local, its home slot, or for a
  * constant a pool slot (materialised when the pool is full). */
-static uint32_t operand(struct cc *c, uint32_t h) {
+uint32_t sos__cc_operand(struct cc *c, uint32_t h) {
   if (c->st[h].kind == V_CONST) {
-    uint32_t s = pool_slot(c, c->st[h].k);
+    uint32_t s = sos__cc_pool_slot(c, c->st[h].k);
     if (s != NONE) return s;
-    materialize(c, h);
+    sos__cc_materialize(c, h);
   }
-  return c->st[h].kind == V_LOCAL ? c->st[h].local : slot_of(c, h);
+  return c->st[h].kind == V_LOCAL ? c->st[h].local : sos__cc_slot_of(c, h);
 }
 
 /* Pops the top n entries with types `types`, as operands. */
 static bool pop_types(struct cc *c, uint32_t n, const uint8_t *types) {
-  for (uint32_t i = n; i-- > 0;) pop(c, types[i]);
+  for (uint32_t i = n; i-- > 0;) sos__cc_pop(c, types[i]);
   return !c->rc;
 }
 
 static void push_types(struct cc *c, uint32_t n, const uint8_t *types) {
-  for (uint32_t i = 0; i < n; i++) push_slot(c, types[i]);
+  for (uint32_t i = 0; i < n; i++) sos__cc_push_slot(c, types[i]);
 }
 
 /* ---- control ------------------------------------------------------------- */
@@ -364,13 +305,13 @@ static void read_blocktype(struct cc *c, struct ctrl *f) {
     c->p++;
     return;
   }
-  if (c->p < c->end && (is_num(*c->p) || is_ref(*c->p))) {
+  if (c->p < c->end && (sos__cc_is_num(*c->p) || sos__cc_is_ref(*c->p))) {
     f->single = *c->p++;
     f->results = &f->single;
     f->nresults = 1;
     return;
   }
-  int64_t idx = read_s(c, 33);
+  int64_t idx = sos__cc_read_s(c, 33);
   if (c->rc) return;
   if (idx < 0 || (uint64_t)idx >= c->d->ntypes) {
     INVALID("unknown type %lld", (long long)idx);
@@ -418,10 +359,10 @@ static struct ctrl *label_at(struct cc *c, uint32_t depth) {
 /* Checks that the top of the stack matches label types without popping
  * (the entries stay for br_if; br pops by resetting the stack after). */
 static void check_label_operands(struct cc *c, uint32_t n, const uint8_t *t) {
-  uint32_t avail = c->nst - top_ctrl(c)->height;
+  uint32_t avail = c->nst - sos__cc_top_ctrl(c)->height;
   for (uint32_t k = 0; k < n; k++) { /* k: distance from the top */
     if (k >= avail) {
-      if (!top_ctrl(c)->dead) INVALID("type mismatch: branch needs %u values", n);
+      if (!sos__cc_top_ctrl(c)->dead) INVALID("type mismatch: branch needs %u values", n);
       return;
     }
     uint8_t have = c->st[c->nst - 1 - k].type;
@@ -431,8 +372,8 @@ static void check_label_operands(struct cc *c, uint32_t n, const uint8_t *t) {
 
 /* Whether a branch to f must move the top values to f's slots. */
 static bool needs_moves(struct cc *c, struct ctrl *f, uint32_t n) {
-  uint32_t avail = c->nst - top_ctrl(c)->height;
-  if (dead(c)) return false;
+  uint32_t avail = c->nst - sos__cc_top_ctrl(c)->height;
+  if (sos__cc_dead(c)) return false;
   for (uint32_t i = 0; i < n && i < avail; i++) {
     uint32_t h = c->nst - n + i;
     if (c->st[h].kind != V_SLOT || h != f->height + i) return true;
@@ -445,13 +386,14 @@ static bool needs_moves(struct cc *c, struct ctrl *f, uint32_t n) {
 static void emit_moves(struct cc *c, struct ctrl *f, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) {
     uint32_t h = c->nst - n + i;
-    emit_entry_to(c, &c->st[h], slot_of(c, f->height + i), slot_of(c, h));
+    sos__cc_emit_entry_to(c, &c->st[h], sos__cc_slot_of(c, f->height + i),
+                          sos__cc_slot_of(c, h));
   }
 }
 
 /* Records that code[word] is the offset of the jump at op to f's label. */
 static void jump_to(struct cc *c, struct ctrl *f, uint32_t op, uint32_t word) {
-  if (dead(c)) return;
+  if (sos__cc_dead(c)) return;
   if (f->label != NONE) {
     c->code[word] = f->label - op;
     return;
@@ -465,8 +407,8 @@ static void jump_to(struct cc *c, struct ctrl *f, uint32_t op, uint32_t word) {
 }
 
 static void emit_br(struct cc *c, struct ctrl *f) {
-  uint32_t op = emit_op(c, SOS__OP_br);
-  uint32_t w = emit(c, 0);
+  uint32_t op = sos__cc_emit_op(c, SOS__OP_br);
+  uint32_t w = sos__cc_emit(c, 0);
   jump_to(c, f, op, w);
 }
 
@@ -483,9 +425,9 @@ static void patch_fixups(struct cc *c, uint32_t fi) {
 
 /* When entry e (at height h) was computed by the op just emitted, makes
  * that op write slot dst instead and returns true. */
-static bool retarget(struct cc *c, const struct ventry *e, uint32_t h, uint32_t dst) {
-  if (e->kind != V_SLOT || dead(c) || c->last_end != c->ncode ||
-      c->code[c->last_dst] != slot_of(c, h))
+bool sos__cc_retarget(struct cc *c, const struct ventry *e, uint32_t h, uint32_t dst) {
+  if (e->kind != V_SLOT || sos__cc_dead(c) || c->last_end != c->ncode ||
+      c->code[c->last_dst] != sos__cc_slot_of(c, h))
     return false;
   c->code[c->last_dst] = dst;
   c->last_opc = 0; /* the op no longer feeds a branch or an address */
@@ -496,18 +438,18 @@ static bool retarget(struct cc *c, const struct ventry *e, uint32_t h, uint32_t 
  * results, and returns (safe in increasing order once all are in their
  * home slots, which lie above every target). */
 static void emit_return(struct cc *c, uint32_t n) {
-  if (n > 1) materialize_from(c, top_ctrl(c)->height);
+  if (n > 1) materialize_from(c, sos__cc_top_ctrl(c)->height);
   for (uint32_t i = 0; i < n; i++) {
     uint32_t h = c->nst - n + i;
-    if (n == 1 && retarget(c, &c->st[h], h, 0)) break;
-    emit_entry_to(c, &c->st[h], i, slot_of(c, h));
+    if (n == 1 && sos__cc_retarget(c, &c->st[h], h, 0)) break;
+    sos__cc_emit_entry_to(c, &c->st[h], i, sos__cc_slot_of(c, h));
   }
-  emit_op(c, SOS__OP_ret);
+  sos__cc_emit_op(c, SOS__OP_ret);
 }
 
 /* Reset after an unconditional transfer (§A.3 unreachable). */
-static void set_dead(struct cc *c) {
-  struct ctrl *f = top_ctrl(c);
+void sos__cc_set_dead(struct cc *c) {
+  struct ctrl *f = sos__cc_top_ctrl(c);
   c->nst = f->height;
   f->dead = true;
 }
@@ -522,7 +464,6 @@ struct cond {
   uint32_t slots; /* bit i: w[i] is a slot operand */
 };
 
-static enum sos__op cmp_op(uint32_t opc, bool imm, bool br);
 
 static uint32_t invert_cmp(uint32_t opc) {
   static const uint8_t inv[10] = {1, 0, 8, 9, 6, 7, 4, 5, 2, 3};
@@ -536,9 +477,9 @@ static bool is_cmp(uint32_t opc) {
 
 static void take_cond(struct cc *c, struct cond *k) {
   uint32_t h = c->nst - 1;
-  bool fuse = !dead(c) && c->nst > top_ctrl(c)->height &&
+  bool fuse = !sos__cc_dead(c) && c->nst > sos__cc_top_ctrl(c)->height &&
               c->last_end == c->ncode && c->st[h].kind == V_SLOT &&
-              c->code[c->last_dst] == slot_of(c, h) &&
+              c->code[c->last_dst] == sos__cc_slot_of(c, h) &&
               (is_cmp(c->last_opc) || c->last_opc == 0x45 || c->last_opc == 0x50);
   if (fuse) {
     const uint32_t *ops = c->code + c->last_start;
@@ -551,20 +492,20 @@ static void take_cond(struct cc *c, struct cond *k) {
       k->slots = 1;
     } else {
       bool wide_imm = c->last_imm && opc >= 0x51;
-      k->when_true = cmp_op(opc, c->last_imm, true);
-      k->when_false = cmp_op(invert_cmp(opc), c->last_imm, true);
+      k->when_true = sos__cc_cmp_op(opc, c->last_imm, true);
+      k->when_false = sos__cc_cmp_op(invert_cmp(opc), c->last_imm, true);
       k->w[0] = ops[2];
       k->w[1] = ops[3];
       k->w[2] = wide_imm ? ops[4] : 0;
       k->nw = wide_imm ? 3 : 2;
       k->slots = c->last_imm ? 1 : 3;
     }
-    truncate_code(c, c->last_start); /* drop the comparison */
-    pop(c, SOS_WASM_I32);
+    sos__cc_truncate_code(c, c->last_start); /* drop the comparison */
+    sos__cc_pop(c, SOS_WASM_I32);
     return;
   }
-  uint32_t s = c->nst > top_ctrl(c)->height ? operand(c, h) : 0;
-  pop(c, SOS_WASM_I32);
+  uint32_t s = c->nst > sos__cc_top_ctrl(c)->height ? sos__cc_operand(c, h) : 0;
+  sos__cc_pop(c, SOS_WASM_I32);
   k->when_true = SOS__OP_br_if;
   k->when_false = SOS__OP_br_unless;
   k->w[0] = s;
@@ -576,23 +517,23 @@ static void take_cond(struct cc *c, struct cond *k) {
  * returned through *word; the op's start through *op. */
 static void emit_cond_jump(struct cc *c, const struct cond *k, bool when,
                            uint32_t *op, uint32_t *word) {
-  *op = emit_op(c, when ? k->when_true : k->when_false);
-  *word = emit(c, 0);
+  *op = sos__cc_emit_op(c, when ? k->when_true : k->when_false);
+  *word = sos__cc_emit(c, 0);
   for (uint32_t i = 0; i < k->nw; i++)
-    (k->slots >> i & 1) ? emit_slot(c, k->w[i]) : emit(c, k->w[i]);
+    (k->slots >> i & 1) ? sos__cc_emit_slot(c, k->w[i]) : sos__cc_emit(c, k->w[i]);
 }
 
-/* ---- per-instruction compilation ------------------------------------------ */
+/* ---- control instructions ------------------------------------------------ */
 
-static void do_block(struct cc *c, uint8_t opcode) {
+void sos__cc_block(struct cc *c, uint8_t opcode) {
   struct ctrl tmp = {0};
   tmp.single = 0;
   struct cond k = {0};
   if (opcode == 0x04) {
-    if (c->nst > top_ctrl(c)->height) {
+    if (c->nst > sos__cc_top_ctrl(c)->height) {
       take_cond(c, &k);
     } else {
-      pop(c, SOS_WASM_I32);
+      sos__cc_pop(c, SOS_WASM_I32);
       k.when_true = SOS__OP_br_if;
       k.when_false = SOS__OP_br_unless;
       k.nw = 1;
@@ -602,7 +543,7 @@ static void do_block(struct cc *c, uint8_t opcode) {
   read_blocktype(c, &tmp);
   if (c->rc) return;
   /* Values cross into the block in their home slots. */
-  materialize_from(c, top_ctrl(c)->height);
+  materialize_from(c, sos__cc_top_ctrl(c)->height);
   if (!pop_types(c, tmp.nparams, tmp.params)) return;
   push_types(c, tmp.nparams, tmp.params);
   uint32_t else_at = NONE, else_word = 0;
@@ -616,15 +557,15 @@ static void do_block(struct cc *c, uint8_t opcode) {
   f->single = tmp.single;
   if (tmp.results == &tmp.single) f->results = &f->single;
   f->height = c->nst - tmp.nparams;
-  f->else_at = dead(c) ? NONE : else_at;
+  f->else_at = sos__cc_dead(c) ? NONE : else_at;
   f->else_word = else_word;
   bind_label(c);
   if (opcode == 0x03) {
     f->label = c->ncode;
     f->fuel_outer = c->fuel_ctrl;
     c->fuel_ctrl = c->ncs - 1;
-    emit_op(c, SOS__OP_fuel);
-    f->fuel_word = dead(c) ? NONE : emit(c, 0);
+    sos__cc_emit_op(c, SOS__OP_fuel);
+    f->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
   }
 }
 
@@ -642,8 +583,8 @@ static void settle_results(struct cc *c, struct ctrl *f) {
   materialize_from(c, f->height);
 }
 
-static void do_else(struct cc *c) {
-  struct ctrl *f = top_ctrl(c);
+void sos__cc_else(struct cc *c) {
+  struct ctrl *f = sos__cc_top_ctrl(c);
   if (f->opcode != 0x04) {
     MALFORMED("else without if");
     return;
@@ -666,8 +607,8 @@ static void finish_fuel(struct cc *c, struct ctrl *f) {
 }
 
 /* `end` of a block, loop, if or the function body. */
-static void do_end(struct cc *c) {
-  struct ctrl *f = top_ctrl(c);
+void sos__cc_end(struct cc *c) {
+  struct ctrl *f = sos__cc_top_ctrl(c);
   uint32_t fi = c->ncs - 1;
   if (f->opcode == 0x04 &&
       (f->nparams != f->nresults ||
@@ -702,7 +643,7 @@ static void do_end(struct cc *c) {
   push_types(c, f->nresults, f->results);
 }
 
-static void do_br(struct cc *c, uint32_t depth) {
+void sos__cc_br(struct cc *c, uint32_t depth) {
   struct ctrl *f = label_at(c, depth);
   if (!f) return;
   uint32_t n;
@@ -712,10 +653,10 @@ static void do_br(struct cc *c, uint32_t depth) {
   if (c->rc) return;
   if (needs_moves(c, f, n)) emit_moves(c, f, n);
   emit_br(c, f);
-  set_dead(c);
+  sos__cc_set_dead(c);
 }
 
-static void do_br_if(struct cc *c, uint32_t depth) {
+void sos__cc_br_if(struct cc *c, uint32_t depth) {
   struct cond k;
   take_cond(c, &k);
   struct ctrl *f = label_at(c, depth);
@@ -734,10 +675,10 @@ static void do_br_if(struct cc *c, uint32_t depth) {
     emit_cond_jump(c, &k, false, &op, &word);
     emit_moves(c, f, n);
     emit_br(c, f);
-    if (!dead(c)) c->code[word] = c->ncode - op;
+    if (!sos__cc_dead(c)) c->code[word] = c->ncode - op;
     bind_label(c);
   }
-  if (!top_ctrl(c)->dead) {
+  if (!sos__cc_top_ctrl(c)->dead) {
     for (uint32_t i = 0; i < n; i++) c->st[c->nst - n + i].type = t[i];
   } else {
     pop_types(c, n, t);
@@ -745,8 +686,8 @@ static void do_br_if(struct cc *c, uint32_t depth) {
   }
 }
 
-static void do_br_table(struct cc *c) {
-  uint32_t count = read_u32(c);
+void sos__cc_br_table(struct cc *c) {
+  uint32_t count = sos__cc_read_u32(c);
   if (c->rc) return;
   if ((size_t)count > (size_t)(c->end - c->p)) {
     MALFORMED("unexpected end");
@@ -754,12 +695,13 @@ static void do_br_table(struct cc *c) {
   }
   uint32_t *depths = sos_malloc(((size_t)count + 1) * sizeof *depths);
   if (!depths) {
-    fail(c, SOS_ENOMEM, "out of memory");
+    sos__cc_fail(c, SOS_ENOMEM, "out of memory");
     return;
   }
-  for (uint32_t i = 0; i <= count && !c->rc; i++) depths[i] = read_u32(c);
-  uint32_t idx = c->nst > top_ctrl(c)->height ? operand(c, c->nst - 1) : 0;
-  pop(c, SOS_WASM_I32);
+  for (uint32_t i = 0; i <= count && !c->rc; i++) depths[i] = sos__cc_read_u32(c);
+  uint32_t idx =
+      c->nst > sos__cc_top_ctrl(c)->height ? sos__cc_operand(c, c->nst - 1) : 0;
+  sos__cc_pop(c, SOS_WASM_I32);
   struct ctrl *def = c->rc ? NULL : label_at(c, depths[count]);
   uint32_t arity = 0;
   const uint8_t *dt = NULL;
@@ -776,12 +718,12 @@ static void do_br_table(struct cc *c) {
     }
     check_label_operands(c, n, t);
   }
-  uint32_t op = emit_op(c, SOS__OP_br_table);
-  emit_slot(c, idx);
-  emit(c, count);
+  uint32_t op = sos__cc_emit_op(c, SOS__OP_br_table);
+  sos__cc_emit_slot(c, idx);
+  sos__cc_emit(c, count);
   uint32_t first = c->ncode;
-  for (uint32_t i = 0; i <= count; i++) emit(c, 0);
-  for (uint32_t i = 0; i <= count && !c->rc && !dead(c); i++) {
+  for (uint32_t i = 0; i <= count; i++) sos__cc_emit(c, 0);
+  for (uint32_t i = 0; i <= count && !c->rc && !sos__cc_dead(c); i++) {
     struct ctrl *f = label_at(c, depths[i]);
     if (!needs_moves(c, f, arity)) {
       jump_to(c, f, op, first + i);
@@ -792,29 +734,29 @@ static void do_br_table(struct cc *c) {
     emit_br(c, f);
   }
   sos_free(depths);
-  set_dead(c);
+  sos__cc_set_dead(c);
 }
 
-static void do_return(struct cc *c) {
+void sos__cc_return(struct cc *c) {
   struct ctrl *f = &c->cs[0];
   check_label_operands(c, f->nresults, f->results);
   if (c->rc) return;
-  if (!dead(c)) emit_return(c, f->nresults);
-  set_dead(c);
+  if (!sos__cc_dead(c)) emit_return(c, f->nresults);
+  sos__cc_set_dead(c);
 }
 
 /* Pops a call's arguments into a row of home slots; returns the base. */
 static uint32_t call_args(struct cc *c, const struct sos__functype *t) {
-  uint32_t avail = c->nst - top_ctrl(c)->height;
+  uint32_t avail = c->nst - sos__cc_top_ctrl(c)->height;
   uint32_t np = t->nparams;
   if (np <= avail) materialize_from(c, c->nst - np);
-  uint32_t base = slot_of(c, c->nst >= np ? c->nst - np : 0);
+  uint32_t base = sos__cc_slot_of(c, c->nst >= np ? c->nst - np : 0);
   pop_types(c, np, t->types);
   return base;
 }
 
-static void do_call(struct cc *c) {
-  uint32_t fi = read_u32(c);
+void sos__cc_call(struct cc *c) {
+  uint32_t fi = sos__cc_read_u32(c);
   if (c->rc) return;
   if (fi >= c->d->nfuncs) {
     INVALID("unknown function %u", fi);
@@ -823,15 +765,15 @@ static void do_call(struct cc *c) {
   const struct sos__functype *t = &c->d->types[c->d->func_types[fi]];
   uint32_t base = call_args(c, t);
   bool imported = fi < c->d->nfunc_imports;
-  emit_op(c, imported ? SOS__OP_call_import : SOS__OP_call);
-  emit(c, imported ? fi : fi - c->d->nfunc_imports);
-  emit_slot(c, base);
+  sos__cc_emit_op(c, imported ? SOS__OP_call_import : SOS__OP_call);
+  sos__cc_emit(c, imported ? fi : fi - c->d->nfunc_imports);
+  sos__cc_emit_slot(c, base);
   push_types(c, t->nresults, t->types + t->nparams);
 }
 
-static void do_call_indirect(struct cc *c) {
-  uint32_t ti = read_u32(c);
-  uint32_t tab = read_u32(c);
+void sos__cc_call_indirect(struct cc *c) {
+  uint32_t ti = sos__cc_read_u32(c);
+  uint32_t tab = sos__cc_read_u32(c);
   if (c->rc) return;
   if (tab >= c->d->ntables) {
     INVALID("unknown table %u", tab);
@@ -846,591 +788,16 @@ static void do_call_indirect(struct cc *c) {
     return;
   }
   const struct sos__functype *t = &c->d->types[ti];
-  uint32_t idx = c->nst > top_ctrl(c)->height ? operand(c, c->nst - 1) : 0;
-  pop(c, SOS_WASM_I32);
+  uint32_t idx =
+      c->nst > sos__cc_top_ctrl(c)->height ? sos__cc_operand(c, c->nst - 1) : 0;
+  sos__cc_pop(c, SOS_WASM_I32);
   uint32_t base = call_args(c, t);
-  emit_op(c, SOS__OP_call_indirect);
-  emit(c, c->d->types[ti].canon);
-  emit(c, tab);
-  emit_slot(c, idx);
-  emit_slot(c, base);
+  sos__cc_emit_op(c, SOS__OP_call_indirect);
+  sos__cc_emit(c, c->d->types[ti].canon);
+  sos__cc_emit(c, tab);
+  sos__cc_emit_slot(c, idx);
+  sos__cc_emit_slot(c, base);
   push_types(c, t->nresults, t->types + t->nparams);
-}
-
-static uint8_t local_type(struct cc *c, uint32_t x) {
-  if (x >= c->nlocals) {
-    INVALID("unknown local %u", x);
-    return T_UNKNOWN;
-  }
-  return c->ltypes[x];
-}
-
-/* local.set / local.tee (tee: the value stays, now read from the local). */
-static void do_local_set(struct cc *c, bool tee) {
-  uint32_t x = read_u32(c);
-  uint8_t t = local_type(c, x);
-  if (c->rc) return;
-  /* Older reads of x must keep the old value. */
-  uint32_t base = top_ctrl(c)->height;
-  for (uint32_t h = base; h + 1 < c->nst; h++)
-    if (c->st[h].kind == V_LOCAL && c->st[h].local == x) materialize(c, h);
-  if (c->nst == base) {
-    pop(c, t);
-    if (tee) push_slot(c, t);
-    return;
-  }
-  uint32_t h = c->nst - 1;
-  struct ventry e = c->st[h];
-  pop(c, t);
-  if (c->rc) return;
-  if (!retarget(c, &e, h, x)) emit_entry_to(c, &e, x, slot_of(c, h));
-  if (tee) push(c, t, V_LOCAL, x, 0);
-}
-
-static void need_memory(struct cc *c) {
-  if (c->d->nmems == 0) INVALID("unknown memory 0");
-}
-
-/* memarg (§5.4.6): alignment exponent, then offset. */
-static uint32_t read_memarg(struct cc *c, uint32_t bytes) {
-  uint32_t align = read_u32(c);
-  uint32_t off = read_u32(c);
-  need_memory(c);
-  if (!c->rc && (align >= 32 || (1u << align) > bytes))
-    INVALID("alignment must not be larger than natural");
-  return off;
-}
-
-/* An address operand: its slot, and when it was computed by the i32.add
- * just emitted, that add's operands instead (the add is dropped and the
- * memory op takes its "_ai" or "_ar" form: op + 1 or op + 2). */
-struct addr {
-  uint32_t slot, extra, form;
-};
-
-static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
-  struct addr a = {0, 0, 0};
-  const struct ventry *e = &c->st[h];
-  if (e->kind == V_CONST && (uint64_t)(uint32_t)e->k + *off <= UINT32_MAX) {
-    /* A constant address joins the offset; the address slot reads 0. */
-    uint32_t zero = pool_slot(c, 0);
-    if (zero != NONE) {
-      *off += (uint32_t)e->k;
-      a.slot = zero;
-      return a;
-    }
-  }
-  /* i32.add, or i32.sub of a constant (an add of its negation). */
-  bool fuse = !dead(c) && c->last_end == c->ncode &&
-              (c->last_opc == 0x6a || (c->last_opc == 0x6b && c->last_imm)) &&
-              c->st[h].kind == V_SLOT && c->code[c->last_dst] == slot_of(c, h);
-  if (fuse) {
-    const uint32_t *ops = c->code + c->last_start;
-    a.slot = ops[2];
-    a.extra = c->last_opc == 0x6b ? 0u - ops[3] : ops[3];
-    a.form = c->last_imm ? 1 : 2;
-    truncate_code(c, c->last_start);
-  } else {
-    a.slot = operand(c, h);
-  }
-  return a;
-}
-
-static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
-  uint32_t off = read_memarg(c, bytes);
-  if (c->rc) return;
-  struct addr a = {0, 0, 0};
-  if (c->nst > top_ctrl(c)->height) a = take_addr(c, c->nst - 1, &off);
-  pop(c, SOS_WASM_I32);
-  uint32_t d = slot_of(c, c->nst);
-  uint32_t at = emit_op(c, op + a.form);
-  uint32_t dw = emit_slot(c, d);
-  emit_slot(c, a.slot);
-  emit(c, off);
-  if (a.form) a.form == 2 ? emit_slot(c, a.extra) : emit(c, a.extra);
-  push_slot(c, type);
-  note_value_op(c, at, dw, 0, false);
-}
-
-static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
-  uint32_t off = read_memarg(c, bytes);
-  if (c->rc) return;
-  uint32_t base = top_ctrl(c)->height;
-  struct addr a = {0, 0, 0};
-  uint32_t v = 0;
-  uint32_t pv = c->nst > base && c->st[c->nst - 1].kind == V_CONST
-                    ? pool_slot(c, c->st[c->nst - 1].k) : NONE;
-  if (c->nst >= base + 2 && (c->st[c->nst - 1].kind == V_LOCAL || pv != NONE)) {
-    /* The value needs no code, so an add just before can still fold. */
-    v = pv != NONE ? pv : c->st[c->nst - 1].local;
-    a = take_addr(c, c->nst - 2, &off);
-  } else {
-    v = c->nst > base ? operand(c, c->nst - 1) : 0;
-    if (c->nst >= base + 2) a.slot = operand(c, c->nst - 2);
-  }
-  pop(c, type);
-  pop(c, SOS_WASM_I32);
-  emit_op(c, op + a.form);
-  emit_slot(c, a.slot);
-  emit_slot(c, v);
-  emit(c, off);
-  if (a.form) a.form == 2 ? emit_slot(c, a.extra) : emit(c, a.extra);
-}
-
-/* Pops n operands of the given types and returns their slots in s[]. */
-static void operands(struct cc *c, uint32_t n, const uint8_t *types, uint32_t *s) {
-  uint32_t base = top_ctrl(c)->height;
-  for (uint32_t i = n; i-- > 0;) {
-    s[i] = c->nst > base ? operand(c, c->nst - 1) : 0;
-    pop(c, types[i]);
-  }
-}
-
-/* Emits op with a result slot of type rt and operand slots s[0..n). */
-static void emit_value_op(struct cc *c, enum sos__op op, uint8_t rt,
-                          const uint32_t *s, uint32_t n, uint32_t opc) {
-  uint32_t d = slot_of(c, c->nst);
-  uint32_t at = emit_op(c, op);
-  uint32_t dw = emit_slot(c, d);
-  for (uint32_t i = 0; i < n; i++) emit_slot(c, s[i]);
-  push_slot(c, rt);
-  note_value_op(c, at, dw, opc, false);
-}
-
-static const uint8_t T_I32[3] = {SOS_WASM_I32, SOS_WASM_I32, SOS_WASM_I32};
-
-/* ---- the simple operators, from ops.h ------------------------------------ */
-
-enum { KIND_UN = 1, KIND_BIN, KIND_IBIN, KIND_CMP, KIND_LOAD, KIND_STORE };
-
-struct simple {
-  uint8_t kind, type, rtype, bytes;
-  uint16_t op, op_imm;
-};
-
-#define I32 SOS_WASM_I32
-#define I64 SOS_WASM_I64
-#define F32 SOS_WASM_F32
-#define F64 SOS_WASM_F64
-
-static struct simple simple_ops[256], simple_fc[8];
-
-static struct simple *simple_for(uint32_t opc) {
-  if (opc >= 0xfc00) return opc - 0xfc00 < 8 ? &simple_fc[opc - 0xfc00] : NULL;
-  return opc < 256 ? &simple_ops[opc] : NULL;
-}
-
-static void init_simple(void) {
-#define S_CMP(c, n, T, e)                                                     \
-  *simple_for(c) = (struct simple){KIND_CMP, T, I32, 0, SOS__OP_##n, SOS__OP_##n##_imm};
-#define S_IBIN(c, n, T, e)                                                    \
-  *simple_for(c) = (struct simple){KIND_IBIN, T, T, 0, SOS__OP_##n, SOS__OP_##n##_imm};
-#define S_FBIN(c, n, T, TR, e)                                                \
-  *simple_for(c) = (struct simple){KIND_BIN, T, TR, 0, SOS__OP_##n, SOS__OP_##n##_imm};
-#define S_UN(c, n, T, TR, e)                                                  \
-  *simple_for(c) = (struct simple){KIND_UN, T, TR, 0, SOS__OP_##n, 0};
-#define S_LOAD(c, n, T, CT, B)                                                \
-  *simple_for(c) = (struct simple){KIND_LOAD, I32, T, B, SOS__OP_##n, 0};
-#define S_STORE(c, n, T, CT, B)                                               \
-  *simple_for(c) = (struct simple){KIND_STORE, T, 0, B, SOS__OP_##n, 0};
-  SOS__CMPOPS(S_CMP)
-  SOS__IBINOPS(S_IBIN)
-  SOS__FBINOPS(S_FBIN)
-  SOS__UNOPS(S_UN)
-  SOS__LOADS(S_LOAD)
-  SOS__STORES(S_STORE)
-}
-
-/* The fused compare-and-branch op for comparison opc. */
-static enum sos__op cmp_op(uint32_t opc, bool imm, bool br) {
-  (void)br;
-  uint16_t op = simple_ops[opc].op;
-  /* Layout per row: op, op_imm, br_op, br_op_imm. */
-  return (enum sos__op)(op + 2 + (imm ? 1 : 0));
-}
-
-static bool commutes(uint32_t opc) {
-  switch (opc) {
-  case 0x6a: case 0x6c: case 0x71: case 0x72: case 0x73: case 0x46: case 0x47:
-  case 0x7c: case 0x7e: case 0x83: case 0x84: case 0x85: case 0x51: case 0x52:
-    return true;
-  }
-  return false;
-}
-
-/* A binary operator; a constant right operand (or left, for integer
- * operators that commute) becomes an immediate. */
-static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
-  uint32_t base = top_ctrl(c)->height;
-  if (c->nst >= base + 2) {
-    struct ventry *a = &c->st[c->nst - 2], *b = &c->st[c->nst - 1];
-    bool bk = b->kind == V_CONST;
-    bool ak = !bk && a->kind == V_CONST && commutes(opc);
-    if ((ak || bk) && a->type == s->type && b->type == s->type) {
-      uint64_t k = bk ? b->k : a->k;
-      uint32_t sa = operand(c, bk ? c->nst - 2 : c->nst - 1);
-      pop(c, s->type);
-      pop(c, s->type);
-      uint32_t d = slot_of(c, c->nst);
-      uint32_t at = emit_op(c, s->op_imm);
-      uint32_t dw = emit_slot(c, d);
-      emit_slot(c, sa);
-      emit(c, (uint32_t)k);
-      if (s->type == I64 || s->type == F64) emit(c, (uint32_t)(k >> 32));
-      push_slot(c, s->rtype);
-      note_value_op(c, at, dw, opc, true);
-      return;
-    }
-  }
-  uint8_t ts[2] = {s->type, s->type};
-  uint32_t sl[2];
-  operands(c, 2, ts, sl);
-  emit_value_op(c, s->op, s->rtype, sl, 2, opc);
-}
-
-static void do_simple(struct cc *c, const struct simple *s, uint32_t opc) {
-  switch (s->kind) {
-  case KIND_LOAD: do_load(c, s->op, s->rtype, s->bytes); return;
-  case KIND_STORE: do_store(c, s->op, s->type, s->bytes); return;
-  case KIND_IBIN: case KIND_CMP: case KIND_BIN: do_binary(c, s, opc); return;
-  }
-  uint8_t ts[2] = {s->type, s->type};
-  uint32_t n = s->kind == KIND_UN ? 1 : 2, sl[2];
-  operands(c, n, ts, sl);
-  emit_value_op(c, s->op, s->rtype, sl, n, opc);
-}
-
-/* ---- the rest of the instruction set ---------------------------------------- */
-
-static void do_select(struct cc *c, bool typed) {
-  uint8_t want = T_UNKNOWN;
-  if (typed) {
-    uint32_t n = read_u32(c);
-    if (!c->rc && n != 1) {
-      INVALID("invalid result arity for select");
-      return;
-    }
-    want = read_valtype(c);
-  }
-  if (c->rc) return;
-  uint32_t s[3];
-  uint32_t base = top_ctrl(c)->height;
-  s[0] = c->nst > base ? operand(c, c->nst - 1) : 0;
-  pop(c, I32);
-  struct ventry b = {0}, a = {0};
-  s[2] = c->nst > base ? operand(c, c->nst - 1) : 0;
-  b = pop(c, want);
-  s[1] = c->nst > base ? operand(c, c->nst - 1) : 0;
-  a = pop(c, want);
-  if (c->rc) return;
-  uint8_t t = a.type != T_UNKNOWN ? a.type : b.type;
-  if (!typed) {
-    if ((a.type != T_UNKNOWN && !is_num(a.type)) ||
-        (b.type != T_UNKNOWN && !is_num(b.type))) {
-      INVALID("type mismatch: select without a type needs numeric operands");
-      return;
-    }
-    if (a.type != T_UNKNOWN && b.type != T_UNKNOWN && a.type != b.type) {
-      INVALID("type mismatch in select");
-      return;
-    }
-  } else {
-    t = want;
-  }
-  uint32_t d = slot_of(c, c->nst);
-  uint32_t at = emit_op(c, SOS__OP_select);
-  uint32_t dw = emit_slot(c, d);
-  emit_slot(c, s[0]);
-  emit_slot(c, s[1]);
-  emit_slot(c, s[2]);
-  push_slot(c, t);
-  note_value_op(c, at, dw, 0, false);
-}
-
-static void do_global(struct cc *c, bool set) {
-  uint32_t g = read_u32(c);
-  if (c->rc) return;
-  if (g >= c->d->nglobals) {
-    INVALID("unknown global %u", g);
-    return;
-  }
-  struct sos__globaltype gt = c->d->globals[g].type;
-  if (set) {
-    if (!gt.mut) {
-      INVALID("global is immutable");
-      return;
-    }
-    uint32_t s;
-    operands(c, 1, &gt.type, &s);
-    emit_op(c, SOS__OP_global_set);
-    emit_slot(c, s);
-    emit(c, g);
-    return;
-  }
-  uint32_t at = emit_op(c, SOS__OP_global_get);
-  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-  emit(c, g);
-  push_slot(c, gt.type);
-  note_value_op(c, at, dw, 0, false);
-}
-
-static bool check_table(struct cc *c, uint32_t t) {
-  if (t < c->d->ntables) return true;
-  INVALID("unknown table %u", t);
-  return false;
-}
-
-static bool check_elem(struct cc *c, uint32_t e) {
-  if (e < c->d->nelems) return true;
-  INVALID("unknown elem segment %u", e);
-  return false;
-}
-
-static bool check_data(struct cc *c, uint32_t x) {
-  if (!c->d->has_datacount) {
-    MALFORMED("data count section required");
-    return false;
-  }
-  if (x < c->d->datacount) return true;
-  INVALID("unknown data segment %u", x);
-  return false;
-}
-
-static void zero_byte(struct cc *c) {
-  if (read_byte(c) != 0 && !c->rc) MALFORMED("zero byte expected");
-}
-
-/* Emits op with k immediates first, then slots popped for types. */
-static void emit_effect(struct cc *c, enum sos__op op, const uint32_t *k,
-                        uint32_t nk, const uint8_t *types, uint32_t n) {
-  uint32_t s[3];
-  operands(c, n, types, s);
-  emit_op(c, op);
-  for (uint32_t i = 0; i < nk; i++) emit(c, k[i]);
-  for (uint32_t i = 0; i < n; i++) emit_slot(c, s[i]);
-}
-
-static void do_table_op(struct cc *c, uint32_t sub) {
-  uint32_t k[2];
-  k[0] = read_u32(c);
-  if (c->rc) return;
-  uint8_t ts[3] = {I32, 0, I32};
-  switch (sub) {
-  case 12: /* table.init elem table */
-    k[1] = read_u32(c);
-    if (c->rc || !check_elem(c, k[0]) || !check_table(c, k[1])) return;
-    if (c->d->elems[k[0]].type != c->d->tables[k[1]].elem) {
-      INVALID("type mismatch: table.init element type");
-      return;
-    }
-    {
-      uint32_t kk[2] = {k[1], k[0]};
-      emit_effect(c, SOS__OP_table_init, kk, 2, T_I32, 3);
-    }
-    return;
-  case 13: /* elem.drop */
-    if (!check_elem(c, k[0])) return;
-    emit_effect(c, SOS__OP_elem_drop, k, 1, NULL, 0);
-    return;
-  case 14: /* table.copy dst src */
-    k[1] = read_u32(c);
-    if (c->rc || !check_table(c, k[0]) || !check_table(c, k[1])) return;
-    if (c->d->tables[k[0]].elem != c->d->tables[k[1]].elem) {
-      INVALID("type mismatch: table.copy between element types");
-      return;
-    }
-    emit_effect(c, SOS__OP_table_copy, k, 2, T_I32, 3);
-    return;
-  }
-  if (!check_table(c, k[0])) return;
-  uint8_t et = c->d->tables[k[0]].elem;
-  uint32_t s[2];
-  if (sub == 15) { /* table.grow: init, n -> old size */
-    ts[0] = et;
-    ts[1] = I32;
-    operands(c, 2, ts, s);
-    uint32_t at = emit_op(c, SOS__OP_table_grow);
-    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-    emit(c, k[0]);
-    emit_slot(c, s[0]);
-    emit_slot(c, s[1]);
-    push_slot(c, I32);
-    note_value_op(c, at, dw, 0, false);
-  } else if (sub == 16) { /* table.size */
-    uint32_t at = emit_op(c, SOS__OP_table_size);
-    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-    emit(c, k[0]);
-    push_slot(c, I32);
-    note_value_op(c, at, dw, 0, false);
-  } else if (sub == 17) { /* table.fill: i, val, n */
-    ts[1] = et;
-    emit_effect(c, SOS__OP_table_fill, k, 1, ts, 3);
-  } else {
-    MALFORMED("illegal opcode 0xfc %u", sub);
-  }
-}
-
-static void do_table_get_set(struct cc *c, bool set) {
-  uint32_t t = read_u32(c);
-  if (c->rc || !check_table(c, t)) return;
-  uint8_t ts[2] = {I32, c->d->tables[t].elem};
-  if (set) {
-    emit_effect(c, SOS__OP_table_set, &t, 1, ts, 2);
-    return;
-  }
-  uint32_t s;
-  operands(c, 1, ts, &s);
-  uint32_t at = emit_op(c, SOS__OP_table_get);
-  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-  emit(c, t);
-  emit_slot(c, s);
-  push_slot(c, ts[1]);
-  note_value_op(c, at, dw, 0, false);
-}
-
-static void do_memory_op(struct cc *c, uint32_t sub) {
-  uint32_t k = 0;
-  if (sub == 8) { /* memory.init seg */
-    k = read_u32(c);
-    zero_byte(c);
-    need_memory(c);
-    if (c->rc || !check_data(c, k)) return;
-    emit_effect(c, SOS__OP_memory_init, &k, 1, T_I32, 3);
-  } else if (sub == 9) { /* data.drop */
-    k = read_u32(c);
-    if (c->rc || !check_data(c, k)) return;
-    emit_effect(c, SOS__OP_data_drop, &k, 1, NULL, 0);
-  } else if (sub == 10) { /* memory.copy */
-    zero_byte(c);
-    zero_byte(c);
-    need_memory(c);
-    if (c->rc) return;
-    emit_effect(c, SOS__OP_memory_copy, NULL, 0, T_I32, 3);
-  } else { /* memory.fill */
-    zero_byte(c);
-    need_memory(c);
-    if (c->rc) return;
-    emit_effect(c, SOS__OP_memory_fill, NULL, 0, T_I32, 3);
-  }
-}
-
-static void do_prefix_fc(struct cc *c) {
-  uint32_t sub = read_u32(c);
-  if (c->rc) return;
-  if (sub < 8) {
-    do_simple(c, simple_for(0xfc00 + sub), 0xfc00 + sub);
-  } else if (sub <= 11) {
-    do_memory_op(c, sub);
-  } else if (sub <= 17) {
-    do_table_op(c, sub);
-  } else {
-    MALFORMED("illegal opcode 0xfc %u", sub);
-  }
-}
-
-static void do_memory_size_grow(struct cc *c, bool grow) {
-  zero_byte(c);
-  need_memory(c);
-  if (c->rc) return;
-  uint32_t s = 0;
-  if (grow) operands(c, 1, T_I32, &s);
-  uint32_t at = emit_op(c, grow ? SOS__OP_memory_grow : SOS__OP_memory_size);
-  uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-  if (grow) emit_slot(c, s);
-  push_slot(c, I32);
-  note_value_op(c, at, dw, 0, false);
-}
-
-static void do_ref(struct cc *c, uint8_t opc) {
-  if (opc == 0xd0) { /* ref.null t */
-    uint8_t t = read_byte(c);
-    if (!c->rc && !is_ref(t)) {
-      MALFORMED("malformed reference type");
-      return;
-    }
-    push(c, t, V_CONST, 0, 0);
-  } else if (opc == 0xd1) { /* ref.is_null */
-    uint32_t base = top_ctrl(c)->height;
-    uint32_t s = c->nst > base ? operand(c, c->nst - 1) : 0;
-    struct ventry e = pop(c, T_UNKNOWN);
-    if (c->rc) return;
-    if (e.type != T_UNKNOWN && !is_ref(e.type)) {
-      INVALID("type mismatch: ref.is_null needs a reference");
-      return;
-    }
-    emit_value_op(c, SOS__OP_ref_is_null, I32, &s, 1, 0);
-  } else { /* ref.func x */
-    uint32_t x = read_u32(c);
-    if (c->rc) return;
-    if (x >= c->d->nfuncs) {
-      INVALID("unknown function %u", x);
-      return;
-    }
-    if (!c->d->declared_refs || !c->d->declared_refs[x]) {
-      INVALID("undeclared function reference");
-      return;
-    }
-    uint32_t at = emit_op(c, SOS__OP_ref_func);
-    uint32_t dw = emit_slot(c, slot_of(c, c->nst));
-    emit(c, x);
-    push_slot(c, SOS_WASM_FUNCREF);
-    note_value_op(c, at, dw, 0, false);
-  }
-}
-
-static void do_const(struct cc *c, uint8_t opc) {
-  switch (opc) {
-  case 0x41: push(c, I32, V_CONST, 0, (uint32_t)read_s(c, 32)); break;
-  case 0x42: push(c, I64, V_CONST, 0, (uint64_t)read_s(c, 64)); break;
-  case 0x43: push(c, F32, V_CONST, 0, read_fixed(c, 4)); break;
-  default: push(c, F64, V_CONST, 0, read_fixed(c, 8)); break;
-  }
-}
-
-/* Compiles one instruction whose opcode byte has been read. */
-static void instruction(struct cc *c, uint8_t opc) {
-  struct simple *s = simple_for(opc);
-  if (s && s->kind) {
-    do_simple(c, s, opc);
-    return;
-  }
-  switch (opc) {
-  case 0x00:
-    emit_op(c, SOS__OP_unreachable);
-    set_dead(c);
-    return;
-  case 0x01: return;
-  case 0x02: case 0x03: case 0x04: do_block(c, opc); return;
-  case 0x05: do_else(c); return;
-  case 0x0b: do_end(c); return;
-  case 0x0c: do_br(c, read_u32(c)); return;
-  case 0x0d: do_br_if(c, read_u32(c)); return;
-  case 0x0e: do_br_table(c); return;
-  case 0x0f: do_return(c); return;
-  case 0x10: do_call(c); return;
-  case 0x11: do_call_indirect(c); return;
-  case 0x1a: pop(c, T_UNKNOWN); return;
-  case 0x1b: do_select(c, false); return;
-  case 0x1c: do_select(c, true); return;
-  case 0x20: {
-    uint32_t x = read_u32(c);
-    uint8_t t = local_type(c, x);
-    if (!c->rc) push(c, t, V_LOCAL, x, 0);
-    return;
-  }
-  case 0x21: do_local_set(c, false); return;
-  case 0x22: do_local_set(c, true); return;
-  case 0x23: do_global(c, false); return;
-  case 0x24: do_global(c, true); return;
-  case 0x25: do_table_get_set(c, false); return;
-  case 0x26: do_table_get_set(c, true); return;
-  case 0x3f: do_memory_size_grow(c, false); return;
-  case 0x40: do_memory_size_grow(c, true); return;
-  case 0x41: case 0x42: case 0x43: case 0x44: do_const(c, opc); return;
-  case 0xd0: case 0xd1: case 0xd2: do_ref(c, opc); return;
-  case 0xfc: do_prefix_fc(c); return;
-  }
-  MALFORMED("illegal opcode 0x%02x", opc);
 }
 
 /* ---- functions ----------------------------------------------------------- */
@@ -1469,7 +836,7 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
     c->at = c->p;
     uint8_t opc = *c->p++;
     c->cs[c->fuel_ctrl].fuel_count++;
-    instruction(c, opc);
+    sos__cc_instruction(c, opc);
   }
   if (!c->rc && c->p != c->end) {
     c->at = c->p;
@@ -1507,7 +874,7 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
 
 int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, init_simple);
+  pthread_once(&once, sos__cc_init_simple);
   const struct sos__module *d = &m->d;
   uint32_t n = d->nfuncs - d->nfunc_imports;
   m->codes = sos_calloc(n ? n : 1, sizeof *m->codes);
