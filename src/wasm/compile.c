@@ -169,6 +169,7 @@ uint32_t sos__cc_emit_slot(struct cc *c, uint32_t s) {
 void sos__cc_truncate_code(struct cc *c, uint32_t n) {
   c->ncode = n;
   c->last_end = NONE;
+  if (c->add_end > n) c->add_end = NONE;
   while (c->ncfix && c->cfix[c->ncfix - 1] >= n) c->ncfix--;
 }
 
@@ -192,10 +193,15 @@ void sos__cc_note_value_op(struct cc *c, uint32_t start, uint32_t dst, uint32_t 
   c->last_opc = opc;
   c->last_imm = imm;
   c->last_end = c->ncode;
+  if (opc == 0x6a) {
+    c->add_start = start;
+    c->add_end = c->ncode;
+    c->add_imm = imm;
+  }
 }
 
-/* A label is bound here: the last op may no longer be rewritten. */
-static void bind_label(struct cc *c) { c->last_end = NONE; }
+/* A label is bound here: ops before it may no longer be rewritten. */
+static void bind_label(struct cc *c) { c->last_end = c->add_end = NONE; }
 
 static void emit_copy(struct cc *c, uint32_t dst, uint32_t src) {
   if (dst == src) return;
@@ -459,7 +465,7 @@ void sos__cc_set_dead(struct cc *c) {
  * just emitted. */
 struct cond {
   enum sos__op when_true, when_false;
-  uint32_t w[3];
+  uint32_t w[4];
   uint32_t nw;
   uint32_t slots; /* bit i: w[i] is a slot operand */
 };
@@ -490,6 +496,23 @@ static void take_cond(struct cc *c, struct cond *k) {
       k->w[0] = ops[2];
       k->nw = 1;
       k->slots = 1;
+    } else if (opc <= 0x4f && c->add_end == c->last_start &&
+               c->code[c->add_start + 1] == ops[2]) {
+      /* x = a + b; x <cmp> n: one "bra_" op (ops.h).  Rows of four per
+       * comparison: add imm/slot x compare imm/slot. */
+      const uint32_t *add = c->code + c->add_start;
+      uint32_t form = (c->add_imm ? 0 : 2) + (c->last_imm ? 0 : 1);
+      k->when_true = SOS__OP_bra_i32_eq_ii + 4 * (opc - 0x46) + form;
+      k->when_false = SOS__OP_bra_i32_eq_ii + 4 * (invert_cmp(opc) - 0x46) + form;
+      k->w[0] = add[1];
+      k->w[1] = add[2];
+      k->w[2] = add[3];
+      k->w[3] = ops[3];
+      k->nw = 4;
+      k->slots = 3 | (c->add_imm ? 0 : 4) | (c->last_imm ? 0 : 8);
+      sos__cc_truncate_code(c, c->add_start);
+      sos__cc_pop(c, SOS_WASM_I32);
+      return;
     } else {
       bool wide_imm = c->last_imm && opc >= 0x51;
       k->when_true = sos__cc_cmp_op(opc, c->last_imm, true);
@@ -819,7 +842,7 @@ static int compile_body(struct cc *c, uint32_t i, struct sos__code *out) {
   c->p = c->at = b->code;
   c->end = b->code + b->code_len;
   c->ncode = c->nst = c->maxst = c->ncs = c->nfx = c->ncfix = c->nconsts = 0;
-  c->last_end = NONE;
+  c->last_end = c->add_end = NONE;
   c->fuel_ctrl = 0;
   struct ctrl *f = push_ctrl(c, 0);
   if (f) {

@@ -89,6 +89,10 @@ struct cc {
   /* The last value op, for the peephole rewrites. */
   uint32_t last_end, last_start, last_dst, last_opc;
   bool last_imm;
+  /* The last i32.add, even once retargeted to a local: an i32 comparison
+   * right after it may fuse with it into a "bra_" op (ops.h). */
+  uint32_t add_start, add_end;
+  bool add_imm;
   int rc;
   char *err;
   size_t errlen;

@@ -306,13 +306,18 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
 #define OFF_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_BRA(c, n, T, e)                                                   \
+  [SOS__OP_bra_##n##_ii] = &&L_bra_##n##_ii - &&L_unreachable,                \
+  [SOS__OP_bra_##n##_ir] = &&L_bra_##n##_ir - &&L_unreachable,                \
+  [SOS__OP_bra_##n##_ri] = &&L_bra_##n##_ri - &&L_unreachable,                \
+  [SOS__OP_bra_##n##_rr] = &&L_bra_##n##_rr - &&L_unreachable,
 #define OFF_MEM(c, n, T, CT, B)                                               \
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_ai] = &&L_##n##_ai - &&L_unreachable,                        \
   [SOS__OP_##n##_ar] = &&L_##n##_ar - &&L_unreachable,
       SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
           SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_UN) SOS__LOADS(OFF_MEM)
-              SOS__STORES(OFF_MEM)};
+              SOS__STORES(OFF_MEM) SOS__CMPOPS32(OFF_BRA)};
   if (!root) {
     op_offsets = offsets;
     return 0;
@@ -664,6 +669,23 @@ L_ref_func:
   }
   SOS__CMPOPS(H_CMP)
 
+/* x = a + b, then branch when x compares true with c (see ops.h). */
+#define BRA_BODY(B, C, e)                                                     \
+  {                                                                           \
+    uint32_t a = SL(3).u32 + (B);                                             \
+    SL(2).u64 = a;                                                            \
+    uint32_t b = (C);                                                         \
+    if (e) JUMP(pc[1]);                                                       \
+    pc += 6;                                                                  \
+    NEXT();                                                                   \
+  }
+#define H_BRA(c, n, T, e)                                                     \
+  L_bra_##n##_ii : BRA_BODY(pc[4], pc[5], e)                                  \
+  L_bra_##n##_ir : BRA_BODY(pc[4], SL(5).u32, e)                              \
+  L_bra_##n##_ri : BRA_BODY(SL(4).u32, pc[5], e)                              \
+  L_bra_##n##_rr : BRA_BODY(SL(4).u32, SL(5).u32, e)
+  SOS__CMPOPS32(H_BRA)
+
 #define H_IBIN(c, n, T, e)                                                    \
   L_##n : {                                                                   \
     int trapk = -1; /* set on a trap */                                       \
@@ -855,12 +877,17 @@ static const struct opinfo opinfo[SOS__OP_COUNT] = {
 #define INFO_FBIN(c, n, T, TR, e)                                             \
   [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
 #define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = {#n, 3},
+#define INFO_BRA(c, n, T, e)                                                  \
+  [SOS__OP_bra_##n##_ii] = {"bra_" #n "_ii", 6},                              \
+  [SOS__OP_bra_##n##_ir] = {"bra_" #n "_ir", 6},                              \
+  [SOS__OP_bra_##n##_ri] = {"bra_" #n "_ri", 6},                              \
+  [SOS__OP_bra_##n##_rr] = {"bra_" #n "_rr", 6},
 #define INFO_MEM(c, n, T, CT, B)                                              \
   [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_ai] = {#n "_ai", 5},                \
   [SOS__OP_##n##_ar] = {#n "_ar", 5},
     SOS__MISCOPS(INFO_MISC) SOS__CMPOPS(INFO_CMP) SOS__IBINOPS(INFO_IBIN)
         SOS__FBINOPS(INFO_FBIN) SOS__UNOPS(INFO_UN) SOS__LOADS(INFO_MEM)
-            SOS__STORES(INFO_MEM)};
+            SOS__STORES(INFO_MEM) SOS__CMPOPS32(INFO_BRA)};
 
 void sos__code_dump(const struct sos__code *code, void *file) {
   FILE *f = file;

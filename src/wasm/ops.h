@@ -23,7 +23,8 @@
 #include <stdint.h>
 
 /* X(opcode, name, T, expr) - integer comparisons, result i32. */
-#define SOS__CMPOPS(X)                                                        \
+#define SOS__CMPOPS(X) SOS__CMPOPS32(X) SOS__CMPOPS64(X)
+#define SOS__CMPOPS32(X)                                                      \
   X(0x46, i32_eq, I32, a == b)                                                \
   X(0x47, i32_ne, I32, a != b)                                                \
   X(0x48, i32_lt_s, I32, (int32_t)a < (int32_t)b)                             \
@@ -33,7 +34,8 @@
   X(0x4c, i32_le_s, I32, (int32_t)a <= (int32_t)b)                            \
   X(0x4d, i32_le_u, I32, a <= b)                                              \
   X(0x4e, i32_ge_s, I32, (int32_t)a >= (int32_t)b)                            \
-  X(0x4f, i32_ge_u, I32, a >= b)                                              \
+  X(0x4f, i32_ge_u, I32, a >= b)
+#define SOS__CMPOPS64(X)                                                      \
   X(0x51, i64_eq, I64, a == b)                                                \
   X(0x52, i64_ne, I64, a != b)                                                \
   X(0x53, i64_lt_s, I64, (int64_t)a < (int64_t)b)                             \
@@ -246,6 +248,12 @@
   X(br_if_eqz64, 3)   /* j, s a                              */               \
   X(br_if_nez64, 3)   /* j, s a                              */
 
+/* i32 comparisons also fuse with an i32.add just before them that
+ * updates a local the comparison then reads (a loop's "i += k; if (i < n)
+ * continue" tail): "bra_" ops [op, j, x, a, b, c] set x = a + b and jump
+ * when x compares true with c; suffixes say whether b and c are
+ * immediates (i) or slots (r). */
+
 /* The internal op numbers. */
 enum sos__op {
 #define SOS__OP_MISC(n, w) SOS__OP_##n,
@@ -254,12 +262,16 @@ enum sos__op {
 #define SOS__OP_IBIN(c, n, T, e) SOS__OP_##n, SOS__OP_##n##_imm,
 #define SOS__OP_FBIN(c, n, T, TR, e) SOS__OP_##n, SOS__OP_##n##_imm,
 #define SOS__OP_UN(c, n, T, TR, e) SOS__OP_##n,
+#define SOS__OP_BRA(c, n, T, e)                                               \
+  SOS__OP_bra_##n##_ii, SOS__OP_bra_##n##_ir, SOS__OP_bra_##n##_ri,           \
+      SOS__OP_bra_##n##_rr,
 #define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar,
   SOS__MISCOPS(SOS__OP_MISC)
   SOS__CMPOPS(SOS__OP_CMP)
   SOS__IBINOPS(SOS__OP_IBIN)
   SOS__FBINOPS(SOS__OP_FBIN)
   SOS__UNOPS(SOS__OP_UN)
+  SOS__CMPOPS32(SOS__OP_BRA)
   SOS__LOADS(SOS__OP_MEM)
   SOS__STORES(SOS__OP_MEM)
 #undef SOS__OP_MISC
@@ -267,6 +279,7 @@ enum sos__op {
 #undef SOS__OP_IBIN
 #undef SOS__OP_FBIN
 #undef SOS__OP_UN
+#undef SOS__OP_BRA
 #undef SOS__OP_MEM
   SOS__OP_COUNT
 };
