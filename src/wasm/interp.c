@@ -524,15 +524,26 @@ L_call_import:
 L_call_indirect: {
   sos_wasm_table *t = inst->tables[pc[2]];
   uint32_t i = SL(3).u32;
-  trap_index = i;
-  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_UNDEFINED_ELEMENT);
+  if (UNLIKELY(i >= t->size)) {
+    trap_index = i;
+    TRAP(SOS_WASM_TRAP_UNDEFINED_ELEMENT);
+  }
   callee = (sos_wasm_func *)(uintptr_t)t->elems[i];
-  if (UNLIKELY(!callee)) TRAP(SOS_WASM_TRAP_UNINITIALIZED);
+  if (UNLIKELY(!callee)) {
+    trap_index = i;
+    TRAP(SOS_WASM_TRAP_UNINITIALIZED);
+  }
   const struct sos__functype *want = &inst->mod->d.types[pc[1]];
   if (UNLIKELY(callee->sig != want && !sos__functype_eq(callee->sig, want)))
     TRAP(SOS_WASM_TRAP_INDIRECT_TYPE);
   cbase = pc[4];
   ret_pc = pc + 5;
+  if (LIKELY(callee->inst == inst)) { /* the common case: our own function */
+    const struct sos__code *cc = callee->code;
+    CHARGE(cc->fuel);
+    ENTER(cc);
+    NEXT();
+  }
   goto call_func;
 }
 L_select:
