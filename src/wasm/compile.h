@@ -93,6 +93,7 @@ struct cc {
    * right after it may fuse with it into a "bra_" op (ops.h). */
   uint32_t add_start, add_end;
   bool add_imm;
+  uint32_t last_form; /* when the last op is a load: its address form */
   int rc;
   char *err;
   size_t errlen;

@@ -110,7 +110,8 @@ static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
   return a;
 }
 
-static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
+static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes,
+                    uint32_t opc) {
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
   struct addr a = {0, 0, 0};
@@ -123,7 +124,8 @@ static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes)
   sos__cc_emit(c, off);
   if (a.form) a.form == 2 ? sos__cc_emit_slot(c, a.extra) : sos__cc_emit(c, a.extra);
   sos__cc_push_slot(c, type);
-  sos__cc_note_value_op(c, at, dw, 0, false);
+  sos__cc_note_value_op(c, at, dw, opc, false);
+  c->last_form = a.form;
 }
 
 static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
@@ -182,6 +184,8 @@ enum { KIND_UN = 1, KIND_BIN, KIND_IBIN, KIND_CMP, KIND_LOAD, KIND_STORE };
 struct simple {
   uint8_t kind, type, rtype, bytes;
   uint16_t op, op_imm;
+  uint16_t op_mem;  /* "_m" form (ops.h SOS__MEMBINOPS), or 0 */
+  uint8_t mem_load; /* the load opcode it fuses */
 };
 
 #define I32 SOS_WASM_I32
@@ -198,23 +202,27 @@ static struct simple *simple_for(uint32_t opc) {
 
 void sos__cc_init_simple(void) {
 #define S_CMP(c, n, T, e)                                                     \
-  *simple_for(c) = (struct simple){KIND_CMP, T, I32, 0, SOS__OP_##n, SOS__OP_##n##_imm};
+  *simple_for(c) = (struct simple){.kind = KIND_CMP, .type = T, .rtype = I32, .op = SOS__OP_##n, .op_imm = SOS__OP_##n##_imm};
 #define S_IBIN(c, n, T, e)                                                    \
-  *simple_for(c) = (struct simple){KIND_IBIN, T, T, 0, SOS__OP_##n, SOS__OP_##n##_imm};
+  *simple_for(c) = (struct simple){.kind = KIND_IBIN, .type = T, .rtype = T, .op = SOS__OP_##n, .op_imm = SOS__OP_##n##_imm};
 #define S_FBIN(c, n, T, TR, e)                                                \
-  *simple_for(c) = (struct simple){KIND_BIN, T, TR, 0, SOS__OP_##n, SOS__OP_##n##_imm};
+  *simple_for(c) = (struct simple){.kind = KIND_BIN, .type = T, .rtype = TR, .op = SOS__OP_##n, .op_imm = SOS__OP_##n##_imm};
 #define S_UN(c, n, T, TR, e)                                                  \
-  *simple_for(c) = (struct simple){KIND_UN, T, TR, 0, SOS__OP_##n, 0};
+  *simple_for(c) = (struct simple){.kind = KIND_UN, .type = T, .rtype = TR, .op = SOS__OP_##n};
 #define S_LOAD(c, n, T, CT, B)                                                \
-  *simple_for(c) = (struct simple){KIND_LOAD, I32, T, B, SOS__OP_##n, 0};
+  *simple_for(c) = (struct simple){.kind = KIND_LOAD, .type = I32, .rtype = T, .bytes = B, .op = SOS__OP_##n};
 #define S_STORE(c, n, T, CT, B)                                               \
-  *simple_for(c) = (struct simple){KIND_STORE, T, 0, B, SOS__OP_##n, 0};
+  *simple_for(c) = (struct simple){.kind = KIND_STORE, .type = T, .bytes = B, .op = SOS__OP_##n};
   SOS__CMPOPS(S_CMP)
   SOS__IBINOPS(S_IBIN)
   SOS__FBINOPS(S_FBIN)
   SOS__UNOPS(S_UN)
   SOS__LOADS(S_LOAD)
   SOS__STORES(S_STORE)
+#define S_MEMBIN(c, n, T, l, e)                                               \
+  simple_for(c)->op_mem = SOS__OP_##n##_m;                                    \
+  simple_for(c)->mem_load = l;
+  SOS__MEMBINOPS(S_MEMBIN)
 }
 
 /* The fused compare-and-branch op for comparison opc. */
@@ -232,6 +240,32 @@ static bool commutes(uint32_t opc) {
     return true;
   }
   return false;
+}
+
+/* When the right operand was just loaded by a plain or "_ai" load of the
+ * operator's type, replaces load and operator by the operator's "_m" or
+ * "_mi" form and returns true. */
+static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
+  uint32_t h = c->nst - 1;
+  if (!s->op_mem || c->st[h].kind != V_SLOT || c->st[h - 1].type != s->type) return false;
+  uint32_t sa = sos__cc_operand(c, h - 1); /* may emit, then no fusion */
+  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != s->mem_load ||
+      c->last_form == 2 || c->code[c->last_dst] != sos__cc_slot_of(c, h))
+    return false;
+  const uint32_t *ld = c->code + c->last_start;
+  uint32_t addr = ld[2], off = ld[3], k = c->last_form ? ld[4] : 0, form = c->last_form;
+  sos__cc_truncate_code(c, c->last_start);
+  sos__cc_pop(c, s->type);
+  sos__cc_pop(c, s->type);
+  uint32_t at = sos__cc_emit_op(c, s->op_mem + form);
+  uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
+  sos__cc_emit_slot(c, sa);
+  sos__cc_emit_slot(c, addr);
+  sos__cc_emit(c, off);
+  if (form) sos__cc_emit(c, k);
+  sos__cc_push_slot(c, s->rtype);
+  sos__cc_note_value_op(c, at, dw, opc, false);
+  return true;
 }
 
 /* A binary operator; a constant right operand (or left, for integer
@@ -258,6 +292,7 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
       return;
     }
   }
+  if (c->nst >= base + 2 && try_mem_binary(c, s, opc)) return;
   uint8_t ts[2] = {s->type, s->type};
   uint32_t sl[2];
   operands(c, 2, ts, sl);
@@ -266,7 +301,7 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
 
 static void do_simple(struct cc *c, const struct simple *s, uint32_t opc) {
   switch (s->kind) {
-  case KIND_LOAD: do_load(c, s->op, s->rtype, s->bytes); return;
+  case KIND_LOAD: do_load(c, s->op, s->rtype, s->bytes, opc); return;
   case KIND_STORE: do_store(c, s->op, s->type, s->bytes); return;
   case KIND_IBIN: case KIND_CMP: case KIND_BIN: do_binary(c, s, opc); return;
   }

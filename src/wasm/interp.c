@@ -306,6 +306,9 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,
 #define OFF_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_MEMBIN(c, n, T, l, e)                                             \
+  [SOS__OP_##n##_m] = &&L_##n##_m - &&L_unreachable,                          \
+  [SOS__OP_##n##_mi] = &&L_##n##_mi - &&L_unreachable,
 #define OFF_BRA(c, n, T, e)                                                   \
   [SOS__OP_bra_##n##_ii] = &&L_bra_##n##_ii - &&L_unreachable,                \
   [SOS__OP_bra_##n##_ir] = &&L_bra_##n##_ir - &&L_unreachable,                \
@@ -317,7 +320,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   [SOS__OP_##n##_ar] = &&L_##n##_ar - &&L_unreachable,
       SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
           SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_UN) SOS__LOADS(OFF_MEM)
-              SOS__STORES(OFF_MEM) SOS__CMPOPS32(OFF_BRA)};
+              SOS__STORES(OFF_MEM) SOS__CMPOPS32(OFF_BRA)
+                  SOS__MEMBINOPS(OFF_MEMBIN)};
   if (!root) {
     op_offsets = offsets;
     return 0;
@@ -680,6 +684,22 @@ L_ref_func:
   }
   SOS__CMPOPS(H_CMP)
 
+/* d = a <op> (the value of type T at EA), then `len` words on. */
+#define MEMBIN_BODY(T, EA, len, e)                                            \
+  {                                                                           \
+    uint64_t ea = (EA);                                                       \
+    if (UNLIKELY(ea + sizeof(CT_##T) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);  \
+    CT_##T a = GET_##T(SL(2)), b;                                             \
+    memcpy(&b, mem + ea, sizeof b);                                           \
+    PUT_##T(SL(1), e);                                                        \
+    pc += len;                                                                \
+    NEXT();                                                                   \
+  }
+#define H_MEMBIN(c, n, T, l, e)                                               \
+  L_##n##_m : MEMBIN_BODY(T, (uint64_t)SL(3).u32 + pc[4], 5, e)               \
+  L_##n##_mi : MEMBIN_BODY(T, (uint64_t)(uint32_t)(SL(3).u32 + pc[5]) + pc[4], 6, e)
+  SOS__MEMBINOPS(H_MEMBIN)
+
 /* x = a + b, then branch when x compares true with c (see ops.h). */
 #define BRA_BODY(B, C, e)                                                     \
   {                                                                           \
@@ -888,6 +908,8 @@ static const struct opinfo opinfo[SOS__OP_COUNT] = {
 #define INFO_FBIN(c, n, T, TR, e)                                             \
   [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
 #define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = {#n, 3},
+#define INFO_MEMBIN(c, n, T, l, e)                                            \
+  [SOS__OP_##n##_m] = {#n "_m", 5}, [SOS__OP_##n##_mi] = {#n "_mi", 6},
 #define INFO_BRA(c, n, T, e)                                                  \
   [SOS__OP_bra_##n##_ii] = {"bra_" #n "_ii", 6},                              \
   [SOS__OP_bra_##n##_ir] = {"bra_" #n "_ir", 6},                              \
@@ -898,7 +920,8 @@ static const struct opinfo opinfo[SOS__OP_COUNT] = {
   [SOS__OP_##n##_ar] = {#n "_ar", 5},
     SOS__MISCOPS(INFO_MISC) SOS__CMPOPS(INFO_CMP) SOS__IBINOPS(INFO_IBIN)
         SOS__FBINOPS(INFO_FBIN) SOS__UNOPS(INFO_UN) SOS__LOADS(INFO_MEM)
-            SOS__STORES(INFO_MEM) SOS__CMPOPS32(INFO_BRA)};
+            SOS__STORES(INFO_MEM) SOS__CMPOPS32(INFO_BRA)
+                SOS__MEMBINOPS(INFO_MEMBIN)};
 
 void sos__code_dump(const struct sos__code *code, void *file) {
   FILE *f = file;

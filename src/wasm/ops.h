@@ -248,6 +248,20 @@
   X(br_if_eqz64, 3)   /* j, s a                              */               \
   X(br_if_nez64, 3)   /* j, s a                              */
 
+/* X(opcode, name, T, load opcode, expr) - binary operators that also
+ * take their right operand straight from memory, fusing the load before
+ * them: "_m" [op, d, a, addr, off] and "_mi" [op, d, a, addr, off, k]
+ * (address = slot + k wrapping at 2^32, as the load's "_ai" form). */
+#define SOS__MEMBINOPS(X)                                                     \
+  X(0xa0, f64_add, F64, 0x2b, a + b)                                          \
+  X(0xa1, f64_sub, F64, 0x2b, a - b)                                          \
+  X(0xa2, f64_mul, F64, 0x2b, a * b)                                          \
+  X(0x92, f32_add, F32, 0x2a, a + b)                                          \
+  X(0x93, f32_sub, F32, 0x2a, a - b)                                          \
+  X(0x94, f32_mul, F32, 0x2a, a * b)                                          \
+  X(0x6a, i32_add, I32, 0x28, a + b)                                          \
+  X(0x7c, i64_add, I64, 0x29, a + b)
+
 /* i32 comparisons also fuse with an i32.add just before them that
  * updates a local the comparison then reads (a loop's "i += k; if (i < n)
  * continue" tail): "bra_" ops [op, j, x, a, b, c] set x = a + b and jump
@@ -265,6 +279,7 @@ enum sos__op {
 #define SOS__OP_BRA(c, n, T, e)                                               \
   SOS__OP_bra_##n##_ii, SOS__OP_bra_##n##_ir, SOS__OP_bra_##n##_ri,           \
       SOS__OP_bra_##n##_rr,
+#define SOS__OP_MEMBIN(c, n, T, l, e) SOS__OP_##n##_m, SOS__OP_##n##_mi,
 #define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar,
   SOS__MISCOPS(SOS__OP_MISC)
   SOS__CMPOPS(SOS__OP_CMP)
@@ -272,6 +287,7 @@ enum sos__op {
   SOS__FBINOPS(SOS__OP_FBIN)
   SOS__UNOPS(SOS__OP_UN)
   SOS__CMPOPS32(SOS__OP_BRA)
+  SOS__MEMBINOPS(SOS__OP_MEMBIN)
   SOS__LOADS(SOS__OP_MEM)
   SOS__STORES(SOS__OP_MEM)
 #undef SOS__OP_MISC
@@ -280,6 +296,7 @@ enum sos__op {
 #undef SOS__OP_FBIN
 #undef SOS__OP_UN
 #undef SOS__OP_BRA
+#undef SOS__OP_MEMBIN
 #undef SOS__OP_MEM
   SOS__OP_COUNT
 };
