@@ -9,7 +9,7 @@ CC      ?= cc
 B       ?= build
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
-CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) -g $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
+CFLAGS  := -std=c11 -D_GNU_SOURCE -ffp-contract=off $(OPT) -g $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
 LDLIBS  := -lm -lpthread
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

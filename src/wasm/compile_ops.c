@@ -268,6 +268,41 @@ static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   return true;
 }
 
+/* f32.add / f64.add of the product just computed by a plain f32.mul /
+ * f64.mul (either operand, the other needing no code) becomes one
+ * multiply-add op with two roundings, as the two ops had.  Returns true
+ * when it did. */
+static bool try_madd(struct cc *c, uint32_t opc) {
+  uint32_t mul = opc == 0xa0 ? 0xa2 : 0x94, h = c->nst - 1;
+  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != mul || c->last_imm)
+    return false;
+  uint32_t prod = c->code[c->last_dst];
+  struct ventry *a = &c->st[h - 1], *b = &c->st[h];
+  uint32_t x; /* the entry that is not the product */
+  if (b->kind == V_SLOT && prod == sos__cc_slot_of(c, h)) x = h - 1;
+  else if (a->kind == V_SLOT && prod == sos__cc_slot_of(c, h - 1) && b->kind != V_SLOT)
+    x = h;
+  else
+    return false;
+  uint8_t t = opc == 0xa0 ? SOS_WASM_F64 : SOS_WASM_F32;
+  if (a->type != t || b->type != t) return false;
+  uint32_t sx = sos__cc_operand(c, x); /* a pooled constant or a local: no code */
+  if (c->last_end != c->ncode) return false;
+  const uint32_t *m = c->code + c->last_start;
+  uint32_t ma = m[2], mb = m[3];
+  sos__cc_truncate_code(c, c->last_start);
+  sos__cc_pop(c, t);
+  sos__cc_pop(c, t);
+  uint32_t at = sos__cc_emit_op(c, t == SOS_WASM_F64 ? SOS__OP_f64_madd : SOS__OP_f32_madd);
+  uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
+  sos__cc_emit_slot(c, ma);
+  sos__cc_emit_slot(c, mb);
+  sos__cc_emit_slot(c, sx);
+  sos__cc_push_slot(c, t);
+  sos__cc_note_value_op(c, at, dw, opc, false);
+  return true;
+}
+
 /* A binary operator; a constant right operand (or left, for integer
  * operators that commute) becomes an immediate. */
 static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
@@ -293,6 +328,7 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
     }
   }
   if (c->nst >= base + 2 && try_mem_binary(c, s, opc)) return;
+  if (c->nst >= base + 2 && (opc == 0xa0 || opc == 0x92) && try_madd(c, opc)) return;
   uint8_t ts[2] = {s->type, s->type};
   uint32_t sl[2];
   operands(c, 2, ts, sl);

@@ -647,6 +647,18 @@ L_elem_drop:
   inst->elem_dropped[pc[1]] = true;
   pc += 2;
   NEXT();
+L_f32_madd: {
+  float t = SL(2).f32 * SL(3).f32;
+  PUT_F32(SL(1), t + SL(4).f32);
+  pc += 5;
+  NEXT();
+}
+L_f64_madd: {
+  double t = SL(2).f64 * SL(3).f64;
+  SL(1).f64 = t + SL(4).f64;
+  pc += 5;
+  NEXT();
+}
 L_ref_is_null:
   SL(1).u64 = SL(2).u64 == 0;
   pc += 3;

@@ -246,7 +246,9 @@
   X(ref_func, 3)      /* s dst, k func                       */               \
   X(br_if_eqz32, 3)   /* j, s a  (fused i32.eqz + br_if)     */               \
   X(br_if_eqz64, 3)   /* j, s a                              */               \
-  X(br_if_nez64, 3)   /* j, s a                              */
+  X(br_if_nez64, 3)   /* j, s a                              */               \
+  X(f32_madd, 5)      /* s d, s a, s b, s c: d = a * b + c   */               \
+  X(f64_madd, 5)      /* (two roundings, never a fused FMA)  */
 
 /* X(opcode, name, T, load opcode, expr) - binary operators that also
  * take their right operand straight from memory, fusing the load before

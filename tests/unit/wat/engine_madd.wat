@@ -1,0 +1,13 @@
+(module
+  (func (export "f64_x_plus_ab") (param f64 f64 f64) (result f64)
+    local.get 2 local.get 0 local.get 1 f64.mul f64.add)
+  (func (export "f64_ab_plus_x") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.mul local.get 2 f64.add)
+  (func (export "f64_ab_minus_1") (param f64 f64 f64) (result f64)
+    local.get 0 local.get 1 f64.mul f64.const -1 f64.add)
+  (func (export "f32_x_plus_ab") (param f32 f32 f32) (result f32)
+    local.get 2 local.get 0 local.get 1 f32.mul f32.add)
+  (func (export "f32_ab_plus_x") (param f32 f32 f32) (result f32)
+    local.get 0 local.get 1 f32.mul local.get 2 f32.add)
+  (func (export "f32_ab_minus_1") (param f32 f32 f32) (result f32)
+    local.get 0 local.get 1 f32.mul f32.const -1 f32.add))
