@@ -186,8 +186,12 @@ static bool grow_stack(struct sos__exec *x, uint64_t need) {
   uint64_t cap = x->stack_cap;
   while (cap < need) cap *= 2;
   if (cap > x->stack_max) cap = x->stack_max;
-  uint64_t *s = sos_realloc(x->stack, cap * sizeof *s);
+  uint64_t *s = sos_malloc(cap * sizeof *s);
   if (!s) return false;
+  memcpy(s, x->stack, x->stack_cap * sizeof *s);
+  /* Frame records point into the stack: move them along with it. */
+  for (uint32_t i = 0; i < x->nframes; i++) x->frames[i].fp = s + (x->frames[i].fp - x->stack);
+  sos_free(x->stack);
   x->stack = s;
   x->stack_cap = cap;
   return true;
@@ -399,24 +403,24 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
    * per iteration (the fuel op runs only when the loop is entered). */
 /* Pushes a frame and enters code cc with its frame at fp + cbase; the
  * arguments are already in place.  Returns to ret_pc. */
-#define ENTER(cc_)                                                            \
+#define ENTER(cc_, base_, rpc_)                                                   \
   do {                                                                        \
     const struct sos__code *e_ = (cc_);                                       \
-    slot *nfp = fp + cbase;                                                   \
+    slot *nfp = fp + (base_);                                                 \
     if (UNLIKELY(nfp + e_->frame_slots > stack_end || ftop == fend)) {        \
       size_t fo = (size_t)(fp - stack);                                       \
-      uint64_t need = fo + cbase + e_->frame_slots;                           \
+      uint64_t need = fo + (base_) + e_->frame_slots;                         \
       SAVE_FRAMES();                                                          \
       if ((need > x->stack_cap && !grow_stack(x, need)) ||                    \
           (ftop == fend && !grow_frames(x)))                                  \
         TRAP(SOS_WASM_TRAP_STACK);                                            \
       LOAD_STACK();                                                           \
       fp = stack + fo;                                                        \
-      nfp = fp + cbase;                                                       \
+      nfp = fp + (base_);                                                     \
     }                                                                         \
     struct sos__frame *fr = ftop++;                                           \
-    fr->ret_pc = ret_pc;                                                      \
-    fr->fp = (uint32_t)(fp - stack);                                          \
+    fr->ret_pc = (rpc_);                                                      \
+    fr->fp = &fp->u64;                                                        \
     fr->inst = inst;                                                          \
     /* Short loops, not memset/memcpy calls (counts are small); the empty \
      * asm keeps compilers from turning them back into calls. */           \
@@ -504,7 +508,7 @@ L_ret: {
   struct sos__frame *fr = --ftop;
   if (UNLIKELY(!fr->ret_pc)) goto done;
   pc = fr->ret_pc;
-  fp = stack + fr->fp;
+  fp = (slot *)fr->fp;
   if (UNLIKELY(fr->inst != inst)) {
     inst = fr->inst;
     codes = inst->mod->codes;
@@ -515,9 +519,7 @@ L_ret: {
 L_call: {
   const struct sos__code *cc = codes + pc[1];
   CHARGE(cc->fuel);
-  cbase = pc[2];
-  ret_pc = pc + 3;
-  ENTER(cc);
+  ENTER(cc, pc[2], pc + 3);
   NEXT();
 }
 L_call_import:
@@ -540,14 +542,14 @@ L_call_indirect: {
   const struct sos__functype *want = &inst->mod->d.types[pc[1]];
   if (UNLIKELY(callee->sig != want && !sos__functype_eq(callee->sig, want)))
     TRAP(SOS_WASM_TRAP_INDIRECT_TYPE);
-  cbase = pc[4];
-  ret_pc = pc + 5;
   if (LIKELY(callee->inst == inst)) { /* the common case: our own function */
     const struct sos__code *cc = callee->code;
     CHARGE(cc->fuel);
-    ENTER(cc);
+    ENTER(cc, pc[4], pc + 5);
     NEXT();
   }
+  cbase = pc[4];
+  ret_pc = pc + 5;
   goto call_func;
 }
 L_select:
@@ -818,7 +820,7 @@ call_func:
   if (LIKELY(callee->code != NULL)) {
     const struct sos__code *cc = callee->code;
     CHARGE(cc->fuel);
-    ENTER(cc);
+    ENTER(cc, cbase, ret_pc);
     if (UNLIKELY(callee->inst != inst)) {
       inst = callee->inst;
       codes = inst->mod->codes;
@@ -1009,7 +1011,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
     memset(x->stack + c->nparams, 0, (c->nlocals - c->nparams) * sizeof *x->stack);
     if (c->nconsts)
       memcpy(x->stack + c->const_base, c->consts, c->nconsts * sizeof *x->stack);
-    x->frames[0] = (struct sos__frame){NULL, 0, x->cur};
+    x->frames[0] = (struct sos__frame){NULL, x->stack, x->cur};
     x->nframes = 1;
     x->pc = c->ops;
     x->entry_fuel = c->fuel;

@@ -82,7 +82,7 @@ struct sos_wasm_global {
 /* One activation record on the frame stack. */
 struct sos__frame {
   const uint32_t *ret_pc;  /* where the caller continues */
-  uint32_t fp;             /* caller's frame base, in slots from stack[0] */
+  uint64_t *fp;            /* caller's frame base (rebased if the stack moves) */
   sos_wasm_instance *inst; /* caller's instance */
 };
 
