@@ -193,6 +193,7 @@ void sos__cc_note_value_op(struct cc *c, uint32_t start, uint32_t dst, uint32_t 
   c->last_opc = opc;
   c->last_imm = imm;
   c->last_end = c->ncode;
+  c->last_rmw = 0;
   if (opc == 0x6a) {
     c->add_start = start;
     c->add_end = c->ncode;

@@ -94,6 +94,7 @@ struct cc {
   uint32_t add_start, add_end;
   bool add_imm;
   uint32_t last_form; /* when the last op is a load: its address form */
+  uint32_t last_rmw;  /* when it is an "_m" op: its "_ms" form, else 0 */
   int rc;
   char *err;
   size_t errlen;

@@ -128,10 +128,35 @@ static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes,
   c->last_form = a.form;
 }
 
+/* A full-width store of the result of the "_m" op just emitted, to the
+ * very address that op read (same local, same offset), becomes its "_ms"
+ * form: mem[addr + off] = a <op> mem[addr + off].  Returns true when. */
+static bool try_rmw_store(struct cc *c, uint8_t type, uint32_t bytes, uint32_t off) {
+  uint32_t h = c->nst - 1;
+  bool wide = type == SOS_WASM_I64 || type == SOS_WASM_F64;
+  if (!c->last_rmw || sos__cc_dead(c) || c->last_end != c->ncode ||
+      bytes != (wide ? 8u : 4u) || c->st[h].kind != V_SLOT ||
+      c->st[h].type != type || c->st[h - 1].kind != V_LOCAL ||
+      c->code[c->last_dst] != sos__cc_slot_of(c, h))
+    return false;
+  const uint32_t *m = c->code + c->last_start; /* [op, d, a, addr, off] */
+  if (m[3] != c->st[h - 1].local || m[4] != off) return false;
+  uint32_t a = m[2], addr = m[3], op = c->last_rmw;
+  sos__cc_truncate_code(c, c->last_start);
+  sos__cc_pop(c, type);
+  sos__cc_pop(c, SOS_WASM_I32);
+  sos__cc_emit_op(c, op);
+  sos__cc_emit_slot(c, a);
+  sos__cc_emit_slot(c, addr);
+  sos__cc_emit(c, off);
+  return true;
+}
+
 static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes) {
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
   uint32_t base = sos__cc_top_ctrl(c)->height;
+  if (c->nst >= base + 2 && try_rmw_store(c, type, bytes, off)) return;
   struct addr a = {0, 0, 0};
   uint32_t v = 0;
   uint32_t pv = c->nst > base && c->st[c->nst - 1].kind == V_CONST
@@ -265,26 +290,29 @@ static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   if (form) sos__cc_emit(c, k);
   sos__cc_push_slot(c, s->rtype);
   sos__cc_note_value_op(c, at, dw, opc, false);
+  if (!form) c->last_rmw = s->op_mem + 2; /* the "_ms" form, for do_store */
   return true;
 }
 
-/* f32.add / f64.add of the product just computed by a plain f32.mul /
- * f64.mul (either operand, the other needing no code) becomes one
- * multiply-add op with two roundings, as the two ops had.  Returns true
- * when it did. */
+/* f32/f64 add of the product just computed by a plain f32/f64 mul (on
+ * either side, the other operand needing no code), or a subtraction of
+ * it, becomes one multiply-add (or x - a * b) op with two roundings, as
+ * the two ops had.  Returns true when it did. */
 static bool try_madd(struct cc *c, uint32_t opc) {
-  uint32_t mul = opc == 0xa0 ? 0xa2 : 0x94, h = c->nst - 1;
+  bool sub = opc == 0xa1 || opc == 0x93, f64 = opc == 0xa0 || opc == 0xa1;
+  uint32_t mul = f64 ? 0xa2 : 0x94, h = c->nst - 1;
   if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != mul || c->last_imm)
     return false;
   uint32_t prod = c->code[c->last_dst];
   struct ventry *a = &c->st[h - 1], *b = &c->st[h];
   uint32_t x; /* the entry that is not the product */
   if (b->kind == V_SLOT && prod == sos__cc_slot_of(c, h)) x = h - 1;
-  else if (a->kind == V_SLOT && prod == sos__cc_slot_of(c, h - 1) && b->kind != V_SLOT)
-    x = h;
+  else if (!sub && a->kind == V_SLOT && prod == sos__cc_slot_of(c, h - 1) &&
+           b->kind != V_SLOT)
+    x = h; /* (a subtraction needs the product on the right) */
   else
     return false;
-  uint8_t t = opc == 0xa0 ? SOS_WASM_F64 : SOS_WASM_F32;
+  uint8_t t = f64 ? SOS_WASM_F64 : SOS_WASM_F32;
   if (a->type != t || b->type != t) return false;
   uint32_t sx = sos__cc_operand(c, x); /* a pooled constant or a local: no code */
   if (c->last_end != c->ncode) return false;
@@ -293,7 +321,9 @@ static bool try_madd(struct cc *c, uint32_t opc) {
   sos__cc_truncate_code(c, c->last_start);
   sos__cc_pop(c, t);
   sos__cc_pop(c, t);
-  uint32_t at = sos__cc_emit_op(c, t == SOS_WASM_F64 ? SOS__OP_f64_madd : SOS__OP_f32_madd);
+  enum sos__op fop = sub ? (f64 ? SOS__OP_f64_msub : SOS__OP_f32_msub)
+                        : (f64 ? SOS__OP_f64_madd : SOS__OP_f32_madd);
+  uint32_t at = sos__cc_emit_op(c, fop);
   uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
   sos__cc_emit_slot(c, ma);
   sos__cc_emit_slot(c, mb);
@@ -328,7 +358,9 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
     }
   }
   if (c->nst >= base + 2 && try_mem_binary(c, s, opc)) return;
-  if (c->nst >= base + 2 && (opc == 0xa0 || opc == 0x92) && try_madd(c, opc)) return;
+  if (c->nst >= base + 2 && (opc == 0xa0 || opc == 0x92 || opc == 0xa1 || opc == 0x93) &&
+      try_madd(c, opc))
+    return;
   uint8_t ts[2] = {s->type, s->type};
   uint32_t sl[2];
   operands(c, 2, ts, sl);

@@ -312,7 +312,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
 #define OFF_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
 #define OFF_MEMBIN(c, n, T, l, e)                                             \
   [SOS__OP_##n##_m] = &&L_##n##_m - &&L_unreachable,                          \
-  [SOS__OP_##n##_mi] = &&L_##n##_mi - &&L_unreachable,
+  [SOS__OP_##n##_mi] = &&L_##n##_mi - &&L_unreachable,                        \
+  [SOS__OP_##n##_ms] = &&L_##n##_ms - &&L_unreachable,
 #define OFF_BRA(c, n, T, e)                                                   \
   [SOS__OP_bra_##n##_ii] = &&L_bra_##n##_ii - &&L_unreachable,                \
   [SOS__OP_bra_##n##_ir] = &&L_bra_##n##_ir - &&L_unreachable,                \
@@ -661,6 +662,18 @@ L_f64_madd: {
   pc += 5;
   NEXT();
 }
+L_f32_msub: {
+  float t = SL(2).f32 * SL(3).f32;
+  PUT_F32(SL(1), SL(4).f32 - t);
+  pc += 5;
+  NEXT();
+}
+L_f64_msub: {
+  double t = SL(2).f64 * SL(3).f64;
+  SL(1).f64 = SL(4).f64 - t;
+  pc += 5;
+  NEXT();
+}
 L_ref_is_null:
   SL(1).u64 = SL(2).u64 == 0;
   pc += 3;
@@ -711,7 +724,17 @@ L_ref_func:
   }
 #define H_MEMBIN(c, n, T, l, e)                                               \
   L_##n##_m : MEMBIN_BODY(T, (uint64_t)SL(3).u32 + pc[4], 5, e)               \
-  L_##n##_mi : MEMBIN_BODY(T, (uint64_t)(uint32_t)(SL(3).u32 + pc[5]) + pc[4], 6, e)
+  L_##n##_mi : MEMBIN_BODY(T, (uint64_t)(uint32_t)(SL(3).u32 + pc[5]) + pc[4], 6, e) \
+  L_##n##_ms : {                                                              \
+    uint64_t ea = (uint64_t)SL(2).u32 + pc[3];                                \
+    if (UNLIKELY(ea + sizeof(CT_##T) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);  \
+    CT_##T a = GET_##T(SL(1)), b;                                             \
+    memcpy(&b, mem + ea, sizeof b);                                           \
+    CT_##T r = (e);                                                           \
+    memcpy(mem + ea, &r, sizeof r);                                           \
+    pc += 4;                                                                  \
+    NEXT();                                                                   \
+  }
   SOS__MEMBINOPS(H_MEMBIN)
 
 /* x = a + b, then branch when x compares true with c (see ops.h). */
@@ -923,7 +946,8 @@ static const struct opinfo opinfo[SOS__OP_COUNT] = {
   [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
 #define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = {#n, 3},
 #define INFO_MEMBIN(c, n, T, l, e)                                            \
-  [SOS__OP_##n##_m] = {#n "_m", 5}, [SOS__OP_##n##_mi] = {#n "_mi", 6},
+  [SOS__OP_##n##_m] = {#n "_m", 5}, [SOS__OP_##n##_mi] = {#n "_mi", 6},    \
+  [SOS__OP_##n##_ms] = {#n "_ms", 4},
 #define INFO_BRA(c, n, T, e)                                                  \
   [SOS__OP_bra_##n##_ii] = {"bra_" #n "_ii", 6},                              \
   [SOS__OP_bra_##n##_ir] = {"bra_" #n "_ir", 6},                              \

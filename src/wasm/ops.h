@@ -248,12 +248,16 @@
   X(br_if_eqz64, 3)   /* j, s a                              */               \
   X(br_if_nez64, 3)   /* j, s a                              */               \
   X(f32_madd, 5)      /* s d, s a, s b, s c: d = a * b + c   */               \
-  X(f64_madd, 5)      /* (two roundings, never a fused FMA)  */
+  X(f64_madd, 5)      /* (two roundings, never a fused FMA)  */               \
+  X(f32_msub, 5)      /* s d, s a, s b, s c: d = c - a * b   */               \
+  X(f64_msub, 5)
 
 /* X(opcode, name, T, load opcode, expr) - binary operators that also
  * take their right operand straight from memory, fusing the load before
  * them: "_m" [op, d, a, addr, off] and "_mi" [op, d, a, addr, off, k]
- * (address = slot + k wrapping at 2^32, as the load's "_ai" form). */
+ * (address = slot + k wrapping at 2^32, as the load's "_ai" form); and
+ * "_ms" [op, a, addr, off] also stores the result back to the address it
+ * read (mem[addr + off] = a <op> mem[addr + off], as in `c[j] += x`). */
 #define SOS__MEMBINOPS(X)                                                     \
   X(0xa0, f64_add, F64, 0x2b, a + b)                                          \
   X(0xa1, f64_sub, F64, 0x2b, a - b)                                          \
@@ -281,7 +285,8 @@ enum sos__op {
 #define SOS__OP_BRA(c, n, T, e)                                               \
   SOS__OP_bra_##n##_ii, SOS__OP_bra_##n##_ir, SOS__OP_bra_##n##_ri,           \
       SOS__OP_bra_##n##_rr,
-#define SOS__OP_MEMBIN(c, n, T, l, e) SOS__OP_##n##_m, SOS__OP_##n##_mi,
+#define SOS__OP_MEMBIN(c, n, T, l, e)                                         \
+  SOS__OP_##n##_m, SOS__OP_##n##_mi, SOS__OP_##n##_ms,
 #define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar,
   SOS__MISCOPS(SOS__OP_MISC)
   SOS__CMPOPS(SOS__OP_CMP)
