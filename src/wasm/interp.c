@@ -399,6 +399,11 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
     }                                                                         \
   } while (0)
 
+  /* Bulk memory and table ops pay for their length too (one unit per 64
+   * bytes or elements), before doing anything, so a 4 GiB memory.fill is
+   * not one instruction's worth of fuel. */
+#define BULK_FUEL(n) ((int64_t)((n) >> 6))
+
   /* Takes a branch.  A backward branch goes to a loop's `fuel` op: it
    * charges that op's count itself and lands after it, saving a dispatch
    * per iteration (the fuel op runs only when the loop is entered). */
@@ -578,6 +583,7 @@ L_memory_grow: {
 }
 L_memory_fill: {
   uint64_t d = SL(1).u32, n = SL(3).u32;
+  CHARGE(BULK_FUEL(n));
   if (UNLIKELY(!in_range(d, n, memsize))) TRAP(SOS_WASM_TRAP_MEMORY);
   memset(mem + d, (int)(SL(2).u32 & 0xff), n);
   pc += 4;
@@ -585,6 +591,7 @@ L_memory_fill: {
 }
 L_memory_copy: {
   uint64_t d = SL(1).u32, s = SL(2).u32, n = SL(3).u32;
+  CHARGE(BULK_FUEL(n));
   if (UNLIKELY(!in_range(d, n, memsize) || !in_range(s, n, memsize)))
     TRAP(SOS_WASM_TRAP_MEMORY);
   memmove(mem + d, mem + s, n);
@@ -592,6 +599,7 @@ L_memory_copy: {
   NEXT();
 }
 L_memory_init: {
+  CHARGE(BULK_FUEL(SL(4).u32));
   int k = memory_init(inst, pc[1], SL(2).u32, SL(3).u32, SL(4).u32);
   if (UNLIKELY(k >= 0)) TRAP(k);
   pc += 5;
@@ -628,12 +636,14 @@ L_table_grow: {
   NEXT();
 }
 L_table_fill: {
+  CHARGE(BULK_FUEL(SL(4).u32));
   int k = table_fill(inst->tables[pc[1]], SL(2).u32, SL(3).u64, SL(4).u32);
   if (UNLIKELY(k >= 0)) TRAP(k);
   pc += 5;
   NEXT();
 }
 L_table_copy: {
+  CHARGE(BULK_FUEL(SL(5).u32));
   int k = table_copy(inst->tables[pc[1]], inst->tables[pc[2]], SL(3).u32,
                      SL(4).u32, SL(5).u32);
   if (UNLIKELY(k >= 0)) TRAP(k);
@@ -641,6 +651,7 @@ L_table_copy: {
   NEXT();
 }
 L_table_init: {
+  CHARGE(BULK_FUEL(SL(5).u32));
   int k = table_init(inst, pc[1], pc[2], SL(3).u32, SL(4).u32, SL(5).u32);
   if (UNLIKELY(k >= 0)) TRAP(k);
   pc += 6;

@@ -621,3 +621,35 @@ TEST(engine_limit_memory_minimum_fails_instantiation) {
   sos_wasm_instance_free(in);
   sos_wasm_module_free(m);
 }
+
+/* (module (memory 1) (func (export "fill") (param i32)
+ *   (memory.fill (i32.const 0) (i32.const 7) (local.get 0)))) */
+static const uint8_t m_bulk_fuel[] = {
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60,
+    0x01, 0x7f, 0x00, 0x03, 0x02, 0x01, 0x00, 0x05, 0x03, 0x01, 0x00, 0x01,
+    0x07, 0x08, 0x01, 0x04, 0x66, 0x69, 0x6c, 0x6c, 0x00, 0x00, 0x0a, 0x0d,
+    0x01, 0x0b, 0x00, 0x41, 0x00, 0x41, 0x07, 0x20, 0x00, 0xfc, 0x0b, 0x00,
+    0x0b};
+
+/* A bulk op pays fuel for its length (1 per 64 bytes): filling 64 KiB
+ * costs about 1,024, so a hard budget of 500 traps before anything is
+ * written, and one of 5,000 does not. */
+TEST(engine_fuel_bulk_memory_pays_for_its_length) {
+  struct sos_wasm_limits lim = {.fuel = 500};
+  struct fx f;
+  REQUIRE(fx_open(&f, m_bulk_fuel, sizeof m_bulk_fuel, &lim, NULL, 0));
+  sos_wasm_val n = 65536;
+  struct sos_wasm_trap t;
+  CHECK_EQ(sos_wasm_call(f.in, fn(f.in, "fill"), &n, 1, NULL, 0, &t), SOS_ETRAP);
+  CHECK_EQ(t.kind, SOS_WASM_TRAP_FUEL);
+  const uint8_t *m = sos_wasm_mem(f.in, 0, 65536);
+  CHECK(m && m[0] == 0 && m[65535] == 0);
+  fx_close(&f);
+  lim.fuel = 5000;
+  REQUIRE(fx_open(&f, m_bulk_fuel, sizeof m_bulk_fuel, &lim, NULL, 0));
+  CHECK_EQ(sos_wasm_call(f.in, fn(f.in, "fill"), &n, 1, NULL, 0, &t), 0);
+  m = sos_wasm_mem(f.in, 0, 65536);
+  CHECK(m && m[0] == 7 && m[65535] == 7);
+  CHECK(sos_wasm_fuel_used(f.in) >= 1024);
+  fx_close(&f);
+}
