@@ -79,11 +79,13 @@ static uint32_t read_memarg(struct cc *c, uint32_t bytes) {
  * just emitted, that add's operands instead (the add is dropped and the
  * memory op takes its "_ai" or "_ar" form: op + 1 or op + 2). */
 struct addr {
-  uint32_t slot, extra, form;
+  uint32_t slot, extra, form, k; /* k: the shift of form 3 ("_as") */
 };
 
+#define OPC_ADD_SHL 0x16a /* not a wasm opcode: marks an i32_add_shl op */
+
 static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
-  struct addr a = {0, 0, 0};
+  struct addr a = {0, 0, 0, 0};
   const struct ventry *e = &c->st[h];
   if (e->kind == V_CONST && (uint64_t)(uint32_t)e->k + *off <= UINT32_MAX) {
     /* A constant address joins the offset; the address slot reads 0. */
@@ -96,13 +98,15 @@ static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
   }
   /* i32.add, or i32.sub of a constant (an add of its negation). */
   bool fuse = !sos__cc_dead(c) && c->last_end == c->ncode &&
-              (c->last_opc == 0x6a || (c->last_opc == 0x6b && c->last_imm)) &&
+              (c->last_opc == 0x6a || c->last_opc == OPC_ADD_SHL ||
+               (c->last_opc == 0x6b && c->last_imm)) &&
               c->st[h].kind == V_SLOT && c->code[c->last_dst] == sos__cc_slot_of(c, h);
   if (fuse) {
     const uint32_t *ops = c->code + c->last_start;
     a.slot = ops[2];
     a.extra = c->last_opc == 0x6b ? 0u - ops[3] : ops[3];
-    a.form = c->last_imm ? 1 : 2;
+    a.form = c->last_opc == OPC_ADD_SHL ? 3 : c->last_imm ? 1 : 2;
+    a.k = a.form == 3 ? ops[4] : 0;
     sos__cc_truncate_code(c, c->last_start);
   } else {
     a.slot = sos__cc_operand(c, h);
@@ -110,11 +114,18 @@ static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
   return a;
 }
 
+/* The words after a memory op's offset for address forms 1-3. */
+static void emit_addr_tail(struct cc *c, const struct addr *a) {
+  if (a->form == 1) sos__cc_emit(c, a->extra);
+  if (a->form >= 2) sos__cc_emit_slot(c, a->extra);
+  if (a->form == 3) sos__cc_emit(c, a->k);
+}
+
 static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes,
                     uint32_t opc) {
   uint32_t off = read_memarg(c, bytes);
   if (c->rc) return;
-  struct addr a = {0, 0, 0};
+  struct addr a = {0, 0, 0, 0};
   if (c->nst > sos__cc_top_ctrl(c)->height) a = take_addr(c, c->nst - 1, &off);
   sos__cc_pop(c, SOS_WASM_I32);
   uint32_t d = sos__cc_slot_of(c, c->nst);
@@ -122,7 +133,7 @@ static void do_load(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes,
   uint32_t dw = sos__cc_emit_slot(c, d);
   sos__cc_emit_slot(c, a.slot);
   sos__cc_emit(c, off);
-  if (a.form) a.form == 2 ? sos__cc_emit_slot(c, a.extra) : sos__cc_emit(c, a.extra);
+  emit_addr_tail(c, &a);
   sos__cc_push_slot(c, type);
   sos__cc_note_value_op(c, at, dw, opc, false);
   c->last_form = a.form;
@@ -157,7 +168,7 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   if (c->rc) return;
   uint32_t base = sos__cc_top_ctrl(c)->height;
   if (c->nst >= base + 2 && try_rmw_store(c, type, bytes, off)) return;
-  struct addr a = {0, 0, 0};
+  struct addr a = {0, 0, 0, 0};
   uint32_t v = 0;
   uint32_t pv = c->nst > base && c->st[c->nst - 1].kind == V_CONST
                     ? sos__cc_pool_slot(c, c->st[c->nst - 1].k) : NONE;
@@ -175,7 +186,7 @@ static void do_store(struct cc *c, enum sos__op op, uint8_t type, uint32_t bytes
   sos__cc_emit_slot(c, a.slot);
   sos__cc_emit_slot(c, v);
   sos__cc_emit(c, off);
-  if (a.form) a.form == 2 ? sos__cc_emit_slot(c, a.extra) : sos__cc_emit(c, a.extra);
+  emit_addr_tail(c, &a);
 }
 
 /* ---- operands and results ------------------------------------------------ */
@@ -275,7 +286,7 @@ static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   if (!s->op_mem || c->st[h].kind != V_SLOT || c->st[h - 1].type != s->type) return false;
   uint32_t sa = sos__cc_operand(c, h - 1); /* may emit, then no fusion */
   if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != s->mem_load ||
-      c->last_form == 2 || c->code[c->last_dst] != sos__cc_slot_of(c, h))
+      c->last_form >= 2 || c->code[c->last_dst] != sos__cc_slot_of(c, h))
     return false;
   const uint32_t *ld = c->code + c->last_start;
   uint32_t addr = ld[2], off = ld[3], k = c->last_form ? ld[4] : 0, form = c->last_form;
@@ -333,6 +344,39 @@ static bool try_madd(struct cc *c, uint32_t opc) {
   return true;
 }
 
+/* i32.add of a value that the i32.shl just before shifted by a constant
+ * (an array index, on either side) becomes one i32_add_shl op, d = a +
+ * (b << k), which a load or store after it absorbs in turn ("_as"). */
+static bool try_add_shl(struct cc *c) {
+  uint32_t h = c->nst - 1;
+  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != 0x74 || !c->last_imm)
+    return false;
+  uint32_t shifted = c->code[c->last_dst];
+  struct ventry *a = &c->st[h - 1], *b = &c->st[h];
+  uint32_t x;
+  if (b->kind == V_SLOT && shifted == sos__cc_slot_of(c, h)) x = h - 1;
+  else if (a->kind == V_SLOT && shifted == sos__cc_slot_of(c, h - 1) && b->kind != V_SLOT)
+    x = h;
+  else
+    return false;
+  if (a->type != I32 || b->type != I32) return false;
+  uint32_t sx = sos__cc_operand(c, x); /* a local or pooled constant: no code */
+  if (c->last_end != c->ncode) return false;
+  const uint32_t *m = c->code + c->last_start; /* [shl_imm, d, v, k] */
+  uint32_t v = m[2], k = m[3];
+  sos__cc_truncate_code(c, c->last_start);
+  sos__cc_pop(c, I32);
+  sos__cc_pop(c, I32);
+  uint32_t at = sos__cc_emit_op(c, SOS__OP_i32_add_shl);
+  uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
+  sos__cc_emit_slot(c, sx);
+  sos__cc_emit_slot(c, v);
+  sos__cc_emit(c, k);
+  sos__cc_push_slot(c, I32);
+  sos__cc_note_value_op(c, at, dw, OPC_ADD_SHL, false);
+  return true;
+}
+
 /* A binary operator; a constant right operand (or left, for integer
  * operators that commute) becomes an immediate. */
 static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
@@ -358,6 +402,7 @@ static void do_binary(struct cc *c, const struct simple *s, uint32_t opc) {
     }
   }
   if (c->nst >= base + 2 && try_mem_binary(c, s, opc)) return;
+  if (c->nst >= base + 2 && opc == 0x6a && try_add_shl(c)) return;
   if (c->nst >= base + 2 && (opc == 0xa0 || opc == 0x92 || opc == 0xa1 || opc == 0x93) &&
       try_madd(c, opc))
     return;

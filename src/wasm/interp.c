@@ -322,7 +322,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
 #define OFF_MEM(c, n, T, CT, B)                                               \
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_ai] = &&L_##n##_ai - &&L_unreachable,                        \
-  [SOS__OP_##n##_ar] = &&L_##n##_ar - &&L_unreachable,
+  [SOS__OP_##n##_ar] = &&L_##n##_ar - &&L_unreachable,                        \
+  [SOS__OP_##n##_as] = &&L_##n##_as - &&L_unreachable,
       SOS__MISCOPS(OFF_MISC) SOS__CMPOPS(OFF_CMP) SOS__IBINOPS(OFF_IBIN)
           SOS__FBINOPS(OFF_FBIN) SOS__UNOPS(OFF_UN) SOS__LOADS(OFF_MEM)
               SOS__STORES(OFF_MEM) SOS__CMPOPS32(OFF_BRA)
@@ -685,6 +686,10 @@ L_f64_msub: {
   pc += 5;
   NEXT();
 }
+L_i32_add_shl:
+  SL(1).u64 = (uint32_t)(SL(2).u32 + (SL(3).u32 << (pc[4] & 31)));
+  pc += 5;
+  NEXT();
 L_ref_is_null:
   SL(1).u64 = SL(2).u64 == 0;
   pc += 3;
@@ -813,6 +818,9 @@ L_ref_func:
   }
   SOS__UNOPS(H_UN)
 
+/* base + (index << k) as the i32.shl and i32.add computed it (mod 2^32). */
+#define SCALED(a, b, k) ((uint64_t)(uint32_t)((a) + ((b) << ((k)&31))))
+
 /* A load of B bytes at effective address EA, then `len` words on. */
 #define LOAD_AT(TR, CT, B, EA, len)                                           \
   {                                                                           \
@@ -827,7 +835,8 @@ L_ref_func:
 #define H_LOAD(c, n, TR, CT, B)                                               \
   L_##n : LOAD_AT(TR, CT, B, (uint64_t)SL(2).u32 + pc[3], 4)                  \
   L_##n##_ai : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + pc[4]) + pc[3], 5) \
-  L_##n##_ar : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + SL(4).u32) + pc[3], 5)
+  L_##n##_ar : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + SL(4).u32) + pc[3], 5) \
+  L_##n##_as : LOAD_AT(TR, CT, B, SCALED(SL(2).u32, SL(4).u32, pc[5]) + pc[3], 6)
 #define I32 SOS_WASM_I32
 #define I64 SOS_WASM_I64
 #define F32 SOS_WASM_F32
@@ -846,7 +855,8 @@ L_ref_func:
 #define H_STORE(c, n, T, CT, B)                                               \
   L_##n : STORE_AT(CT, B, (uint64_t)SL(1).u32 + pc[3], 4)                     \
   L_##n##_ai : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + pc[4]) + pc[3], 5) \
-  L_##n##_ar : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + SL(4).u32) + pc[3], 5)
+  L_##n##_ar : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + SL(4).u32) + pc[3], 5) \
+  L_##n##_as : STORE_AT(CT, B, SCALED(SL(1).u32, SL(4).u32, pc[5]) + pc[3], 6)
   SOS__STORES(H_STORE)
 
   /* ---- calls ---- */
@@ -966,7 +976,7 @@ static const struct opinfo opinfo[SOS__OP_COUNT] = {
   [SOS__OP_bra_##n##_rr] = {"bra_" #n "_rr", 6},
 #define INFO_MEM(c, n, T, CT, B)                                              \
   [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_ai] = {#n "_ai", 5},                \
-  [SOS__OP_##n##_ar] = {#n "_ar", 5},
+  [SOS__OP_##n##_ar] = {#n "_ar", 5}, [SOS__OP_##n##_as] = {#n "_as", 6},
     SOS__MISCOPS(INFO_MISC) SOS__CMPOPS(INFO_CMP) SOS__IBINOPS(INFO_IBIN)
         SOS__FBINOPS(INFO_FBIN) SOS__UNOPS(INFO_UN) SOS__LOADS(INFO_MEM)
             SOS__STORES(INFO_MEM) SOS__CMPOPS32(INFO_BRA)

@@ -175,9 +175,10 @@
 
 /* X(opcode, name, TR, C type in memory, bytes) - loads, sign/zero-extended.
  * Loads and stores have two more forms that fold the i32.add computing
- * their address: "_ai" (address = slot + immediate) and "_ar" (slot +
- * slot); the sum still wraps at 2^32 before the offset is added, exactly
- * as the separate add would. */
+ * their address: "_ai" (address = slot + immediate), "_ar" (slot +
+ * slot) and "_as" (slot + (slot << k), an array index; words: the op's
+ * usual ones, then b, then k); the sum still wraps at 2^32 before the
+ * offset is added, exactly as the separate ops would. */
 #define SOS__LOADS(X)                                                         \
   X(0x28, i32_load, I32, uint32_t, 4)                                         \
   X(0x29, i64_load, I64, uint64_t, 8)                                         \
@@ -250,7 +251,8 @@
   X(f32_madd, 5)      /* s d, s a, s b, s c: d = a * b + c   */               \
   X(f64_madd, 5)      /* (two roundings, never a fused FMA)  */               \
   X(f32_msub, 5)      /* s d, s a, s b, s c: d = c - a * b   */               \
-  X(f64_msub, 5)
+  X(f64_msub, 5)                                                              \
+  X(i32_add_shl, 5)   /* s d, s a, s b, k: d = a + (b << k)  */
 
 /* X(opcode, name, T, load opcode, expr) - binary operators that also
  * take their right operand straight from memory, fusing the load before
@@ -287,7 +289,8 @@ enum sos__op {
       SOS__OP_bra_##n##_rr,
 #define SOS__OP_MEMBIN(c, n, T, l, e)                                         \
   SOS__OP_##n##_m, SOS__OP_##n##_mi, SOS__OP_##n##_ms,
-#define SOS__OP_MEM(c, n, T, CT, B) SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar,
+#define SOS__OP_MEM(c, n, T, CT, B)                                           \
+  SOS__OP_##n, SOS__OP_##n##_ai, SOS__OP_##n##_ar, SOS__OP_##n##_as,
   SOS__MISCOPS(SOS__OP_MISC)
   SOS__CMPOPS(SOS__OP_CMP)
   SOS__IBINOPS(SOS__OP_IBIN)
