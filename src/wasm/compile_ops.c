@@ -25,6 +25,7 @@
 #include "wasm/compile.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* ---- locals -------------------------------------------------------------- */
 
@@ -305,39 +306,53 @@ static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   return true;
 }
 
-/* f32/f64 add of the product just computed by a plain f32/f64 mul (on
- * either side, the other operand needing no code), or a subtraction of
- * it, becomes one multiply-add (or x - a * b) op with two roundings, as
- * the two ops had.  Returns true when it did. */
-static bool try_madd(struct cc *c, uint32_t opc) {
-  bool sub = opc == 0xa1 || opc == 0x93, f64 = opc == 0xa0 || opc == 0xa1;
-  uint32_t mul = f64 ? 0xa2 : 0x94, h = c->nst - 1;
-  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != mul || c->last_imm)
+/* Takes over the op just emitted (wasm opcode want_opc, immediate form
+ * or not as want_imm) for the binary operator now being compiled, when it
+ * produced one of the top two entries (both of type t): the right one, or
+ * the left one when left_ok and the right one needs no code.  On success
+ * the op's n operand words after its destination are copied to w, the op
+ * is dropped, both entries are popped, and *other is the slot of the
+ * operand the op did not produce. */
+static bool take_producer(struct cc *c, uint32_t want_opc, bool want_imm, bool left_ok,
+                          uint8_t t, uint32_t *w, uint32_t n, uint32_t *other) {
+  uint32_t h = c->nst - 1;
+  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != want_opc ||
+      c->last_imm != want_imm)
     return false;
-  uint32_t prod = c->code[c->last_dst];
+  uint32_t made = c->code[c->last_dst];
   struct ventry *a = &c->st[h - 1], *b = &c->st[h];
-  uint32_t x; /* the entry that is not the product */
-  if (b->kind == V_SLOT && prod == sos__cc_slot_of(c, h)) x = h - 1;
-  else if (!sub && a->kind == V_SLOT && prod == sos__cc_slot_of(c, h - 1) &&
+  uint32_t x;
+  if (b->kind == V_SLOT && made == sos__cc_slot_of(c, h)) x = h - 1;
+  else if (left_ok && a->kind == V_SLOT && made == sos__cc_slot_of(c, h - 1) &&
            b->kind != V_SLOT)
-    x = h; /* (a subtraction needs the product on the right) */
+    x = h;
   else
     return false;
-  uint8_t t = f64 ? SOS_WASM_F64 : SOS_WASM_F32;
   if (a->type != t || b->type != t) return false;
-  uint32_t sx = sos__cc_operand(c, x); /* a pooled constant or a local: no code */
+  *other = sos__cc_operand(c, x); /* a local or pooled constant: no code */
   if (c->last_end != c->ncode) return false;
-  const uint32_t *m = c->code + c->last_start;
-  uint32_t ma = m[2], mb = m[3];
+  memcpy(w, c->code + c->last_start + 2, n * sizeof *w);
   sos__cc_truncate_code(c, c->last_start);
   sos__cc_pop(c, t);
   sos__cc_pop(c, t);
+  return true;
+}
+
+/* f32/f64 add of the product just computed by a plain f32/f64 mul (on
+ * either side), or a subtraction of it (on the right), becomes one
+ * multiply-add (or x - a * b) op with two roundings, as the two ops had.
+ * Returns true when it did. */
+static bool try_madd(struct cc *c, uint32_t opc) {
+  bool sub = opc == 0xa1 || opc == 0x93, f64 = opc == 0xa0 || opc == 0xa1;
+  uint8_t t = f64 ? SOS_WASM_F64 : SOS_WASM_F32;
+  uint32_t m[2], sx;
+  if (!take_producer(c, f64 ? 0xa2 : 0x94, false, !sub, t, m, 2, &sx)) return false;
   enum sos__op fop = sub ? (f64 ? SOS__OP_f64_msub : SOS__OP_f32_msub)
-                        : (f64 ? SOS__OP_f64_madd : SOS__OP_f32_madd);
+                         : (f64 ? SOS__OP_f64_madd : SOS__OP_f32_madd);
   uint32_t at = sos__cc_emit_op(c, fop);
   uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
-  sos__cc_emit_slot(c, ma);
-  sos__cc_emit_slot(c, mb);
+  sos__cc_emit_slot(c, m[0]);
+  sos__cc_emit_slot(c, m[1]);
   sos__cc_emit_slot(c, sx);
   sos__cc_push_slot(c, t);
   sos__cc_note_value_op(c, at, dw, opc, false);
@@ -348,30 +363,13 @@ static bool try_madd(struct cc *c, uint32_t opc) {
  * (an array index, on either side) becomes one i32_add_shl op, d = a +
  * (b << k), which a load or store after it absorbs in turn ("_as"). */
 static bool try_add_shl(struct cc *c) {
-  uint32_t h = c->nst - 1;
-  if (sos__cc_dead(c) || c->last_end != c->ncode || c->last_opc != 0x74 || !c->last_imm)
-    return false;
-  uint32_t shifted = c->code[c->last_dst];
-  struct ventry *a = &c->st[h - 1], *b = &c->st[h];
-  uint32_t x;
-  if (b->kind == V_SLOT && shifted == sos__cc_slot_of(c, h)) x = h - 1;
-  else if (a->kind == V_SLOT && shifted == sos__cc_slot_of(c, h - 1) && b->kind != V_SLOT)
-    x = h;
-  else
-    return false;
-  if (a->type != I32 || b->type != I32) return false;
-  uint32_t sx = sos__cc_operand(c, x); /* a local or pooled constant: no code */
-  if (c->last_end != c->ncode) return false;
-  const uint32_t *m = c->code + c->last_start; /* [shl_imm, d, v, k] */
-  uint32_t v = m[2], k = m[3];
-  sos__cc_truncate_code(c, c->last_start);
-  sos__cc_pop(c, I32);
-  sos__cc_pop(c, I32);
+  uint32_t m[2], sx; /* the shift's operand slot and count */
+  if (!take_producer(c, 0x74, true, true, I32, m, 2, &sx)) return false;
   uint32_t at = sos__cc_emit_op(c, SOS__OP_i32_add_shl);
   uint32_t dw = sos__cc_emit_slot(c, sos__cc_slot_of(c, c->nst));
   sos__cc_emit_slot(c, sx);
-  sos__cc_emit_slot(c, v);
-  sos__cc_emit(c, k);
+  sos__cc_emit_slot(c, m[0]);
+  sos__cc_emit(c, m[1]);
   sos__cc_push_slot(c, I32);
   sos__cc_note_value_op(c, at, dw, OPC_ADD_SHL, false);
   return true;
