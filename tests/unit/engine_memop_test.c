@@ -54,13 +54,6 @@ static const uint8_t m_memop[] = {
     0x29, 0x03, 0x04, 0x7c, 0x0b,
 };
 
-/* Writes v (n bytes, little-endian) at addr of the instance's memory. */
-static void poke(sos_wasm_instance *in, uint32_t addr, uint64_t v, unsigned n) {
-  uint8_t *p = sos_wasm_mem(in, addr, n);
-  REQUIRE(p != NULL);
-  for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 TEST(engine_memop_fused_forms_compute_like_load_then_op) {
   struct fx f;
   REQUIRE(OPEN(&f, m_memop));

@@ -50,18 +50,6 @@ static const uint8_t m_rmw[] = {
     0xa1, 0x0b,
 };
 
-static uint64_t peek(sos_wasm_instance *in, uint32_t addr, unsigned n) {
-  const uint8_t *p = sos_wasm_mem(in, addr, n);
-  uint64_t v = 0;
-  for (unsigned i = 0; p && i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
-
-static void poke(sos_wasm_instance *in, uint32_t addr, uint64_t v, unsigned n) {
-  uint8_t *p = sos_wasm_mem(in, addr, n);
-  for (unsigned i = 0; p && i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void call_void(sos_wasm_instance *in, const char *name, sos_wasm_val a, sos_wasm_val b) {
   sos_wasm_val args[2] = {a, b};
   struct sos_wasm_trap t;

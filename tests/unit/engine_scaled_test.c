@@ -29,18 +29,6 @@ static const uint8_t m_scaled[] = {
     0x0a, 0x00, 0x20, 0x00, 0x20, 0x01, 0x41, 0x23, 0x74, 0x6a, 0x0b,
 };
 
-static void poke(sos_wasm_instance *in, uint32_t addr, uint64_t v, unsigned n) {
-  uint8_t *p = sos_wasm_mem(in, addr, n);
-  for (unsigned i = 0; p && i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t peek(sos_wasm_instance *in, uint32_t addr, unsigned n) {
-  const uint8_t *p = sos_wasm_mem(in, addr, n);
-  uint64_t v = 0;
-  for (unsigned i = 0; p && i < n; i++) v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
-
 TEST(engine_scaled_index_loads_and_stores) {
   struct fx f;
   REQUIRE(OPEN(&f, m_scaled));

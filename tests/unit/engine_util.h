@@ -159,4 +159,22 @@ static inline sos_wasm_val result1(sos_wasm_instance *in) {
   return r && n == 1 ? r[0] : 0xdeadull << 40;
 }
 
+/* Writes v (n bytes, little-endian) at addr of in's memory; the test
+ * fails when that is out of bounds. */
+static inline void poke(sos_wasm_instance *in, uint32_t addr, uint64_t v, unsigned n) {
+  uint8_t *p = sos_wasm_mem(in, addr, n);
+  if (!p) sos_test_fail(__FILE__, __LINE__, "poke out of bounds");
+  for (unsigned i = 0; p && i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Reads n bytes (little-endian) at addr of in's memory; 0 when out of
+ * bounds, and the test fails. */
+static inline uint64_t peek(sos_wasm_instance *in, uint32_t addr, unsigned n) {
+  const uint8_t *p = sos_wasm_mem(in, addr, n);
+  if (!p) sos_test_fail(__FILE__, __LINE__, "peek out of bounds");
+  uint64_t v = 0;
+  for (unsigned i = 0; p && i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
 #endif
