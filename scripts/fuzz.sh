@@ -27,7 +27,7 @@ mkdir -p "$OUT/corpus" "$OUT/crashes"
 # pointer-overflow check, which on its one big dispatch function takes
 # clang 14 half a minute; ASan still checks every access it makes.
 build() {
-  local flags=(-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer
+  local flags=(-std=c11 -D_GNU_SOURCE -ffp-contract=off -O1 -g -fno-omit-frame-pointer
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
                -Iinclude -Isrc)
   local src obj objs=() stale=0 running=0 failed=0
