@@ -16,15 +16,23 @@
  * those few values back and returns: no native stack is left behind, so a
  * run can be continued later from any thread.
  *
- * A wasm-to-wasm call pushes a frame record and moves fp up to the
- * caller's argument slots: arguments are already where the callee expects
- * its first locals, and the callee leaves its results in its first slots,
- * which are where the caller expects them.  Calls never copy values.
+ * A wasm-to-wasm call pushes a frame record (return pc, caller's fp and
+ * instance) and moves fp up to the caller's argument slots: arguments are
+ * already where the callee expects its first locals, and the callee
+ * leaves its results in its first slots, which are where the caller
+ * expects them.  Calls never copy values; entry zeroes the declared locals
+ * and copies in the function's constant pool.  Frame records point into
+ * the value stack, and grow_stack() moves them along when it reallocates.
  *
  * Every memory access is bounds-checked against the current size with one
  * compare of 64-bit effective addresses (Core 2.0 §4.4.7): the memory's
  * base never moves (runtime.c reserves address space), so only the size
- * is reloaded after calls and memory.grow.
+ * is reloaded after memory.grow, host calls and a return to another
+ * instance.
+ *
+ * Fuel is charged in advance by `fuel` ops at loop heads, by backward
+ * branches, by calls (the callee's straight-line count) and by bulk ops
+ * (their length); see compile.c for the counts and docs/engine.md.
  */
 #include "wasm/ops.h"
 #include "wasm/runtime.h"
