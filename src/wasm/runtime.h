@@ -38,7 +38,10 @@ struct sos__code {
   uint32_t nconsts;     /* pool slots, copied from consts on entry */
   uint64_t *consts;     /* nconsts values */
   const struct sos__functype *sig;
+  uint64_t pad_; /* to 64 bytes: a call finds codes[i] with a shift */
 };
+_Static_assert(sizeof(void *) != 8 || sizeof(struct sos__code) == 64,
+               "keep struct sos__code at 64 bytes on 64-bit hosts");
 
 struct sos_wasm_module {
   atomic_int refs; /* the creator's reference plus one per instance */
