@@ -28,7 +28,7 @@
 struct sos__functype {
   uint32_t nparams, nresults;
   uint8_t *types; /* nparams parameter types, then nresults result types */
-  uint32_t canon; /* index of the first structurally equal type */
+  uint32_t canon; /* index of the first structurally equal type (set by decode.c) */
 };
 
 struct sos__limits {

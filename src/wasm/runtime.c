@@ -1,10 +1,10 @@
 /*
  * runtime.c - modules, host objects, instances and host memory access.
  *
- * A module is made once (decode, canonicalise types, compile) and is then
+ * A module is made once (decode, compile) and is then
  * immutable; instances share it through a reference count, so a module
  * freed by its creator lives on until its last instance goes.  Function
- * types are canonicalised here: types[i].canon names the first type
+ * types come canonicalised from decode.c: types[i].canon names the first type
  * structurally equal to type i, and every defined function's `sig` points
  * at that canonical type, so call_indirect can usually decide a type check
  * by comparing two pointers (Core 2.0 §4.4.8, call_indirect).
@@ -45,7 +45,6 @@
 #define DEFAULT_MAX_CALL_DEPTH 20000u
 #define DEFAULT_MAX_STACK (64ull << 20)
 #define DEFAULT_MAX_TABLE 10000000u
-#define EMPTY_SLOT UINT32_MAX
 
 /* Where a memory with no address space reserved points, so that `data`
  * is never NULL and data + 0 stays defined. */
@@ -100,40 +99,10 @@ void sos__func_set_type(sos_wasm_func *f, const struct sos__functype *sig) {
   functype_view(sig, &f->type);
 }
 
-static uint32_t functype_hash(const struct sos__functype *t) {
-  uint32_t h = 2166136261u; /* FNV-1a over the counts and the types */
-  h = (h ^ t->nparams) * 16777619u;
-  h = (h ^ t->nresults) * 16777619u;
-  size_t n = (size_t)t->nparams + t->nresults;
-  for (size_t i = 0; i < n; i++) h = (h ^ t->types[i]) * 16777619u;
-  return h;
-}
-
-/* Sets types[i].canon to the first index of a structurally equal type,
- * through an open-addressing hash set of type indices. */
-static int canonicalise_types(struct sos__module *d) {
-  if (d->ntypes == 0) return 0;
-  size_t cap = 16;
-  while (cap < 2 * (size_t)d->ntypes) cap *= 2;
-  uint32_t *slot = sos_malloc(cap * sizeof *slot);
-  if (!slot) return SOS_ENOMEM;
-  memset(slot, 0xff, cap * sizeof *slot);
-  for (uint32_t i = 0; i < d->ntypes; i++) {
-    size_t h = functype_hash(&d->types[i]) & (cap - 1);
-    while (slot[h] != EMPTY_SLOT &&
-           !sos__functype_eq(&d->types[slot[h]], &d->types[i]))
-      h = (h + 1) & (cap - 1);
-    if (slot[h] == EMPTY_SLOT) slot[h] = i;
-    d->types[i].canon = slot[h];
-  }
-  sos_free(slot);
-  return 0;
-}
-
 /* ---- modules ---------------------------------------------------------- */
 
-/* Decodes, canonicalises types, then compiles; the module starts with one
- * reference, the caller's. */
+/* Decodes (which also canonicalises types), then compiles; the module
+ * starts with one reference, the caller's. */
 int sos_wasm_module_new(const uint8_t *bytes, size_t len, sos_wasm_module **out,
                         char *err, size_t errlen) {
   *out = NULL;
@@ -145,8 +114,7 @@ int sos_wasm_module_new(const uint8_t *bytes, size_t len, sos_wasm_module **out,
     sos_free(m);
     return rc == SOS_ENOMEM ? oom(err, errlen) : rc;
   }
-  rc = canonicalise_types(&m->d);
-  if (rc == 0) rc = sos__compile(m, err, errlen);
+  rc = sos__compile(m, err, errlen);
   if (rc != 0) {
     sos__compile_free(m);
     sos__module_clear(&m->d);
