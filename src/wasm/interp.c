@@ -262,6 +262,33 @@ static int table_fill(sos_wasm_table *t, uint32_t i, uint64_t v, uint32_t n) {
   return -1;
 }
 
+/* Sets up a new frame of c whose arguments are in place: zeroes the
+ * declared locals and copies in the constant pool.  Short loops, not
+ * memset/memcpy calls (the counts are small); the empty asm keeps
+ * compilers from turning them back into calls. */
+static inline void frame_init(uint64_t *f, const struct sos__code *c) {
+  for (uint32_t i = c->nparams; i < c->nlocals; i++) {
+    f[i] = 0;
+    __asm__ volatile("");
+  }
+  for (uint32_t i = 0; i < c->nconsts; i++) {
+    f[c->const_base + i] = c->consts[i];
+    __asm__ volatile("");
+  }
+}
+
+/* Ends a run whose host function returned r, neither OK nor SUSPEND: a
+ * trap, with the host's own kind and message when it gave one. */
+static int host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r) {
+  x->state = SOS__EXEC_IDLE;
+  if (trap->kind < 0) {
+    trap->kind = SOS_WASM_TRAP_HOST;
+    snprintf(trap->message, sizeof trap->message, "host function failed: %s",
+             sos_strerror(r));
+  }
+  return SOS_ETRAP;
+}
+
 static uint8_t no_memory_byte;
 static sos_wasm_memory no_memory = {.data = &no_memory_byte};
 
@@ -437,16 +464,7 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
     fr->ret_pc = (rpc_);                                                      \
     fr->fp = &fp->u64;                                                        \
     fr->inst = inst;                                                          \
-    /* Short loops, not memset/memcpy calls (counts are small); the empty \
-     * asm keeps compilers from turning them back into calls. */           \
-    for (uint32_t i_ = e_->nparams; i_ < e_->nlocals; i_++) {                 \
-      nfp[i_].u64 = 0;                                                        \
-      __asm__ volatile("");                                                   \
-    }                                                                         \
-    for (uint32_t i_ = 0; i_ < e_->nconsts; i_++) {                           \
-      nfp[e_->const_base + i_].u64 = e_->consts[i_];                          \
-      __asm__ volatile("");                                                   \
-    }                                                                         \
+    frame_init(&nfp->u64, e_);                                                \
     fp = nfp;                                                                 \
     pc = e_->ops;                                                             \
   } while (0)
@@ -904,14 +922,8 @@ call_func:
       return SOS_WASM_SUSPENDED;
     }
     x->fuel_used += (uint64_t)(budget - fuel);
-    x->state = SOS__EXEC_IDLE;
     x->nframes = 0;
-    if (trap->kind < 0) {
-      trap->kind = SOS_WASM_TRAP_HOST;
-      snprintf(trap->message, sizeof trap->message, "host function failed: %s",
-               sos_strerror(r));
-    }
-    return SOS_ETRAP;
+    return host_failed(x, trap, r);
   }
 
 out_of_fuel:
@@ -1061,9 +1073,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   x->pc = NULL;
   if (f->code) {
     const struct sos__code *c = f->code;
-    memset(x->stack + c->nparams, 0, (c->nlocals - c->nparams) * sizeof *x->stack);
-    if (c->nconsts)
-      memcpy(x->stack + c->const_base, c->consts, c->nconsts * sizeof *x->stack);
+    frame_init(x->stack, c);
     x->frames[0] = (struct sos__frame){NULL, x->stack, x->cur};
     x->nframes = 1;
     x->pc = c->ops;
@@ -1093,13 +1103,7 @@ static int run_host_entry(sos_wasm_instance *in, struct sos_wasm_trap *trap) {
     x->state = SOS__EXEC_SUSPENDED;
     return SOS_WASM_SUSPENDED;
   }
-  x->state = SOS__EXEC_IDLE;
-  if (trap->kind < 0) {
-    trap->kind = SOS_WASM_TRAP_HOST;
-    snprintf(trap->message, sizeof trap->message, "host function failed: %s",
-             sos_strerror(r));
-  }
-  return SOS_ETRAP;
+  return host_failed(x, trap, r);
 }
 
 int sos_wasm_run(sos_wasm_instance *in, int64_t fuel, struct sos_wasm_trap *trap) {
