@@ -84,6 +84,7 @@ struct addr {
 };
 
 #define OPC_ADD_SHL 0x16a /* not a wasm opcode: marks an i32_add_shl op */
+#define OPC_MEM_FORM 0x1000 /* or'ed into an opcode: its "_m" form */
 
 static struct addr take_addr(struct cc *c, uint32_t h, uint32_t *off) {
   struct addr a = {0, 0, 0, 0};
@@ -301,7 +302,10 @@ static bool try_mem_binary(struct cc *c, const struct simple *s, uint32_t opc) {
   sos__cc_emit(c, off);
   if (form) sos__cc_emit(c, k);
   sos__cc_push_slot(c, s->rtype);
-  sos__cc_note_value_op(c, at, dw, opc, false);
+  /* Noted under no wasm opcode: its operand words are not opc's (the
+   * right operand is an address), so no fusion that looks for opc (an
+   * address, a branch condition) may take it. */
+  sos__cc_note_value_op(c, at, dw, OPC_MEM_FORM | opc, false);
   if (!form) c->last_rmw = s->op_mem + 2; /* the "_ms" form, for do_store */
   return true;
 }
