@@ -1,38 +1,69 @@
 #!/usr/bin/env bash
-# Fuzzes the WebAssembly engine with libFuzzer (`make fuzz`).
+# Fuzzes the WebAssembly engine and the app-definition parser with
+# libFuzzer (`make fuzz`).
 #
-# Usage: scripts/fuzz.sh [SECONDS]   (default 60)
-# Builds build/fuzz/fuzz_wasm from tests/fuzz/fuzz_wasm.c and every source
-# of src/base and src/wasm with clang -fsanitize=fuzzer,address,undefined
-# (-O1 -g), seeds build/fuzz/corpus from the modules scripts/spec.sh left
-# under build/spec/ (or, when there are none, from a few spec scripts
-# converted here with wast2json), then fuzzes for SECONDS with at most two
-# workers (libFuzzer's fork mode, which stops at the first failing input),
-# inputs up to 64 KiB.  A crashing, leaking, hanging or memory-hungry
-# input is saved under build/fuzz/crashes/ and the exit status is then
-# non-zero.  Logs go to build/fuzz/fuzz.log.  Environment: FUZZ_JOBS
-# (workers, default min(2, nproc)), SOS_WASM_TESTSUITE (the spec suite),
-# FUZZ_BUILD_ONLY=1 (build the target and stop).
+# Usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60; either order)
+# TARGET is `wasm` (tests/fuzz/fuzz_wasm.c: the engine) or `app`
+# (tests/fuzz/fuzz_app.c: src/lang's parser, printer and formatter).  With
+# no TARGET both run: wasm for SECONDS, then app for FUZZ_APP_SECONDS
+# (default 15); with one, only that target runs, for SECONDS.
+#
+# wasm: builds build/fuzz/fuzz_wasm from tests/fuzz/fuzz_wasm.c and every
+# source of src/base and src/wasm with clang -fsanitize=fuzzer,address,
+# undefined (-O1 -g), seeds build/fuzz/corpus from the modules
+# scripts/spec.sh left under build/spec/ (or, when there are none, from a
+# few spec scripts converted here with wast2json), then fuzzes with at
+# most two workers (libFuzzer's fork mode, which stops at the first
+# failing input), inputs up to 64 KiB.  Logs go to build/fuzz/fuzz.log.
+#
+# app: builds build/fuzz/fuzz_app from tests/fuzz/fuzz_app.c and the
+# sources of src/base and src/lang the same way, seeds build/fuzz/corpus_app
+# from apps/*/app.sos and a few definitions written here, and fuzzes with
+# the dictionary tests/fuzz/app.dict, inputs up to 16 KiB.  Logs go to
+# build/fuzz/fuzz_app.log.
+#
+# A crashing, leaking, hanging or memory-hungry input is saved under
+# build/fuzz/crashes/ (app- in front for the app target) and the exit
+# status is then non-zero.  Environment: FUZZ_JOBS (workers, default
+# min(2, nproc)), SOS_WASM_TESTSUITE (the spec suite), FUZZ_APP_SECONDS,
+# FUZZ_BUILD_ONLY=1 (build the targets and stop).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-SECS=${1:-60}
+SECS=60
+TARGET=
+for arg in "$@"; do
+  case $arg in
+    wasm|app) TARGET=$arg ;;
+    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app]" >&2; exit 2 ;;
+    *) SECS=$arg ;;
+  esac
+done
 OUT=build/fuzz
-BIN=$OUT/fuzz_wasm
 JOBS=${FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 SUITE=${SOS_WASM_TESTSUITE:-../shared/wasm-testsuite}
-mkdir -p "$OUT/corpus" "$OUT/crashes"
+mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/crashes"
 
-# build: compiles each source (two at a time) whose object is older than
-# it or than any header, then links.  interp.c is compiled without UBSan's
-# pointer-overflow check, which on its one big dispatch function takes
-# clang 14 half a minute; ASan still checks every access it makes.
+# sources TARGET: the files that make up a fuzz target.
+sources() {
+  case $1 in
+    wasm) echo src/base/*.c src/wasm/*.c tests/fuzz/fuzz_wasm.c ;;
+    app) echo src/base/*.c src/lang/*.c tests/fuzz/fuzz_app.c ;;
+  esac
+}
+
+# build TARGET: compiles each source (two at a time) whose object is older
+# than it or than any header, then links $OUT/fuzz_TARGET.  interp.c is
+# compiled without UBSan's pointer-overflow check, which on its one big
+# dispatch function takes clang 14 half a minute; ASan still checks every
+# access it makes.
 build() {
+  local bin=$OUT/fuzz_$1
   local flags=(-std=c11 -D_GNU_SOURCE -ffp-contract=off -O1 -g -fno-omit-frame-pointer
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
                -Iinclude -Isrc)
   local src obj objs=() stale=0 running=0 failed=0
   mkdir -p "$OUT/obj"
-  for src in src/base/*.c src/wasm/*.c tests/fuzz/fuzz_wasm.c; do
+  for src in $(sources "$1"); do
     obj=$OUT/obj/$(basename "${src%.c}").o; objs+=("$obj")
     if [ -f "$obj" ] && [ -z "$(find "$src" include src/*/*.h -newer "$obj" | head -1)" ]; then
       continue
@@ -45,13 +76,13 @@ build() {
   done
   while [ $running -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
   [ $failed = 0 ] || return 1
-  [ $stale = 0 ] && [ -x "$BIN" ] && return 0
-  echo "fuzz: linking $BIN"
-  clang -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$BIN" -lm -lpthread
+  [ $stale = 0 ] && [ -x "$bin" ] && return 0
+  echo "fuzz: linking $bin"
+  clang -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$bin" -lm -lpthread
 }
 
-# seed: adds spec-suite modules (at most 64 KiB each) to an empty corpus.
-seed() {
+# seed_wasm: adds spec-suite modules (at most 64 KiB each) to an empty corpus.
+seed_wasm() {
   [ -n "$(ls -A "$OUT/corpus")" ] && return 0
   local files; files=$(find build/spec -name '*.wasm' -size -65k 2>/dev/null)
   if [ -z "$files" ]; then
@@ -70,26 +101,78 @@ seed() {
   echo "fuzz: seeded the corpus with $(ls "$OUT/corpus" | wc -l) modules"
 }
 
-build || { echo "fuzz: build failed"; exit 1; }
+# seed_app: adds the example apps' definitions and a few written here
+# (every statement, extends, comments, one-line blocks) to an empty corpus.
+seed_app() {
+  local dir=$OUT/corpus_app f
+  [ -n "$(ls -A "$dir")" ] && return 0
+  for f in apps/*/app.sos; do
+    [ -f "$f" ] && cp "$f" "$dir/$(sha1sum <"$f" | cut -c1-40)"
+  done
+  printf '%s\n' '# a comment' \
+    'app hello 1.0.0 extends "../base/app.sos" {' \
+    '  module "hello.wasm"          # a ready module' \
+    '  files "static/" "README.md"' \
+    '  uses time, counter,' \
+    '       other' \
+    '  env GREETING = "h\x41\n\"i\""' \
+    '' \
+    '  service hello { instances 1..4; memory 16MiB; timeout 2s; queue 64 }' \
+    '  service other {' \
+    '    instances 2' \
+    '    memory 1000KB' \
+    '    timeout 500ms' \
+    '  }' \
+    '}' >"$dir/seed-full"
+  printf 'app x 0.1.0 {sources "a.c" "b.c";service x{}}' >"$dir/seed-oneline"
+  echo "fuzz: seeded the app corpus with $(ls "$dir" | wc -l) definitions"
+}
+
+# run TARGET SECONDS: fuzzes one target; non-zero when an input failed.
+run() {
+  local bin=$OUT/fuzz_$1 corpus=$OUT/corpus log=$OUT/fuzz.log prefix=$OUT/crashes/
+  local opts=(-max_len=65536)
+  if [ "$1" = app ]; then
+    corpus=$OUT/corpus_app log=$OUT/fuzz_app.log prefix=$OUT/crashes/app-
+    opts=(-max_len=16384 -dict=tests/fuzz/app.dict)
+    seed_app
+  else
+    seed_wasm
+  fi
+  local before after rc
+  before=$(ls "$OUT/crashes" | wc -l)
+  echo "fuzz: fuzzing $1 for ${2}s with $JOBS worker(s); log in $log"
+  "$bin" -fork="$JOBS" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0 \
+    "${opts[@]}" -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$prefix" -print_final_stats=1 \
+    "$corpus" >"$log" 2>&1
+  rc=$?
+  after=$(ls "$OUT/crashes" | wc -l)
+  grep -E '^#[0-9]+|INFO: fuzzed for|stat::number_of_executed_units' "$log" | tail -3
+  if [ "$after" -gt "$before" ]; then
+    echo "fuzz: $((after - before)) new failing input(s) in $OUT/crashes:"
+    ls -t "$OUT/crashes" | head -n $((after - before)) | sed 's/^/  /'
+    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_app:' "$log" | sed 's/^/  /'
+    return 1
+  fi
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz: libFuzzer exited with status $rc (see $log)"
+    return 1
+  fi
+  echo "fuzz: no crashes in $1"
+}
+
+targets=${TARGET:-wasm app}
+for t in $targets; do
+  build "$t" || { echo "fuzz: build of $t failed"; exit 1; }
+done
 [ "${FUZZ_BUILD_ONLY:-0}" = 1 ] && exit 0
-seed
-before=$(ls "$OUT/crashes" | wc -l)
-echo "fuzz: fuzzing for ${SECS}s with $JOBS worker(s); log in $OUT/fuzz.log"
-"$BIN" -fork="$JOBS" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0 \
-  -max_len=65536 -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$OUT/crashes/" -print_final_stats=1 \
-  "$OUT/corpus" >"$OUT/fuzz.log" 2>&1
-rc=$?
-after=$(ls "$OUT/crashes" | wc -l)
-grep -E '^#[0-9]+|INFO: fuzzed for|stat::number_of_executed_units' "$OUT/fuzz.log" | tail -3
-if [ "$after" -gt "$before" ]; then
-  echo "fuzz: $((after - before)) new failing input(s) in $OUT/crashes:"
-  ls -t "$OUT/crashes" | head -n $((after - before)) | sed 's/^/  /'
-  grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$OUT/fuzz.log" | sed 's/^/  /'
-  exit 1
+status=0
+if [ -n "$TARGET" ]; then
+  run "$TARGET" "$SECS" || status=1
+else
+  run wasm "$SECS" || status=1
+  run app "${FUZZ_APP_SECONDS:-15}" || status=1
 fi
-if [ "$rc" -ne 0 ]; then
-  echo "fuzz: libFuzzer exited with status $rc (see $OUT/fuzz.log)"
-  exit 1
-fi
-echo "fuzz: no crashes"
+[ $status = 0 ] && echo "fuzz: no crashes"
+exit $status

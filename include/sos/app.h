@@ -1,0 +1,106 @@
+/*
+ * app.h - app definitions: the SOS language's first part (`app.sos`).
+ *
+ * An app definition names an app and its version, its module (C sources or
+ * a ready .wasm), its files, the services it provides with their instance
+ * counts and limits, the services it may call (`uses`) and its environment
+ * parameters; it may `extend` another definition and override parts.
+ * docs/language.md gives the grammar and the semantics.  The same lexer
+ * and parser (src/lang) will read stores, interfaces (the IDL), HTTP
+ * routes, egress and secrets: later issues add statements without
+ * changing what existing ones mean.
+ *
+ * Errors are reported as "file:line:col: message" (with a hint where one
+ * helps) in the caller's err buffer.
+ */
+#ifndef SOS_APP_H
+#define SOS_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A place in a source file (1-based). */
+struct sos_app_pos {
+  uint32_t line, col;
+};
+
+/* One `service NAME { ... }` block.  Defaults apply to fields not given. */
+struct sos_app_service {
+  char *name;
+  uint32_t min_instances; /* `instances MIN..MAX`; default 1..4 */
+  uint32_t max_instances;
+  uint64_t memory;     /* `memory 16MiB`: linear memory cap, bytes; default 16 MiB */
+  uint64_t timeout_ms; /* `timeout 2s`: per-request deadline; default 5 s */
+  uint32_t queue;      /* `queue N`: waiting requests before "busy"; default 64 */
+  struct sos_app_pos pos; /* of NAME, in the file that declared it last (after
+                             extends, possibly a base file) */
+};
+
+/* One `env NAME = "value"` parameter. */
+struct sos_app_param {
+  char *name;
+  char *value;
+  struct sos_app_pos pos; /* of NAME, as for services */
+};
+
+/* A parsed (and, from sos_app_load, resolved) definition.  Every string and
+ * array is owned by the struct; free it with sos_app_free. */
+struct sos_app {
+  char *file;    /* the path it was read from, as given */
+  char *name;    /* `app NAME VERSION` */
+  char *version; /* semantic version text, e.g. "1.0.0" */
+  char *extends; /* `extends "path"` as written, or NULL */
+  char *module;  /* `module "x.wasm"`, relative to the file's folder, or NULL */
+  char **sources; /* `sources "a.c" "b.c"`, relative paths */
+  uint32_t nsources;
+  char **files; /* `files "static/" "x.txt"`, relative paths */
+  uint32_t nfiles;
+  char **uses; /* `uses time, hello` */
+  uint32_t nuses;
+  struct sos_app_param *params;
+  uint32_t nparams;
+  struct sos_app_service *services;
+  uint32_t nservices;
+};
+
+/* Parses one definition from text (len bytes, need not be NUL-terminated);
+ * file names it in messages and becomes app->file.  Does not follow
+ * `extends` and does not touch the disk, so it checks only what one file
+ * can get wrong (syntax, names, limits, duplicates), not completeness.
+ * file may be NULL ("<input>").  On success *out owns the definition; on
+ * failure *out is NULL.  Errors: SOS_EINVAL with "file:line:col: message"
+ * in err, SOS_ENOMEM. */
+int sos_app_parse(const char *text, size_t len, const char *file,
+                  struct sos_app **out, char *err, size_t errlen);
+
+/* Reads and parses the definition at path and resolves `extends` (paths
+ * relative to the extending file; at most 8 levels; a cycle is an error):
+ * the result is the base with the extending file's statements applied.
+ * Then checks the whole definition (a module or sources, at least one
+ * service, min <= max, names well formed, no duplicates).  Paths from a
+ * base (module, sources, files) are rewritten relative to path's folder.
+ * docs/language.md gives the merge rules.  Errors: SOS_ENOENT / SOS_EIO
+ * when a file cannot be read (for a base: reported at the extends path
+ * that names it), SOS_EINVAL for a definition error; both with a message
+ * in err; SOS_ENOMEM.  On failure *out is NULL. */
+int sos_app_load(const char *path, struct sos_app **out, char *err,
+                 size_t errlen);
+
+/* Prints the definition in canonical layout (no `extends`: a resolved
+ * definition stands alone).  Re-parsing the text gives an equal
+ * definition.  *out is NUL-terminated, freed with sos_free. */
+int sos_app_print(const struct sos_app *app, char **out, size_t *len);
+
+/* Reformats source text in the canonical layout, keeping its comments and
+ * its `extends`.  What `sos fmt` prints.  Errors as sos_app_parse. */
+int sos_app_fmt(const char *text, size_t len, const char *file, char **out,
+                size_t *outlen, char *err, size_t errlen);
+
+/* The service named name, or NULL. */
+const struct sos_app_service *sos_app_service(const struct sos_app *app,
+                                              const char *name);
+
+/* Frees a definition.  Accepts NULL. */
+void sos_app_free(struct sos_app *app);
+
+#endif

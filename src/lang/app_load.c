@@ -1,0 +1,371 @@
+/*
+ * app_load.c - loading an app definition from disk: following `extends`,
+ * merging each base under the file that extends it, and checking that the
+ * result is a complete app.
+ *
+ * Resolution is recursive: a file's base is loaded (and its own bases
+ * merged into it) before the file's statements are applied on top.  The
+ * chain of files being loaded is kept, at most 9 deep (a file and 8
+ * levels of bases), with each file's device and inode so that a cycle is
+ * found however its paths are spelled; the message shows the chain.  A
+ * base path is relative to the folder of the file that names it, and is
+ * opened as joined, so the kernel resolves `..` and symbolic links.
+ *
+ * Merging (docs/language.md, "extends"): name and version come from the
+ * extending file; module and sources are the app's code and replace the
+ * base's together; files replace the base's; uses is the union; env
+ * entries override by name; a service block of a base service's name
+ * overrides only the fields it gives; new entries keep their order after
+ * the base's.  Paths in a base are relative to the base's folder, so they
+ * are rewritten relative to the extending file (lexically cleaned:
+ * "../base/../core/x.c" becomes "../core/x.c").
+ *
+ * Ownership while merging: the extending file's struct becomes the result
+ * and takes what it keeps from the base, setting the base's pointers to
+ * NULL as it goes, so that freeing both structs on any failure frees
+ * everything exactly once.
+ */
+#include "lang/lang.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_DEPTH 8
+
+/* The files being loaded, the outermost first. */
+struct loader {
+  const char *path[MAX_DEPTH + 1];
+  dev_t dev[MAX_DEPTH + 1];
+  ino_t ino[MAX_DEPTH + 1];
+  bool known[MAX_DEPTH + 1]; /* stat succeeded */
+  int n;
+  bool unread;    /* the last file opened could not be read, not yet reported */
+  int read_errno; /* and why */
+  char *err;
+  size_t errlen;
+};
+
+static int no_memory(struct loader *L, const char *file) {
+  if (L->err && L->errlen) snprintf(L->err, L->errlen, "%s: out of memory", file);
+  return SOS_ENOMEM;
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+
+/* The length of path's folder part ("a/b/x.sos" -> 3, "x.sos" -> 0,
+ * "/x.sos" -> 1). */
+static size_t dir_len(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return 0;
+  return slash == path ? 1 : (size_t)(slash - path);
+}
+
+/* dir (n bytes) and rel joined with a '/', or rel alone when it is
+ * absolute or dir is empty.  Fresh string, NULL when out of memory. */
+static char *join(const char *dir, size_t n, const char *rel) {
+  size_t r = strlen(rel);
+  if (n == 0 || rel[0] == '/') return sos_strndup(rel, r);
+  char *s = sos_malloc(n + r + 2);
+  if (!s) return NULL;
+  memcpy(s, dir, n);
+  size_t o = n;
+  if (s[o - 1] != '/') s[o++] = '/';
+  memcpy(s + o, rel, r + 1);
+  return s;
+}
+
+/* A lexically cleaned copy of path: empty and "." parts dropped, "x/.."
+ * folded away, the leading ".." of a relative path and a trailing '/'
+ * kept.  NULL when out of memory. */
+static char *clean(const char *path) {
+  size_t n = strlen(path), o = 0;
+  char *out = sos_malloc(n + 3); /* at most "." and "/" more */
+  if (!out) return NULL;
+  bool abs = path[0] == '/', dir = n && path[n - 1] == '/';
+  if (abs) out[o++] = '/';
+  size_t base = o, keep = o; /* out[base, keep) holds the leading ".." parts */
+  for (const char *r = path; *r;) {
+    const char *e = strchr(r, '/');
+    size_t k = e ? (size_t)(e - r) : strlen(r);
+    bool dot = k == 1 && r[0] == '.', dotdot = k == 2 && r[0] == '.' && r[1] == '.';
+    if (dotdot && o > keep) { /* drop the last part and its '/' */
+      while (o > keep && out[o - 1] != '/') o--;
+      if (o > keep) o--;
+    } else if (dotdot && !abs) {
+      if (o > base) out[o++] = '/';
+      memcpy(out + o, "..", 2);
+      keep = o += 2;
+    } else if (k && !dot && !dotdot) {
+      if (o > base) out[o++] = '/';
+      memcpy(out + o, r, k);
+      o += k;
+    }
+    r += k + (e != NULL);
+  }
+  if (o == base && !abs) out[o++] = '.';
+  if (dir && out[o - 1] != '/') out[o++] = '/';
+  out[o] = 0;
+  return out;
+}
+
+/* Rewrites *path, relative to a base's folder, relative to the extending
+ * file's instead: dir (n bytes) is the folder part of the extends path. */
+static int rebase(char **path, const char *dir, size_t n) {
+  if (!*path || n == 0 || (*path)[0] == '/') return 0;
+  char *joined = join(dir, n, *path), *cleaned = joined ? clean(joined) : NULL;
+  sos_free(joined);
+  if (!cleaned) return SOS_ENOMEM;
+  sos_free(*path);
+  *path = cleaned;
+  return 0;
+}
+
+/* Rebases every path of base (module, sources, files) by the folder of
+ * the extends path ext. */
+static int rebase_all(struct sos_app *base, const char *ext) {
+  size_t n = dir_len(ext);
+  int rc = rebase(&base->module, ext, n);
+  for (uint32_t i = 0; rc == 0 && i < base->nsources; i++)
+    rc = rebase(&base->sources[i], ext, n);
+  for (uint32_t i = 0; rc == 0 && i < base->nfiles; i++)
+    rc = rebase(&base->files[i], ext, n);
+  return rc;
+}
+
+/* ---- merging ---------------------------------------------------------------- */
+
+/* Swaps two list fields, so that the result takes the base's. */
+#define TAKE(a, b, field, count)                                                       \
+  do {                                                                                 \
+    void *t_ = (a)->field;                                                             \
+    uint32_t n_ = (a)->count;                                                          \
+    (a)->field = (b)->field;                                                           \
+    (a)->count = (b)->count;                                                           \
+    memcpy(&(b)->field, &t_, sizeof t_);                                               \
+    (b)->count = n_;                                                                   \
+  } while (0)
+
+/* uses: the base's names, then the extending file's new ones. */
+static int merge_uses(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nuses; i++) {
+    bool seen = false;
+    for (uint32_t j = 0; j < base->nuses && !seen; j++)
+      seen = strcmp(base->uses[j], ext->uses[i]) == 0;
+    if (seen) continue;
+    char **slot = sos__app_push(&base->uses, &base->nuses, sizeof *slot);
+    if (!slot) return SOS_ENOMEM;
+    *slot = ext->uses[i];
+    ext->uses[i] = NULL;
+  }
+  TAKE(ext, base, uses, nuses);
+  return 0;
+}
+
+/* env: the base's entries with the extending file's values by name. */
+static int merge_params(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nparams; i++) {
+    struct sos_app_param *e = &ext->params[i], *b = NULL;
+    for (uint32_t j = 0; j < base->nparams && !b; j++)
+      if (strcmp(base->params[j].name, e->name) == 0) b = &base->params[j];
+    if (!b && !(b = sos__app_push(&base->params, &base->nparams, sizeof *b)))
+      return SOS_ENOMEM;
+    struct sos_app_param t = *b; /* the replaced entry goes back to ext */
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, params, nparams);
+  return 0;
+}
+
+/* services: the base's, overridden field by field, then new ones. */
+static int merge_services(struct sos_app *base, struct sos_app *ext, const uint8_t *given) {
+  for (uint32_t i = 0; i < ext->nservices; i++) {
+    struct sos_app_service *e = &ext->services[i];
+    struct sos_app_service *b = (struct sos_app_service *)sos_app_service(base, e->name);
+    if (!b) {
+      if (!(b = sos__app_push(&base->services, &base->nservices, sizeof *b)))
+        return SOS_ENOMEM;
+      *b = *e;
+      e->name = NULL;
+      continue;
+    }
+    uint8_t g = given ? given[i] : 0xff;
+    if (g & SOS__APP_GIVES_INSTANCES) {
+      b->min_instances = e->min_instances;
+      b->max_instances = e->max_instances;
+    }
+    if (g & SOS__APP_GIVES_MEMORY) b->memory = e->memory;
+    if (g & SOS__APP_GIVES_TIMEOUT) b->timeout_ms = e->timeout_ms;
+    if (g & SOS__APP_GIVES_QUEUE) b->queue = e->queue;
+    b->pos = e->pos;
+  }
+  TAKE(ext, base, services, nservices);
+  return 0;
+}
+
+/* Applies ext (its service blocks gave the fields in given) on top of
+ * base; ext becomes the result.  Both are still freed by the caller. */
+static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given) {
+  if (!ext->module && !ext->nsources) {
+    ext->module = base->module;
+    base->module = NULL;
+    TAKE(ext, base, sources, nsources);
+  }
+  if (!ext->nfiles) TAKE(ext, base, files, nfiles);
+  int rc = merge_uses(base, ext);
+  if (rc == 0) rc = merge_params(base, ext);
+  if (rc == 0) rc = merge_services(base, ext, given);
+  return rc;
+}
+
+/* ---- loading ------------------------------------------------------------------- */
+
+static int load_one(struct loader *L, const char *path, struct sos_app **out,
+                    struct sos__app_info *info);
+
+/* Reads and parses path into *out (its bases not yet merged).  A read
+ * failure returns SOS_ENOENT or SOS_EIO with errno set and no message. */
+static int read_and_parse(struct loader *L, const char *path, struct sos_app **out,
+                          struct sos__app_info *info) {
+  uint8_t *text;
+  size_t len;
+  int rc = sos_file_read(path, &text, &len);
+  if (rc == SOS_ENOMEM) return no_memory(L, path);
+  if (rc) {
+    L->unread = true;
+    L->read_errno = errno;
+    return rc;
+  }
+  rc = sos__app_parse((const char *)text, len, path, out, info, L->err, L->errlen);
+  sos_free(text);
+  return rc;
+}
+
+/* Writes "a -> b -> c" (the chain, then last) into buf. */
+static const char *chain_text(const struct loader *L, const char *last, char *buf,
+                              size_t n) {
+  size_t o = 0;
+  buf[0] = 0;
+  for (int i = 0; i <= L->n && o < n; i++) {
+    int w = snprintf(buf + o, n - o, "%s%s", i ? " -> " : "", i < L->n ? L->path[i] : last);
+    if (w < 0) break;
+    o += (size_t)w;
+  }
+  return buf;
+}
+
+/* Whether the file at path is already in the chain. */
+static bool in_chain(const struct loader *L, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return false;
+  for (int i = 0; i < L->n; i++)
+    if (L->known[i] && L->dev[i] == st.st_dev && L->ino[i] == st.st_ino) return true;
+  return false;
+}
+
+/* Loads the base named by app->extends (app was read from path, and the
+ * extends path is at pos) and merges app on top of it. */
+static int extend(struct loader *L, const char *path, struct sos_app *app,
+                  const struct sos__app_info *info) {
+  char chain[512];
+  if (L->n > MAX_DEPTH)
+    return sos__lang_error(L->err, L->errlen, path, info->extends,
+                           "extends nests more than %d levels deep: %s", MAX_DEPTH,
+                           chain_text(L, app->extends, chain, sizeof chain));
+  char *base_path = join(path, dir_len(path), app->extends);
+  if (!base_path) return no_memory(L, path);
+  if (in_chain(L, base_path)) {
+    int rc = sos__lang_error(L->err, L->errlen, path, info->extends, "extends cycle: %s",
+                             chain_text(L, base_path, chain, sizeof chain));
+    sos_free(base_path);
+    return rc;
+  }
+  struct sos_app *base = NULL;
+  struct sos__app_info binfo;
+  int rc = load_one(L, base_path, &base, &binfo);
+  if (L->unread) {
+    L->unread = false;
+    sos__lang_error(L->err, L->errlen, path, info->extends,
+                    "cannot read base definition %s: %s", base_path,
+                    strerror(L->read_errno));
+  }
+  if (rc == 0) {
+    sos_free(binfo.given);
+    rc = rebase_all(base, app->extends);
+    if (rc == 0) rc = merge(base, app, info->given);
+    if (rc) no_memory(L, path);
+  }
+  sos_app_free(base);
+  sos_free(base_path);
+  return rc;
+}
+
+/* Reads path and, when it extends a base, resolves that (see the top). */
+static int load_one(struct loader *L, const char *path, struct sos_app **out,
+                    struct sos__app_info *info) {
+  struct stat st;
+  int d = L->n;
+  memset(info, 0, sizeof *info);
+  *out = NULL;
+  L->path[d] = path;
+  L->known[d] = stat(path, &st) == 0;
+  L->dev[d] = L->known[d] ? st.st_dev : 0;
+  L->ino[d] = L->known[d] ? st.st_ino : 0;
+  L->n++;
+  int rc = read_and_parse(L, path, out, info);
+  if (rc == 0 && (*out)->extends) rc = extend(L, path, *out, info);
+  L->n--;
+  if (rc) {
+    sos_app_free(*out);
+    *out = NULL;
+    sos_free(info->given);
+    info->given = NULL;
+  }
+  return rc;
+}
+
+/* Checks that the resolved app is complete; pos is its `app` keyword. */
+static int check(struct loader *L, const struct sos_app *app, struct sos_app_pos pos) {
+  if (!app->module && !app->nsources)
+    return sos__lang_error(L->err, L->errlen, app->file, pos,
+                           "app %s has no code; add module \"FILE.wasm\" or sources "
+                           "\"FILE.c\"",
+                           app->name);
+  if (app->module && app->nsources)
+    return sos__lang_error(L->err, L->errlen, app->file, pos,
+                           "app %s has both a module and sources; keep one", app->name);
+  if (!app->nservices)
+    return sos__lang_error(L->err, L->errlen, app->file, pos,
+                           "app %s has no service; add one such as service %s { "
+                           "instances 1..4 }",
+                           app->name, app->name);
+  for (uint32_t i = 0; i < app->nservices; i++) {
+    const struct sos_app_service *s = &app->services[i];
+    if (s->max_instances == 0 || s->min_instances > s->max_instances)
+      return sos__lang_error(L->err, L->errlen, app->file, s->pos,
+                             "service %s: bad instances %u..%u", s->name,
+                             s->min_instances, s->max_instances);
+  }
+  return 0;
+}
+
+int sos_app_load(const char *path, struct sos_app **out, char *err, size_t errlen) {
+  struct loader L;
+  struct sos__app_info info;
+  memset(&L, 0, sizeof L);
+  L.err = err;
+  L.errlen = errlen;
+  if (err && errlen) err[0] = 0;
+  int rc = load_one(&L, path, out, &info);
+  if (L.unread && err && errlen)
+    snprintf(err, errlen, "%s: cannot read: %s", path, strerror(L.read_errno));
+  if (rc) return rc;
+  sos_free(info.given);
+  if ((rc = check(&L, *out, info.app)) != 0) {
+    sos_app_free(*out);
+    *out = NULL;
+  }
+  return rc;
+}

@@ -1,0 +1,612 @@
+/*
+ * app_parse.c - parsing one app definition (`app.sos`) into a struct
+ * sos_app, without following `extends` (app_load.c does that).
+ *
+ * A recursive-descent parser over the lexer's tokens with one token of
+ * look-ahead; comments are skipped here (only the formatter keeps them).
+ * The grammar (docs/language.md) is statement-oriented: a block is a list
+ * of statements separated by newlines or `;`, and each statement starts
+ * with a keyword.  Keywords are looked up in a table per block (the app
+ * body, a service body), so a later issue adds a statement by adding a
+ * row and a function; keywords are not reserved words, since they are
+ * only recognised where a statement starts.  An unknown keyword gets a
+ * did-you-mean from the same table.
+ *
+ * Everything one file alone can get wrong is reported here, with the
+ * position of the token at fault: malformed names, values out of range,
+ * a statement or field given twice, duplicate names in a list, module
+ * and sources together.  Whether the definition is complete (it has code
+ * and a service) can only be decided once `extends` is resolved, so
+ * sos_app_load checks that.
+ *
+ * The struct is built as parsing goes; on any error the partly built
+ * struct is freed whole, which works because every array count is raised
+ * only when its slot is zeroed and every pointer starts NULL.
+ */
+#include "lang/lang.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct parser;
+typedef int (*stmt_fn)(struct parser *p, void *ctx);
+
+/* One statement of a block: its keyword and the function that parses the
+ * rest of it (the keyword is the current token when it is called). */
+struct stmt {
+  const char *keyword;
+  stmt_fn parse;
+};
+
+/* A kind of block: its statements and how its messages call it. */
+struct block {
+  const struct stmt *stmts;
+  const char *const *keywords; /* the same keywords, NULL-ended */
+  const char *name;            /* "app", "service" */
+  const char *what;            /* "statement", "service field" */
+  const char *example;         /* a statement to show in messages */
+};
+
+struct parser {
+  struct sos__lex lx;
+  struct sos__tok tok; /* the current token, never a comment */
+  struct sos_app *app;
+  uint8_t *given; /* per service: SOS__APP_GIVES_* */
+  uint32_t ngiven;
+  struct sos_app_pos app_pos, extends_pos, module_pos, sources_pos;
+  const char *file;
+  char *err;
+  size_t errlen;
+};
+
+/* The service block being parsed: its index and where each field was. */
+struct service_ctx {
+  uint32_t index;
+  struct sos_app_pos field_pos[4]; /* line 0: not given yet */
+};
+
+/* ---- tokens and messages ------------------------------------------------- */
+
+/* Moves to the next token that is not a comment. */
+static int next(struct parser *p) {
+  int rc;
+  do rc = sos__lex_next(&p->lx, &p->tok);
+  while (rc == 0 && p->tok.kind == SOS__TOK_COMMENT);
+  return rc;
+}
+
+static int fail(struct parser *p, struct sos_app_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct parser *p, struct sos_app_pos pos, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return sos__lang_error(p->err, p->errlen, p->file, pos, "%s", msg);
+}
+
+/* "expected WHAT, found <the current token>". */
+static int expected(struct parser *p, const char *what) {
+  char found[96];
+  return fail(p, p->tok.pos, "expected %s, found %s", what,
+              sos__tok_describe(&p->tok, found, sizeof found));
+}
+
+static int no_memory(struct parser *p) {
+  if (p->err && p->errlen) snprintf(p->err, p->errlen, "%s: out of memory", p->file);
+  return SOS_ENOMEM;
+}
+
+static bool is_word(const struct sos__tok *t, const char *w) {
+  return t->kind == SOS__TOK_IDENT && t->len == strlen(w) && memcmp(t->p, w, t->len) == 0;
+}
+
+static bool ends_statement(enum sos__tok_kind k) {
+  return k == SOS__TOK_NEWLINE || k == SOS__TOK_SEMI || k == SOS__TOK_RBRACE ||
+         k == SOS__TOK_EOF;
+}
+
+/* Skips statement separators: newlines and `;`. */
+static int skip_separators(struct parser *p) {
+  int rc = 0;
+  while (rc == 0 && (p->tok.kind == SOS__TOK_NEWLINE || p->tok.kind == SOS__TOK_SEMI))
+    rc = next(p);
+  return rc;
+}
+
+/* ---- names, strings and lists --------------------------------------------- */
+
+/* Whether t is a name: [a-z][a-z0-9-]*, at most 63 bytes (env false), or
+ * an env name: [A-Za-z_][A-Za-z0-9_]* (env true). */
+static bool name_ok(const struct sos__tok *t, bool env) {
+  if (t->len > SOS__APP_MAX_NAME) return false;
+  for (size_t i = 0; i < t->len; i++) {
+    char c = t->p[i];
+    bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
+    bool ok = env ? lower || (c >= 'A' && c <= 'Z') || c == '_' || (digit && i > 0)
+                  : lower || (i > 0 && (digit || c == '-'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* Reads a name into *out; noun ("app name", "env name") names it in
+ * messages. */
+static int take_name(struct parser *p, const char *noun, bool env, char **out) {
+  char shown[64], what[64];
+  if (p->tok.kind != SOS__TOK_IDENT) {
+    snprintf(what, sizeof what, "%s %s", strchr("aeiou", noun[0]) ? "an" : "a", noun);
+    return expected(p, what);
+  }
+  if (!name_ok(&p->tok, env))
+    return fail(p, p->tok.pos,
+                env ? "bad %s \"%s\": use letters, digits and \"_\", not starting with "
+                      "a digit (at most 63)"
+                    : "bad %s \"%s\": use lower-case letters, digits and \"-\", starting "
+                      "with a letter (at most 63)",
+                noun, sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown));
+  if (!(*out = sos_strndup(p->tok.p, p->tok.len))) return no_memory(p);
+  return next(p);
+}
+
+/* Reads a non-empty string (a path) into *out; example shows one. */
+static int take_path(struct parser *p, const char *example, char **out) {
+  if (p->tok.kind != SOS__TOK_STRING) return expected(p, example);
+  if (p->tok.len == 2) return fail(p, p->tok.pos, "a path cannot be empty");
+  if (sos__lex_string(&p->tok, out)) return no_memory(p);
+  return next(p);
+}
+
+/* Whether s is among the n strings of list. */
+static bool listed(char *const *list, uint32_t n, const char *s) {
+  for (uint32_t i = 0; i < n; i++)
+    if (strcmp(list[i], s) == 0) return true;
+  return false;
+}
+
+/* Appends one entry, read by take (a path or a name), to a string list
+ * called what, refusing duplicates. */
+static int add_to_list(struct parser *p, char ***list, uint32_t *n, const char *what,
+                       bool names) {
+  struct sos_app_pos pos = p->tok.pos;
+  char shown[64], *s = NULL;
+  if (*n >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many entries in %s (at most %u)", what, SOS__APP_MAX_ITEMS);
+  int rc = names ? take_name(p, "service name", false, &s)
+                 : take_path(p, "a path in quotes, such as \"main.c\"", &s);
+  if (rc) {
+    sos_free(s);
+    return rc;
+  }
+  if (listed(*list, *n, s)) {
+    rc = fail(p, pos, "\"%s\" is listed twice in %s",
+              sos__lang_show(s, strlen(s), shown, sizeof shown), what);
+    sos_free(s);
+    return rc;
+  }
+  char **slot = sos__app_push(list, n, sizeof *slot);
+  if (!slot) {
+    sos_free(s);
+    return no_memory(p);
+  }
+  *slot = s;
+  return 0;
+}
+
+/* ---- app statements --------------------------------------------------------- */
+
+/* "module" STRING */
+static int parse_module(struct parser *p, void *ctx) {
+  struct sos_app_pos kw = p->tok.pos;
+  (void)ctx;
+  if (p->app->module)
+    return fail(p, kw, "module is given twice (first at line %u)", p->module_pos.line);
+  if (p->app->nsources)
+    return fail(p, kw, "an app has a module or sources, not both (sources at line %u)",
+                p->sources_pos.line);
+  p->module_pos = kw;
+  int rc = next(p);
+  return rc ? rc : take_path(p, "the module's path in quotes, such as \"app.wasm\"",
+                             &p->app->module);
+}
+
+/* ("sources" | "files") STRING { STRING } */
+static int parse_paths(struct parser *p, char ***list, uint32_t *n, const char *what) {
+  int rc = next(p);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_STRING)
+    return expected(p, "a path in quotes, such as \"main.c\"");
+  while (rc == 0 && p->tok.kind == SOS__TOK_STRING) rc = add_to_list(p, list, n, what, false);
+  return rc;
+}
+
+static int parse_sources(struct parser *p, void *ctx) {
+  (void)ctx;
+  if (p->app->module)
+    return fail(p, p->tok.pos,
+                "an app has a module or sources, not both (module at line %u)",
+                p->module_pos.line);
+  if (!p->app->nsources) p->sources_pos = p->tok.pos;
+  return parse_paths(p, &p->app->sources, &p->app->nsources, "sources");
+}
+
+static int parse_files(struct parser *p, void *ctx) {
+  (void)ctx;
+  return parse_paths(p, &p->app->files, &p->app->nfiles, "files");
+}
+
+/* "uses" NAME { "," NAME }, with newlines allowed after a comma. */
+static int parse_uses(struct parser *p, void *ctx) {
+  (void)ctx;
+  int rc = next(p);
+  while (rc == 0) {
+    rc = add_to_list(p, &p->app->uses, &p->app->nuses, "uses", true);
+    if (rc || p->tok.kind != SOS__TOK_COMMA) break;
+    do rc = next(p);
+    while (rc == 0 && p->tok.kind == SOS__TOK_NEWLINE);
+  }
+  return rc;
+}
+
+/* "env" ENVNAME "=" STRING */
+static int parse_env(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  struct sos_app_pos pos;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  pos = p->tok.pos;
+  if (a->nparams >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many env entries (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos_app_param *e = sos__app_push(&a->params, &a->nparams, sizeof *e);
+  if (!e) return no_memory(p);
+  e->pos = pos;
+  if ((rc = take_name(p, "env name", true, &e->name)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < a->nparams; i++)
+    if (strcmp(a->params[i].name, e->name) == 0)
+      return fail(p, pos, "env %s is given twice (first at line %u)", e->name,
+                  a->params[i].pos.line);
+  if (p->tok.kind != SOS__TOK_EQUALS)
+    return expected(p, "\"=\" after the name, as in env NAME = \"value\"");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_STRING)
+    return expected(p, "a value in quotes, such as \"hello\"");
+  if (sos__lex_string(&p->tok, &e->value)) return no_memory(p);
+  return next(p);
+}
+
+static int parse_block(struct parser *p, const struct block *b, struct sos_app_pos open,
+                       void *ctx);
+static const struct block service_block;
+
+/* "service" NAME "{" { field } "}" */
+static int parse_service(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->nservices >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many services (at most %u)", SOS__APP_MAX_ITEMS);
+  uint8_t *given = sos__app_push(&p->given, &p->ngiven, 1);
+  struct sos_app_service *s =
+      given ? sos__app_push(&a->services, &a->nservices, sizeof *s) : NULL;
+  if (!s) return no_memory(p);
+  *s = (struct sos_app_service){NULL,
+                                SOS__APP_DEF_MIN,
+                                SOS__APP_DEF_MAX,
+                                SOS__APP_DEF_MEMORY,
+                                SOS__APP_DEF_TIMEOUT_MS,
+                                SOS__APP_DEF_QUEUE,
+                                pos};
+  if ((rc = take_name(p, "service name", false, &s->name)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < a->nservices; i++)
+    if (strcmp(a->services[i].name, s->name) == 0)
+      return fail(p, pos, "service %s is declared twice (first at line %u)", s->name,
+                  a->services[i].pos.line);
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" after the service name, on the same line");
+  struct service_ctx sc = {.index = a->nservices - 1};
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0) return rc;
+  return parse_block(p, &service_block, open, &sc);
+}
+
+/* ---- service fields --------------------------------------------------------- */
+
+static const char *const field_names[] = {"instances", "memory", "timeout", "queue"};
+
+/* Starts field f of the service in ctx: refuses a second one, records
+ * where it is and moves to its value. */
+static int begin_field(struct parser *p, struct service_ctx *sc, int f) {
+  struct sos_app_pos *first = &sc->field_pos[f];
+  if (first->line)
+    return fail(p, p->tok.pos, "%s is given twice in service %s (first at line %u)",
+                field_names[f], p->app->services[sc->index].name, first->line);
+  *first = p->tok.pos;
+  p->given[sc->index] |= (uint8_t)(1u << f);
+  return next(p);
+}
+
+/* "instances" INT [ ".." INT ] */
+static int parse_instances(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  struct sos_app_service *s = &p->app->services[sc->index];
+  int rc = begin_field(p, sc, 0);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_INT) return expected(p, "an instance count such as 1..4");
+  struct sos__tok min = p->tok, max = p->tok;
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind == SOS__TOK_RANGE) {
+    if ((rc = next(p)) != 0) return rc;
+    if (p->tok.kind != SOS__TOK_INT)
+      return expected(p, "the maximum after \"..\", as in instances 1..4");
+    max = p->tok;
+    if ((rc = next(p)) != 0) return rc;
+  }
+  if (max.value > SOS__APP_MAX_INSTANCES)
+    return fail(p, max.pos, "at most %u instances", SOS__APP_MAX_INSTANCES);
+  if (max.value == 0)
+    return fail(p, max.pos, "the maximum must be at least 1, or the service never runs");
+  if (min.value > max.value)
+    return fail(p, min.pos, "the minimum (%llu) is more than the maximum (%llu)",
+                (unsigned long long)min.value, (unsigned long long)max.value);
+  s->min_instances = (uint32_t)min.value;
+  s->max_instances = (uint32_t)max.value;
+  return 0;
+}
+
+/* "memory" SIZE (a bare integer counts bytes) */
+static int parse_memory(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  int rc = begin_field(p, sc, 1);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_SIZE && p->tok.kind != SOS__TOK_INT)
+    return expected(p, "a size such as 16MiB");
+  if (p->tok.value > SOS__APP_MAX_MEMORY)
+    return fail(p, p->tok.pos, "memory is at most 4GiB");
+  if (p->tok.value < SOS__APP_MIN_MEMORY)
+    return fail(p, p->tok.pos, "memory is at least 64KiB (one WebAssembly page)");
+  p->app->services[sc->index].memory = p->tok.value;
+  return next(p);
+}
+
+/* "timeout" DURATION */
+static int parse_timeout(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  int rc = begin_field(p, sc, 2);
+  if (rc) return rc;
+  if (p->tok.kind == SOS__TOK_INT)
+    return fail(p, p->tok.pos, "expected a duration such as 2s or 500ms; "
+                               "give a unit: ms, s, m or h");
+  if (p->tok.kind != SOS__TOK_DURATION)
+    return expected(p, "a duration such as 2s or 500ms");
+  if (p->tok.value == 0) return fail(p, p->tok.pos, "timeout must be more than 0");
+  if (p->tok.value > SOS__APP_MAX_TIMEOUT_MS)
+    return fail(p, p->tok.pos, "timeout is at most 1h");
+  p->app->services[sc->index].timeout_ms = p->tok.value;
+  return next(p);
+}
+
+/* "queue" INT */
+static int parse_queue(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  int rc = begin_field(p, sc, 3);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_INT) return expected(p, "a queue length such as 64");
+  if (p->tok.value > SOS__APP_MAX_QUEUE)
+    return fail(p, p->tok.pos, "queue is at most %u", SOS__APP_MAX_QUEUE);
+  p->app->services[sc->index].queue = (uint32_t)p->tok.value;
+  return next(p);
+}
+
+/* ---- blocks ------------------------------------------------------------------ */
+
+/* Later issues add store, http, egress and secret here. */
+static const struct stmt app_stmts[] = {
+    {"module", parse_module}, {"sources", parse_sources}, {"files", parse_files},
+    {"uses", parse_uses},     {"env", parse_env},         {"service", parse_service},
+    {NULL, NULL},
+};
+static const char *const app_keywords[] = {"module", "sources", "files", "uses",
+                                           "env",    "service", NULL};
+static const struct block app_block = {app_stmts, app_keywords, "app", "statement",
+                                       "module \"app.wasm\""};
+
+static const struct stmt service_stmts[] = {
+    {"instances", parse_instances},
+    {"memory", parse_memory},
+    {"timeout", parse_timeout},
+    {"queue", parse_queue},
+    {NULL, NULL},
+};
+static const char *const service_keywords[] = {"instances", "memory", "timeout", "queue",
+                                               NULL};
+static const struct block service_block = {service_stmts, service_keywords, "service",
+                                           "service field", "instances 1..4"};
+
+/* Reports an unknown keyword in block b, with a suggestion or else the
+ * list of the block's keywords. */
+static int unknown_keyword(struct parser *p, const struct block *b) {
+  char shown[64], list[256];
+  size_t o = 0;
+  const char *hint = sos__lang_suggest(p->tok.p, p->tok.len, b->keywords);
+  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown);
+  if (hint)
+    return fail(p, p->tok.pos, "unknown %s \"%s\"; did you mean \"%s\"?", b->what, shown,
+                hint);
+  list[0] = 0;
+  for (const char *const *k = b->keywords; *k && o < sizeof list; k++) {
+    int w = snprintf(list + o, sizeof list - o, "%s%s", *k,
+                     !k[1] ? "" : k[2] ? ", " : " or ");
+    o += w > 0 ? (size_t)w : 0;
+  }
+  return fail(p, p->tok.pos, "unknown %s \"%s\"; expected %s", b->what, shown, list);
+}
+
+/* Parses statements up to the `}` that closes the block opened at open,
+ * and the `}` itself. */
+static int parse_block(struct parser *p, const struct block *b, struct sos_app_pos open,
+                       void *ctx) {
+  char example[64];
+  for (;;) {
+    int rc = skip_separators(p);
+    if (rc) return rc;
+    if (p->tok.kind == SOS__TOK_RBRACE) return next(p);
+    if (p->tok.kind == SOS__TOK_EOF)
+      return fail(p, p->tok.pos, "missing \"}\" to close the %s block opened at line %u",
+                  b->name, open.line);
+    snprintf(example, sizeof example, "a %s such as %s", b->what, b->example);
+    if (p->tok.kind != SOS__TOK_IDENT) return expected(p, example);
+    const struct stmt *s = b->stmts;
+    while (s->keyword && !is_word(&p->tok, s->keyword)) s++;
+    if (!s->keyword) return unknown_keyword(p, b);
+    if ((rc = s->parse(p, ctx)) != 0) return rc;
+    if (!ends_statement(p->tok.kind))
+      return expected(p, "the end of the statement (a newline or \";\")");
+  }
+}
+
+/* ---- the file ------------------------------------------------------------------ */
+
+/* "app" NAME VERSION [ "extends" STRING ] "{" body "}" */
+static int parse_app(struct parser *p) {
+  struct sos_app *a = p->app;
+  p->app_pos = p->tok.pos;
+  int rc = next(p);
+  if (rc || (rc = take_name(p, "app name", false, &a->name)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_VERSION)
+    return expected(p, "a version such as 1.0.0 after the app name");
+  if (!(a->version = sos_strndup(p->tok.p, p->tok.len))) return no_memory(p);
+  if ((rc = next(p)) != 0) return rc;
+  if (is_word(&p->tok, "extends")) {
+    if ((rc = next(p)) != 0) return rc;
+    p->extends_pos = p->tok.pos;
+    rc = take_path(p, "the base definition's path in quotes, such as \"../base/app.sos\"",
+                   &a->extends);
+    if (rc) return rc;
+  }
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" to open the app block, on the same line");
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0) return rc;
+  return parse_block(p, &app_block, open, NULL);
+}
+
+/* file = { separator } app { separator } EOF.  Later top-level
+ * declarations (interfaces) join `app` here. */
+static int parse_file(struct parser *p) {
+  static const char *const decls[] = {"app", NULL};
+  int rc = next(p);
+  if (rc || (rc = skip_separators(p)) != 0) return rc;
+  if (p->tok.kind == SOS__TOK_EOF)
+    return fail(p, p->tok.pos, "expected an app definition: app NAME VERSION { ... }");
+  if (!is_word(&p->tok, "app")) {
+    char shown[64];
+    const char *hint = p->tok.kind == SOS__TOK_IDENT
+                           ? sos__lang_suggest(p->tok.p, p->tok.len, decls)
+                           : NULL;
+    if (hint)
+      return fail(p, p->tok.pos, "unknown declaration \"%s\"; did you mean \"app\"?",
+                  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown));
+    return expected(p, "an app definition: app NAME VERSION { ... }");
+  }
+  if ((rc = parse_app(p)) != 0 || (rc = skip_separators(p)) != 0) return rc;
+  if (is_word(&p->tok, "app"))
+    return fail(p, p->tok.pos, "a second app; a file holds one app definition");
+  if (p->tok.kind != SOS__TOK_EOF)
+    return expected(p, "the end of the file after the app block");
+  return 0;
+}
+
+int sos__app_parse(const char *text, size_t len, const char *file,
+                   struct sos_app **out, struct sos__app_info *info, char *err,
+                   size_t errlen) {
+  struct parser p;
+  memset(&p, 0, sizeof p);
+  p.file = file ? file : "<input>";
+  p.err = err;
+  p.errlen = errlen;
+  if (err && errlen) err[0] = 0;
+  *out = NULL;
+  if (info) memset(info, 0, sizeof *info);
+  sos__lex_init(&p.lx, text ? text : "", text ? len : 0, p.file, err, errlen);
+  int rc = (p.app = sos_calloc(1, sizeof *p.app)) ? 0 : no_memory(&p);
+  if (rc == 0 && !(p.app->file = sos_strndup(p.file, strlen(p.file)))) rc = no_memory(&p);
+  if (rc == 0) rc = parse_file(&p);
+  if (rc) {
+    sos_app_free(p.app);
+    sos_free(p.given);
+    return rc;
+  }
+  *out = p.app;
+  if (info) {
+    info->app = p.app_pos;
+    info->extends = p.extends_pos;
+    info->given = p.given;
+  } else {
+    sos_free(p.given);
+  }
+  return 0;
+}
+
+int sos_app_parse(const char *text, size_t len, const char *file,
+                  struct sos_app **out, char *err, size_t errlen) {
+  return sos__app_parse(text, len, file, out, NULL, err, errlen);
+}
+
+/* ---- the struct ------------------------------------------------------------------ */
+
+void *sos__app_push(void *arrp, uint32_t *n, size_t size) {
+  char *arr;
+  uint32_t k = *n;
+  memcpy(&arr, arrp, sizeof arr);
+  if (k == UINT32_MAX) return NULL;
+  if (k == 0 || (k >= 4 && (k & (k - 1)) == 0)) { /* full: double */
+    size_t cap = k == 0 ? 4 : (size_t)k * 2;
+    if (cap > SIZE_MAX / size) return NULL;
+    char *grown = sos_realloc(arr, cap * size);
+    if (!grown) return NULL;
+    arr = grown;
+    memcpy(arrp, &arr, sizeof arr);
+  }
+  memset(arr + (size_t)k * size, 0, size);
+  (*n)++;
+  return arr + (size_t)k * size;
+}
+
+const struct sos_app_service *sos_app_service(const struct sos_app *app,
+                                              const char *name) {
+  for (uint32_t i = 0; app && name && i < app->nservices; i++)
+    if (app->services[i].name && strcmp(app->services[i].name, name) == 0)
+      return &app->services[i];
+  return NULL;
+}
+
+static void free_list(char **list, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) sos_free(list[i]);
+  sos_free(list);
+}
+
+void sos_app_free(struct sos_app *app) {
+  if (!app) return;
+  sos_free(app->file);
+  sos_free(app->name);
+  sos_free(app->version);
+  sos_free(app->extends);
+  sos_free(app->module);
+  free_list(app->sources, app->nsources);
+  free_list(app->files, app->nfiles);
+  free_list(app->uses, app->nuses);
+  for (uint32_t i = 0; i < app->nparams; i++) {
+    sos_free(app->params[i].name);
+    sos_free(app->params[i].value);
+  }
+  sos_free(app->params);
+  for (uint32_t i = 0; i < app->nservices; i++) sos_free(app->services[i].name);
+  sos_free(app->services);
+  sos_free(app);
+}

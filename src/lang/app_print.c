@@ -1,0 +1,326 @@
+/*
+ * app_print.c - writing app definitions back as text: sos_app_print (the
+ * canonical layout of a struct, for images) and sos_app_fmt (`sos fmt`,
+ * which lays out source text and keeps its comments).
+ *
+ * sos_app_print writes every statement in a fixed order, one per line
+ * with two-space indents, every service in block form with all four
+ * fields, sizes and durations in the largest unit that divides them
+ * exactly.  The text stands alone: it has no `extends`, and its defaults
+ * are spelled out, so an image's definition says everything.
+ *
+ * sos_app_fmt works on tokens, not on the struct, because it must keep
+ * what the struct forgets: comments, the order of statements, `extends`,
+ * and how each value was written (16384KiB stays 16384KiB).  The text is
+ * parsed first, so only valid definitions are formatted; then its tokens
+ * are laid out again:
+ *
+ *   - one statement per line, indented two spaces per block; a `{` ends
+ *     its line and the `}` gets a line of its own;
+ *   - a block written on one line (`service s { instances 1..4; queue 8 }`)
+ *     stays on one line, its statements separated by "; ";
+ *   - tokens are separated by one space, except before `,` and `:` and
+ *     around `..`;
+ *   - a line break after a comma is kept (a long `uses` list), the next
+ *     line indented four more spaces;
+ *   - blank lines between statements are kept, at most one in a row, none
+ *     at the start or end of a block;
+ *   - comments stay where they were: alone on a line (indented as the
+ *     statement that follows) or after a statement; the trailing comments
+ *     of consecutive lines are aligned two spaces after the longest line.
+ *
+ * Only newlines, `;` and spaces change, so the result parses to the same
+ * definition, and formatting it again changes nothing.
+ */
+#include "lang/lang.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- sos_app_print ------------------------------------------------------------ */
+
+/* Writes a byte count in the largest unit that divides it exactly. */
+static void print_size(struct sos__buf *b, uint64_t v) {
+  static const struct {
+    const char *unit;
+    uint64_t scale;
+  } units[] = {{"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
+               {"GB", 1000000000ull}, {"MB", 1000000ull}, {"KB", 1000ull}};
+  for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+    if (v && v % units[i].scale == 0) {
+      sos__buf_fmt(b, "%llu%s", (unsigned long long)(v / units[i].scale), units[i].unit);
+      return;
+    }
+  sos__buf_fmt(b, "%lluB", (unsigned long long)v);
+}
+
+/* Writes milliseconds in the largest unit that divides them exactly. */
+static void print_duration(struct sos__buf *b, uint64_t ms) {
+  if (ms && ms % 3600000 == 0) sos__buf_fmt(b, "%lluh", (unsigned long long)(ms / 3600000));
+  else if (ms && ms % 60000 == 0) sos__buf_fmt(b, "%llum", (unsigned long long)(ms / 60000));
+  else if (ms && ms % 1000 == 0) sos__buf_fmt(b, "%llus", (unsigned long long)(ms / 1000));
+  else sos__buf_fmt(b, "%llums", (unsigned long long)ms);
+}
+
+/* "  KEYWORD "a" "b"" for a list of paths. */
+static void print_paths(struct sos__buf *b, const char *kw, char *const *list,
+                        uint32_t n) {
+  if (!n) return;
+  sos__buf_fmt(b, "  %s", kw);
+  for (uint32_t i = 0; i < n; i++) {
+    sos__buf_add(b, " ", 1);
+    sos__buf_quote(b, list[i] ? list[i] : "");
+  }
+  sos__buf_add(b, "\n", 1);
+}
+
+static void print_service(struct sos__buf *b, const struct sos_app_service *s) {
+  sos__buf_fmt(b, "  service %s {\n", s->name ? s->name : "");
+  sos__buf_fmt(b, "    instances %u..%u\n", s->min_instances, s->max_instances);
+  sos__buf_str(b, "    memory ");
+  print_size(b, s->memory);
+  sos__buf_str(b, "\n    timeout ");
+  print_duration(b, s->timeout_ms);
+  sos__buf_fmt(b, "\n    queue %u\n  }\n", s->queue);
+}
+
+int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
+  struct sos__buf b = {0};
+  *out = NULL;
+  if (len) *len = 0;
+  if (!app || !app->name || !app->version) return SOS_EINVAL;
+  sos__buf_fmt(&b, "app %s %s {\n", app->name, app->version);
+  if (app->module) {
+    sos__buf_str(&b, "  module ");
+    sos__buf_quote(&b, app->module);
+    sos__buf_add(&b, "\n", 1);
+  }
+  print_paths(&b, "sources", app->sources, app->nsources);
+  print_paths(&b, "files", app->files, app->nfiles);
+  for (uint32_t i = 0; i < app->nuses; i++)
+    sos__buf_fmt(&b, "%s%s", i ? ", " : "  uses ", app->uses[i] ? app->uses[i] : "");
+  if (app->nuses) sos__buf_add(&b, "\n", 1);
+  for (uint32_t i = 0; i < app->nparams; i++) {
+    sos__buf_fmt(&b, "  env %s = ", app->params[i].name ? app->params[i].name : "");
+    sos__buf_quote(&b, app->params[i].value ? app->params[i].value : "");
+    sos__buf_add(&b, "\n", 1);
+  }
+  for (uint32_t i = 0; i < app->nservices; i++) print_service(&b, &app->services[i]);
+  sos__buf_str(&b, "}\n");
+  return sos__buf_finish(&b, out, len);
+}
+
+/* ---- sos_app_fmt ----------------------------------------------------------------- */
+
+/* One output line: its code (indent and tokens) is code[start, next
+ * line's start) in the code buffer; com is its trailing comment. */
+struct line {
+  size_t start;
+  const char *com;
+  size_t comlen;
+};
+
+struct fmt {
+  struct sos__tok *toks;
+  uint32_t ntoks;
+  struct sos__buf code;
+  struct line *lines;
+  uint32_t nlines;
+  int rc;
+  int depth;          /* open multi-line blocks */
+  int inline_depth;   /* open one-line blocks (inside the multi-line ones) */
+  bool inline_empty;  /* the innermost one-line block has no statement yet */
+  bool in_stmt;       /* a statement has begun and not ended */
+  bool cont;          /* a newline after a comma: break the statement there */
+  bool fresh;         /* at the start of a block: no blank line */
+  uint32_t newlines;  /* since the last token that was not a newline */
+  uint32_t last_line; /* source line of the last token on the current line */
+  enum sos__tok_kind prev;
+};
+
+/* Lexes all of text into f->toks (the parse has validated it). */
+static int lex_all(struct fmt *f, const char *text, size_t len, const char *file) {
+  struct sos__lex lx;
+  char err[8];
+  sos__lex_init(&lx, text, len, file, err, sizeof err);
+  for (;;) {
+    struct sos__tok *t = sos__app_push(&f->toks, &f->ntoks, sizeof *t);
+    if (!t) return SOS_ENOMEM;
+    int rc = sos__lex_next(&lx, t);
+    if (rc) return rc;
+    if (t->kind == SOS__TOK_EOF) return 0;
+  }
+}
+
+/* Starts a new output line indented by indent levels of two spaces. */
+static void new_line(struct fmt *f, int indent) {
+  struct line *l = sos__app_push(&f->lines, &f->nlines, sizeof *l);
+  if (!l) {
+    f->rc = SOS_ENOMEM;
+    return;
+  }
+  l->start = f->code.len;
+  for (int i = 0; i < indent; i++) sos__buf_add(&f->code, "  ", 2);
+}
+
+/* Starts the line for a statement or comment, after one blank line when
+ * the source had one here. */
+static void begin_line(struct fmt *f, int indent) {
+  if (f->newlines >= 2 && !f->fresh) new_line(f, 0);
+  new_line(f, indent);
+  f->fresh = false;
+}
+
+static void add_tok(struct fmt *f, const struct sos__tok *t) {
+  sos__buf_add(&f->code, t->p, t->len);
+  f->last_line = t->pos.line;
+}
+
+/* Whether the block opened by toks[i] closes on the same line. */
+static bool one_line_block(const struct fmt *f, uint32_t i) {
+  int open = 0;
+  for (; i < f->ntoks; i++) {
+    enum sos__tok_kind k = f->toks[i].kind;
+    if (k == SOS__TOK_NEWLINE || k == SOS__TOK_COMMENT || k == SOS__TOK_EOF) return false;
+    if (k == SOS__TOK_LBRACE) open++;
+    if (k == SOS__TOK_RBRACE && --open == 0) return true;
+  }
+  return false;
+}
+
+static void on_comment(struct fmt *f, const struct sos__tok *t) {
+  size_t n = t->len;
+  while (n > 1 && (t->p[n - 1] == ' ' || t->p[n - 1] == '\t' || t->p[n - 1] == '\r')) n--;
+  if (f->nlines && f->last_line == t->pos.line && !f->lines[f->nlines - 1].com) {
+    f->lines[f->nlines - 1].com = t->p; /* after code on its line */
+    f->lines[f->nlines - 1].comlen = n;
+    return;
+  }
+  begin_line(f, f->depth + (f->in_stmt ? 2 : 0));
+  sos__buf_add(&f->code, t->p, n);
+  f->last_line = t->pos.line;
+}
+
+static void on_lbrace(struct fmt *f, const struct sos__tok *t, uint32_t i) {
+  sos__buf_add(&f->code, " ", 1);
+  add_tok(f, t);
+  f->in_stmt = false;
+  if (f->inline_depth || one_line_block(f, i)) {
+    f->inline_depth++;
+    f->inline_empty = true;
+  } else {
+    f->depth++;
+    f->fresh = true;
+  }
+}
+
+static void on_rbrace(struct fmt *f, const struct sos__tok *t) {
+  if (f->inline_depth) {
+    if (!f->inline_empty) sos__buf_add(&f->code, " ", 1);
+    f->inline_depth--;
+    f->inline_empty = false;
+  } else {
+    f->depth--;
+    new_line(f, f->depth);
+  }
+  add_tok(f, t);
+  f->fresh = false;
+  f->in_stmt = true; /* the statement that holds the block ends after it */
+}
+
+/* A token that is part of a statement. */
+static void on_word(struct fmt *f, const struct sos__tok *t) {
+  enum sos__tok_kind k = t->kind;
+  if (!f->in_stmt && f->inline_depth) {
+    sos__buf_str(&f->code, f->inline_empty ? " " : "; ");
+    f->inline_empty = false;
+  } else if (!f->in_stmt) {
+    begin_line(f, f->depth);
+  } else if (f->cont) {
+    new_line(f, f->depth + 2);
+  } else if (k != SOS__TOK_COMMA && k != SOS__TOK_COLON && k != SOS__TOK_RANGE &&
+             f->prev != SOS__TOK_RANGE) {
+    sos__buf_add(&f->code, " ", 1);
+  }
+  add_tok(f, t);
+  f->in_stmt = true;
+  f->cont = false;
+}
+
+/* Lays out every token into lines. */
+static void layout(struct fmt *f) {
+  f->fresh = true;
+  for (uint32_t i = 0; i < f->ntoks && f->rc == 0; i++) {
+    const struct sos__tok *t = &f->toks[i];
+    switch (t->kind) {
+    case SOS__TOK_EOF: return;
+    case SOS__TOK_NEWLINE:
+      if (f->in_stmt && f->prev == SOS__TOK_COMMA) f->cont = true;
+      else f->in_stmt = false;
+      f->newlines++;
+      continue;
+    case SOS__TOK_COMMENT: on_comment(f, t); break;
+    case SOS__TOK_SEMI: f->in_stmt = false; break;
+    case SOS__TOK_LBRACE: on_lbrace(f, t, i); break;
+    case SOS__TOK_RBRACE: on_rbrace(f, t); break;
+    default: on_word(f, t);
+    }
+    f->newlines = 0;
+    if (t->kind != SOS__TOK_COMMENT) f->prev = t->kind;
+  }
+}
+
+/* The width of line i's code in characters. */
+static size_t width(const struct fmt *f, uint32_t i) {
+  size_t end = i + 1 < f->nlines ? f->lines[i + 1].start : f->code.len, w = 0;
+  for (size_t k = f->lines[i].start; k < end; k++)
+    w += ((unsigned char)f->code.p[k] & 0xc0) != 0x80;
+  return w;
+}
+
+/* Joins the lines, aligning the trailing comments of each run of
+ * consecutive lines that have one. */
+static int assemble(struct fmt *f, char **out, size_t *outlen) {
+  struct sos__buf b = {0};
+  size_t col = 0;
+  for (uint32_t i = 0; i < f->nlines; i++) {
+    const struct line *l = &f->lines[i];
+    size_t end = i + 1 < f->nlines ? f->lines[i + 1].start : f->code.len;
+    sos__buf_add(&b, f->code.p + l->start, end - l->start);
+    if (l->com) {
+      if (i == 0 || !f->lines[i - 1].com) { /* a run starts: find its column */
+        col = 0;
+        for (uint32_t j = i; j < f->nlines && f->lines[j].com; j++)
+          if (width(f, j) > col) col = width(f, j);
+        col += 2;
+      }
+      for (size_t w = width(f, i); w < col; w++) sos__buf_add(&b, " ", 1);
+      sos__buf_add(&b, l->com, l->comlen);
+    }
+    sos__buf_add(&b, "\n", 1);
+  }
+  return sos__buf_finish(&b, out, outlen);
+}
+
+int sos_app_fmt(const char *text, size_t len, const char *file, char **out,
+                size_t *outlen, char *err, size_t errlen) {
+  struct sos_app *app;
+  struct fmt f;
+  *out = NULL;
+  if (outlen) *outlen = 0;
+  int rc = sos_app_parse(text, len, file, &app, err, errlen);
+  if (rc) return rc;
+  sos_app_free(app);
+  memset(&f, 0, sizeof f);
+  rc = lex_all(&f, text, len, file ? file : "<input>");
+  if (rc == 0) {
+    layout(&f);
+    rc = f.rc ? f.rc : f.code.rc;
+  }
+  if (rc == 0) rc = assemble(&f, out, outlen);
+  if (rc && err && errlen) snprintf(err, errlen, "%s: out of memory", file ? file : "<input>");
+  sos_free(f.toks);
+  sos_free(f.lines);
+  sos_free(f.code.p);
+  return rc;
+}

@@ -1,0 +1,170 @@
+/*
+ * lang.h - the SOS language's shared machinery: the lexer, text buffers,
+ * error messages with did-you-mean hints, and the app parser's internal
+ * entry points.
+ *
+ * The SOS language is line-oriented: a newline ends a statement (so does
+ * `;`), which makes the lexer return NEWLINE tokens, and a formatter needs
+ * the comments, which makes it return COMMENT tokens too; parsers skip
+ * the latter.  Numbers come in four kinds decided by their spelling: a
+ * plain integer (64), a size (16MiB: the value is in bytes), a duration
+ * (2s: the value is in milliseconds) and a version (1.0.0: only its text).
+ * docs/language.md describes every token.
+ *
+ * The app parser (app_parse.c) lives beside the lexer; later parts of
+ * the language (the IDL, stores, HTTP routes) reuse the lexer and these
+ * helpers.
+ */
+#ifndef SOS_LANG_H
+#define SOS_LANG_H
+
+#include "sos/app.h"
+#include "sos/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the lexer (lex.c) ---------------------------------------------------- */
+
+enum sos__tok_kind {
+  SOS__TOK_EOF,
+  SOS__TOK_NEWLINE,
+  SOS__TOK_COMMENT,  /* `#` to the end of the line, without the newline */
+  SOS__TOK_IDENT,    /* [A-Za-z_][A-Za-z0-9_-]*, never ending in the `-` of `->` */
+  SOS__TOK_STRING,   /* "..." with escapes; text includes the quotes */
+  SOS__TOK_INT,      /* 64: value */
+  SOS__TOK_SIZE,     /* 16MiB: value in bytes */
+  SOS__TOK_DURATION, /* 2s: value in milliseconds */
+  SOS__TOK_VERSION,  /* 1.0.0 */
+  SOS__TOK_LBRACE,   /* { */
+  SOS__TOK_RBRACE,   /* } */
+  SOS__TOK_SEMI,     /* ; */
+  SOS__TOK_COMMA,    /* , */
+  SOS__TOK_EQUALS,   /* = */
+  SOS__TOK_RANGE,    /* .. */
+  SOS__TOK_ARROW,    /* -> */
+  SOS__TOK_COLON,    /* : */
+};
+
+/* One token.  p and len are its text in the source (borrowed). */
+struct sos__tok {
+  enum sos__tok_kind kind;
+  const char *p;
+  size_t len;
+  uint64_t value; /* INT, SIZE and DURATION only */
+  struct sos_app_pos pos;
+};
+
+/* The lexer's state.  Columns count characters (UTF-8 sequences), not
+ * bytes; col caches the column of col_p so that counting stays linear. */
+struct sos__lex {
+  const char *cur, *end;
+  const char *file;
+  uint32_t line;
+  const char *col_p; /* a place on the current line whose column is col */
+  uint32_t col;
+  char *err;
+  size_t errlen;
+};
+
+/* Starts lexing len bytes of text.  file names the text in messages;
+ * err (errlen bytes) receives the first error.  Borrows all three. */
+void sos__lex_init(struct sos__lex *lx, const char *text, size_t len,
+                   const char *file, char *err, size_t errlen);
+
+/* Reads the next token into *t.  At the end it returns EOF tokens for
+ * ever.  Errors: SOS_EINVAL with "file:line:col: message" in err (an
+ * unterminated string, a bad escape, an unknown unit, a number too large,
+ * a stray character). */
+int sos__lex_next(struct sos__lex *lx, struct sos__tok *t);
+
+/* Decodes a STRING token's escapes into a fresh NUL-terminated string
+ * (freed with sos_free).  The lexer has checked them.  Errors: SOS_ENOMEM. */
+int sos__lex_string(const struct sos__tok *t, char **out);
+
+/* A short description of t for messages: `"modul"`, `a string`, `"{"`,
+ * `the end of the line`.  Written into buf (n bytes), which it returns. */
+const char *sos__tok_describe(const struct sos__tok *t, char *buf, size_t n);
+
+/* ---- messages and text (util.c) ------------------------------------------ */
+
+/* Writes "file:line:col: " and the formatted message into err; returns
+ * SOS_EINVAL for the caller to pass on. */
+int sos__lang_error(char *err, size_t errlen, const char *file,
+                    struct sos_app_pos pos, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The word of the NULL-ended list words that w (n bytes) most likely
+ * misspells, or NULL when none is close enough to suggest. */
+const char *sos__lang_suggest(const char *w, size_t n, const char *const *words);
+
+/* Copies p (n bytes) into buf (size bytes) for a message: non-printable
+ * bytes as \xHH, cut with "..." past about 40 characters.  Returns buf. */
+const char *sos__lang_show(const char *p, size_t n, char *buf, size_t size);
+
+/* A growable text buffer.  rc becomes SOS_ENOMEM when a growth fails;
+ * later appends then do nothing, so that callers check once at the end. */
+struct sos__buf {
+  char *p;
+  size_t len, cap;
+  int rc;
+};
+
+void sos__buf_add(struct sos__buf *b, const char *s, size_t n);
+void sos__buf_str(struct sos__buf *b, const char *s);
+void sos__buf_fmt(struct sos__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s as a string literal: quotes, with \" \\ \n \t \r and \xHH. */
+void sos__buf_quote(struct sos__buf *b, const char *s);
+/* NUL-terminates the buffer and hands it over in *out (and its length in
+ * *len when len is not NULL); on an earlier failure frees it instead and
+ * returns SOS_ENOMEM. */
+int sos__buf_finish(struct sos__buf *b, char **out, size_t *len);
+
+/* ---- the app parser (app_parse.c) ------------------------------------------ */
+
+#define SOS__APP_MAX_NAME 63      /* bytes of a name */
+#define SOS__APP_MAX_ITEMS 4096u  /* entries of each list in one file */
+#define SOS__APP_MAX_INSTANCES 10000u
+#define SOS__APP_MAX_MEMORY ((uint64_t)4 << 30)
+#define SOS__APP_MIN_MEMORY ((uint64_t)64 << 10) /* one WebAssembly page */
+#define SOS__APP_MAX_TIMEOUT_MS 3600000u
+#define SOS__APP_MAX_QUEUE 1000000u
+
+/* Service field defaults (see app.h). */
+#define SOS__APP_DEF_MIN 1u
+#define SOS__APP_DEF_MAX 4u
+#define SOS__APP_DEF_MEMORY ((uint64_t)16 << 20)
+#define SOS__APP_DEF_TIMEOUT_MS 5000u
+#define SOS__APP_DEF_QUEUE 64u
+
+/* Which fields a service block gives (for extends). */
+enum {
+  SOS__APP_GIVES_INSTANCES = 1,
+  SOS__APP_GIVES_MEMORY = 2,
+  SOS__APP_GIVES_TIMEOUT = 4,
+  SOS__APP_GIVES_QUEUE = 8,
+};
+
+/* What a parse knows beyond struct sos_app, for sos_app_load: where the
+ * `app` keyword and the extends path are, and which fields each service
+ * block gave (given[i] for services[i], SOS__APP_GIVES_* bits). */
+struct sos__app_info {
+  struct sos_app_pos app, extends;
+  uint8_t *given; /* sos_malloc'd, nservices entries (may be NULL if 0) */
+};
+
+/* sos_app_parse with *info filled in as well (when info is not NULL);
+ * on success the caller frees info->given with sos_free. */
+int sos__app_parse(const char *text, size_t len, const char *file,
+                   struct sos_app **out, struct sos__app_info *info, char *err,
+                   size_t errlen);
+
+/* Appends one element of size bytes to the array whose pointer is at
+ * arrp (a `T **`) and whose count is *n, growing it to the next power of
+ * two (at least 4); the new slot is zeroed and returned, and *n grows by
+ * one.  NULL when out of memory (nothing changes). */
+void *sos__app_push(void *arrp, uint32_t *n, size_t size);
+
+#endif
