@@ -1,4 +1,5 @@
-# SOS build.  `make` builds build/sos; `make test` runs every test suite
+# SOS build.  `make` builds build/sos (the CLI) and build/sosd (the node
+# kernel); `make test` runs every test suite
 # (unit, spec, sanitizers, fuzz smoke, differential) and ends with
 # "N passed, N failed"; `make spec`, `make fuzz` and `make bench` run one part.
 #
@@ -10,20 +11,22 @@ B       ?= build
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -ffp-contract=off $(OPT) -g $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lm -lpthread
+LDLIBS  := -lcjson -lcrypto -lm -lpthread
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
+LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
+KERN_SRC  := $(wildcard src/kernel/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)
+KERN_OBJ  := $(KERN_SRC:%.c=$(B)/obj/%.o)
 UNIT_OBJ  := $(UNIT_SRC:%.c=$(B)/obj/%.o)
 
-all: $(B)/sos
+all: $(B)/sos $(B)/sosd
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -36,13 +39,16 @@ $(B)/libsos.a: $(LIB_OBJ)
 $(B)/sos: $(CLI_OBJ) $(B)/libsos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/sosd: $(KERN_OBJ) $(B)/libsos.a
+	$(CC) $(LDFLAGS) -o $@ $^ -luv $(LDLIBS)
+
 $(B)/tests/unit: $(UNIT_OBJ) $(B)/libsos.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/spec: $(B)/obj/tests/spec/spec.o $(B)/libsos.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lcjson $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 unit: $(B)/tests/unit
 	$(B)/tests/unit

@@ -10,7 +10,9 @@
 # checks that every port computed the same checksum (a mismatch is printed
 # loudly and marked "!" in the table), prints a table with the ratios and
 # their geometric means, then runs the engine micro-benchmarks
-# (bench/micro.c).  The table is also written to $B/bench/results.txt.
+# (bench/micro.c) and the node benchmark (scripts/bench_node.sh: service
+# calls, instances, memory of a real sosd).  The table is also written to
+# $B/bench/results.txt.
 #
 # Usage: scripts/bench.sh [KERNEL...]
 # Environment: B (build folder, default build), BENCH_REPEAT (best of R
@@ -117,5 +119,7 @@ if [ $have_sos = 1 ]; then
   timeout "$TMO" "$B/bench/micro" "${MICRO_SCALE:-1}" | tee -a "$B/bench/results.txt" ||
     echo "bench: micro-benchmarks failed" >&2
 fi
+echo
+bash scripts/bench_node.sh | tee -a "$B/bench/results.txt" || echo "bench: node benchmark failed" >&2
 [ $mismatch = 0 ] || echo "bench: WARNING: some checksums did not match (marked !)" >&2
 exit 0

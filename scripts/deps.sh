@@ -7,7 +7,9 @@ PKGS=(
   libclang-rt-14-dev                   # clang's ASan/UBSan/libFuzzer runtimes
   wasi-libc libclang-rt-14-dev-wasm32  # building C for wasm32-wasi
   wabt binaryen                        # wast2json, wasm-interp; wasm-opt fuzz generator
-  libcjson-dev                         # JSON reader for the spec-suite runner
+  libcjson-dev                         # JSON: spec-suite runner, control API, node state
+  libuv1-dev                           # the node kernel's event loop
+  libssl-dev                           # sha-256 of images (libcrypto); TLS later
   nodejs                               # V8 reference for differential tests and bench
 )
 missing=()

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The first command to run (see README): installs what SOS needs on Debian
-# 12 (scripts/deps.sh, which brings make and compilers too), builds SOS and
-# the example WebAssembly programs, and runs each example on build/sos with
-# a one-line caption.  Ends with what to try next.
+# 12 (scripts/deps.sh, which brings make and compilers too), builds SOS,
+# starts a node on the default data directory ($SOS_HOME, else
+# ~/.local/share/sos; nothing to configure), deploys the example apps and
+# calls them, each step with a one-line caption.  The node keeps running;
+# the script ends with what to try next.  Running it again is harmless: the
+# node is reused and the apps get new versions only when they changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,38 +14,51 @@ if [ -t 1 ]; then bold=$'\033[1m'; dim=$'\033[2m'; off=$'\033[0m'; else bold="";
 caption() { printf '\n%s==> %s%s\n' "$bold" "$*" "$off"; }
 # show CMD...: prints a command, then runs it.
 show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; "$@"; }
-# show_in FILE CMD...: the same with stdin from FILE.
-show_in() { local f=$1; shift; printf '%s$ %s < %s%s\n' "$dim" "$*" "$f" "$off"; "$@" <"$f"; }
 
 caption "Installing build dependencies (Debian 12 packages; asks for sudo if needed)"
 bash scripts/deps.sh
 
-caption "Building SOS (build/sos) and the example programs (build/examples/*.wasm)"
+caption "Building SOS: build/sos (the command), build/sosd (the node kernel), example programs"
 make -s -j"$(nproc)" all examples
 
-caption "hello: arguments and --env reach the program; nothing else of the host does"
-show build/sos wasm run --env GREETING=Hello build/examples/hello.wasm SOS
+caption "Starting the node (sosd) on the default data directory"
+show build/sos node start
+show build/sos node status
 
-caption "primes: a tight loop over linear memory, timed with WASI's monotonic clock"
-show build/sos wasm run build/examples/primes.wasm 5000000
+caption "Deploying the example apps (each is built from C into a verified image first)"
+for app in hello counter fanout sleepy; do show build/sos deploy apps/$app; done
 
-caption "mandelbrot: floating point, one line per row"
-show build/sos wasm run build/examples/mandelbrot.wasm 76 24
+caption "hello: a service call, addressed by name"
+show build/sos call hello greet world
+echo
 
-caption "wordfreq: stdin passes through; here it counts the words of docs/wasi.md"
-show_in docs/wasi.md build/sos wasm run build/examples/wordfreq.wasm 8
+caption "counter: an instance keeps state in its memory between calls"
+show build/sos call counter incr
+echo
+show build/sos call counter incr
+echo
 
-caption "limits: the same primes program with a budget of one million instructions"
-status=0
-show build/sos wasm run --fuel 1000000 build/examples/primes.wasm || status=$?
-echo "(exit status $status: a trap ends the program, never the host)"
+caption "fanout: one service calls two others in parallel (async calls, await all)"
+show build/sos call fanout both SOS
+echo
+
+caption "sleepy: an instance suspends in sleep without holding a thread"
+show build/sos call sleepy nap 100
+echo
+
+caption "The node's services and a log"
+show build/sos ps
+show build/sos logs hello -n 5
 
 caption "Next"
 cat <<'NEXT'
-  build/sos --help                  the commands (build/sos wasm run --help for options)
-  build/sos wasm run build/examples/wordfreq.wasm 20 < some.txt
-  clang --target=wasm32-wasi -O2 prog.c -o prog.wasm && build/sos wasm run prog.wasm
-                                    run your own C program
-  make test                         every test suite (unit, spec, sanitizers, CLI, fuzz)
-  docs/wasi.md                      which WASI calls work and what the others answer
+  build/sos --help                     every command (each has --help)
+  build/sos call time now              a built-in service (also: services list, logs tail NAME)
+  build/sos deploy apps/crash && build/sos call crash trap
+                                       a trap fails one call; the instance is replaced
+  build/sos rollback hello             back to the previous version after a redeploy
+  build/sos node stop                  stop the node (a restart brings every service back)
+  apps/*/README.md                     the example apps; sdk/README.md to write your own
+  build/sos wasm run build/examples/hello.wasm SOS
+                                       the engine alone, running a WASI program
 NEXT

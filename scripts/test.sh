@@ -2,7 +2,8 @@
 # The test command.  Builds SOS with gcc and with clang (warnings are
 # errors), then runs every suite: unit tests, the WebAssembly spec suite,
 # both again under AddressSanitizer + UndefinedBehaviorSanitizer, WASI and
-# CLI tests, a bounded fuzz run and differential tests against V8.
+# CLI tests, the node kernel against a real sosd (plain and ASan), a
+# bounded fuzz run and differential tests against V8.
 # Each suite prints "NAME: N passed, N failed"; this script adds them up
 # and ends with the total line.  Exit status is non-zero on any failure.
 set -uo pipefail
@@ -31,7 +32,7 @@ run() {
   fi
 }
 
-run "build (gcc)"   make -s -j"$JOBS" CC=gcc B=build all build/tests/unit build/tests/spec bench-build
+run "build (gcc)"   make -s -j"$JOBS" CC=gcc B=build all build/tests/unit build/tests/spec bench-build apps
 run "build (clang)" make -s -j"$JOBS" CC=clang B=build/clang all build/clang/tests/unit build/clang/tests/spec
 run "build (asan)"  make -s -j"$JOBS" CC=clang B=build/asan SAN=1 OPT=-O1 all build/asan/tests/unit build/asan/tests/spec
 run "unit"          build/tests/unit
@@ -39,6 +40,7 @@ run "unit (asan)"   build/asan/tests/unit
 run "spec"          scripts/spec.sh build
 run "spec (asan)"   scripts/spec.sh build/asan
 run "cli (asan)"    env B=build/asan CLI_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/cli.sh
+run "kernel (asan)" env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/kernel.sh
 for t in tests/*.sh; do
   [ -e "$t" ] || continue
   run "$(basename "$t" .sh)" bash "$t"

@@ -23,44 +23,7 @@ fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# report NAME WHY OUT ERR: counts a pass when WHY is empty, else a fail.
-report() {
-  if [ -z "$2" ]; then
-    pass=$((pass + 1))
-    return
-  fi
-  fail=$((fail + 1))
-  echo "FAIL $1: $2"
-  [ -n "$3" ] && head -c 600 <<<"$3" | sed 's/^/    stdout| /'
-  [ -n "$4" ] && head -c 600 <<<"$4" | sed 's/^/    stderr| /'
-  return 0
-}
-
-# check NAME STATUS OUT ERR CMD...: runs CMD and checks its exit status,
-# that stdout contains OUT and stderr contains ERR (each skipped when
-# empty).  OUT starting with "=" must equal the rest exactly; OUT starting
-# with "!" must not appear.  Stdin is $INPUT piped in when INPUT is set,
-# else the file $STDIN when set, else /dev/null.
-check() {
-  local name=$1 want_rc=$2 want_out=$3 want_err=$4 out err rc why=""
-  shift 4
-  if [ -n "${INPUT+x}" ]; then
-    out=$(printf '%s' "$INPUT" | timeout 60 "$@" 2>"$tmp/err")
-  else
-    out=$(timeout 60 "$@" <"${STDIN:-/dev/null}" 2>"$tmp/err")
-  fi
-  rc=$?
-  err=$(<"$tmp/err")
-  [ "$rc" -eq "$want_rc" ] || why+="exit status $rc, want $want_rc; "
-  case $want_out in
-  "") ;;
-  =*) [ "$out" == "${want_out#=}" ] || why+="stdout is not '${want_out#=}'; " ;;
-  !*) ! grep -qF -- "${want_out#!}" <<<"$out" || why+="stdout has '${want_out#!}'; " ;;
-  *) grep -qF -- "$want_out" <<<"$out" || why+="stdout lacks '$want_out'; " ;;
-  esac
-  [ -z "$want_err" ] || grep -qF -- "$want_err" <<<"$err" || why+="stderr lacks '$want_err'; "
-  report "$name" "$why" "$out" "$err"
-}
+source tests/lib/check.sh
 
 # ---- build ------------------------------------------------------------------
 if ! make -s -j"$(nproc)" B="$B" ${CLI_MAKE_ARGS:-} "$SOS" testwasm examples >"$tmp/build" 2>&1; then
@@ -171,6 +134,21 @@ check "--invoke f64" 0 "=0.1" "" $SOS wasm run --invoke half $T/invoke.wasm 0.2
 check "--invoke missing export" 2 "" "no exported function named 'nope'" $SOS wasm run --invoke nope $T/invoke.wasm
 check "--invoke wrong argument count" 2 "" "add takes 2 arguments, got 1" $SOS wasm run --invoke add $T/invoke.wasm 1
 check "--invoke bad argument" 2 "" "is not an i32" $SOS wasm run --invoke add $T/invoke.wasm 1 two
+
+# ---- app definitions: sos check, sos fmt, sos build -------------------------------------------
+check "check an app" 0 "apps/hello/app.sos: ok (app hello 1.0.0, 1 service)" "" $SOS check apps/hello
+printf 'app bad 1.0.0 {\n  sources "a.c"\n  service bad { instances 5..2 }\n}\n' >"$tmp/bad.sos"
+check "check reports line:col" 1 "" "bad.sos:3:" $SOS check "$tmp/bad.sos"
+printf 'app typo 1.0.0 {\n  modul "x.wasm"\n}\n' >"$tmp/typo.sos"
+check "check suggests a statement" 1 "" 'did you mean "module"' $SOS check "$tmp/typo.sos"
+check "check of a missing file" 2 "" "nothere" $SOS check "$tmp/nothere.sos"
+printf '# greeting\napp  hello   1.0.0{sources "hello.c"   # code\nservice hello{instances 1..2}}\n' >"$tmp/messy.sos"
+$SOS fmt "$tmp/messy.sos" >"$tmp/fmt1.sos" 2>&1
+check "fmt keeps comments" 0 "# code" "" cat "$tmp/fmt1.sos"
+check "fmt is idempotent" 0 "" "" bash -c "$SOS fmt '$tmp/fmt1.sos' | cmp - '$tmp/fmt1.sos'"
+check "fmt of the example apps changes nothing" 0 "" "" \
+  bash -c "for f in apps/*/app.sos; do $SOS fmt \$f | cmp - \$f || exit 1; done"
+check "build without app.sos" 1 "" "app.sos" $SOS build "$tmp"
 
 # ---- the examples -----------------------------------------------------------------------
 check "example hello" 0 "Hi, Ada!" "" $SOS wasm run --env GREETING=Hi $E/hello.wasm Ada

@@ -57,6 +57,13 @@ struct sos_wasi_config {
   uint32_t envc;
   const char *const *env;  /* "NAME=VALUE" strings */
   int stdio[3];            /* host fds for guest fds 0, 1, 2; -1: closed */
+  /* When set, writes to guest fds 1 and 2 go to this function instead of
+   * the host fds: it gets the writing instance, the guest fd and the
+   * bytes (borrowed for the call) and returns 0 or a negative SOS error.
+   * The node kernel uses it to route stdout and stderr to service logs. */
+  int (*write)(void *user, sos_wasm_instance *in, uint32_t fd,
+               const uint8_t *p, size_t n);
+  void *write_user;
 };
 
 /* Sets c to no arguments, no environment and stdio on host fds 0, 1, 2. */

@@ -78,7 +78,77 @@ int sos__cli_parse_u64(const char *s, uint64_t *out);
 int sos__cli_read_file(const char *path, uint8_t **data, size_t *len,
                        char *err, size_t errlen);
 
+/* ---- talking to a node (client.c) ---- */
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+/* One answer from sosd: its JSON and body (sos__cli_reply_free). */
+struct sos__cli_reply {
+  cJSON *json;
+  uint8_t *body;
+  size_t len;
+  bool ok; /* the answer's "ok" */
+};
+
+/* The data directory: opt (--data), else $SOS_HOME, else
+ * ~/.local/share/sos. */
+void sos__cli_data_dir(const char *opt, char *buf, size_t cap);
+
+/* Sends req (still owned by the caller) and body to the node on data and
+ * reads its answer into *out, waiting at most timeout_ms for each read.
+ * Returns 0 when an answer came (then out->ok says whether it succeeded,
+ * with the node's message in err when not), or a negative error with a
+ * sentence in err (SOS_ENOENT: no node running). */
+int sos__cli_request(const char *data, cJSON *req, const void *body, size_t blen,
+                     int timeout_ms, struct sos__cli_reply *out, char *err, size_t errlen);
+void sos__cli_reply_free(struct sos__cli_reply *r);
+/* {"op": op, "service": service} (service may be NULL); cJSON_Delete it. */
+cJSON *sos__cli_op(const char *op, const char *service);
+
+/* Options of the node-facing commands: every one takes --data DIR and
+ * --help; each names the others it accepts with these bits. */
+enum {
+  SOS__CLI_F_JSON = 1 << 0,       /* --json */
+  SOS__CLI_F_FOLLOW = 1 << 1,     /* --follow, -f */
+  SOS__CLI_F_LINES = 1 << 2,      /* --lines N, -n N */
+  SOS__CLI_F_TIMEOUT = 1 << 3,    /* --timeout MS */
+  SOS__CLI_F_FOREGROUND = 1 << 4, /* --foreground */
+  SOS__CLI_F_WORKERS = 1 << 5,    /* --workers N */
+  SOS__CLI_F_OUT = 1 << 6,        /* --out DIR */
+  SOS__CLI_F_PURGE = 1 << 7,      /* --purge */
+};
+struct sos__cli_args {
+  char data[4096];      /* the data directory, resolved */
+  unsigned flags;       /* SOS__CLI_F_* given */
+  const char *value[8]; /* values of options that take one (sos__cli_value) */
+  const char *pos[8];   /* positional arguments */
+  int npos;
+};
+/* Parses a command's argv.  Returns 0, 1 after printing --help (exit 0),
+ * or SOS_CLI_USAGE after printing a usage error. */
+int sos__cli_parse(const struct sos__cli_cmd *cmd, int argc, char **argv, unsigned allowed,
+                   int minpos, int maxpos, struct sos__cli_args *a);
+/* The value given for option bit, or NULL. */
+const char *sos__cli_value(const struct sos__cli_args *a, unsigned bit);
+
+/* The command groups and commands of the node (node.c, service.c). */
+extern const struct sos__cli_cmd sos__cli_node, sos__cli_deploy, sos__cli_ps, sos__cli_call,
+    sos__cli_logs, sos__cli_rollback, sos__cli_rm;
+
+/* Builds the app in dir (as `sos build`) into out (NULL: the default) and
+ * puts the image's path in path.  Returns 0 or an exit status, after
+ * printing what went wrong (build.c). */
+int sos__cli_build_image(const char *dir, const char *out, char *path, size_t cap);
+
 /* The wasm command group (wasm.c). */
 extern const struct sos__cli_cmd sos__cli_wasm;
+
+/* `sos build`: an app folder into an image (build.c). */
+extern const struct sos__cli_cmd sos__cli_build;
+
+/* `sos check` and `sos fmt`: app definitions (app.c). */
+extern const struct sos__cli_cmd sos__cli_check;
+extern const struct sos__cli_cmd sos__cli_fmt;
 
 #endif

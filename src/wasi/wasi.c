@@ -99,6 +99,8 @@ struct wasi_fd {
 struct sos_wasi {
   struct strs args, env;
   struct wasi_fd fds[NFDS];
+  int (*write)(void *, sos_wasm_instance *, uint32_t, const uint8_t *, size_t);
+  void *write_user;
   bool exited;
   uint32_t exit_code;
   sos_wasm_func **funcs; /* one slot per entry of defs[], made lazily */
@@ -156,9 +158,12 @@ int sos_wasi_new(const struct sos_wasi_config *c, sos_wasi **out) {
     sos_wasi_free(w);
     return rc;
   }
+  w->write = c->write;
+  w->write_user = c->write_user;
   for (int i = 0; i < NFDS; i++) {
-    w->fds[i].host = c->stdio[i];
-    w->fds[i].open = c->stdio[i] >= 0;
+    bool hooked = i > 0 && c->write; /* fds 1 and 2 go to the hook */
+    w->fds[i].host = hooked ? -1 : c->stdio[i];
+    w->fds[i].open = hooked || c->stdio[i] >= 0;
     w->fds[i].readable = i == 0;
     w->fds[i].writable = i != 0;
   }
@@ -393,6 +398,21 @@ static int proc_raise(struct sos_wasm_hostcall *c) { return ret(c, E_NOSYS); }
 
 /* ---- descriptors: reading and writing ----------------------------------- */
 
+/* Hands iovecs written to guest fd 1 or 2 to the context's write hook.
+ * Returns the bytes taken, or -1 with errno set. */
+static ssize_t hook_write(struct sos_wasm_hostcall *c, sos_wasi *w, uint32_t fd,
+                          const struct iovec *v, int n) {
+  ssize_t done = 0;
+  for (int i = 0; i < n; i++) {
+    if (w->write(w->write_user, c->instance, fd, v[i].iov_base, v[i].iov_len)) {
+      errno = EIO;
+      return -1;
+    }
+    done += (ssize_t)v[i].iov_len;
+  }
+  return done;
+}
+
 /* Shared body of fd_read, fd_write, fd_pread and fd_pwrite.  args: fd,
  * iovs, iovs_len, [offset,] result pointer. */
 static int transfer(struct sos_wasm_hostcall *c, bool write, bool positioned) {
@@ -407,6 +427,11 @@ static int transfer(struct sos_wasm_hostcall *c, bool write, bool positioned) {
   uint32_t e = iovs_get(c, a32(c, 1), a32(c, 2), &v, &n);
   if (e) return ret(c, e);
   ssize_t done;
+  uint32_t fd = a32(c, 0);
+  sos_wasi *w = ctx(c);
+  if (write && !positioned && w->write && (fd == 1 || fd == 2))
+    done = hook_write(c, w, fd, v, n);
+  else
   do {
     if (positioned)
       done = write ? pwritev(f->host, v, n, off) : preadv(f->host, v, n, off);
@@ -485,6 +510,11 @@ static int fd_fdstat_get(struct sos_wasm_hostcall *c) {
   uint8_t b[24] = {0};
   if (!f) return ret(c, E_BADF);
   if (!in_bounds(c, a32(c, 1), sizeof b)) return ret(c, E_FAULT);
+  if (f->host < 0) { /* a hooked stdout/stderr: a terminal-like log stream */
+    b[0] = 2;        /* character device, so wasi-libc buffers by line */
+    le64(b + 8, R_FD_WRITE | R_POLL_FD_READWRITE);
+    return ret(c, put(c, a32(c, 1), b, sizeof b));
+  }
   if (fstat(f->host, &st)) return ret(c, host_errno(errno));
   b[0] = filetype(st.st_mode);
   le16(b + 2, fdflags(f->host));

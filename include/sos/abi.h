@@ -1,0 +1,104 @@
+/*
+ * abi.h - the system-call ABI between SOS apps and the node kernel, v1.
+ *
+ * This header is the one thing the host (src/kernel) and the guest SDK
+ * (sdk/) share.  It must stay plain C that compiles for wasm32 and for the
+ * host alike: only constants, no functions, no host types.  docs/abi.md is
+ * its guide and states each call's contract in prose.
+ *
+ * Every import lives in module "sos" (SOS_ABI_MODULE).  Pointers are i32
+ * offsets into the calling instance's memory 0; lengths are i32 byte
+ * counts.  Any range outside the instance's memory traps ("out of bounds
+ * memory access") in the calling instance only.
+ *
+ * Versioning: an app exports `sos_abi_version` () -> i32 returning the ABI
+ * version it was built for.  The kernel refuses versions it does not know
+ * and keeps every released version working: a later ABI adds imports
+ * under new names and never changes the meaning of an existing one.
+ *
+ * The imports of v1, as WebAssembly signatures:
+ *
+ *   request(method_buf, req_buf) -> ()          copy the current request in
+ *   respond(ptr, len) -> ()                     set the current response
+ *   call(svc, svc_len, method, method_len, req, req_len, timeout_ms) -> i32
+ *                                               start a call; handle > 0 or -status
+ *   await(handles, n, mode, timeout_ms) -> i32  suspend until one/all done:
+ *                                               ANY: index of a finished one,
+ *                                               ALL: 0; or -status (TIMEOUT,
+ *                                               INVALID).  timeout 0: look
+ *                                               only; negative: no limit
+ *   result(handle, buf, cap, len_out) -> i32    status of a finished call,
+ *                                               PENDING if unfinished,
+ *                                               -INVALID for a bad handle
+ *   close(handle) -> ()                         forget (and cancel) a call
+ *   log(level, ptr, len) -> ()                  a line in the service's log
+ *   now() -> i64                                wall clock, ns since 1970
+ *   monotonic() -> i64                          monotonic clock, ns
+ *   sleep(ms: i64) -> ()                        suspend for ms milliseconds
+ *   random(ptr, len) -> ()                      fill with random bytes
+ *   param(name, name_len, buf, cap) -> i32      an `env` parameter's length
+ *                                               (bytes copied: min(len, cap)),
+ *                                               or -SOS_STATUS_NOT_FOUND
+ *   exit(code) -> ()                            end the instance
+ *
+ * Exports the kernel looks for:
+ *
+ *   sos_abi_version () -> i32        required for reactors
+ *   _initialize () -> ()             run once after instantiation (wasi-libc)
+ *   sos_init () -> ()                run once after _initialize
+ *   sos_handle (method_len, req_len) -> i32
+ *                                    one request: the guest copies the
+ *                                    method name and request in with
+ *                                    `request`, answers with `respond` and
+ *                                    returns a status (0 ok, else an error
+ *                                    whose message is the response bytes)
+ *   _start () -> ()                  a command module: runs once as a job
+ */
+#ifndef SOS_ABI_H
+#define SOS_ABI_H
+
+#define SOS_ABI_VERSION 1
+#define SOS_ABI_MODULE "sos"
+
+/* Call statuses: what `result` returns, what `sos call` prints on failure.
+ * X(name, value, words).  Values are stable across ABI versions. */
+#define SOS_STATUS_MAP(X)                                              \
+  X(OK, 0, "ok")                                                       \
+  X(ERROR, 1, "the service answered with an error")                    \
+  X(NOT_FOUND, 2, "no such service")                                   \
+  X(NO_METHOD, 3, "no such method")                                    \
+  X(DENIED, 4, "denied: the caller's definition does not list it in uses") \
+  X(BUSY, 5, "busy: the service's request queue is full")              \
+  X(TIMEOUT, 6, "timed out")                                           \
+  X(TRAPPED, 7, "the instance trapped")                                \
+  X(UNAVAILABLE, 8, "unavailable: the service is crashing and backing off") \
+  X(TOO_BIG, 9, "message too large")                                   \
+  X(CANCELLED, 10, "cancelled")                                        \
+  X(INVALID, 11, "invalid request")                                    \
+  X(PENDING, 12, "not finished yet")                                   \
+  X(SHUTDOWN, 13, "the node is shutting down")
+
+enum {
+#define SOS__STATUS_ENUM(name, val, words) SOS_STATUS_##name = (val),
+  SOS_STATUS_MAP(SOS__STATUS_ENUM)
+#undef SOS__STATUS_ENUM
+};
+
+/* await modes */
+#define SOS_AWAIT_ANY 0
+#define SOS_AWAIT_ALL 1
+
+/* log levels */
+#define SOS_LOG_DEBUG 0
+#define SOS_LOG_INFO 1
+#define SOS_LOG_WARN 2
+#define SOS_LOG_ERROR 3
+
+/* Largest request or response the kernel moves in one call. */
+#define SOS_ABI_MAX_MESSAGE (16u << 20)
+/* Longest service or method name. */
+#define SOS_ABI_MAX_NAME 128
+/* Most calls one instance may have open at once. */
+#define SOS_ABI_MAX_HANDLES 256
+
+#endif

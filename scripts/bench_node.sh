@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The node benchmark (part of `make bench`; not a test: it asserts nothing).
+#
+# Starts a real sosd on a temporary data directory and measures, against
+# the targets of issue 3:
+#   idle RSS       sosd's resident memory with nothing deployed       (<= 10 MB)
+#   call rtt       in-node round trip between two instances, as the
+#                  caller sees it (bench/apps/pingpong rtt)            (p50 <= 5 us)
+#   calls/s        echo calls per second, 2 callers x 64 in flight
+#                  (bench/apps/pingpong flood)                         (>= 200,000/s)
+#   start          starting one instance: a 10,000-instance pool of
+#                  hello, wall time / 10,000                           (<= 50 us)
+#   10k idle       sosd's RSS with those 10,000 instances held         (<= 2 GB)
+# For scale it also times the same echo call made from outside through
+# `sos call` (a process and a control-socket round trip per call).
+# Environment: B (build folder, default build), BENCH_CALLS (default 200000).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${B:-build}
+N=${BENCH_CALLS:-200000}
+SOS=$B/sos
+tmp=$(mktemp -d)
+export SOS_HOME=$tmp/node
+trap '$SOS node stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+
+make -s B="$B" "$B/sos" "$B/sosd" || { echo "bench-node: cannot build" >&2; exit 1; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(tr -d '\n' <"$SOS_HOME/sosd.lock")/status"; }
+now_ns() { date +%s%N; }
+
+$SOS node start >/dev/null || exit 1
+sleep 0.2
+idle=$(rss_kb)
+start_ms=$(awk '/sosd: ready/ { ms = $(NF-1); sub(/\(/, "", ms) } END { print ms }' "$SOS_HOME/sosd.log")
+$SOS deploy bench/apps/echo >/dev/null && $SOS deploy bench/apps/pingpong >/dev/null || exit 1
+$SOS call pingpong rtt 20000 >/dev/null # warm-up: code and instances
+read -r p50 p99 mean < <($SOS call pingpong rtt 100000)
+t0=$(now_ns)
+$SOS call pingpong flood "$N 64" >"$tmp/f1" &
+$SOS call pingpong flood "$N 64" >"$tmp/f2"
+wait
+t1=$(now_ns)
+cps=$(awk -v n=$((2 * N)) -v ns=$((t1 - t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+t0=$(now_ns)
+for i in $(seq 100); do $SOS call echo ping x >/dev/null; done
+t1=$(now_ns)
+outside_us=$(((t1 - t0) / 100 / 1000))
+
+mkdir -p "$tmp/hello10k"
+cp apps/hello/hello.c "$tmp/hello10k/"
+sed 's/instances 1..4; memory 16MiB/instances 10000..10000; memory 2MiB/; s/app hello/app hello10k/; s/service hello/service hello10k/' \
+  apps/hello/app.sos >"$tmp/hello10k/app.sos"
+$SOS build "$tmp/hello10k" >/dev/null || exit 1
+before=$(rss_kb)
+t0=$(now_ns)
+$SOS deploy "$tmp/hello10k" >/dev/null || exit 1
+for i in $(seq 6000); do # at most 60 s
+  n=$($SOS ps --json | grep -o '"name":"hello10k"[^}]*"idle":[0-9]*' | grep -o '[0-9]*$')
+  [ "${n:-0}" -ge 10000 ] && break
+  sleep 0.01
+done
+t1=$(now_ns)
+after=$(rss_kb)
+start_us=$(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.1f", ns / 1e3 / 10000 }')
+check=$($SOS call hello10k greet bench)
+
+echo "node benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cpus, $(tr -d '\n' <"$SOS_HOME/sosd.lock" >/dev/null; echo sosd))"
+printf "  %-34s %12s   %s\n" "measure" "value" "target"
+printf "  %-34s %12s   %s\n" "sosd start-up to ready" "${start_ms} ms" "< 100 ms"
+printf "  %-34s %12s   %s\n" "sosd idle RSS" "$((idle / 1024)) MB" "<= 10 MB"
+printf "  %-34s %12s   %s\n" "call rtt p50 (instance to instance)" "$((p50 / 1000)).$(((p50 % 1000) / 100)) us" "<= 5 us"
+printf "  %-34s %12s   %s\n" "call rtt p99" "$((p99 / 1000)).$(((p99 % 1000) / 100)) us" ""
+printf "  %-34s %12s   %s\n" "call rtt mean" "$((mean / 1000)).$(((mean % 1000) / 100)) us" ""
+printf "  %-34s %12s   %s\n" "calls/s (2 callers x 64 in flight)" "$cps" ">= 200000"
+printf "  %-34s %12s   %s\n" "for scale: sos call from a shell" "${outside_us} us" "(process + socket)"
+printf "  %-34s %12s   %s\n" "instance start (10,000 pool / 10k)" "${start_us} us" "<= 50 us"
+printf "  %-34s %12s   %s\n" "RSS with 10,000 idle instances" "$(((after - before) / 1024)) MB more" "<= 2048 MB"
+printf "  %-34s %12s\n" "a call to one of them" "$check"

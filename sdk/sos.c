@@ -1,0 +1,381 @@
+/*
+ * sos.c - the guest SDK's implementation (sdk/sos.h): the exports the
+ * kernel calls and thin wrappers over the imports of module "sos".
+ *
+ * The kernel drives an instance through three exports (docs/abi.md):
+ * sos_abi_version when it checks the module, sos_init once after the C
+ * runtime's _initialize, and sos_handle once per request.  sos_init runs
+ * the app's sos_main, which fills the method table; sos_handle copies the
+ * method name and request into one buffer, finds the handler by name and
+ * returns its status.  The table is a small array searched linearly: a
+ * service has a handful of methods, and strcmp over them costs less than
+ * the host call that fetched the request.
+ *
+ * Memory: the request buffer is kept and grown between requests, so a
+ * steady stream of requests allocates nothing; one larger than
+ * KEEP_BUFFER is released after its request, so a single big message does
+ * not pin memory for the instance's lifetime.  Responses are copied by the
+ * kernel at once, so only formatted text needs a buffer, on the stack when
+ * it is short.
+ */
+#include "sos.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the imports (module "sos", ABI v1) ---------------------------------- */
+
+#define SOS_IMPORT(name) __attribute__((import_module(SOS_ABI_MODULE), import_name(name)))
+
+SOS_IMPORT("request") void sos__abi_request(char *method_buf, char *req_buf);
+SOS_IMPORT("respond") void sos__abi_respond(const void *p, size_t len);
+SOS_IMPORT("call")
+int32_t sos__abi_call(const char *svc, size_t svc_len, const char *method,
+                      size_t method_len, const void *req, size_t req_len,
+                      uint32_t timeout_ms);
+SOS_IMPORT("await")
+int32_t sos__abi_await(const int32_t *handles, size_t n, int32_t mode, int32_t timeout_ms);
+SOS_IMPORT("result")
+int32_t sos__abi_result(int32_t handle, void *buf, size_t cap, uint32_t *len_out);
+SOS_IMPORT("close") void sos__abi_close(int32_t handle);
+SOS_IMPORT("log") void sos__abi_log(int32_t level, const char *p, size_t len);
+SOS_IMPORT("now") int64_t sos__abi_now(void);
+SOS_IMPORT("monotonic") int64_t sos__abi_monotonic(void);
+SOS_IMPORT("sleep") void sos__abi_sleep(int64_t ms);
+SOS_IMPORT("random") void sos__abi_random(void *p, size_t len);
+SOS_IMPORT("param")
+int32_t sos__abi_param(const char *name, size_t name_len, char *buf, size_t cap);
+SOS_IMPORT("exit") void sos__abi_exit(int32_t code);
+
+/* Exports take no SDK prefix: the kernel looks for these exact names. */
+#define SOS_EXPORT(name) __attribute__((export_name(name)))
+
+/* A request buffer larger than this is freed after its request. */
+#define KEEP_BUFFER (1u << 20)
+/* Formatted text up to this size is built on the stack. */
+#define STACK_TEXT 256
+
+struct method {
+  char name[SOS_ABI_MAX_NAME + 1];
+  sos_handler *fn;
+};
+
+static struct method *methods; /* the method table, nmethods long */
+static size_t nmethods;
+static char *reqbuf; /* method name, NUL, request, NUL */
+static size_t reqcap;
+
+/* ---- formatting ------------------------------------------------------------ */
+
+/* Formats into stack (STACK_TEXT bytes) when the text fits, else into a
+ * malloc'd buffer.  Returns the text (stack or a buffer the caller frees)
+ * with its length in *len, or NULL when out of memory. */
+static char *format(char *stack, size_t *len, const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  int n = vsnprintf(stack, STACK_TEXT, fmt, ap);
+  char *text = stack;
+  if (n < 0) { /* an encoding error: the text is empty */
+    n = 0;
+    stack[0] = 0;
+  } else if ((size_t)n >= STACK_TEXT) {
+    text = malloc((size_t)n + 1);
+    if (text) vsnprintf(text, (size_t)n + 1, fmt, again);
+  }
+  va_end(again);
+  *len = (size_t)n;
+  return text;
+}
+
+/* Frees what format returned unless it is the stack buffer. */
+static void unformat(char *text, const char *stack) {
+  if (text != stack) free(text);
+}
+
+/* ---- handling requests ------------------------------------------------------ */
+
+/* The default sos_main: an app without one serves no methods. */
+__attribute__((weak)) void sos_main(void) {}
+
+int sos_method(const char *name, sos_handler *fn) {
+  size_t len = name ? strlen(name) : 0;
+  if (!len || len > SOS_ABI_MAX_NAME || !fn) return SOS_STATUS_INVALID;
+  for (size_t i = 0; i < nmethods; i++)
+    if (strcmp(methods[i].name, name) == 0) {
+      methods[i].fn = fn;
+      return SOS_STATUS_OK;
+    }
+  struct method *m = realloc(methods, (nmethods + 1) * sizeof *m);
+  if (!m) return SOS_STATUS_ERROR;
+  methods = m;
+  memcpy(m[nmethods].name, name, len + 1);
+  m[nmethods++].fn = fn;
+  return SOS_STATUS_OK;
+}
+
+int sos_respond(const void *p, size_t len) {
+  if (len > SOS_ABI_MAX_MESSAGE) return sos_fail(SOS_STATUS_TOO_BIG, NULL);
+  sos__abi_respond(p, len);
+  return SOS_STATUS_OK;
+}
+
+int sos_respond_str(const char *s) { return sos_respond(s, strlen(s)); }
+
+int sos_respondf(const char *fmt, ...) {
+  char stack[STACK_TEXT];
+  size_t len;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(stack, &len, fmt, ap);
+  va_end(ap);
+  if (!text) return sos_fail(SOS_STATUS_ERROR, "out of memory");
+  int status = sos_respond(text, len);
+  unformat(text, stack);
+  return status;
+}
+
+int sos_fail(int status, const char *fmt, ...) {
+  if (status == SOS_STATUS_OK) status = SOS_STATUS_ERROR;
+  if (!fmt) {
+    sos_respond_str(sos_status_text(status));
+    return status;
+  }
+  char stack[STACK_TEXT];
+  size_t len;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(stack, &len, fmt, ap);
+  va_end(ap);
+  if (!text) { /* keep the status; the message is what we can afford */
+    sos_respond_str("out of memory");
+    return status;
+  }
+  sos__abi_respond(text, len < SOS_ABI_MAX_MESSAGE ? len : SOS_ABI_MAX_MESSAGE);
+  unformat(text, stack);
+  return status;
+}
+
+/* The handler registered for method, or NULL. */
+static sos_handler *find(const char *method) {
+  for (size_t i = 0; i < nmethods; i++)
+    if (strcmp(methods[i].name, method) == 0) return methods[i].fn;
+  return NULL;
+}
+
+/* Answers a request for a method nobody registered, listing those that
+ * exist so the caller can see the typo. */
+static int no_method(const char *method) {
+  size_t cap = 64 + strlen(method); /* the fixed words and " none" fit in 64 */
+  for (size_t i = 0; i < nmethods; i++) cap += strlen(methods[i].name) + 1;
+  char *text = malloc(cap);
+  if (!text) return sos_fail(SOS_STATUS_NO_METHOD, NULL);
+  int len = snprintf(text, cap, "no method \"%s\"; this service has:", method);
+  for (size_t i = 0; i < nmethods; i++)
+    len += snprintf(text + len, cap - (size_t)len, " %s", methods[i].name);
+  if (!nmethods) len += snprintf(text + len, cap - (size_t)len, " none");
+  sos_respond(text, (size_t)len);
+  free(text);
+  return SOS_STATUS_NO_METHOD;
+}
+
+/* Makes reqbuf hold at least need bytes; false when out of memory. */
+static bool reserve(size_t need) {
+  if (need <= reqcap) return true;
+  char *p = realloc(reqbuf, need);
+  if (!p) return false;
+  reqbuf = p;
+  reqcap = need;
+  return true;
+}
+
+SOS_EXPORT("sos_abi_version") int32_t sos__export_abi_version(void);
+int32_t sos__export_abi_version(void) { return SOS_ABI_VERSION; }
+
+SOS_EXPORT("sos_init") void sos__export_init(void);
+void sos__export_init(void) {
+  sos_main();
+  fflush(stdout);
+}
+
+SOS_EXPORT("sos_handle") int32_t sos__export_handle(uint32_t method_len, uint32_t req_len);
+int32_t sos__export_handle(uint32_t method_len, uint32_t req_len) {
+  if (method_len > SOS_ABI_MAX_NAME || req_len > SOS_ABI_MAX_MESSAGE)
+    return sos_fail(SOS_STATUS_INVALID, "request of %u bytes for a method name of %u bytes",
+                    (unsigned)req_len, (unsigned)method_len);
+  if (!reserve((size_t)method_len + req_len + 2))
+    return sos_fail(SOS_STATUS_TOO_BIG, "out of memory for a request of %u bytes",
+                    (unsigned)req_len);
+  char *method = reqbuf, *body = reqbuf + method_len + 1;
+  sos__abi_request(method, body);
+  method[method_len] = 0;
+  body[req_len] = 0;
+  struct sos_request req = {method, body, req_len};
+  sos_handler *fn = find(method);
+  int status = fn ? fn(&req) : no_method(method);
+  fflush(stdout);
+  if (reqcap > KEEP_BUFFER) {
+    free(reqbuf);
+    reqbuf = NULL;
+    reqcap = 0;
+  }
+  return status;
+}
+
+/* ---- calling other services ----------------------------------------------- */
+
+int sos_call_async(const char *service, const char *method, const void *req,
+                   size_t len, uint32_t timeout_ms) {
+  if (len > SOS_ABI_MAX_MESSAGE) return -SOS_STATUS_TOO_BIG;
+  if (timeout_ms > INT32_MAX) timeout_ms = INT32_MAX;
+  return sos__abi_call(service, strlen(service), method, strlen(method), req, len,
+                       timeout_ms);
+}
+
+/* Both awaits: a count the kernel would refuse is refused here too. */
+static int await(const int *handles, size_t n, int mode, int timeout_ms) {
+  if (!n || n > SOS_ABI_MAX_HANDLES) return -SOS_STATUS_INVALID;
+  return sos__abi_await((const int32_t *)handles, n, mode, timeout_ms < 0 ? -1 : timeout_ms);
+}
+
+int sos_await_any(const int *handles, size_t n, int timeout_ms) {
+  return await(handles, n, SOS_AWAIT_ANY, timeout_ms);
+}
+
+int sos_await_all(const int *handles, size_t n, int timeout_ms) {
+  return await(handles, n, SOS_AWAIT_ALL, timeout_ms);
+}
+
+int sos_result(int handle, char **resp, size_t *resp_len) {
+  uint32_t len = 0;
+  int status = sos__abi_result(handle, NULL, 0, &len);
+  if (resp) *resp = NULL;
+  if (resp_len) *resp_len = 0;
+  /* A running call and an unknown handle (-INVALID) have nothing to copy. */
+  if (status == SOS_STATUS_PENDING) return status;
+  if (status < 0) return -status;
+  if (resp_len) *resp_len = len;
+  if (!resp) return status;
+  char *buf = malloc((size_t)len + 1);
+  if (!buf) {
+    if (resp_len) *resp_len = 0;
+    return SOS_STATUS_TOO_BIG;
+  }
+  sos__abi_result(handle, buf, len, &len);
+  buf[len] = 0;
+  *resp = buf;
+  return status;
+}
+
+void sos_close(int handle) { sos__abi_close(handle); }
+
+int sos_call(const char *service, const char *method, const void *req, size_t len,
+             char **resp, size_t *resp_len) {
+  if (resp) *resp = NULL;
+  if (resp_len) *resp_len = 0;
+  int h = sos_call_async(service, method, req, len, 0);
+  if (h < 0) return -h;
+  int rc = sos_await_all(&h, 1, SOS_FOREVER);
+  int status = rc < 0 ? -rc : sos_result(h, resp, resp_len);
+  sos_close(h);
+  return status;
+}
+
+/* ---- the rest of the system ------------------------------------------------ */
+
+void sos_log(int level, const char *fmt, ...) {
+  char stack[STACK_TEXT];
+  size_t len;
+  va_list ap;
+  va_start(ap, fmt);
+  char *text = format(stack, &len, fmt, ap);
+  va_end(ap);
+  if (!text) {
+    sos__abi_log(level, fmt, strlen(fmt)); /* the unformatted line beats none */
+    return;
+  }
+  if (len && text[len - 1] == '\n') len--;
+  sos__abi_log(level, text, len);
+  unformat(text, stack);
+}
+
+int64_t sos_now_ns(void) { return sos__abi_now(); }
+
+int64_t sos_monotonic_ns(void) { return sos__abi_monotonic(); }
+
+void sos_sleep_ms(int64_t ms) {
+  if (ms > 0) sos__abi_sleep(ms);
+}
+
+void sos_random(void *p, size_t len) { sos__abi_random(p, len); }
+
+uint64_t sos_random_u64(void) {
+  uint64_t v;
+  sos__abi_random(&v, sizeof v);
+  return v;
+}
+
+int sos_param(const char *name, char *buf, size_t cap) {
+  int32_t len = sos__abi_param(name, strlen(name), buf, cap ? cap - 1 : 0);
+  if (len >= 0 && cap) buf[(size_t)len < cap ? (size_t)len : cap - 1] = 0;
+  return len;
+}
+
+/* One looked-up parameter, kept for the instance's lifetime: parameters
+ * cannot change under a running instance (a new version starts new ones). */
+struct param {
+  struct param *next;
+  const char *value; /* NULL: the app has no such parameter */
+  char name[];
+};
+
+static struct param *params;
+
+/* Looks name up with the kernel and remembers the answer; NULL when out
+ * of memory. */
+static struct param *param_fetch(const char *name) {
+  size_t nlen = strlen(name);
+  struct param *p = malloc(sizeof *p + nlen + 1);
+  if (!p) return NULL;
+  memcpy(p->name, name, nlen + 1);
+  p->value = NULL;
+  int len = sos__abi_param(name, nlen, NULL, 0);
+  if (len >= 0) {
+    char *v = malloc((size_t)len + 1);
+    if (!v) {
+      free(p);
+      return NULL;
+    }
+    sos_param(name, v, (size_t)len + 1);
+    p->value = v;
+  }
+  p->next = params;
+  params = p;
+  return p;
+}
+
+const char *sos_param_str(const char *name, const char *def) {
+  struct param *p = params;
+  while (p && strcmp(p->name, name) != 0) p = p->next;
+  if (!p) p = param_fetch(name);
+  return p && p->value ? p->value : def;
+}
+
+_Noreturn void sos_exit(int code) {
+  sos__abi_exit(code);
+  __builtin_trap(); /* exit does not return; this makes sure */
+}
+
+const char *sos_status_text(int status) {
+  if (status < 0) status = -status;
+  switch (status) {
+#define SOS__STATUS_TEXT(name, val, words) \
+  case val:                                \
+    return words;
+    SOS_STATUS_MAP(SOS__STATUS_TEXT)
+#undef SOS__STATUS_TEXT
+  }
+  return "unknown status";
+}

@@ -1,0 +1,183 @@
+/*
+ * sos.h - the guest SDK: what a C service running on SOS includes.
+ *
+ * A service is a WebAssembly reactor built with
+ *
+ *   clang --target=wasm32-wasi -O2 -std=c11 -mexec-model=reactor -I sdk \
+ *         -o out.wasm app.c sdk/sos.c
+ *
+ * (what `sos build` runs).  sdk/sos.c supplies the exports the kernel
+ * looks for (sos_abi_version, sos_init, sos_handle) and wraps the imports
+ * of module "sos" (sos/abi.h, docs/abi.md) in plain C calls.
+ *
+ * The shape of a service: define sos_main() and register one handler per
+ * method in it; the SDK calls sos_main once when the instance starts and
+ * then a handler per request.  An instance handles one request at a time
+ * and keeps its memory between requests, so globals are per-instance
+ * state.  A handler answers by returning what sos_respond* or sos_fail
+ * returns:
+ *
+ *   static int greet(const struct sos_request *req) {
+ *     return sos_respondf("hello, %s", req->body);
+ *   }
+ *   void sos_main(void) { sos_method("greet", greet); }
+ *
+ * Statuses are the SOS_STATUS_* values of sos/abi.h (0 is SOS_STATUS_OK).
+ * A function that returns only success or failure returns the status
+ * itself; one that returns a handle, an index or a length returns -status
+ * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call) suspends the
+ * instance in the kernel and costs no thread; nothing else blocks.
+ * printf to stdout and stderr works too: both go to the service's log.
+ */
+#ifndef SOS_H
+#define SOS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sos/abi.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SOS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SOS_PRINTF(f, a)
+#endif
+
+/* ---- handling requests ---------------------------------------------------- */
+
+/* The request being handled.  Everything is owned by the SDK and valid
+ * until the handler returns. */
+struct sos_request {
+  const char *method; /* the method name, NUL-terminated */
+  const char *body;   /* the request bytes; body[len] is a NUL the SDK adds */
+  size_t len;         /* the request's length in bytes */
+};
+
+/* A method handler: answers with sos_respond* or sos_fail and returns the
+ * status that call returned.  Returning a status without either sends an
+ * empty response (for 0) or an empty error message. */
+typedef int sos_handler(const struct sos_request *req);
+
+/* Defined by the app (optional): called once per instance, after the
+ * C runtime has started, to register methods and set up state.  The SDK
+ * provides an empty default. */
+void sos_main(void);
+
+/* Registers fn as the handler of method name (at most SOS_ABI_MAX_NAME
+ * bytes; the name is copied).  Registering a name again replaces its
+ * handler.  Requests for unregistered methods fail with
+ * SOS_STATUS_NO_METHOD.  Returns 0, SOS_STATUS_INVALID for an empty or
+ * too long name or a NULL fn, or SOS_STATUS_ERROR when out of memory. */
+int sos_method(const char *name, sos_handler *fn);
+
+/* Sets the current request's response to len bytes at p (copied at once;
+ * a later call replaces it).  Returns SOS_STATUS_OK, or sets the message
+ * "message too large" and returns SOS_STATUS_TOO_BIG when len exceeds
+ * SOS_ABI_MAX_MESSAGE. */
+int sos_respond(const void *p, size_t len);
+
+/* sos_respond with a NUL-terminated string. */
+int sos_respond_str(const char *s);
+
+/* sos_respond with printf-style formatted text.  Returns SOS_STATUS_OK,
+ * or fails the request with SOS_STATUS_ERROR when out of memory. */
+int sos_respondf(const char *fmt, ...) SOS_PRINTF(1, 2);
+
+/* Fails the current request: sets the response to the formatted message
+ * (or, with fmt NULL, to sos_status_text(status)) and returns status, so
+ * a handler can `return sos_fail(SOS_STATUS_INVALID, "bad number %s", s);`.
+ * A status of 0 becomes SOS_STATUS_ERROR: a failure is never "ok". */
+int sos_fail(int status, const char *fmt, ...) SOS_PRINTF(2, 3);
+
+/* ---- calling other services ----------------------------------------------- */
+
+/* Calls service.method with len bytes at req and waits for the answer,
+ * within the current request's deadline.  Returns the call's status.
+ * *resp receives a copy of the response (for a failed call, its error
+ * message), NUL-terminated after *resp_len bytes, which the caller frees
+ * with free(); it is NULL when there is nothing to copy (the call never
+ * started, e.g. SOS_STATUS_DENIED) or memory ran out (then the status is
+ * SOS_STATUS_TOO_BIG).  resp and resp_len may be NULL to ignore them. */
+int sos_call(const char *service, const char *method, const void *req, size_t len,
+             char **resp, size_t *resp_len);
+
+/* Starts a call without waiting.  timeout_ms 0 means "the rest of the
+ * current request's deadline"; a call never outlives that deadline nor the
+ * callee's own `timeout`.  Returns a handle (> 0) to pass to sos_await_*,
+ * sos_result and sos_close, or -status: -SOS_STATUS_DENIED (not in
+ * `uses`), -SOS_STATUS_NOT_FOUND, -SOS_STATUS_BUSY (SOS_ABI_MAX_HANDLES
+ * calls open), -SOS_STATUS_INVALID (a bad name), -SOS_STATUS_TOO_BIG.
+ * Handles belong to the current request: the kernel closes (and cancels)
+ * any still open when the handler returns. */
+int sos_call_async(const char *service, const char *method, const void *req,
+                   size_t len, uint32_t timeout_ms);
+
+/* Waits with no limit of its own (the calls' deadlines still apply). */
+#define SOS_FOREVER (-1)
+
+/* Suspends until at least one of the n calls has finished, or timeout_ms
+ * passes (0: just look; SOS_FOREVER: no limit).  Returns the index in
+ * handles of a finished call, -SOS_STATUS_TIMEOUT, or -SOS_STATUS_INVALID
+ * for an unknown handle or n outside 1..SOS_ABI_MAX_HANDLES. */
+int sos_await_any(const int *handles, size_t n, int timeout_ms);
+
+/* Suspends until all n calls have finished.  Returns 0,
+ * -SOS_STATUS_TIMEOUT or -SOS_STATUS_INVALID as sos_await_any. */
+int sos_await_all(const int *handles, size_t n, int timeout_ms);
+
+/* The outcome of a call: its status (SOS_STATUS_PENDING while it runs,
+ * SOS_STATUS_INVALID with an empty response for an unknown handle), and
+ * in *resp a copy of its response or error message as for sos_call
+ * (caller frees with free(); NULL while pending).  May be called more
+ * than once. */
+int sos_result(int handle, char **resp, size_t *resp_len);
+
+/* Forgets a call, cancelling it if it is still running.  Unknown handles
+ * are ignored. */
+void sos_close(int handle);
+
+/* ---- the rest of the system ------------------------------------------------ */
+
+/* Writes one formatted line at level (SOS_LOG_DEBUG..SOS_LOG_ERROR) to the
+ * service's log; a trailing newline is not needed. */
+void sos_log(int level, const char *fmt, ...) SOS_PRINTF(2, 3);
+#define sos_debug(...) sos_log(SOS_LOG_DEBUG, __VA_ARGS__)
+#define sos_info(...) sos_log(SOS_LOG_INFO, __VA_ARGS__)
+#define sos_warn(...) sos_log(SOS_LOG_WARN, __VA_ARGS__)
+#define sos_error(...) sos_log(SOS_LOG_ERROR, __VA_ARGS__)
+
+/* Wall-clock time in nanoseconds since 1970. */
+int64_t sos_now_ns(void);
+
+/* A monotonic clock in nanoseconds, for measuring intervals. */
+int64_t sos_monotonic_ns(void);
+
+/* Suspends the instance for ms milliseconds (nothing for ms <= 0). */
+void sos_sleep_ms(int64_t ms);
+
+/* Fills len bytes at p with random bytes from the kernel. */
+void sos_random(void *p, size_t len);
+
+/* A random 64-bit number. */
+uint64_t sos_random_u64(void);
+
+/* Copies the app's `env` parameter name into buf as a NUL-terminated
+ * string, truncated to cap - 1 bytes (nothing is written when cap is 0).
+ * Returns the value's full length, so a result >= cap means it was cut,
+ * or -SOS_STATUS_NOT_FOUND. */
+int sos_param(const char *name, char *buf, size_t cap);
+
+/* The value of parameter name, or def when there is none (or memory ran
+ * out).  The string is owned by the SDK and lives as long as the
+ * instance. */
+const char *sos_param_str(const char *name, const char *def);
+
+/* Ends the instance at once.  A request in progress fails with
+ * SOS_STATUS_ERROR; the kernel starts a new instance when one is needed. */
+_Noreturn void sos_exit(int code);
+
+/* Words for a status ("no such method"), for either sign of it; "unknown
+ * status" for values outside the table.  A static string. */
+const char *sos_status_text(int status);
+
+#endif

@@ -1,0 +1,401 @@
+/*
+ * control.c - the control API: a unix socket speaking the framed protocol
+ * of include/sos/control.h, served on the event loop.
+ *
+ * Each connection reads frames into one growing buffer and handles every
+ * complete frame in order.  Ops that the loop can answer at once (status,
+ * ps, deploy, rollback, rm, logs) reply inline; `call` submits a request
+ * and replies when the kernel completes it (service.c queues completions
+ * for outside callers on k->done and wakes the loop).  A connection that
+ * closes with calls in flight stays allocated, marked closed, until they
+ * finish: every call has a deadline, so that wait is bounded.
+ *
+ * Bad input (oversized frames, JSON that does not parse, unknown ops) gets
+ * an error reply and the connection is closed; the node carries on.
+ */
+#include "kernel/kernel.h"
+
+#include "sos/control.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+struct conn {
+  uv_pipe_t pipe;
+  struct kernel *k;
+  uint8_t *buf;
+  size_t len, cap;
+  uint32_t pending; /* calls in flight */
+  bool closed;
+};
+
+struct wreq {
+  uv_write_t w;
+  uint8_t *data;
+};
+
+static void on_written(uv_write_t *w, int status) {
+  (void)status;
+  struct wreq *wr = (struct wreq *)w;
+  sos_free(wr->data);
+  sos_free(wr);
+}
+
+/* Sends one frame: the JSON of j (deleted here) and body. */
+static void send_frame(struct conn *c, cJSON *j, const void *body, size_t blen) {
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  if (!text || c->closed) {
+    cJSON_free(text);
+    return;
+  }
+  size_t jlen = strlen(text);
+  struct wreq *wr = sos_malloc(sizeof *wr);
+  uint8_t *d = sos_malloc(8 + jlen + blen);
+  if (!wr || !d) {
+    sos_free(wr);
+    sos_free(d);
+    cJSON_free(text);
+    return;
+  }
+  uint32_t h[2] = {(uint32_t)jlen, (uint32_t)blen}; /* x86-64 and ARM64: little-endian */
+  memcpy(d, h, 8);
+  memcpy(d + 8, text, jlen);
+  if (blen) memcpy(d + 8 + jlen, body, blen);
+  cJSON_free(text);
+  wr->data = d;
+  uv_buf_t b = uv_buf_init((char *)d, (unsigned)(8 + jlen + blen));
+  if (uv_write(&wr->w, (uv_stream_t *)&c->pipe, &b, 1, on_written)) {
+    sos_free(d);
+    sos_free(wr);
+  }
+}
+
+static cJSON *ok_reply(void) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", 1);
+  return j;
+}
+
+static void send_error(struct conn *c, const char *msg) {
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", 0);
+  cJSON_AddStringToObject(j, "error", msg);
+  send_frame(c, j, NULL, 0);
+}
+
+static void on_closed(uv_handle_t *h) {
+  struct conn *c = h->data;
+  c->closed = true;
+  if (!c->pending) {
+    sos_free(c->buf);
+    sos_free(c);
+  }
+}
+
+static void conn_close(struct conn *c) {
+  if (uv_is_closing((uv_handle_t *)&c->pipe)) return;
+  uv_close((uv_handle_t *)&c->pipe, on_closed);
+}
+
+/* The string field name of j, or NULL. */
+static const char *str_field(const cJSON *j, const char *name) {
+  const cJSON *v = cJSON_GetObjectItem(j, name);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- ops ------------------------------------------------------------------ */
+
+static const char *const status_names[] = {
+#define SOS__STATUS_NAME(name, val, words) [val] = #name,
+    SOS_STATUS_MAP(SOS__STATUS_NAME)
+#undef SOS__STATUS_NAME
+};
+static const char *const status_words[] = {
+#define SOS__STATUS_WORDS(name, val, words) [val] = words,
+    SOS_STATUS_MAP(SOS__STATUS_WORDS)
+#undef SOS__STATUS_WORDS
+};
+
+/* A call finished (loop thread): reply to the connection that made it. */
+static void call_done(struct kernel *k, struct req *r) {
+  struct conn *c = r->owner;
+  k->inflight--;
+  c->pending--;
+  cJSON *j = cJSON_CreateObject();
+  cJSON_AddBoolToObject(j, "ok", r->status == SOS_STATUS_OK);
+  if (r->tag >= 0) cJSON_AddNumberToObject(j, "id", (double)r->tag);
+  cJSON_AddNumberToObject(j, "status", r->status);
+  cJSON_AddStringToObject(j, "status_name", status_names[r->status]);
+  if (r->status != SOS_STATUS_OK) cJSON_AddStringToObject(j, "error", status_words[r->status]);
+  send_frame(c, j, r->resp, r->resp_len);
+  if (c->closed && !c->pending) {
+    sos_free(c->buf);
+    sos_free(c);
+  }
+}
+
+static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t blen) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service"), *method = str_field(j, "method");
+  const cJSON *to = cJSON_GetObjectItem(j, "timeout_ms");
+  if (!svc || !method || strlen(method) > SOS_ABI_MAX_NAME || blen > SOS_ABI_MAX_MESSAGE)
+    return send_error(c, "call needs a service and a method (at most 128 bytes) and a "
+                         "request of at most 16 MiB");
+  struct req *r = sos__k_req_new(method, strlen(method), body, blen);
+  if (!r) return send_error(c, "out of memory");
+  r->owner = c;
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = sos__k_svc_find(k, svc);
+  bool builtin = sos__k_builtin(svc);
+  if ((!s || s->removed) && !builtin) {
+    pthread_mutex_unlock(&k->mu);
+    sos__k_req_free(k, r);
+    char msg[200];
+    snprintf(msg, sizeof msg, "no service named %s (see sos ps)", svc);
+    return send_error(c, msg);
+  }
+  r->outside = true;
+  cJSON *id = cJSON_GetObjectItem(j, "id");
+  r->tag = cJSON_IsNumber(id) ? (int64_t)id->valuedouble : -1;
+  uint64_t now = sos__k_now();
+  if (cJSON_IsNumber(to) && to->valuedouble > 0)
+    r->deadline = now + (uint64_t)to->valuedouble * 1000000u;
+  if (s && !builtin) {
+    uint64_t d = now + s->cur->def->timeout_ms * 1000000u;
+    if (!r->deadline || d < r->deadline) r->deadline = d;
+  }
+  r->svc = builtin ? NULL : s;
+  c->pending++;
+  k->inflight++;
+  if (builtin)
+    sos__k_builtin_call(k, svc, r);
+  else
+    sos__k_submit(k, r);
+  pthread_mutex_unlock(&k->mu);
+}
+
+static void op_status(struct conn *c) {
+  struct kernel *k = c->k;
+  cJSON *j = ok_reply();
+  pthread_mutex_lock(&k->mu);
+  uint32_t n = 0, live = 0;
+  for (struct svc *s = k->svcs; s; s = s->next) n += !s->removed, live += s->live;
+  pthread_mutex_unlock(&k->mu);
+  cJSON_AddNumberToObject(j, "pid", getpid());
+  cJSON_AddStringToObject(j, "data", k->data);
+  cJSON_AddStringToObject(j, "version", SOSD_VERSION);
+  cJSON_AddNumberToObject(j, "abi", SOS_ABI_VERSION);
+  cJSON_AddNumberToObject(j, "uptime_ms", (double)((sos__k_now() - k->started) / 1000000u));
+  cJSON_AddNumberToObject(j, "workers", k->nworkers);
+  cJSON_AddNumberToObject(j, "services", n);
+  cJSON_AddNumberToObject(j, "instances", live);
+  send_frame(c, j, NULL, 0);
+}
+
+static void op_ps(struct conn *c) {
+  struct kernel *k = c->k;
+  pthread_mutex_lock(&k->mu);
+  char *text = sos__k_ps_json(k, NULL);
+  pthread_mutex_unlock(&k->mu);
+  cJSON *arr = text ? cJSON_Parse(text) : NULL;
+  sos_free(text);
+  if (!arr) return send_error(c, "out of memory");
+  cJSON *j = ok_reply();
+  cJSON_AddItemToObject(j, "services", arr);
+  send_frame(c, j, NULL, 0);
+}
+
+static void op_deploy(struct conn *c, const uint8_t *body, uint32_t blen) {
+  char err[1024] = "", *reply = NULL;
+  if (sos__k_deploy(c->k, body, blen, &reply, err, sizeof err)) return send_error(c, err);
+  cJSON *j = cJSON_Parse(reply);
+  cJSON_free(reply);
+  if (!j) return send_error(c, "out of memory");
+  cJSON_AddBoolToObject(j, "ok", 1);
+  send_frame(c, j, NULL, 0);
+}
+
+static void op_named(struct conn *c, const cJSON *j, bool rollback) {
+  const char *svc = str_field(j, "service");
+  char err[256] = "";
+  if (!svc) return send_error(c, "a service name is needed");
+  int rc = rollback ? sos__k_rollback(c->k, svc, err, sizeof err)
+                    : sos__k_remove(c->k, svc, err, sizeof err);
+  if (rc) return send_error(c, err[0] ? err : sos_strerror(rc));
+  cJSON *r = ok_reply();
+  if (rollback) cJSON_AddNumberToObject(r, "version", atoi(err));
+  send_frame(c, r, NULL, 0);
+}
+
+/* logs: from an offset (follow) or the last lines. */
+static void op_logs(struct conn *c, const cJSON *j) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service");
+  const cJSON *from = cJSON_GetObjectItem(j, "from"), *lines = cJSON_GetObjectItem(j, "lines");
+  pthread_mutex_lock(&k->mu);
+  bool known = svc && sos__k_svc_find(k, svc);
+  pthread_mutex_unlock(&k->mu);
+  if (!known) return send_error(c, "no such service (see sos ps)");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/logs/%s.log", k->data, svc);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  off_t size = fd >= 0 ? lseek(fd, 0, SEEK_END) : 0;
+  char *text = NULL;
+  size_t len = 0;
+  if (cJSON_IsNumber(from) && fd >= 0) {
+    off_t at = (off_t)from->valuedouble;
+    if (at > size || at < 0) at = size; /* the log was replaced: start over at its end */
+    len = (size_t)(size - at) > (1u << 20) ? 1u << 20 : (size_t)(size - at);
+    text = sos_malloc(len + 1);
+    ssize_t got = text ? pread(fd, text, len, at) : -1;
+    len = got > 0 ? (size_t)got : 0;
+    size = at + (off_t)len;
+  } else {
+    unsigned n = cJSON_IsNumber(lines) && lines->valueint > 0 ? (unsigned)lines->valueint : 100;
+    sos__k_log_tail(k, svc, n, &text, &len);
+  }
+  if (fd >= 0) close(fd);
+  cJSON *r = ok_reply();
+  cJSON_AddNumberToObject(r, "next", (double)size);
+  send_frame(c, r, text, len);
+  sos_free(text);
+}
+
+/* Handles one request frame. */
+static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
+                   uint32_t blen) {
+  cJSON *j = cJSON_ParseWithLength(json, jlen);
+  const char *op = str_field(j, "op");
+  if (!op) {
+    send_error(c, "a request is a JSON object with an \"op\"");
+    cJSON_Delete(j);
+    conn_close(c);
+    return;
+  }
+  if (!strcmp(op, "call")) op_call(c, j, body, blen);
+  else if (!strcmp(op, "status")) op_status(c);
+  else if (!strcmp(op, "ps")) op_ps(c);
+  else if (!strcmp(op, "deploy")) op_deploy(c, body, blen);
+  else if (!strcmp(op, "rollback")) op_named(c, j, true);
+  else if (!strcmp(op, "rm")) op_named(c, j, false);
+  else if (!strcmp(op, "logs")) op_logs(c, j);
+  else if (!strcmp(op, "stop")) {
+    send_frame(c, ok_reply(), NULL, 0);
+    sos__k_shutdown(c->k);
+  } else {
+    send_error(c, "unknown op");
+    conn_close(c);
+  }
+  cJSON_Delete(j);
+}
+
+/* Handles every complete frame in the buffer. */
+static void frames(struct conn *c) {
+  size_t at = 0;
+  while (!uv_is_closing((uv_handle_t *)&c->pipe) && c->len - at >= 8) {
+    uint32_t h[2];
+    memcpy(h, c->buf + at, 8);
+    if (h[0] > SOS_CONTROL_MAX_JSON || h[1] > SOS_CONTROL_MAX_BODY) {
+      send_error(c, "frame too large");
+      conn_close(c);
+      return;
+    }
+    if (c->len - at - 8 < (size_t)h[0] + h[1]) break;
+    handle(c, (const char *)c->buf + at + 8, h[0], c->buf + at + 8 + h[0], h[1]);
+    at += 8 + (size_t)h[0] + h[1];
+  }
+  memmove(c->buf, c->buf + at, c->len - at);
+  c->len -= at;
+}
+
+static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *b) {
+  struct conn *c = h->data;
+  if (want < 65536) want = 65536;
+  if (c->cap - c->len < want) {
+    uint8_t *p = sos_realloc(c->buf, c->len + want);
+    if (!p) {
+      *b = uv_buf_init(NULL, 0);
+      return;
+    }
+    c->buf = p;
+    c->cap = c->len + want;
+  }
+  *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  (void)b;
+  struct conn *c = s->data;
+  if (n < 0) {
+    conn_close(c);
+    return;
+  }
+  c->len += (size_t)n;
+  frames(c);
+}
+
+static void on_connect(uv_stream_t *server, int status) {
+  struct kernel *k = server->data;
+  if (status < 0) return;
+  struct conn *c = sos_calloc(1, sizeof *c);
+  if (!c) return;
+  c->k = k;
+  uv_pipe_init(&k->loop, &c->pipe, 0);
+  c->pipe.data = c;
+  if (uv_accept(server, (uv_stream_t *)&c->pipe) ||
+      uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read))
+    conn_close(c);
+}
+
+/* ---- the server ---------------------------------------------------------- */
+
+void sos__k_control_flush(struct kernel *k) {
+  pthread_mutex_lock(&k->mu);
+  struct req *r = k->done;
+  k->done = NULL;
+  pthread_mutex_unlock(&k->mu);
+  while (r) {
+    struct req *next = r->next;
+    call_done(k, r);
+    pthread_mutex_lock(&k->mu);
+    sos__k_req_free(k, r);
+    pthread_mutex_unlock(&k->mu);
+    r = next;
+  }
+}
+
+int sos__k_control_start(struct kernel *k, char *err, size_t errlen) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", k->data, SOS_CONTROL_SOCKET);
+  unlink(path); /* a stale socket: we hold the node's lock */
+  uv_pipe_init(&k->loop, &k->ctl, 0);
+  k->ctl.data = k;
+  int rc = uv_pipe_bind(&k->ctl, path);
+  if (!rc) rc = chmod(path, 0600) ? UV_EPERM : 0;
+  if (!rc) rc = uv_listen((uv_stream_t *)&k->ctl, 128, on_connect);
+  if (rc) {
+    snprintf(err, errlen, "cannot listen on %s: %s", path, uv_strerror(rc));
+    return SOS_EIO;
+  }
+  return 0;
+}
+
+void sos__k_control_stop(struct kernel *k) {
+  if (!uv_is_closing((uv_handle_t *)&k->ctl)) uv_close((uv_handle_t *)&k->ctl, NULL);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", k->data, SOS_CONTROL_SOCKET);
+  unlink(path);
+}
+
+static void close_conn(uv_handle_t *h, void *arg) {
+  struct kernel *k = arg;
+  if (h->type == UV_NAMED_PIPE && h != (uv_handle_t *)&k->ctl) conn_close(h->data);
+}
+
+void sos__k_control_close_all(struct kernel *k) { uv_walk(&k->loop, close_conn, k); }

@@ -1,0 +1,275 @@
+/*
+ * kernel.h - the node kernel's internal structures, shared by src/kernel.
+ *
+ * sosd is one process: a libuv event loop (the control socket, timers,
+ * signals) and a pool of worker threads that run WebAssembly instances.
+ * One mutex, k->mu, guards every structure below; workers hold it only
+ * between runs (never while wasm executes), host functions take it for the
+ * few steps that touch shared state, and the loop takes it in callbacks.
+ *
+ * Objects and their lives:
+ *   svc   a deployed service: its versions, its pool of instances, its
+ *         queue of waiting requests, its crash count.  Lives until `rm`.
+ *   ver   one version of a service: an image, the compiled module, the
+ *         resolved definition.  Kept for rollback.
+ *   inst  a WebAssembly instance of a version: an actor that handles one
+ *         request at a time.  Retired when it traps, times out or when
+ *         its version is no longer current.
+ *   req   one service call in flight, from an instance (a handle in its
+ *         table) or from outside (a control connection).  Owned by the
+ *         kernel from submission; freed when both its answer is known and
+ *         its caller has let go of it.
+ *
+ * Time: every deadline (request timeouts, sleeps, await timeouts) is a
+ * struct ktimer in one binary heap; the loop's one uv_timer is armed at
+ * the earliest.
+ */
+#ifndef SOS_KERNEL_H
+#define SOS_KERNEL_H
+
+#include "sos/abi.h"
+#include "sos/app.h"
+#include "sos/base.h"
+#include "sos/image.h"
+#include "sos/wasi.h"
+#include "sos/wasm.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define SOSD_VERSION "0.1.0"
+#define K_SLICE_FUEL 200000       /* fuel per run slice: about a millisecond */
+#define K_BACKOFF_AFTER 3         /* consecutive traps before backing off */
+#define K_BACKOFF_MIN_MS 100
+#define K_BACKOFF_MAX_MS 30000
+
+struct kernel;
+struct svc;
+struct inst;
+
+/* A deadline in the kernel's timer heap. */
+enum { KT_REQ_DEADLINE = 1, KT_REQ_SLEEP, KT_INST_WAKE };
+struct ktimer {
+  uint64_t at;  /* monotonic ns */
+  int32_t idx;  /* position in the heap, -1 when not in it */
+  uint8_t kind; /* KT_* says which struct holds it */
+};
+
+/* A service call in flight. */
+enum { R_QUEUED, R_RUNNING, R_DONE };
+struct req {
+  struct svc *svc;        /* target, NULL for a built-in service */
+  char *method;           /* owned, NUL-terminated */
+  uint8_t *body;          /* owned request bytes */
+  uint32_t len;
+  uint8_t *resp;          /* owned response bytes once done */
+  uint32_t resp_len;
+  int status;             /* SOS_STATUS_* once done */
+  int state;              /* R_* */
+  uint64_t deadline;      /* monotonic ns, 0: none */
+  struct ktimer timer;    /* the deadline (or a built-in's wake-up) */
+  struct inst *runner;    /* the instance handling it while R_RUNNING */
+  struct inst *caller;    /* the instance that awaits it, or NULL */
+  /* An outside caller (a control connection) is told on the loop thread. */
+  bool outside;
+  void *owner;
+  int64_t tag;            /* an outside caller's "id", -1: none */
+  bool detached;          /* nobody wants the answer: free when done */
+  struct req *next;       /* in a service's queue or the done list */
+};
+
+/* What an instance is doing. */
+enum { I_NEW, I_IDLE, I_READY, I_RUNNING, I_WAIT };
+enum { T_NONE, T_INIT, T_REQ, T_JOB };
+enum { W_NONE, W_ANY, W_ALL, W_SLEEP };
+
+struct inst {
+  struct svc *svc;
+  struct ver *ver;
+  sos_wasm_instance *wi;
+  int state;              /* I_* */
+  int task;               /* T_*: what the current run is for */
+  int init_step;          /* 0: _initialize next, 1: sos_init next, 2: done */
+  struct req *cur;        /* the request being handled (T_REQ) */
+  uint8_t *resp;          /* `respond` bytes for cur */
+  uint32_t resp_len;
+  struct req **h;         /* open calls: handle n is h[n - 1] */
+  uint32_t nh, caph;
+  int wait;               /* W_*: why it is suspended */
+  uint32_t *wait_h;       /* the handles awaited */
+  uint32_t wait_n;
+  struct ktimer timer;    /* sleep or await deadline */
+  bool kill;              /* retire as soon as it stops running */
+  struct inst *next;      /* in the ready queue or the idle list */
+  struct inst *all_next;  /* in the service's list of all instances */
+};
+
+/* One version of a service. */
+struct ver {
+  uint32_t n;                   /* 1, 2, ... */
+  char image[SOS_IMAGE_ID_LEN + 1];
+  struct image_ref *img;        /* the shared loaded image */
+  const struct sos_app_service *def; /* in img->app */
+  struct ver *prev;             /* the next older version */
+};
+
+/* A loaded image: the decoded definition and the compiled module, shared by
+ * every version that comes from it. */
+struct image_ref {
+  char id[SOS_IMAGE_ID_LEN + 1];
+  uint32_t refs;
+  struct sos_image *img;
+  struct sos_app *app;
+  sos_wasm_module *mod;
+  sos_wasi *wasi;               /* one WASI context for all its instances */
+  struct sos_wasm_extern *imports;
+  uint32_t nimports;
+  bool is_job;                  /* exports _start */
+  struct image_ref *next;
+};
+
+/* A deployed service. */
+struct svc {
+  char name[64];
+  struct ver *vers;             /* every version, newest first (->prev) */
+  struct ver *cur;              /* the current one, in vers */
+  struct inst *all;             /* every live instance */
+  struct inst *idle;            /* idle instances, most recent first */
+  uint32_t live;                /* instances alive */
+  struct req *qhead, *qtail;    /* waiting requests */
+  uint32_t qlen;
+  uint32_t crashes;             /* consecutive traps */
+  uint64_t backoff_until;       /* monotonic ns */
+  uint64_t calls, errors, traps;
+  int job_state;                /* for jobs: 0 not run, 1 running, 2 exited */
+  uint32_t job_code;
+  int log_fd;
+  bool removed;                 /* `rm`ed: freed with its last instance */
+  struct svc *next;
+};
+
+struct worker {
+  struct kernel *k;
+  pthread_t thread;
+  struct inst *next; /* run this next, before the shared queue */
+};
+
+struct kernel {
+  char *data;                   /* the data directory */
+  int lock_fd;
+  uv_loop_t loop;
+  uv_pipe_t ctl;
+  uv_async_t wake;
+  uv_timer_t timer;
+  uv_signal_t sigterm, sigint;
+  uint64_t started;             /* monotonic ns */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  struct inst *rq_head, *rq_tail; /* ready instances */
+  struct worker *workers;
+  uint32_t nworkers;
+  bool stopping;
+  bool tearing;                 /* workers gone: freeing everything */
+  struct svc *svcs;
+  struct image_ref *images;
+  struct ktimer **heap;
+  uint32_t nheap, capheap;
+  struct req *done;             /* outside callers to tell, on the loop */
+  sos_wasm_func **abi_funcs;    /* the "sos" imports, one per ABI call */
+  uint32_t inflight;            /* requests from outside not yet answered */
+};
+
+/* ---- time.c: clocks and the timer heap --------------------------------- */
+uint64_t sos__k_now(void);        /* monotonic ns */
+uint64_t sos__k_wall(void);       /* ns since 1970 */
+void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at);
+void sos__k_timer_clear(struct kernel *k, struct ktimer *t);
+/* Pops the earliest timer due at or before now, or NULL. */
+struct ktimer *sos__k_timer_due(struct kernel *k, uint64_t now);
+/* Arms the loop's uv_timer for the earliest deadline (loop thread). */
+void sos__k_timer_arm(struct kernel *k);
+
+/* ---- sched.c: workers and the run loop -------------------------------- */
+int sos__k_sched_start(struct kernel *k, uint32_t nworkers);
+void sos__k_sched_stop(struct kernel *k);
+/* Queues inst to run (k->mu held).  warm: it may run next on this worker
+ * (a hand-off); otherwise it goes to the back of the shared queue. */
+void sos__k_ready(struct kernel *k, struct inst *in, bool warm);
+
+/* ---- service.c: services, instances, requests ------------------------- */
+/* Submits r to its service (k->mu held): an idle instance takes it, a new
+ * one is started, or it waits in the queue; else it fails "busy". */
+void sos__k_submit(struct kernel *k, struct req *r);
+/* Finishes r with status and a copy of resp (k->mu held). */
+void sos__k_complete(struct kernel *k, struct req *r, int status,
+                     const void *resp, size_t len);
+/* Frees r (k->mu held, r not in any queue or heap). */
+void sos__k_req_free(struct kernel *k, struct req *r);
+struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
+                           size_t len);
+/* Handles a run's outcome (k->mu held, called by workers). */
+void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
+                      const struct sos_wasm_trap *trap);
+/* A timer came due (k->mu held). */
+void sos__k_timer_fired(struct kernel *k, struct ktimer *t);
+/* Whether inst's wait is satisfied; if so resumes it (k->mu held). */
+bool sos__k_try_wake(struct kernel *k, struct inst *in);
+/* Makes a new instance's WebAssembly instance and runs its first slice
+ * (a worker, without k->mu); returns as sos_wasm_run. */
+int sos__k_inst_start(struct inst *in, struct sos_wasm_trap *trap);
+/* Retires an instance (k->mu held, not running). */
+void sos__k_inst_retire(struct kernel *k, struct inst *in);
+/* Starts instances up to the service's minimum (k->mu held). */
+void sos__k_svc_fill(struct kernel *k, struct svc *s);
+struct svc *sos__k_svc_find(struct kernel *k, const char *name);
+/* Stops and frees a service, failing its requests (k->mu held). */
+void sos__k_svc_free(struct kernel *k, struct svc *s);
+/* Appends one line to a service's log (any thread; does not need k->mu). */
+void sos__k_log(struct svc *s, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void sos__k_log_bytes(struct svc *s, const char *level, const uint8_t *p,
+                      size_t n);
+/* Starts a job or fills the pool of a version just made current. */
+void sos__k_svc_start(struct kernel *k, struct svc *s);
+
+/* ---- syscall.c: the "sos" imports and built-in services --------------- */
+int sos__k_abi_init(struct kernel *k);
+void sos__k_abi_free(struct kernel *k);
+/* Resolves image imports (sos + WASI) into ir->imports. */
+int sos__k_link(struct kernel *k, struct image_ref *ir, char *err, size_t errlen);
+/* Whether name is a built-in service. */
+bool sos__k_builtin(const char *name);
+/* Answers r, addressed to built-in service name (k->mu held). */
+void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
+
+/* ---- node.c: data directory, images, deployments, state --------------- */
+int sos__k_node_open(struct kernel *k, char *err, size_t errlen);
+/* Deploys an image given as bytes; writes a JSON answer into *reply. */
+int sos__k_deploy(struct kernel *k, const uint8_t *bytes, size_t len,
+                  char **reply, char *err, size_t errlen);
+int sos__k_rollback(struct kernel *k, const char *name, char *err, size_t errlen);
+int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen);
+/* Saves the deployments to DATA/state.json (k->mu held). */
+int sos__k_save(struct kernel *k);
+void sos__k_image_unref(struct kernel *k, struct image_ref *ir);
+/* JSON text describing every service, or only the one named (k->mu held).
+ * Freed with sos_free; NULL when out of memory. */
+char *sos__k_ps_json(struct kernel *k, const char *only);
+/* The last n lines of a service's log: *out (sos_free) and *len; *out is
+ * NULL when there is no log yet. */
+void sos__k_log_tail(struct kernel *k, const char *name, unsigned n, char **out,
+                     size_t *len);
+
+/* ---- control.c: the control socket ------------------------------------ */
+int sos__k_control_start(struct kernel *k, char *err, size_t errlen);
+void sos__k_control_stop(struct kernel *k);
+/* Closes every client connection (loop thread, at shutdown). */
+void sos__k_control_close_all(struct kernel *k);
+/* Tells outside callers their answers (loop thread). */
+void sos__k_control_flush(struct kernel *k);
+/* Begins a clean shutdown (loop thread). */
+void sos__k_shutdown(struct kernel *k);
+
+#endif

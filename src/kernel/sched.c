@@ -1,0 +1,112 @@
+/*
+ * sched.c - worker threads that run ready instances.
+ *
+ * A ready instance is one with a prepared or resumed run (a new request,
+ * an answered await, a slice that ran out of fuel).  Workers take ready
+ * instances from one FIFO queue and run each for one slice of fuel
+ * (K_SLICE_FUEL), so a service that spins cannot hold a worker for longer
+ * than a slice while others wait: it goes to the back of the queue.
+ *
+ * A call between two instances is a hand-off: the caller suspends in
+ * `await` and the callee becomes ready, usually on the same worker.  So
+ * that this costs no thread wake-up, each worker has a one-instance
+ * "next" slot (as Go's scheduler has runnext): an instance made ready by
+ * the worker's own run goes there and runs right after, on a warm cache.
+ * Slices that merely ran out of fuel always go to the shared queue, so
+ * the slot cannot starve anyone.
+ */
+#include "kernel/kernel.h"
+
+#include <unistd.h>
+
+static __thread struct worker *self; /* the worker running this thread */
+
+void sos__k_ready(struct kernel *k, struct inst *in, bool warm) {
+  if (k->tearing) { /* nothing runs any more */
+    in->state = I_WAIT;
+    return;
+  }
+  in->state = I_READY;
+  in->next = NULL;
+  if (warm && self && self->k == k && !self->next) {
+    self->next = in;
+    return;
+  }
+  if (k->rq_tail)
+    k->rq_tail->next = in;
+  else
+    k->rq_head = in;
+  k->rq_tail = in;
+  pthread_cond_signal(&k->cv);
+}
+
+/* The next instance to run, or NULL to stop (k->mu held). */
+static struct inst *take(struct kernel *k, struct worker *w) {
+  for (;;) {
+    struct inst *in = w->next;
+    if (in) {
+      w->next = NULL;
+    } else if ((in = k->rq_head)) {
+      k->rq_head = in->next;
+      if (!k->rq_head) k->rq_tail = NULL;
+    } else if (k->stopping) {
+      return NULL;
+    } else {
+      pthread_cond_wait(&k->cv, &k->mu);
+      continue;
+    }
+    in->next = NULL;
+    if (in->kill) { /* timed out while waiting for a worker */
+      sos__k_inst_retire(k, in);
+      continue;
+    }
+    return in;
+  }
+}
+
+static void *worker_main(void *arg) {
+  struct worker *w = arg;
+  struct kernel *k = w->k;
+  self = w;
+  pthread_mutex_lock(&k->mu);
+  struct inst *in;
+  while ((in = take(k, w))) {
+    in->state = I_RUNNING;
+    pthread_mutex_unlock(&k->mu);
+    struct sos_wasm_trap trap;
+    int rc = in->wi ? sos_wasm_run(in->wi, K_SLICE_FUEL, &trap) : sos__k_inst_start(in, &trap);
+    pthread_mutex_lock(&k->mu);
+    sos__k_after_run(k, in, rc, &trap);
+  }
+  pthread_mutex_unlock(&k->mu);
+  return NULL;
+}
+
+/* Starts n workers (0: one per core). */
+int sos__k_sched_start(struct kernel *k, uint32_t n) {
+  if (!n) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cores > 0 ? (uint32_t)cores : 1;
+  }
+  k->workers = sos_calloc(n, sizeof *k->workers);
+  if (!k->workers) return SOS_ENOMEM;
+  for (uint32_t i = 0; i < n; i++) {
+    k->workers[i].k = k;
+    if (pthread_create(&k->workers[i].thread, NULL, worker_main, &k->workers[i]))
+      return SOS_ENOMEM;
+    k->nworkers++;
+  }
+  return 0;
+}
+
+/* Tells workers to finish and joins them (k->stopping already set). */
+void sos__k_sched_stop(struct kernel *k) {
+  pthread_mutex_lock(&k->mu);
+  k->stopping = true;
+  pthread_cond_broadcast(&k->cv);
+  pthread_mutex_unlock(&k->mu);
+  for (uint32_t i = 0; i < k->nworkers; i++) pthread_join(k->workers[i].thread, NULL);
+  sos_free(k->workers);
+  k->workers = NULL;
+  k->nworkers = 0;
+}

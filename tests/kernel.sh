@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# tests/kernel.sh - end-to-end tests of the node kernel: a real sosd
+# process on a fresh data directory, driven by build/sos over its control
+# socket, with the example apps of apps/ and the test apps of tests/apps/.
+#
+# Covers what issue 3 asks to hold: deploy, call, ps, logs, rollback, rm,
+# restart after SIGKILL, the `uses` sandbox, a spinning service not
+# delaying others, a trapping instance replaced, crash back-off, memory
+# limits, timeouts, busy queues, tampered images and bad definitions
+# rejected, garbage on the control socket, clean shutdown on SIGTERM.
+# Ends with "kernel: N passed, N failed".  B=DIR selects the build folder.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+B=${B:-build}
+SOS=$(pwd)/$B/sos
+pass=0
+fail=0
+tmp=$(mktemp -d)
+export SOS_HOME=$tmp/node
+cleanup() {
+  [ -f "$SOS_HOME/sosd.lock" ] && kill -9 "$(cat "$SOS_HOME/sosd.lock" 2>/dev/null)" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+source tests/lib/check.sh
+
+# sosd_pid: the running node's pid.
+sosd_pid() { cat "$SOS_HOME/sosd.lock" 2>/dev/null | tr -d '\n'; }
+
+if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" "$B/tests/poke" examples \
+    >"$tmp/build" 2>&1; then
+  report "build sos, sosd and the test tools" "make failed" "" "$(cat "$tmp/build")"
+  check "sosd.log has no sanitizer reports" 0 "!Sanitizer" "" cat "$SOS_HOME/sosd.log"
+
+echo "kernel: $pass passed, $fail failed"
+  exit 1
+fi
+
+# ---- help ---------------------------------------------------------------------
+for c in "node" "node start" "node stop" "node status" deploy ps call logs rollback rm build check fmt; do
+  check "sos $c --help" 0 "Usage: sos $c" "" $SOS $c --help
+done
+check "sosd --help" 0 "Usage: sosd" "" $B/sosd --help
+check "status before start" 1 "" "not running" $SOS node status
+check "call before start" 1 "" "no node is running" $SOS call hello greet x
+
+# ---- start ----------------------------------------------------------------------
+check "node start" 0 "node started" "" $SOS node start
+check "data dir created 0700" 0 "=700" "" stat -c %a "$SOS_HOME"
+check "control socket is 0600" 0 "=600" "" stat -c %a "$SOS_HOME/sosd.sock"
+check "node start again" 0 "already running" "" $SOS node start
+check "node status" 0 "running" "" $SOS node status
+check "node status --json" 0 '"running":true' "" $SOS node status --json
+check "start-up under 100 ms" 0 "ok" "" \
+  awk '/sosd: ready/ { ms = $(NF-1); sub(/\(/, "", ms) } END { print (ms + 0 < 100 ? "ok" : "slow " ms) }' \
+  "$SOS_HOME/sosd.log"
+
+# ---- deploy and call ---------------------------------------------------------------
+check "deploy hello" 0 "deployed hello version 1" "" $SOS deploy apps/hello
+check "call hello greet" 0 "=hello, world" "" $SOS call hello greet world
+check "the same app again changes nothing" 0 "unchanged: hello version 1" "" $SOS deploy apps/hello
+INPUT="from stdin" check "call reads stdin with -" 0 "=hello, from stdin" "" $SOS call hello greet -
+check "env parameter" 0 "=hello" "" $SOS call hello env
+check "unknown method" 1 "" "NO_METHOD" $SOS call hello nosuch
+check "unknown service" 1 "" "no service named nosuch" $SOS call nosuch greet
+check "built-in time now" 0 "" "" $SOS call time now
+check "built-in services list" 0 '"name":"hello"' "" $SOS call services list
+check "ps lists hello" 0 "hello" "" $SOS ps
+check "ps --json" 0 '"name":"hello"' "" $SOS ps --json
+check "logs show the deploy" 0 "version 1 deployed" "" $SOS logs hello
+check "deploy counter" 0 "deployed counter" "" $SOS deploy apps/counter
+$SOS call counter incr >/dev/null
+$SOS call counter incr >/dev/null
+check "counter keeps state in memory" 0 "=3" "" $SOS call counter incr
+check "deploy fanout" 0 "deployed fanout" "" $SOS deploy apps/fanout
+check "fanout calls two services in parallel" 0 "hello, fanout" "" $SOS call fanout both fanout
+check "fanout's counter result" 0 "4" "" $SOS call counter get
+
+# ---- the sandbox ----------------------------------------------------------------------
+check "deploy proxy" 0 "deployed proxy" "" $SOS deploy tests/apps/proxy
+check "proxy may call hello (in uses)" 0 "=0 hello, sandbox" "" $SOS call proxy call "hello greet sandbox"
+check "proxy may call built-ins" 0 "0 " "" $SOS call proxy call "time now"
+check "proxy may not call counter" 0 "=4 " "" $SOS call proxy call "counter get"
+check "the denial is logged" 0 "denied: call to counter" "" $SOS logs proxy
+
+# ---- traps, spinning, memory --------------------------------------------------------------
+check "deploy crash" 0 "deployed crash" "" $SOS deploy apps/crash
+check "a trap fails the call" 1 "" "TRAPPED" $SOS call crash trap
+check "the trap names its kind" 1 "" "unreachable" $SOS call crash trap
+check "the next call succeeds" 0 "=ok" "" $SOS call crash ok
+check "the trap is logged" 0 "trap: unreachable" "" $SOS logs crash
+for i in 1 2 3 4; do $SOS call crash trap >/dev/null 2>&1; done
+check "repeated traps back off" 0 "backoff" "" $SOS ps
+check "backing off answers unavailable" 1 "" "UNAVAILABLE" $SOS call crash ok
+check "deploy memhog" 0 "deployed memhog" "" $SOS deploy apps/memhog
+check "memory stops at the limit" 0 "" "" $SOS call memhog grow
+got=$($SOS call memhog grow 2>/dev/null)
+check "memhog got fewer MiB than its limit" 0 "ok" "" \
+  bash -c "[ -n '$got' ] && [ '${got//[!0-9]/}' -lt 16 ] && echo ok"
+check "deploy spin" 0 "deployed spin" "" $SOS deploy apps/spin
+$SOS call spin spin >"$tmp/spin.out" 2>&1 &
+spinner=$!
+sleep 0.2
+start=$(date +%s%N)
+ok=0
+for i in $(seq 20); do $SOS call hello greet x >/dev/null && ok=$((ok + 1)); done
+elapsed=$((($(date +%s%N) - start) / 1000000))
+check "hello answers while spin spins (20 calls)" 0 "=20" "" echo $ok
+check "20 calls within 2 s beside a spinner (${elapsed} ms)" 0 "ok" "" \
+  bash -c "[ $elapsed -lt 2000 ] && echo ok"
+wait $spinner
+check "the spinner times out" 0 "TIMEOUT" "" cat "$tmp/spin.out"
+check "deploy sleepy" 0 "deployed sleepy" "" $SOS deploy apps/sleepy
+check "sleep suspends and resumes" 0 "=slept" "" $SOS call sleepy nap 50
+check "a call past its deadline times out" 1 "" "TIMEOUT" $SOS call --timeout 100 sleepy nap 2000
+
+# ---- queues, jobs, follow, links ---------------------------------------------------------
+mkdir -p "$tmp/narrow"
+cp apps/sleepy/sleepy.c "$tmp/narrow/"
+printf 'app narrow 1.0.0 {\n  sources "sleepy.c"\n  service narrow { instances 1..1; queue 1; timeout 5s }\n}\n' \
+  >"$tmp/narrow/app.sos"
+check "deploy a one-instance, one-slot service" 0 "deployed narrow" "" $SOS deploy "$tmp/narrow"
+$SOS call narrow nap 600 >"$tmp/n1" 2>&1 &
+n1=$!
+sleep 0.2
+$SOS call narrow nap 10 >"$tmp/n2" 2>&1 &
+n2=$!
+sleep 0.2
+check "a request beyond the queue fails fast with busy" 1 "" "BUSY" $SOS call narrow nap 10
+wait $n1 $n2
+check "the running request finished" 0 "slept" "" cat "$tmp/n1"
+check "the queued request finished" 0 "slept" "" cat "$tmp/n2"
+mkdir -p "$tmp/job"
+cp "$B/examples/hello.wasm" "$tmp/job/hello.wasm"
+printf 'app job 1.0.0 {\n  module "hello.wasm"\n  env GREETING = "Hi"\n  service job {}\n}\n' >"$tmp/job/app.sos"
+check "deploy a command module" 0 "deployed job" "" $SOS deploy "$tmp/job"
+for i in $(seq 100); do $SOS ps | grep -q "exited" && break; sleep 0.05; done
+check "a job runs to completion" 0 "exited(0)" "" $SOS ps
+check "a job's stdout is its log" 0 "Hi, " "" $SOS logs job
+check "a job takes no calls" 1 "" "job" $SOS call job greet x
+timeout 3 $SOS logs -f sleepy >"$tmp/follow" 2>&1 &
+follower=$!
+sleep 0.5
+$SOS call sleepy nap 7 >/dev/null
+sleep 0.5
+kill $follower 2>/dev/null
+wait $follower 2>/dev/null
+check "logs -f shows new lines" 0 "napping 7 ms" "" cat "$tmp/follow"
+mkdir -p "$tmp/badlink"
+printf '(module (import "env" "launch_missiles" (func)) (func (export "_start")))' >"$tmp/badlink/m.wat"
+wat2wasm "$tmp/badlink/m.wat" -o "$tmp/badlink/m.wasm"
+printf 'app badlink 1.0.0 {\n  module "m.wasm"\n  service badlink {}\n}\n' >"$tmp/badlink/app.sos"
+check "an import SOS does not provide is refused" 1 "" "env.launch_missiles is not provided" \
+  $SOS deploy "$tmp/badlink"
+check "a refused deploy leaves no service" 1 "" "no service named badlink" $SOS call badlink x
+
+# ---- versions ----------------------------------------------------------------------------
+cp -r apps/hello "$tmp/hello2"
+sed -i 's/GREETING = "hello"/GREETING = "howdy"/; s/1.0.0/1.1.0/' "$tmp/hello2/app.sos"
+check "deploy hello 1.1.0" 0 "deployed hello version 2" "" $SOS deploy "$tmp/hello2"
+check "the new version runs" 0 "=howdy" "" $SOS call hello env
+check "rollback" 0 "rolled back to version 1" "" $SOS rollback hello
+check "the old version runs again" 0 "=hello" "" $SOS call hello env
+check "rollback with nothing before" 1 "" "no version before" $SOS rollback counter
+
+# ---- images and definitions ------------------------------------------------------------------
+img=$($SOS build apps/hello 2>"$tmp/err")
+check "build prints an image path" 0 ".sosimg" "" echo "$img"
+cp "$img" "$tmp/bad.sosimg"
+printf 'X' | dd of="$tmp/bad.sosimg" bs=1 seek=200 conv=notrunc 2>/dev/null
+check "a tampered image is rejected" 1 "" "sha-256" $SOS deploy "$tmp/bad.sosimg"
+mkdir -p "$tmp/broken"
+printf 'app broken 1.0.0 {\n  modul "x.wasm"\n}\n' >"$tmp/broken/app.sos"
+check "a bad definition is rejected" 1 "" "app.sos:2:3" $SOS deploy "$tmp/broken"
+
+# ---- garbage on the control socket ------------------------------------------------------------
+sock=$SOS_HOME/sosd.sock
+head -c 100000 /dev/urandom | $B/tests/poke "$sock" >/dev/null
+printf '\x05\x00\x00\x00\x00\x00\x00\x00{"op"' | $B/tests/poke "$sock" >/dev/null
+printf '\xff\xff\xff\x7f\x00\x00\x00\x00' | $B/tests/poke "$sock" >/dev/null
+printf '\x0b\x00\x00\x00\x00\x00\x00\x00{"op":"zz"}' | $B/tests/poke "$sock" >/dev/null
+printf '\x02\x00\x00\x00\x00\x00\x00\x00[]' | $B/tests/poke "$sock" >/dev/null
+check "the node survives garbage" 0 "=hello, still" "" $SOS call hello greet still
+
+# ---- restart -------------------------------------------------------------------------------------
+pid=$(sosd_pid)
+kill -9 "$pid"
+sleep 0.1
+check "node start after SIGKILL" 0 "node started" "" $SOS node start
+check "hello is back after SIGKILL" 0 "=hello, again" "" $SOS call hello greet again
+check "its version survived" 0 "=hello" "" $SOS call hello env
+check "every service is back" 0 "sleepy" "" $SOS ps
+check "rm" 0 "hello removed" "" $SOS rm hello
+check "a removed service is gone" 1 "" "no service named hello" $SOS call hello greet x
+check "rm of an unknown service" 1 "" "no service named hello" $SOS rm hello
+pid=$(sosd_pid)
+check "node stop" 0 "node stopped" "" $SOS node stop
+check "sosd exited cleanly" 0 "sosd: stopped" "" tail -3 "$SOS_HOME/sosd.log"
+check "node start after stop" 0 "node started" "" $SOS node start
+check "rm survives a restart" 1 "" "no service named hello" $SOS call hello greet x
+$SOS call sleepy nap 400 >"$tmp/inflight" 2>&1 &
+caller=$!
+sleep 0.2
+kill -TERM "$(sosd_pid)"
+wait $caller
+check "SIGTERM lets a call in flight finish" 0 "=slept" "" cat "$tmp/inflight"
+for i in $(seq 100); do [ -S "$SOS_HOME/sosd.sock" ] || break; sleep 0.05; done
+check "SIGTERM stops the node" 1 "" "not running" $SOS node status
+
+check "sosd.log has no sanitizer reports" 0 "!Sanitizer" "" cat "$SOS_HOME/sosd.log"
+
+echo "kernel: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,42 @@
+# tests/lib/check.sh - the pass/fail harness shared by the shell test
+# suites (sourced, not run).  The suite sets pass=0, fail=0 and tmp (a
+# scratch folder) before using it.
+
+# report NAME WHY OUT ERR: counts a pass when WHY is empty, else a fail.
+report() {
+  if [ -z "$2" ]; then
+    pass=$((pass + 1))
+    return
+  fi
+  fail=$((fail + 1))
+  echo "FAIL $1: $2"
+  [ -n "$3" ] && head -c 600 <<<"$3" | sed 's/^/    stdout| /'
+  [ -n "$4" ] && head -c 600 <<<"$4" | sed 's/^/    stderr| /'
+  return 0
+}
+
+# check NAME STATUS OUT ERR CMD...: runs CMD and checks its exit status,
+# that stdout contains OUT and stderr contains ERR (each skipped when
+# empty).  OUT starting with "=" must equal the rest exactly; OUT starting
+# with "!" must not appear.  Stdin is $INPUT piped in when INPUT is set,
+# else the file $STDIN when set, else /dev/null.
+check() {
+  local name=$1 want_rc=$2 want_out=$3 want_err=$4 out err rc why=""
+  shift 4
+  if [ -n "${INPUT+x}" ]; then
+    out=$(printf '%s' "$INPUT" | timeout 60 "$@" 2>"$tmp/err")
+  else
+    out=$(timeout 60 "$@" <"${STDIN:-/dev/null}" 2>"$tmp/err")
+  fi
+  rc=$?
+  err=$(<"$tmp/err")
+  [ "$rc" -eq "$want_rc" ] || why+="exit status $rc, want $want_rc; "
+  case $want_out in
+  "") ;;
+  =*) [ "$out" == "${want_out#=}" ] || why+="stdout is not '${want_out#=}'; " ;;
+  !*) ! grep -qF -- "${want_out#!}" <<<"$out" || why+="stdout has '${want_out#!}'; " ;;
+  *) grep -qF -- "$want_out" <<<"$out" || why+="stdout lacks '$want_out'; " ;;
+  esac
+  [ -z "$want_err" ] || grep -qF -- "$want_err" <<<"$err" || why+="stderr lacks '$want_err'; "
+  report "$name" "$why" "$out" "$err"
+}
