@@ -198,8 +198,10 @@ static struct svc *svc_new(struct kernel *k, const char *name) {
   char path[4096];
   path_of(k, path, sizeof path, "logs/%s.log", name);
   s->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  s->next = k->svcs;
-  k->svcs = s;
+  struct svc **p = &k->svcs; /* kept sorted by name, as `sos ps` lists them */
+  while (*p && strcmp((*p)->name, name) < 0) p = &(*p)->next;
+  s->next = *p;
+  *p = s;
   return s;
 }
 
@@ -310,7 +312,11 @@ static void load_svc(struct kernel *k, const cJSON *o) {
   }
   s->cur = want ? want : s->vers;
   if (!s->cur) { /* nothing loadable: forget it, the log says why */
-    k->svcs = s->next;
+    for (struct svc **p = &k->svcs; *p; p = &(*p)->next)
+      if (*p == s) {
+        *p = s->next;
+        break;
+      }
     close(s->log_fd);
     sos_free(s);
   }
