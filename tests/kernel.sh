@@ -65,6 +65,11 @@ check "unknown method" 1 "" "NO_METHOD" $SOS call hello nosuch
 check "unknown service" 1 "" "no service named nosuch" $SOS call nosuch greet
 check "built-in time now" 0 "" "" $SOS call time now
 check "built-in services list" 0 '"name":"hello"' "" $SOS call services list
+check "built-in services describe" 0 '"min":1' "" $SOS call services describe hello
+check "built-in logs tail" 0 "version 1 deployed" "" $SOS call logs tail "hello 5"
+check "built-in time sleep" 0 "=ok" "" $SOS call time sleep 20
+check "--data finds the same node" 0 "=hello, data" "" env -u SOS_HOME $SOS call --data "$SOS_HOME" hello greet data
+check "another --data has no node" 1 "" "no node is running on $tmp/other" $SOS ps --data "$tmp/other"
 check "ps lists hello" 0 "hello" "" $SOS ps
 check "ps --json" 0 '"name":"hello"' "" $SOS ps --json
 check "logs show the deploy" 0 "version 1 deployed" "" $SOS logs hello

@@ -103,6 +103,21 @@ static void conn_close(struct conn *c) {
   uv_close((uv_handle_t *)&c->pipe, on_closed);
 }
 
+/* Counts one more answer owed to c (a call or a deploy). */
+static void owe(struct conn *c) {
+  c->pending++;
+  c->k->inflight++;
+}
+
+/* One owed answer was sent; frees c when it closed and owes nothing more. */
+static void paid(struct conn *c) {
+  c->k->inflight--;
+  if (--c->pending == 0 && c->closed) {
+    sos_free(c->buf);
+    sos_free(c);
+  }
+}
+
 /* The string field name of j, or NULL. */
 static const char *str_field(const cJSON *j, const char *name) {
   const cJSON *v = cJSON_GetObjectItem(j, name);
@@ -123,10 +138,8 @@ static const char *const status_words[] = {
 };
 
 /* A call finished (loop thread): reply to the connection that made it. */
-static void call_done(struct kernel *k, struct req *r) {
+static void call_done(struct req *r) {
   struct conn *c = r->owner;
-  k->inflight--;
-  c->pending--;
   cJSON *j = cJSON_CreateObject();
   cJSON_AddBoolToObject(j, "ok", r->status == SOS_STATUS_OK);
   if (r->tag >= 0) cJSON_AddNumberToObject(j, "id", (double)r->tag);
@@ -134,10 +147,7 @@ static void call_done(struct kernel *k, struct req *r) {
   cJSON_AddStringToObject(j, "status_name", status_names[r->status]);
   if (r->status != SOS_STATUS_OK) cJSON_AddStringToObject(j, "error", status_words[r->status]);
   send_frame(c, j, r->resp, r->resp_len);
-  if (c->closed && !c->pending) {
-    sos_free(c->buf);
-    sos_free(c);
-  }
+  paid(c);
 }
 
 static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t blen) {
@@ -171,8 +181,7 @@ static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_
     if (!r->deadline || d < r->deadline) r->deadline = d;
   }
   r->svc = builtin ? NULL : s;
-  c->pending++;
-  k->inflight++;
+  owe(c);
   if (builtin)
     sos__k_builtin_call(k, svc, r);
   else
@@ -211,14 +220,60 @@ static void op_ps(struct conn *c) {
   send_frame(c, j, NULL, 0);
 }
 
-static void op_deploy(struct conn *c, const uint8_t *body, uint32_t blen) {
-  char err[1024] = "", *reply = NULL;
-  if (sos__k_deploy(c->k, body, blen, &reply, err, sizeof err)) return send_error(c, err);
-  cJSON *j = cJSON_Parse(reply);
+/* A deploy in progress: verified and compiled on libuv's thread pool, so
+ * that the loop (timers, other connections) never waits for a compile. */
+struct deploy {
+  uv_work_t work;
+  struct conn *c;
+  uint8_t *image;
+  size_t len;
+  struct image_ref *ir;
+  int rc;
+  char err[1024];
+};
+
+static void deploy_work(uv_work_t *w) {
+  struct deploy *d = w->data;
+  d->rc = sos__k_deploy_prepare(d->c->k, d->image, d->len, &d->ir, d->err, sizeof d->err);
+}
+
+static void deploy_done(uv_work_t *w, int status) {
+  struct deploy *d = w->data;
+  struct conn *c = d->c;
+  char *reply = NULL;
+  if (status == 0 && d->rc == 0)
+    d->rc = sos__k_deploy_finish(c->k, d->ir, &reply, d->err, sizeof d->err);
+  cJSON *j = reply ? cJSON_Parse(reply) : NULL;
   cJSON_free(reply);
-  if (!j) return send_error(c, "out of memory");
-  cJSON_AddBoolToObject(j, "ok", 1);
-  send_frame(c, j, NULL, 0);
+  if (j) {
+    cJSON_AddBoolToObject(j, "ok", 1);
+    send_frame(c, j, NULL, 0);
+  } else {
+    send_error(c, d->rc ? d->err : "out of memory");
+  }
+  sos_free(d->image);
+  sos_free(d);
+  paid(c);
+}
+
+static void op_deploy(struct conn *c, const uint8_t *body, uint32_t blen) {
+  struct deploy *d = sos_calloc(1, sizeof *d);
+  if (d) d->image = sos_malloc(blen ? blen : 1);
+  if (!d || !d->image) {
+    if (d) sos_free(d);
+    return send_error(c, "out of memory");
+  }
+  memcpy(d->image, body, blen);
+  d->len = blen;
+  d->c = c;
+  d->work.data = d;
+  owe(c);
+  if (uv_queue_work(&c->k->loop, &d->work, deploy_work, deploy_done)) {
+    sos_free(d->image);
+    sos_free(d);
+    send_error(c, "cannot start the deploy");
+    paid(c);
+  }
 }
 
 static void op_named(struct conn *c, const cJSON *j, bool rollback) {
@@ -362,7 +417,7 @@ void sos__k_control_flush(struct kernel *k) {
   pthread_mutex_unlock(&k->mu);
   while (r) {
     struct req *next = r->next;
-    call_done(k, r);
+    call_done(r);
     pthread_mutex_lock(&k->mu);
     sos__k_req_free(k, r);
     pthread_mutex_unlock(&k->mu);

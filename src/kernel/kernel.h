@@ -127,6 +127,7 @@ struct image_ref {
   struct sos_wasm_extern *imports;
   uint32_t nimports;
   bool is_job;                  /* exports _start */
+  bool listed;                  /* in k->images */
   struct image_ref *next;
 };
 
@@ -246,9 +247,15 @@ void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
 
 /* ---- node.c: data directory, images, deployments, state --------------- */
 int sos__k_node_open(struct kernel *k, char *err, size_t errlen);
-/* Deploys an image given as bytes; writes a JSON answer into *reply. */
-int sos__k_deploy(struct kernel *k, const uint8_t *bytes, size_t len,
-                  char **reply, char *err, size_t errlen);
+/* Deploys in two steps.  prepare (any thread, without k->mu: it is the
+ * slow part) verifies the image, stores it in DATA/images and compiles and
+ * links its module into *out; finish (k->mu not held) makes the new
+ * versions, saves state.json and writes a JSON answer into *reply (freed
+ * with cJSON_free).  finish takes over *out. */
+int sos__k_deploy_prepare(struct kernel *k, const uint8_t *bytes, size_t len,
+                          struct image_ref **out, char *err, size_t errlen);
+int sos__k_deploy_finish(struct kernel *k, struct image_ref *ir, char **reply, char *err,
+                         size_t errlen);
 int sos__k_rollback(struct kernel *k, const char *name, char *err, size_t errlen);
 int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen);
 /* Saves the deployments to DATA/state.json (k->mu held). */

@@ -132,6 +132,10 @@ static void image_ref_free(struct image_ref *ir) {
 
 void sos__k_image_unref(struct kernel *k, struct image_ref *ir) {
   if (--ir->refs) return;
+  if (!ir->listed) {
+    image_ref_free(ir);
+    return;
+  }
   for (struct image_ref **p = &k->images; *p; p = &(*p)->next)
     if (*p == ir) {
       *p = ir->next;
@@ -165,28 +169,39 @@ static int image_ref_make(struct kernel *k, struct sos_image *img, struct image_
     image_ref_free(ir);
     return rc;
   }
-  ir->next = k->images;
-  k->images = ir;
   *out = ir;
   return 0;
+}
+
+/* The loaded image with id, with a new reference, or NULL (k->mu held). */
+static struct image_ref *image_find(struct kernel *k, const char *id) {
+  for (struct image_ref *ir = k->images; ir; ir = ir->next)
+    if (strcmp(ir->id, id) == 0) {
+      ir->refs++;
+      return ir;
+    }
+  return NULL;
+}
+
+/* Lists a fresh image_ref (k->mu held). */
+static void image_add(struct kernel *k, struct image_ref *ir) {
+  ir->listed = true;
+  ir->next = k->images;
+  k->images = ir;
 }
 
 /* The loaded image with id, with a new reference, reading it from
  * DATA/images when it is not loaded yet. */
 static int image_get(struct kernel *k, const char *id, struct image_ref **out, char *err,
                      size_t errlen) {
-  for (struct image_ref *ir = k->images; ir; ir = ir->next)
-    if (strcmp(ir->id, id) == 0) {
-      ir->refs++;
-      *out = ir;
-      return 0;
-    }
+  if ((*out = image_find(k, id))) return 0;
   char path[4096];
   path_of(k, path, sizeof path, "images/%s.sosimg", id);
   struct sos_image *img;
   int rc = sos_image_read(path, &img, err, errlen);
-  if (rc) return rc;
-  return image_ref_make(k, img, out, err, errlen);
+  if (!rc) rc = image_ref_make(k, img, out, err, errlen);
+  if (!rc) image_add(k, *out);
+  return rc;
 }
 
 /* ---- services and versions ---------------------------------------------- */
@@ -411,32 +426,45 @@ static int deploy_services(struct kernel *k, struct image_ref *ir, cJSON *list) 
   return 0;
 }
 
-int sos__k_deploy(struct kernel *k, const uint8_t *bytes, size_t len, char **reply, char *err,
-                  size_t errlen) {
+int sos__k_deploy_prepare(struct kernel *k, const uint8_t *bytes, size_t len,
+                          struct image_ref **out, char *err, size_t errlen) {
   struct sos_image *img;
   int rc = sos_image_decode(bytes, len, NULL, &img, err, errlen);
   if (rc) return rc;
+  pthread_mutex_lock(&k->mu);
+  *out = image_find(k, img->id); /* deployed before: nothing to compile */
+  pthread_mutex_unlock(&k->mu);
+  if (*out) {
+    sos_image_free(img);
+    return 0;
+  }
   char dir[4096], path[4200];
   path_of(k, dir, sizeof dir, "%s", "images");
-  pthread_mutex_lock(&k->mu);
-  struct image_ref *ir;
-  rc = image_get(k, img->id, &ir, err, errlen); /* already deployed once? */
+  rc = sos_image_write(img, dir, path, sizeof path, err, errlen);
   if (rc) {
-    rc = sos_image_write(img, dir, path, sizeof path, err, errlen);
-    if (!rc) rc = image_ref_make(k, img, &ir, err, errlen);
-    else sos_image_free(img);
-  } else {
     sos_image_free(img);
-  }
-  if (rc) {
-    pthread_mutex_unlock(&k->mu);
     return rc;
+  }
+  return image_ref_make(k, img, out, err, errlen);
+}
+
+int sos__k_deploy_finish(struct kernel *k, struct image_ref *ir, char **reply, char *err,
+                         size_t errlen) {
+  pthread_mutex_lock(&k->mu);
+  if (!ir->listed) { /* another deploy of the same image may have won */
+    struct image_ref *other = image_find(k, ir->id);
+    if (other) {
+      image_ref_free(ir);
+      ir = other;
+    } else {
+      image_add(k, ir);
+    }
   }
   cJSON *j = cJSON_CreateObject();
   cJSON_AddStringToObject(j, "image", ir->id);
   cJSON_AddStringToObject(j, "app", ir->app->name);
   cJSON_AddStringToObject(j, "app_version", ir->app->version);
-  rc = deploy_services(k, ir, cJSON_AddArrayToObject(j, "services"));
+  int rc = deploy_services(k, ir, cJSON_AddArrayToObject(j, "services"));
   sos__k_image_unref(k, ir);
   if (!rc) rc = sos__k_save(k);
   pthread_mutex_unlock(&k->mu);
