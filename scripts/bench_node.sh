@@ -47,7 +47,7 @@ outside_us=$(((t1 - t0) / 100 / 1000))
 
 mkdir -p "$tmp/hello10k"
 cp apps/hello/hello.c "$tmp/hello10k/"
-sed 's/instances 1..4; memory 16MiB/instances 10000..10000; memory 2MiB/; s/app hello/app hello10k/; s/service hello/service hello10k/' \
+sed 's/instances 1..4/instances 10000..10000/; s/app hello/app hello10k/; s/service hello/service hello10k/' \
   apps/hello/app.sos >"$tmp/hello10k/app.sos"
 $SOS build "$tmp/hello10k" >/dev/null || exit 1
 before=$(rss_kb)

@@ -226,24 +226,18 @@ static int run_logs(const struct sos__cli_cmd *cmd, int argc, char **argv) {
 
 /* ---- rollback, rm -------------------------------------------------------------- */
 
-static int run_rollback(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+/* rollback and rm: one op on one named service; prints what happened. */
+static int run_named(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
   int rc = sos__cli_parse(cmd, argc, argv, 0, 1, 1, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  bool rollback = strcmp(cmd->name, "rollback") == 0;
   struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, sos__cli_op("rollback", a.pos[0]), NULL, 0, 10000, &r))) return rc;
-  printf("%s rolled back to version %d\n", a.pos[0], (int)num(r.json, "version"));
-  sos__cli_reply_free(&r);
-  return SOS_CLI_OK;
-}
-
-static int run_rm(const struct sos__cli_cmd *cmd, int argc, char **argv) {
-  struct sos__cli_args a;
-  int rc = sos__cli_parse(cmd, argc, argv, 0, 1, 1, &a);
-  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
-  struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, sos__cli_op("rm", a.pos[0]), NULL, 0, 10000, &r))) return rc;
-  printf("%s removed\n", a.pos[0]);
+  if ((rc = ask(cmd, a.data, sos__cli_op(cmd->name, a.pos[0]), NULL, 0, 10000, &r))) return rc;
+  if (rollback)
+    printf("%s rolled back to version %d\n", a.pos[0], (int)num(r.json, "version"));
+  else
+    printf("%s removed\n", a.pos[0]);
   sos__cli_reply_free(&r);
   return SOS_CLI_OK;
 }
@@ -323,7 +317,7 @@ const struct sos__cli_cmd sos__cli_rollback = {
             "the newer version finish their requests and stop.\n"
             "\n"
             "Options:\n" DATA_HELP,
-    .run = run_rollback,
+    .run = run_named,
 };
 
 const struct sos__cli_cmd sos__cli_rm = {
@@ -335,5 +329,5 @@ const struct sos__cli_cmd sos__cli_rm = {
             "Stops the service's instances (waiting requests fail) and forgets it.\n"
             "\n"
             "Options:\n" DATA_HELP,
-    .run = run_rm,
+    .run = run_named,
 };

@@ -279,12 +279,13 @@ static void op_deploy(struct conn *c, const uint8_t *body, uint32_t blen) {
 static void op_named(struct conn *c, const cJSON *j, bool rollback) {
   const char *svc = str_field(j, "service");
   char err[256] = "";
+  uint32_t version = 0;
   if (!svc) return send_error(c, "a service name is needed");
-  int rc = rollback ? sos__k_rollback(c->k, svc, err, sizeof err)
+  int rc = rollback ? sos__k_rollback(c->k, svc, &version, err, sizeof err)
                     : sos__k_remove(c->k, svc, err, sizeof err);
   if (rc) return send_error(c, err[0] ? err : sos_strerror(rc));
   cJSON *r = ok_reply();
-  if (rollback) cJSON_AddNumberToObject(r, "version", atoi(err));
+  if (rollback) cJSON_AddNumberToObject(r, "version", version);
   send_frame(c, r, NULL, 0);
 }
 

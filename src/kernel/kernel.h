@@ -256,7 +256,12 @@ int sos__k_deploy_prepare(struct kernel *k, const uint8_t *bytes, size_t len,
                           struct image_ref **out, char *err, size_t errlen);
 int sos__k_deploy_finish(struct kernel *k, struct image_ref *ir, char **reply, char *err,
                          size_t errlen);
-int sos__k_rollback(struct kernel *k, const char *name, char *err, size_t errlen);
+/* Makes the version before the current one current; *version gets its
+ * number.  Errors (message in err): SOS_ENOENT, SOS_ESTATE (no older
+ * version), or what saving state.json returned. */
+int sos__k_rollback(struct kernel *k, const char *name, uint32_t *version, char *err,
+                    size_t errlen);
+/* Stops and forgets a service and its log.  Errors as sos__k_rollback. */
 int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen);
 /* Saves the deployments to DATA/state.json (k->mu held). */
 int sos__k_save(struct kernel *k);

@@ -474,22 +474,27 @@ int sos__k_deploy_finish(struct kernel *k, struct image_ref *ir, char **reply, c
   return rc;
 }
 
-int sos__k_rollback(struct kernel *k, const char *name, char *err, size_t errlen) {
-  pthread_mutex_lock(&k->mu);
+/* The service named name, or NULL with "no service named" in err. */
+static struct svc *named(struct kernel *k, const char *name, char *err, size_t errlen) {
   struct svc *s = sos__k_svc_find(k, name);
-  int rc = 0;
-  if (!s) {
-    snprintf(err, errlen, "no service named %s", name);
-    rc = SOS_ENOENT;
-  } else if (!s->cur->prev) {
+  if (!s) snprintf(err, errlen, "no service named %s (see sos ps)", name);
+  return s;
+}
+
+int sos__k_rollback(struct kernel *k, const char *name, uint32_t *version, char *err,
+                    size_t errlen) {
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = named(k, name, err, errlen);
+  int rc = s ? 0 : SOS_ENOENT;
+  if (s && !s->cur->prev) {
     snprintf(err, errlen, "%s has no version before %u", name, s->cur->n);
     rc = SOS_ESTATE;
-  } else {
+  } else if (s) {
     sos__k_log(s, "info", "rolled back from version %u to %u", s->cur->n, s->cur->prev->n);
     s->cur = s->cur->prev;
     sos__k_svc_start(k, s);
     rc = sos__k_save(k);
-    snprintf(err, errlen, "%u", s->cur->n);
+    *version = s->cur->n;
   }
   pthread_mutex_unlock(&k->mu);
   return rc;
@@ -497,12 +502,9 @@ int sos__k_rollback(struct kernel *k, const char *name, char *err, size_t errlen
 
 int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen) {
   pthread_mutex_lock(&k->mu);
-  struct svc *s = sos__k_svc_find(k, name);
-  int rc = 0;
-  if (!s) {
-    snprintf(err, errlen, "no service named %s", name);
-    rc = SOS_ENOENT;
-  } else {
+  struct svc *s = named(k, name, err, errlen);
+  int rc = s ? 0 : SOS_ENOENT;
+  if (s) {
     sos__k_svc_free(k, s);
     rc = sos__k_save(k);
     char path[4096];
