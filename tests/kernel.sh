@@ -160,9 +160,8 @@ check "an import SOS does not provide is refused" 1 "" "env.launch_missiles is n
 check "a refused deploy leaves no service" 1 "" "no service named badlink" $SOS call badlink x
 
 # ---- versions ----------------------------------------------------------------------------
-cp -r apps/hello "$tmp/hello2"
-sed -i 's/GREETING = "hello"/GREETING = "howdy"/; s/1.0.0/1.1.0/' "$tmp/hello2/app.sos"
-check "deploy hello 1.1.0" 0 "deployed hello version 2" "" $SOS deploy "$tmp/hello2"
+check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
+  $SOS deploy tests/apps/hello-howdy
 check "the new version runs" 0 "=howdy" "" $SOS call hello env
 check "rollback" 0 "rolled back to version 1" "" $SOS rollback hello
 check "the old version runs again" 0 "=hello" "" $SOS call hello env
