@@ -11,13 +11,13 @@ B       ?= build
 OPT     ?= -O2
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 CFLAGS  := -std=c11 -D_GNU_SOURCE -ffp-contract=off $(OPT) -g $(WARN) -Iinclude -Isrc $(EXTRA_CFLAGS)
-LDLIBS  := -lcjson -lcrypto -lm -lpthread
+LDLIBS  := -llmdb -lcjson -lcrypto -lm -lpthread
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c)
+LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c src/store/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 KERN_SRC  := $(wildcard src/kernel/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)

@@ -10,6 +10,7 @@ PKGS=(
   libcjson-dev                         # JSON: spec-suite runner, control API, node state
   libuv1-dev                           # the node kernel's event loop
   libssl-dev                           # sha-256 of images (libcrypto); TLS later
+  liblmdb-dev                          # typed storage (one LMDB environment per node)
   nodejs                               # V8 reference for differential tests and bench
 )
 missing=()

@@ -159,6 +159,28 @@ check "an import SOS does not provide is refused" 1 "" "env.launch_missiles is n
   $SOS deploy "$tmp/badlink"
 check "a refused deploy leaves no service" 1 "" "no service named badlink" $SOS call badlink x
 
+# ---- kv stores through the control API ------------------------------------------------------
+check "deploy box (a kv store, 5 keys at most)" 0 "deployed box" "" $SOS deploy tests/apps/box
+check "kv put" 0 "" "" $SOS kv put box/box a 1
+check "kv get" 0 "=1" "" $SOS kv get box/box a
+check "kv put binary" 0 "" "" $SOS kv put box/box b $'two\x01\xff'
+check "kv get binary into a pipe is raw" 0 "=74776f01ff" "" bash -c "$SOS kv get box/box b | od -An -tx1 | tr -d ' \n'"
+check "kv ls escapes what is not text" 0 'two\x01\xff' "" $SOS kv ls box/box
+check "kv ls --json" 0 '{"key":"a","value":"1"}' "" $SOS kv ls box/box --json
+check "kv ls with a prefix" 0 "!b" "" $SOS kv ls box/box a
+check "kv get of a missing key" 1 "" "no key zz in box/box" $SOS kv get box/box zz
+check "kv of an undeclared store" 1 "" "box has no kv store named other" $SOS kv get box/other a
+for i in 1 2 3; do $SOS kv put box/box k$i v >/dev/null; done
+check "the keys quota is enforced" 1 "" "quota exceeded" $SOS kv put box/box k4 v
+check "a refused write changed nothing" 1 "" "no key k4" $SOS kv get box/box k4
+check "kv del" 0 "" "" $SOS kv del box/box a
+check "a deleted key is gone" 1 "" "no key a" $SOS kv get box/box a
+check "a delete frees quota" 0 "" "" $SOS kv put box/box k4 v
+check "the bytes quota is enforced" 1 "" "quota exceeded" $SOS kv put box/box big "$(head -c 1100 /dev/zero | tr '\0' x)"
+check "rm keeps the data" 0 "box removed (its stored data stays" "" $SOS rm box
+check "a new deploy finds it" 0 "deployed box" "" $SOS deploy tests/apps/box
+check "the data is still there" 0 "=v" "" $SOS kv get box/box k4
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy
@@ -194,6 +216,10 @@ check "node start after SIGKILL" 0 "node started" "" $SOS node start
 check "hello is back after SIGKILL" 0 "=hello, again" "" $SOS call hello greet again
 check "its version survived" 0 "=hello" "" $SOS call hello env
 check "every service is back" 0 "sleepy" "" $SOS ps
+check "stored data survives SIGKILL" 0 "=v" "" $SOS kv get box/box k1
+check "rm --purge deletes the data" 0 "box removed with its data (5 keys)" "" $SOS rm --purge box
+check "nothing is left" 0 "deployed box" "" $SOS deploy tests/apps/box
+check "a purged key is gone" 1 "" "no key k1" $SOS kv get box/box k1
 check "rm" 0 "hello removed" "" $SOS rm hello
 check "a removed service is gone" 1 "" "no service named hello" $SOS call hello greet x
 check "rm of an unknown service" 1 "" "no service named hello" $SOS rm hello

@@ -41,6 +41,31 @@
  *                                               or -SOS_STATUS_NOT_FOUND
  *   exit(code) -> ()                            end the instance
  *
+ * Storage (kv stores declared in app.sos with `store NAME: kv`; every
+ * key is confined to the calling service's own copy of the store):
+ *
+ *   kv_get(store, store_len, key, key_len, buf, cap, len_out) -> i32
+ *       OK or NOT_FOUND; copies min(len, cap) bytes, writes len at len_out.
+ *       Never suspends (a read transaction).
+ *   kv_put(store, store_len, key, key_len, val, val_len) -> i32
+ *   kv_del(store, store_len, key, key_len) -> i32
+ *   kv_cas(store, store_len, key, key_len, old, old_len, new, new_len,
+ *          flags) -> i32   SOS_KV_OLD_ABSENT: expect no value;
+ *                          SOS_KV_NEW_ABSENT: delete instead of put
+ *   kv_batch(store, store_len, ops, ops_len) -> i32
+ *       ops: records of u8 kind (SOS_KV_OP_*), u32 key_len, u32 val_len
+ *       (little-endian), key bytes, value bytes; all or nothing.
+ *       Writes suspend the instance until the write is durable (group
+ *       commit) and return OK, CONFLICT (cas, check), QUOTA, TOO_BIG or
+ *       INVALID (no such store, empty or long key, malformed ops).
+ *   kv_scan(store, store_len, start, start_len, end, end_len, limit, buf,
+ *           cap, len_out) -> i32
+ *       the keys k with start <= k < end (end_len 0: no end), in order, at
+ *       most limit, as records u32 key_len, u32 val_len, key, value in
+ *       buf while they fit; returns how many (>= 0) or -status; len_out
+ *       gets the bytes written, or, when not even the first fits, the
+ *       bytes it needs (with -TOO_BIG).  Never suspends.
+ *
  * Exports the kernel looks for:
  *
  *   sos_abi_version () -> i32        required for reactors
@@ -76,12 +101,15 @@
   X(CANCELLED, 10, "cancelled")                                        \
   X(INVALID, 11, "invalid request")                                    \
   X(PENDING, 12, "not finished yet")                                   \
-  X(SHUTDOWN, 13, "the node is shutting down")
+  X(SHUTDOWN, 13, "the node is shutting down")                         \
+  X(CONFLICT, 14, "conflict: the value changed (compare-and-swap)")      \
+  X(QUOTA, 15, "the service's storage quota is exceeded")
 
 enum {
 #define SOS__STATUS_ENUM(name, val, words) SOS_STATUS_##name = (val),
   SOS_STATUS_MAP(SOS__STATUS_ENUM)
 #undef SOS__STATUS_ENUM
+  SOS_STATUS_LAST = SOS_STATUS_QUOTA /* the highest status of this ABI */
 };
 
 /* await modes */
@@ -100,5 +128,16 @@ enum {
 #define SOS_ABI_MAX_NAME 128
 /* Most calls one instance may have open at once. */
 #define SOS_ABI_MAX_HANDLES 256
+/* Longest key and value of a kv store, and longest store name. */
+#define SOS_ABI_MAX_KEY 256
+#define SOS_ABI_MAX_VALUE (1u << 20)
+
+/* kv_cas flags and kv_batch op kinds. */
+#define SOS_KV_OLD_ABSENT 1
+#define SOS_KV_NEW_ABSENT 2
+#define SOS_KV_OP_PUT 1
+#define SOS_KV_OP_DEL 2
+#define SOS_KV_OP_CHECK 3        /* the key must hold exactly the value */
+#define SOS_KV_OP_CHECK_ABSENT 4 /* the key must have no value */
 
 #endif

@@ -3,12 +3,14 @@
  *
  * An app definition names an app and its version, its module (C sources or
  * a ready .wasm), its files, the services it provides with their instance
- * counts and limits, the services it may call (`uses`) and its environment
- * parameters; it may `extend` another definition and override parts.
- * docs/language.md gives the grammar and the semantics.  The same lexer
- * and parser (src/lang) will read stores, interfaces (the IDL), HTTP
- * routes, egress and secrets: later issues add statements without
- * changing what existing ones mean.
+ * counts and limits (storage quotas included), the services it may call
+ * (`uses`), its environment parameters, its typed stores (`store`) and the
+ * record types of its tables (`struct`); it may `extend` another
+ * definition and override parts.  docs/language.md gives the grammar and
+ * the semantics.  The same lexer and parser (src/lang) will read
+ * interfaces (the IDL, whose structs are these), HTTP routes, egress and
+ * secrets: later issues add statements without changing what existing
+ * ones mean.
  *
  * Errors are reported as "file:line:col: message" (with a hint where one
  * helps) in the caller's err buffer.
@@ -32,6 +34,10 @@ struct sos_app_service {
   uint64_t memory;     /* `memory 16MiB`: linear memory cap, bytes; default 16 MiB */
   uint64_t timeout_ms; /* `timeout 2s`: per-request deadline; default 5 s */
   uint32_t queue;      /* `queue N`: waiting requests before "busy"; default 64 */
+  uint64_t quota_bytes; /* `quota 64MiB`: bytes of stored data the service may hold
+                           across all its stores; default 64 MiB */
+  uint64_t quota_keys;  /* `keys N`: keys, rows and records it may hold across
+                           all its stores; default 1000000 */
   struct sos_app_pos pos; /* of NAME, in the file that declared it last (after
                              extends, possibly a base file) */
 };
@@ -41,6 +47,59 @@ struct sos_app_param {
   char *name;
   char *value;
   struct sos_app_pos pos; /* of NAME, as for services */
+};
+
+/* The type of a struct field (`id: u64 = 1`).  0 is no type. */
+enum {
+  SOS_APP_T_BOOL = 1,
+  SOS_APP_T_U8,
+  SOS_APP_T_U16,
+  SOS_APP_T_U32,
+  SOS_APP_T_U64,
+  SOS_APP_T_I8,
+  SOS_APP_T_I16,
+  SOS_APP_T_I32,
+  SOS_APP_T_I64,
+  SOS_APP_T_F32,
+  SOS_APP_T_F64,
+  SOS_APP_T_TEXT,  /* UTF-8 text */
+  SOS_APP_T_BYTES, /* any bytes */
+};
+
+/* One field of a struct: `NAME: TYPE = TAG`. */
+struct sos_app_field {
+  char *name;
+  uint8_t type;   /* SOS_APP_T_* */
+  uint32_t tag;   /* the field number, 1..65535, unique in its struct: its wire tag */
+  struct sos_app_pos pos; /* of NAME */
+};
+
+/* One `struct NAME { ... }`: the record type of a table (and, later, of
+ * the IDL).  Fields in the order written. */
+struct sos_app_struct {
+  char *name;
+  struct sos_app_field *fields;
+  uint32_t nfields;
+  struct sos_app_pos pos; /* of NAME, in the file that declared it last */
+};
+
+/* What a store holds. */
+enum { SOS_APP_STORE_KV = 1, SOS_APP_STORE_LOG, SOS_APP_STORE_TABLE, SOS_APP_STORE_FILES };
+
+/* One `store NAME: TYPE`.  For a table (`table Entry key id index at, name`)
+ * table_struct names its struct, key its primary-key field and indexes
+ * the fields of its secondary indexes; all three are NULL (and nindexes
+ * 0) for the other types.  In a resolved definition (sos_app_load) the
+ * struct exists and every key and index field is in it, of type text,
+ * bytes or an integer. */
+struct sos_app_store {
+  char *name;
+  int type; /* SOS_APP_STORE_* */
+  char *table_struct;
+  char *key;
+  char **indexes;
+  uint32_t nindexes;
+  struct sos_app_pos pos; /* of NAME, in the file that declared it last */
 };
 
 /* A parsed (and, from sos_app_load, resolved) definition.  Every string and
@@ -61,6 +120,10 @@ struct sos_app {
   uint32_t nparams;
   struct sos_app_service *services;
   uint32_t nservices;
+  struct sos_app_struct *structs; /* in the order declared */
+  uint32_t nstructs;
+  struct sos_app_store *stores; /* in the order declared */
+  uint32_t nstores;
 };
 
 /* Parses one definition from text (len bytes, need not be NUL-terminated);
@@ -77,7 +140,8 @@ int sos_app_parse(const char *text, size_t len, const char *file,
  * relative to the extending file; at most 8 levels; a cycle is an error):
  * the result is the base with the extending file's statements applied.
  * Then checks the whole definition (a module or sources, at least one
- * service, min <= max, names well formed, no duplicates).  Paths from a
+ * service, min <= max, names well formed, no duplicates, every table's
+ * struct declared with its key and index fields).  Paths from a
  * base (module, sources, files) are rewritten relative to path's folder.
  * docs/language.md gives the merge rules.  Errors: SOS_ENOENT / SOS_EIO
  * when a file cannot be read (for a base: reported at the extends path
@@ -99,6 +163,16 @@ int sos_app_fmt(const char *text, size_t len, const char *file, char **out,
 /* The service named name, or NULL. */
 const struct sos_app_service *sos_app_service(const struct sos_app *app,
                                               const char *name);
+
+/* The store named name, or NULL. */
+const struct sos_app_store *sos_app_store(const struct sos_app *app, const char *name);
+
+/* The struct named name, or NULL. */
+const struct sos_app_struct *sos_app_struct(const struct sos_app *app, const char *name);
+
+/* The name of field type t as written in a struct ("u64", "text"), or
+ * NULL when t is not a SOS_APP_T_* value.  Static. */
+const char *sos_app_type_name(uint8_t t);
 
 /* Frees a definition.  Accepts NULL. */
 void sos_app_free(struct sos_app *app);

@@ -33,7 +33,9 @@
   X(ENOENT, -8, "no such entry")                                             \
   X(EIO, -9, "input/output error")                                           \
   X(ESTATE, -10, "operation not valid in the current state")                 \
-  X(ETOOBIG, -11, "value too large")
+  X(ETOOBIG, -11, "value too large")                                         \
+  X(ECONFLICT, -12, "the value changed (compare-and-swap failed)")           \
+  X(EQUOTA, -13, "storage quota exceeded")
 
 enum {
 #define SOS__ERR_ENUM(name, val, msg) SOS_##name = (val),

@@ -229,15 +229,19 @@ static int run_logs(const struct sos__cli_cmd *cmd, int argc, char **argv) {
 /* rollback and rm: one op on one named service; prints what happened. */
 static int run_named(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
-  int rc = sos__cli_parse(cmd, argc, argv, 0, 1, 1, &a);
-  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
   bool rollback = strcmp(cmd->name, "rollback") == 0;
+  int rc = sos__cli_parse(cmd, argc, argv, rollback ? 0 : SOS__CLI_F_PURGE, 1, 1, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  cJSON *req = sos__cli_op(cmd->name, a.pos[0]);
+  if (a.flags & SOS__CLI_F_PURGE) cJSON_AddBoolToObject(req, "purge", 1);
   struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, sos__cli_op(cmd->name, a.pos[0]), NULL, 0, 10000, &r))) return rc;
+  if ((rc = ask(cmd, a.data, req, NULL, 0, 60000, &r))) return rc;
   if (rollback)
     printf("%s rolled back to version %d\n", a.pos[0], (int)num(r.json, "version"));
+  else if (a.flags & SOS__CLI_F_PURGE)
+    printf("%s removed with its data (%d keys)\n", a.pos[0], (int)num(r.json, "purged"));
   else
-    printf("%s removed\n", a.pos[0]);
+    printf("%s removed (its stored data stays; --purge deletes it)\n", a.pos[0]);
   sos__cli_reply_free(&r);
   return SOS_CLI_OK;
 }
@@ -324,10 +328,13 @@ const struct sos__cli_cmd sos__cli_rm = {
     .name = "rm",
     .path = "sos rm",
     .summary = "remove a service from the node",
-    .help = "Usage: sos rm SERVICE [--data DIR]\n"
+    .help = "Usage: sos rm SERVICE [--purge] [--data DIR]\n"
             "\n"
             "Stops the service's instances (waiting requests fail) and forgets it.\n"
+            "Its stored data stays, for a later deploy of the same name, unless\n"
+            "--purge is given.\n"
             "\n"
-            "Options:\n" DATA_HELP,
+            "Options:\n"
+            "  --purge        also delete every key of the service's stores\n" DATA_HELP,
     .run = run_named,
 };

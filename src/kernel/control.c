@@ -280,12 +280,15 @@ static void op_named(struct conn *c, const cJSON *j, bool rollback) {
   const char *svc = str_field(j, "service");
   char err[256] = "";
   uint32_t version = 0;
+  int64_t purged = 0;
   if (!svc) return send_error(c, "a service name is needed");
+  bool purge = cJSON_IsTrue(cJSON_GetObjectItem(j, "purge"));
   int rc = rollback ? sos__k_rollback(c->k, svc, &version, err, sizeof err)
-                    : sos__k_remove(c->k, svc, err, sizeof err);
+                    : sos__k_remove(c->k, svc, purge, &purged, err, sizeof err);
   if (rc) return send_error(c, err[0] ? err : sos_strerror(rc));
   cJSON *r = ok_reply();
   if (rollback) cJSON_AddNumberToObject(r, "version", version);
+  if (purge) cJSON_AddNumberToObject(r, "purged", (double)purged);
   send_frame(c, r, NULL, 0);
 }
 
@@ -323,6 +326,156 @@ static void op_logs(struct conn *c, const cJSON *j) {
   sos_free(text);
 }
 
+/* ---- kv: the operator's access to a service's kv stores ------------------ */
+
+/* A kv write from the control API, waited for on libuv's thread pool. */
+struct kv_write {
+  uv_work_t work;
+  struct conn *c;
+  struct sos_store_op op;
+  struct sos_store_quota q;
+  char owner[64];
+  uint8_t key[512];
+  uint8_t *val;
+  int rc;
+  bool done;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+};
+
+static void kv_write_done(void *user, int rc, uint32_t failed) {
+  (void)failed;
+  struct kv_write *w = user;
+  pthread_mutex_lock(&w->mu);
+  w->rc = rc;
+  w->done = true;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static void kv_write_work(uv_work_t *u) {
+  struct kv_write *w = u->data;
+  pthread_mutex_lock(&w->mu);
+  w->rc = sos_store_submit(w->c->k->store, &w->q, &w->op, 1, kv_write_done, w);
+  w->done = w->rc != 0;
+  while (!w->done) pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static void kv_write_after(uv_work_t *u, int status) {
+  struct kv_write *w = u->data;
+  struct conn *c = w->c;
+  if (status || w->rc)
+    send_error(c, status ? "cancelled" : sos_strerror(w->rc));
+  else
+    send_frame(c, ok_reply(), NULL, 0);
+  pthread_mutex_destroy(&w->mu);
+  pthread_cond_destroy(&w->cv);
+  sos_free(w->val);
+  sos_free(w);
+  paid(c);
+}
+
+/* Queues a put (val not NULL) or a delete of prefix+key. */
+static void kv_write(struct conn *c, const uint8_t *prefix, size_t plen, const char *key,
+                     const struct sos_app_service *def, const char *owner, const uint8_t *val,
+                     uint32_t vlen) {
+  struct kv_write *w = sos_calloc(1, sizeof *w);
+  if (w && val) w->val = sos_malloc(vlen ? vlen : 1);
+  if (!w || (val && !w->val)) {
+    sos_free(w);
+    return send_error(c, "out of memory");
+  }
+  size_t klen = strlen(key);
+  memcpy(w->key, prefix, plen);
+  memcpy(w->key + plen, key, klen);
+  if (val && vlen) memcpy(w->val, val, vlen);
+  snprintf(w->owner, sizeof w->owner, "%s", owner);
+  w->q = (struct sos_store_quota){w->owner, def->quota_bytes, def->quota_keys};
+  w->op = (struct sos_store_op){val ? SOS_STORE_PUT : SOS_STORE_DEL, false, w->key,
+                                (uint32_t)(plen + klen), w->val, vlen};
+  w->c = c;
+  w->work.data = w;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  owe(c);
+  if (uv_queue_work(&c->k->loop, &w->work, kv_write_work, kv_write_after)) {
+    kv_write_after(&w->work, -1);
+  }
+}
+
+/* kv: {service, store, action: get|put|del|ls, key, limit} (body: value). */
+static void op_kv(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t blen) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service"), *store = str_field(j, "store");
+  const char *action = str_field(j, "action"), *key = str_field(j, "key");
+  const cJSON *lim = cJSON_GetObjectItem(j, "limit");
+  if (!svc || !store || !action) return send_error(c, "kv needs a service, a store and an action");
+  bool ls = !strcmp(action, "ls");
+  if (!ls && (!key || !*key || strlen(key) > SOS_ABI_MAX_KEY))
+    return send_error(c, "a key of 1 to 256 bytes is needed");
+  if (ls && key && strlen(key) > SOS_ABI_MAX_KEY) return send_error(c, "prefix too long");
+  uint8_t prefix[200];
+  size_t plen = 0;
+  struct sos_app_service def = {0};
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = sos__k_svc_find(k, svc);
+  if (s) plen = sos__k_kv_prefix(s, s->cur->img->app, store, strlen(store), prefix);
+  if (s) def = *s->cur->def;
+  pthread_mutex_unlock(&k->mu);
+  char msg[256];
+  if (!s) {
+    snprintf(msg, sizeof msg, "no service named %s (see sos ps)", svc);
+    return send_error(c, msg);
+  }
+  if (!plen) {
+    snprintf(msg, sizeof msg, "%s has no kv store named %s (see its app.sos)", svc, store);
+    return send_error(c, msg);
+  }
+  if (!strcmp(action, "put")) {
+    if (blen > SOS_ABI_MAX_VALUE) return send_error(c, "the value is over 1 MiB");
+    return kv_write(c, prefix, plen, key, &def, svc, body, blen);
+  }
+  if (!strcmp(action, "del")) return kv_write(c, prefix, plen, key, &def, svc, NULL, 0);
+  size_t cap = ls ? 4u << 20 : SOS_ABI_MAX_VALUE, used = 0;
+  uint8_t *buf = sos_malloc(cap);
+  if (!buf) return send_error(c, "out of memory");
+  cJSON *r = NULL;
+  if (ls) {
+    uint32_t limit = cJSON_IsNumber(lim) && lim->valuedouble >= 1 ? (uint32_t)lim->valuedouble : 1000;
+    int32_t count = 0;
+    const char *from = key ? key : "";
+    size_t flen = strlen(from);
+    uint8_t end[SOS_ABI_MAX_KEY + 1];
+    memcpy(end, from, flen); /* the prefix's successor bounds the scan */
+    size_t elen = flen;
+    while (elen && end[elen - 1] == 0xff) elen--;
+    if (elen) end[elen - 1]++;
+    int rc = sos__k_kv_scan(k, prefix, plen, from, flen, end, elen, limit, buf, cap, &count, &used);
+    if (rc == 0 || (rc == SOS_ETOOBIG && count)) {
+      r = ok_reply();
+      cJSON_AddNumberToObject(r, "count", count);
+    } else {
+      send_error(c, sos_strerror(rc));
+    }
+  } else {
+    uint8_t full[200 + SOS_ABI_MAX_KEY];
+    memcpy(full, prefix, plen);
+    memcpy(full + plen, key, strlen(key));
+    int rc = sos_store_get(k->store, full, plen + strlen(key), buf, cap, &used);
+    if (rc == SOS_ENOENT) {
+      snprintf(msg, sizeof msg, "no key %.200s in %s/%s", key, svc, store);
+      send_error(c, msg);
+    } else if (rc) {
+      send_error(c, sos_strerror(rc));
+    } else {
+      r = ok_reply();
+    }
+  }
+  if (r) send_frame(c, r, buf, used);
+  sos_free(buf);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -341,6 +494,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "rollback")) op_named(c, j, true);
   else if (!strcmp(op, "rm")) op_named(c, j, false);
   else if (!strcmp(op, "logs")) op_logs(c, j);
+  else if (!strcmp(op, "kv")) op_kv(c, j, body, blen);
   else if (!strcmp(op, "stop")) {
     send_frame(c, ok_reply(), NULL, 0);
     sos__k_shutdown(c->k);

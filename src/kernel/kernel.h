@@ -31,6 +31,7 @@
 #include "sos/app.h"
 #include "sos/base.h"
 #include "sos/image.h"
+#include "sos/store.h"
 #include "sos/wasi.h"
 #include "sos/wasm.h"
 
@@ -83,7 +84,7 @@ struct req {
 /* What an instance is doing. */
 enum { I_NEW, I_IDLE, I_READY, I_RUNNING, I_WAIT };
 enum { T_NONE, T_INIT, T_REQ, T_JOB };
-enum { W_NONE, W_ANY, W_ALL, W_SLEEP };
+enum { W_NONE, W_ANY, W_ALL, W_SLEEP, W_STORE };
 
 struct inst {
   struct svc *svc;
@@ -101,6 +102,9 @@ struct inst {
   uint32_t *wait_h;       /* the handles awaited */
   uint32_t wait_n;
   struct ktimer timer;    /* sleep or await deadline */
+  struct ticket *ticket;  /* a store write in flight (kv.c) */
+  int store_rc;           /* its status, once store_done */
+  bool store_done;
   bool kill;              /* retire as soon as it stops running */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
@@ -175,6 +179,7 @@ struct kernel {
   bool tearing;                 /* workers gone: freeing everything */
   struct svc *svcs;
   struct image_ref *images;
+  sos_store *store;             /* DATA/store: every service's stores */
   struct ktimer **heap;
   uint32_t nheap, capheap;
   struct req *done;             /* outside callers to tell, on the loop */
@@ -245,6 +250,24 @@ bool sos__k_builtin(const char *name);
 /* Answers r, addressed to built-in service name (k->mu held). */
 void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
 
+/* ---- kv.c: the kv store system calls ---------------------------------- */
+int sos__k_h_kv_get(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_put(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_del(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_cas(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_batch(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_scan(struct sos_wasm_hostcall *c);
+/* Writes service NUL store NUL into out (room for 128 bytes) and returns
+ * its length, or 0 when app declares no kv store of that name. */
+size_t sos__k_kv_prefix(const struct svc *s, const struct sos_app *app, const char *store,
+                        size_t slen, uint8_t *out);
+/* Scans a store (prefix from sos__k_kv_prefix) into buf as kv_scan does. */
+int sos__k_kv_scan(struct kernel *k, const uint8_t *prefix, size_t plen, const void *start,
+                   size_t slen, const void *end, size_t elen, uint32_t limit, uint8_t *buf,
+                   size_t cap, int32_t *count, size_t *used);
+/* Forgets a retired instance's write in flight (k->mu held). */
+void sos__k_kv_forget(struct inst *in);
+
 /* ---- node.c: data directory, images, deployments, state --------------- */
 int sos__k_node_open(struct kernel *k, char *err, size_t errlen);
 /* Deploys in two steps.  prepare (any thread, without k->mu: it is the
@@ -261,8 +284,11 @@ int sos__k_deploy_finish(struct kernel *k, struct image_ref *ir, char **reply, c
  * version), or what saving state.json returned. */
 int sos__k_rollback(struct kernel *k, const char *name, uint32_t *version, char *err,
                     size_t errlen);
-/* Stops and forgets a service and its log.  Errors as sos__k_rollback. */
-int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen);
+/* Stops and forgets a service and its log; with purge also deletes every
+ * key of its stores (*purged: how many).  Without purge its data stays,
+ * for a later deploy of the same name.  Errors as sos__k_rollback. */
+int sos__k_remove(struct kernel *k, const char *name, bool purge, int64_t *purged, char *err,
+                  size_t errlen);
 /* Saves the deployments to DATA/state.json (k->mu held). */
 int sos__k_save(struct kernel *k);
 void sos__k_image_unref(struct kernel *k, struct image_ref *ir);

@@ -500,7 +500,8 @@ int sos__k_rollback(struct kernel *k, const char *name, uint32_t *version, char 
   return rc;
 }
 
-int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen) {
+int sos__k_remove(struct kernel *k, const char *name, bool purge, int64_t *purged, char *err,
+                  size_t errlen) {
   pthread_mutex_lock(&k->mu);
   struct svc *s = named(k, name, err, errlen);
   int rc = s ? 0 : SOS_ENOENT;
@@ -512,6 +513,15 @@ int sos__k_remove(struct kernel *k, const char *name, char *err, size_t errlen) 
     unlink(path);
   }
   pthread_mutex_unlock(&k->mu);
+  *purged = 0;
+  if (!rc && purge) { /* every key of every store of the service: name NUL ... */
+    *purged = sos_store_purge(k->store, name, strlen(name) + 1, name);
+    if (*purged < 0) {
+      snprintf(err, errlen, "the service is removed but its data could not be deleted: %s",
+               sos_strerror((int)*purged));
+      rc = (int)*purged;
+    }
+  }
   return rc;
 }
 

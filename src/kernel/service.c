@@ -283,6 +283,7 @@ void sos__k_inst_retire(struct kernel *k, struct inst *in) {
   s->live--;
   if (in->cur) fail(k, in->cur, SOS_STATUS_TRAPPED, "the instance was stopped");
   drop_handles(k, in);
+  sos__k_kv_forget(in);
   sos__k_timer_clear(k, &in->timer);
   sos_free(in->h);
   sos_free(in->wait_h);
@@ -369,7 +370,7 @@ void sos__k_submit(struct kernel *k, struct req *r) {
 
 /* Maps a guest's returned status to a call status. */
 static int guest_status(uint32_t v) {
-  return v == 0 ? SOS_STATUS_OK : v <= SOS_STATUS_SHUTDOWN ? (int)v : SOS_STATUS_ERROR;
+  return v == 0 ? SOS_STATUS_OK : v <= SOS_STATUS_LAST ? (int)v : SOS_STATUS_ERROR;
 }
 
 static void run_done(struct kernel *k, struct inst *in) {
@@ -496,6 +497,9 @@ bool sos__k_try_wake(struct kernel *k, struct inst *in) {
     for (uint32_t i = 0; i < in->wait_n; i++)
       if (!handle_done(in, in->wait_h[i])) return false;
     wake(k, in, true, 0);
+    return true;
+  } else if (in->wait == W_STORE && in->store_done) {
+    wake(k, in, true, in->store_rc);
     return true;
   }
   return false;

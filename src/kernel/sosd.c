@@ -143,6 +143,10 @@ static char *data_dir(const char *opt) {
 static void teardown(struct kernel *k) {
   pthread_mutex_lock(&k->mu);
   k->tearing = true; /* from now on nothing runs: every instance can go */
+  pthread_mutex_unlock(&k->mu);
+  sos_store_close(k->store); /* commits what is queued; wakes nobody now */
+  k->store = NULL;
+  pthread_mutex_lock(&k->mu);
   k->rq_head = k->rq_tail = NULL;
   for (struct svc *s = k->svcs; s; s = s->next)
     for (struct inst *in = s->all; in; in = in->all_next)
@@ -167,6 +171,11 @@ static int start(struct kernel *k, uint32_t workers) {
   k->timer.data = k;
   int rc = sos__k_abi_init(k);
   if (!rc) rc = sos__k_node_open(k, err, sizeof err);
+  if (!rc) {
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/store", k->data);
+    rc = sos_store_open(dir, NULL, &k->store, err, sizeof err);
+  }
   if (!rc) rc = sos__k_sched_start(k, workers);
   if (rc) {
     fprintf(stderr, "sosd: %s\n", rc == SOS_ENOMEM ? "out of memory" : err);

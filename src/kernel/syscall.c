@@ -337,6 +337,12 @@ static const struct abi_def {
     {"random", "ii", "", h_random},
     {"param", "iiii", "i", h_param},
     {"exit", "i", "", h_exit},
+    {"kv_get", "iiiiiii", "i", sos__k_h_kv_get},
+    {"kv_put", "iiiiii", "i", sos__k_h_kv_put},
+    {"kv_del", "iiii", "i", sos__k_h_kv_del},
+    {"kv_cas", "iiiiiiiii", "i", sos__k_h_kv_cas},
+    {"kv_batch", "iiii", "i", sos__k_h_kv_batch},
+    {"kv_scan", "iiiiiiiiii", "i", sos__k_h_kv_scan},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
@@ -351,7 +357,7 @@ int sos__k_abi_init(struct kernel *k) {
   k->abi_funcs = sos_calloc(NDEFS, sizeof *k->abi_funcs);
   if (!k->abi_funcs) return SOS_ENOMEM;
   for (size_t i = 0; i < NDEFS; i++) {
-    uint8_t p[8], r[2];
+    uint8_t p[16], r[2];
     struct sos_wasm_functype t = {.params = p, .results = r};
     t.nparams = types(defs[i].params, p);
     t.nresults = types(defs[i].results, r);

@@ -14,9 +14,19 @@
  * Merging (docs/language.md, "extends"): name and version come from the
  * extending file; module and sources are the app's code and replace the
  * base's together; files replace the base's; uses is the union; env
- * entries override by name; a service block of a base service's name
- * overrides only the fields it gives; new entries keep their order after
- * the base's.  Paths in a base are relative to the base's folder, so they
+ * entries, structs and stores override by name (a struct or a store
+ * replaces the base's entirely); a service block of a base service's
+ * name overrides only the fields it gives; new entries keep their order
+ * after the base's.
+ *
+ * Tables are checked level by level, before each merge, while it is still
+ * known which file declared what: a table of the extending file needs its
+ * struct in that file or in a base (the parser has already checked it
+ * against a struct of the same file), and a struct that the extending
+ * file replaces must still fit the base's tables that use it; the error
+ * is reported in the extending file.  So each file, with its bases, is
+ * consistent, and a base's table may not rely on a struct that only an
+ * extending file declares.  Paths in a base are relative to the base's folder, so they
  * are rewritten relative to the extending file (lexically cleaned:
  * "../base/../core/x.c" becomes "../core/x.c").
  *
@@ -199,9 +209,42 @@ static int merge_services(struct sos_app *base, struct sos_app *ext, const uint8
     if (g & SOS__APP_GIVES_MEMORY) b->memory = e->memory;
     if (g & SOS__APP_GIVES_TIMEOUT) b->timeout_ms = e->timeout_ms;
     if (g & SOS__APP_GIVES_QUEUE) b->queue = e->queue;
+    if (g & SOS__APP_GIVES_QUOTA) b->quota_bytes = e->quota_bytes;
+    if (g & SOS__APP_GIVES_KEYS) b->quota_keys = e->quota_keys;
     b->pos = e->pos;
   }
   TAKE(ext, base, services, nservices);
+  return 0;
+}
+
+/* structs: the base's, each replaced whole by the extending file's of the
+ * same name, then new ones. */
+static int merge_structs(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nstructs; i++) {
+    struct sos_app_struct *e = &ext->structs[i];
+    struct sos_app_struct *b = (struct sos_app_struct *)sos_app_struct(base, e->name);
+    if (!b && !(b = sos__app_push(&base->structs, &base->nstructs, sizeof *b)))
+      return SOS_ENOMEM;
+    struct sos_app_struct t = *b; /* the replaced struct goes back to ext */
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, structs, nstructs);
+  return 0;
+}
+
+/* stores: as structs. */
+static int merge_stores(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nstores; i++) {
+    struct sos_app_store *e = &ext->stores[i];
+    struct sos_app_store *b = (struct sos_app_store *)sos_app_store(base, e->name);
+    if (!b && !(b = sos__app_push(&base->stores, &base->nstores, sizeof *b)))
+      return SOS_ENOMEM;
+    struct sos_app_store t = *b;
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, stores, nstores);
   return 0;
 }
 
@@ -216,8 +259,77 @@ static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given
   if (!ext->nfiles) TAKE(ext, base, files, nfiles);
   int rc = merge_uses(base, ext);
   if (rc == 0) rc = merge_params(base, ext);
+  if (rc == 0) rc = merge_structs(base, ext);
+  if (rc == 0) rc = merge_stores(base, ext);
   if (rc == 0) rc = merge_services(base, ext, given);
   return rc;
+}
+
+/* ---- checking tables ---------------------------------------------------------- */
+
+/* The struct a table of app names, app's own or else its base's. */
+static const struct sos_app_struct *find_struct(const struct sos_app *app,
+                                                const struct sos_app *base,
+                                                const char *name) {
+  const struct sos_app_struct *st = sos_app_struct(app, name);
+  return st ? st : sos_app_struct(base, name);
+}
+
+/* Reports that app's table s names a struct that neither app (read from
+ * path) nor its base declares; tp is where its type is written. */
+static int unknown_struct(struct loader *L, const char *path, const struct sos_app *app,
+                          const struct sos_app *base, const struct sos_app_store *s,
+                          const struct sos__app_table_pos *tp) {
+  size_t n = strlen(s->table_struct);
+  const char *near = sos__lang_suggest_name(s->table_struct, n, app->structs, app->nstructs,
+                                            sizeof *app->structs);
+  if (!near && base)
+    near = sos__lang_suggest_name(s->table_struct, n, base->structs, base->nstructs,
+                                  sizeof *base->structs);
+  if (near)
+    return sos__lang_error(L->err, L->errlen, path, tp->table,
+                           "unknown struct \"%s\"; did you mean \"%s\"?", s->table_struct,
+                           near);
+  return sos__lang_error(L->err, L->errlen, path, tp->table,
+                         "unknown struct \"%s\"; declare it with struct %s { FIELD: TYPE "
+                         "= 1 }",
+                         s->table_struct, s->table_struct);
+}
+
+/* Checks base's tables that app replaces the struct of (and does not
+ * replace themselves) against app's struct; reported at that struct. */
+static int check_base_tables(struct loader *L, const char *path, const struct sos_app *app,
+                             const struct sos_app *base) {
+  char why[256];
+  for (uint32_t i = 0; i < base->nstores; i++) {
+    const struct sos_app_store *s = &base->stores[i];
+    if (s->type != SOS_APP_STORE_TABLE || sos_app_store(app, s->name)) continue;
+    const struct sos_app_struct *st = sos_app_struct(app, s->table_struct);
+    bool fits = !st || sos__app_field_fits(st, s->key, false, why, sizeof why);
+    for (uint32_t j = 0; fits && st && j < s->nindexes; j++)
+      fits = sos__app_field_fits(st, s->indexes[j], false, why, sizeof why);
+    if (!fits)
+      return sos__lang_error(L->err, L->errlen, path, st->pos,
+                             "struct %s no longer fits the base's store %s: %s", st->name,
+                             s->name, why);
+  }
+  return 0;
+}
+
+/* Checks the tables of app, read from path (where info says its tables'
+ * types are written), against the structs of app and base (NULL when app
+ * extends nothing), before the two are merged. */
+static int check_tables(struct loader *L, const char *path, const struct sos_app *app,
+                        const struct sos_app *base, const struct sos__app_info *info) {
+  for (uint32_t i = 0; i < app->nstores; i++) {
+    const struct sos_app_store *s = &app->stores[i];
+    if (s->type != SOS_APP_STORE_TABLE) continue;
+    const struct sos_app_struct *st = find_struct(app, base, s->table_struct);
+    if (!st) return unknown_struct(L, path, app, base, s, &info->tables[i]);
+    int rc = sos__app_check_table(s, &info->tables[i], st, path, L->err, L->errlen);
+    if (rc) return rc;
+  }
+  return base ? check_base_tables(L, path, app, base) : 0;
 }
 
 /* ---- loading ------------------------------------------------------------------- */
@@ -292,10 +404,11 @@ static int extend(struct loader *L, const char *path, struct sos_app *app,
                     strerror(L->read_errno));
   }
   if (rc == 0) {
-    sos_free(binfo.given);
-    rc = rebase_all(base, app->extends);
-    if (rc == 0) rc = merge(base, app, info->given);
-    if (rc) no_memory(L, path);
+    sos__app_info_free(&binfo);
+    rc = check_tables(L, path, app, base, info);
+    if (rc == 0 && (rc = rebase_all(base, app->extends)) == 0)
+      rc = merge(base, app, info->given);
+    if (rc == SOS_ENOMEM) no_memory(L, path);
   }
   sos_app_free(base);
   sos_free(base_path);
@@ -316,12 +429,12 @@ static int load_one(struct loader *L, const char *path, struct sos_app **out,
   L->n++;
   int rc = read_and_parse(L, path, out, info);
   if (rc == 0 && (*out)->extends) rc = extend(L, path, *out, info);
+  else if (rc == 0) rc = check_tables(L, path, *out, NULL, info);
   L->n--;
   if (rc) {
     sos_app_free(*out);
     *out = NULL;
-    sos_free(info->given);
-    info->given = NULL;
+    sos__app_info_free(info);
   }
   return rc;
 }
@@ -362,7 +475,7 @@ int sos_app_load(const char *path, struct sos_app **out, char *err, size_t errle
   if (L.unread && err && errlen)
     snprintf(err, errlen, "%s: cannot read: %s", path, strerror(L.read_errno));
   if (rc) return rc;
-  sos_free(info.given);
+  sos__app_info_free(&info);
   if ((rc = check(&L, *out, info.app)) != 0) {
     sos_app_free(*out);
     *out = NULL;

@@ -10,14 +10,18 @@
  * body, a service body), so a later issue adds a statement by adding a
  * row and a function; keywords are not reserved words, since they are
  * only recognised where a statement starts.  An unknown keyword gets a
- * did-you-mean from the same table.
+ * did-you-mean from the same table.  A struct body is the one block
+ * without keywords: each of its statements is a field, `id: u64 = 1`.
  *
  * Everything one file alone can get wrong is reported here, with the
  * position of the token at fault: malformed names, values out of range,
  * a statement or field given twice, duplicate names in a list, module
- * and sources together.  Whether the definition is complete (it has code
- * and a service) can only be decided once `extends` is resolved, so
- * sos_app_load checks that.
+ * and sources together, a table whose struct (declared in the same file)
+ * lacks its key or index fields.  Whether the definition is complete (it
+ * has code and a service, every table's struct exists) can only be
+ * decided once `extends` is resolved, so sos_app_load checks that; for
+ * it the parser records where each table's struct, key and indexes are
+ * written (struct sos__app_info).
  *
  * The struct is built as parsing goes; on any error the partly built
  * struct is freed whole, which works because every array count is raised
@@ -43,9 +47,10 @@ struct stmt {
 struct block {
   const struct stmt *stmts;
   const char *const *keywords; /* the same keywords, NULL-ended */
-  const char *name;            /* "app", "service" */
-  const char *what;            /* "statement", "service field" */
+  const char *name;            /* "app", "service", "struct" */
+  const char *what;            /* "statement", "service field", "field" */
   const char *example;         /* a statement to show in messages */
+  stmt_fn any; /* when stmts is NULL: parses every statement (struct fields) */
 };
 
 struct parser {
@@ -54,6 +59,8 @@ struct parser {
   struct sos_app *app;
   uint8_t *given; /* per service: SOS__APP_GIVES_* */
   uint32_t ngiven;
+  struct sos__app_table_pos *tables; /* per store */
+  uint32_t ntables;
   struct sos_app_pos app_pos, extends_pos, module_pos, sources_pos;
   const char *file;
   char *err;
@@ -63,7 +70,7 @@ struct parser {
 /* The service block being parsed: its index and where each field was. */
 struct service_ctx {
   uint32_t index;
-  struct sos_app_pos field_pos[4]; /* line 0: not given yet */
+  struct sos_app_pos field_pos[6]; /* line 0: not given yet */
 };
 
 /* ---- tokens and messages ------------------------------------------------- */
@@ -119,35 +126,52 @@ static int skip_separators(struct parser *p) {
 
 /* ---- names, strings and lists --------------------------------------------- */
 
-/* Whether t is a name: [a-z][a-z0-9-]*, at most 63 bytes (env false), or
- * an env name: [A-Za-z_][A-Za-z0-9_]* (env true). */
-static bool name_ok(const struct sos__tok *t, bool env) {
-  if (t->len > SOS__APP_MAX_NAME) return false;
-  for (size_t i = 0; i < t->len; i++) {
-    char c = t->p[i];
-    bool lower = c >= 'a' && c <= 'z', digit = c >= '0' && c <= '9';
-    bool ok = env ? lower || (c >= 'A' && c <= 'Z') || c == '_' || (digit && i > 0)
-                  : lower || (i > 0 && (digit || c == '-'));
-    if (!ok) return false;
+/* The kinds of names, each with its own spelling rule. */
+enum name_kind {
+  NAME_LOWER, /* apps, services, stores: [a-z][a-z0-9-]* */
+  NAME_ENV,   /* env parameters: [A-Za-z_][A-Za-z0-9_]* */
+  NAME_TYPE,  /* structs: [A-Z][A-Za-z0-9]* */
+  NAME_FIELD, /* struct fields: [a-z_][a-z0-9_]* */
+};
+
+static const char *const name_rules[] = {
+    "use lower-case letters, digits and \"-\", starting with a letter",
+    "use letters, digits and \"_\", not starting with a digit",
+    "use letters and digits, starting with an upper-case letter",
+    "use lower-case letters, digits and \"_\", not starting with a digit",
+};
+
+/* Whether c may be in a name of kind k (first: as its first character). */
+static bool name_char(enum name_kind k, char c, bool first) {
+  bool lower = c >= 'a' && c <= 'z', upper = c >= 'A' && c <= 'Z',
+       digit = c >= '0' && c <= '9';
+  switch (k) {
+  case NAME_LOWER: return lower || (!first && (digit || c == '-'));
+  case NAME_ENV: return lower || upper || c == '_' || (digit && !first);
+  case NAME_TYPE: return upper || (!first && (lower || digit));
+  default: return lower || c == '_' || (digit && !first);
   }
+}
+
+/* Whether t is a name of kind k: its rule, at most 63 bytes. */
+static bool name_ok(const struct sos__tok *t, enum name_kind k) {
+  if (t->len > SOS__APP_MAX_NAME) return false;
+  for (size_t i = 0; i < t->len; i++)
+    if (!name_char(k, t->p[i], i == 0)) return false;
   return true;
 }
 
-/* Reads a name into *out; noun ("app name", "env name") names it in
- * messages. */
-static int take_name(struct parser *p, const char *noun, bool env, char **out) {
+/* Reads a name of kind k into *out; noun ("app name", "env name") names
+ * it in messages. */
+static int take_name(struct parser *p, const char *noun, enum name_kind k, char **out) {
   char shown[64], what[64];
   if (p->tok.kind != SOS__TOK_IDENT) {
     snprintf(what, sizeof what, "%s %s", strchr("aeiou", noun[0]) ? "an" : "a", noun);
     return expected(p, what);
   }
-  if (!name_ok(&p->tok, env))
-    return fail(p, p->tok.pos,
-                env ? "bad %s \"%s\": use letters, digits and \"_\", not starting with "
-                      "a digit (at most 63)"
-                    : "bad %s \"%s\": use lower-case letters, digits and \"-\", starting "
-                      "with a letter (at most 63)",
-                noun, sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown));
+  if (!name_ok(&p->tok, k))
+    return fail(p, p->tok.pos, "bad %s \"%s\": %s (at most 63)", noun,
+                sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown), name_rules[k]);
   if (!(*out = sos_strndup(p->tok.p, p->tok.len))) return no_memory(p);
   return next(p);
 }
@@ -175,7 +199,7 @@ static int add_to_list(struct parser *p, char ***list, uint32_t *n, const char *
   char shown[64], *s = NULL;
   if (*n >= SOS__APP_MAX_ITEMS)
     return fail(p, pos, "too many entries in %s (at most %u)", what, SOS__APP_MAX_ITEMS);
-  int rc = names ? take_name(p, "service name", false, &s)
+  int rc = names ? take_name(p, "service name", NAME_LOWER, &s)
                  : take_path(p, "a path in quotes, such as \"main.c\"", &s);
   if (rc) {
     sos_free(s);
@@ -264,7 +288,7 @@ static int parse_env(struct parser *p, void *ctx) {
   struct sos_app_param *e = sos__app_push(&a->params, &a->nparams, sizeof *e);
   if (!e) return no_memory(p);
   e->pos = pos;
-  if ((rc = take_name(p, "env name", true, &e->name)) != 0) return rc;
+  if ((rc = take_name(p, "env name", NAME_ENV, &e->name)) != 0) return rc;
   for (uint32_t i = 0; i + 1 < a->nparams; i++)
     if (strcmp(a->params[i].name, e->name) == 0)
       return fail(p, pos, "env %s is given twice (first at line %u)", e->name,
@@ -295,14 +319,15 @@ static int parse_service(struct parser *p, void *ctx) {
   struct sos_app_service *s =
       given ? sos__app_push(&a->services, &a->nservices, sizeof *s) : NULL;
   if (!s) return no_memory(p);
-  *s = (struct sos_app_service){NULL,
-                                SOS__APP_DEF_MIN,
-                                SOS__APP_DEF_MAX,
-                                SOS__APP_DEF_MEMORY,
-                                SOS__APP_DEF_TIMEOUT_MS,
-                                SOS__APP_DEF_QUEUE,
-                                pos};
-  if ((rc = take_name(p, "service name", false, &s->name)) != 0) return rc;
+  *s = (struct sos_app_service){.min_instances = SOS__APP_DEF_MIN,
+                                .max_instances = SOS__APP_DEF_MAX,
+                                .memory = SOS__APP_DEF_MEMORY,
+                                .timeout_ms = SOS__APP_DEF_TIMEOUT_MS,
+                                .queue = SOS__APP_DEF_QUEUE,
+                                .quota_bytes = SOS__APP_DEF_QUOTA,
+                                .quota_keys = SOS__APP_DEF_KEYS,
+                                .pos = pos};
+  if ((rc = take_name(p, "service name", NAME_LOWER, &s->name)) != 0) return rc;
   for (uint32_t i = 0; i + 1 < a->nservices; i++)
     if (strcmp(a->services[i].name, s->name) == 0)
       return fail(p, pos, "service %s is declared twice (first at line %u)", s->name,
@@ -317,7 +342,8 @@ static int parse_service(struct parser *p, void *ctx) {
 
 /* ---- service fields --------------------------------------------------------- */
 
-static const char *const field_names[] = {"instances", "memory", "timeout", "queue"};
+static const char *const field_names[] = {"instances", "memory", "timeout",
+                                          "queue",     "quota",  "keys"};
 
 /* Starts field f of the service in ctx: refuses a second one, records
  * where it is and moves to its value. */
@@ -403,48 +429,258 @@ static int parse_queue(struct parser *p, void *ctx) {
   return next(p);
 }
 
+/* "quota" SIZE (a bare integer counts bytes) */
+static int parse_quota(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  int rc = begin_field(p, sc, 4);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_SIZE && p->tok.kind != SOS__TOK_INT)
+    return expected(p, "a size such as 64MiB");
+  if (p->tok.value > SOS__APP_MAX_QUOTA) return fail(p, p->tok.pos, "quota is at most 1TiB");
+  p->app->services[sc->index].quota_bytes = p->tok.value;
+  return next(p);
+}
+
+/* "keys" INT */
+static int parse_keys(struct parser *p, void *ctx) {
+  struct service_ctx *sc = ctx;
+  int rc = begin_field(p, sc, 5);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_INT) return expected(p, "a number of keys such as 1000000");
+  if (p->tok.value > SOS__APP_MAX_KEYS)
+    return fail(p, p->tok.pos, "keys is at most %u", SOS__APP_MAX_KEYS);
+  p->app->services[sc->index].quota_keys = p->tok.value;
+  return next(p);
+}
+
+/* ---- structs -------------------------------------------------------------------- */
+
+/* Writes "a, b or c" of the NULL-ended words into buf (n bytes). */
+static const char *word_list(const char *const *words, char *buf, size_t n) {
+  size_t o = 0;
+  buf[0] = 0;
+  for (const char *const *k = words; *k && o < n; k++) {
+    int w = snprintf(buf + o, n - o, "%s%s", *k, !k[1] ? "" : k[2] ? ", " : " or ");
+    o += w > 0 ? (size_t)w : 0;
+  }
+  return buf;
+}
+
+/* Reports the current token as an unknown what (a "type", a "store
+ * type") among words, with a suggestion or else the list of words.
+ * aliases (NULL-ended pairs, may be NULL) suggest a word for names other
+ * languages use. */
+static int unknown_word(struct parser *p, const char *what, const char *const *words,
+                        const char *const (*aliases)[2]) {
+  char shown[64], list[256];
+  const char *hint = sos__lang_suggest(p->tok.p, p->tok.len, words);
+  for (; !hint && aliases && (*aliases)[0]; aliases++)
+    if (is_word(&p->tok, (*aliases)[0])) hint = (*aliases)[1];
+  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown);
+  if (hint)
+    return fail(p, p->tok.pos, "unknown %s \"%s\"; did you mean \"%s\"?", what, shown, hint);
+  return fail(p, p->tok.pos, "unknown %s \"%s\"; expected %s", what, shown,
+              word_list(words, list, sizeof list));
+}
+
+/* Reads a field's type into *type. */
+static int take_type(struct parser *p, uint8_t *type) {
+  static const char *const aliases[][2] = {{"string", "text"}, {"str", "text"},
+                                           {"boolean", "bool"}, {"blob", "bytes"},
+                                           {"float", "f32"},    {"double", "f64"},
+                                           {NULL, NULL}};
+  if (p->tok.kind != SOS__TOK_IDENT) return expected(p, "a type such as u64 or text");
+  if (!(*type = sos__app_type(p->tok.p, p->tok.len)))
+    return unknown_word(p, "type", sos__app_type_names, aliases);
+  return next(p);
+}
+
+/* FIELD ":" TYPE "=" INTEGER, in the struct whose index is at ctx. */
+static int parse_field(struct parser *p, void *ctx) {
+  struct sos_app_struct *st = &p->app->structs[*(const uint32_t *)ctx];
+  struct sos_app_pos pos = p->tok.pos;
+  if (st->nfields >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many fields in struct %s (at most %u)", st->name,
+                SOS__APP_MAX_ITEMS);
+  struct sos_app_field *f = sos__app_push(&st->fields, &st->nfields, sizeof *f);
+  if (!f) return no_memory(p);
+  f->pos = pos;
+  int rc = take_name(p, "field name", NAME_FIELD, &f->name);
+  if (rc) return rc;
+  for (uint32_t i = 0; i + 1 < st->nfields; i++)
+    if (strcmp(st->fields[i].name, f->name) == 0)
+      return fail(p, pos, "field %s is declared twice in struct %s (first at line %u)",
+                  f->name, st->name, st->fields[i].pos.line);
+  if (p->tok.kind != SOS__TOK_COLON)
+    return expected(p, "\":\" and a type after the field name, as in id: u64 = 1");
+  if ((rc = next(p)) != 0 || (rc = take_type(p, &f->type)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_EQUALS)
+    return expected(p, "\"=\" and the field number after the type, as in id: u64 = 1");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_INT) return expected(p, "a field number such as 1");
+  if (p->tok.value == 0 || p->tok.value > SOS__APP_MAX_TAG)
+    return fail(p, p->tok.pos, "a field number is 1 to %u", SOS__APP_MAX_TAG);
+  f->tag = (uint32_t)p->tok.value;
+  for (uint32_t i = 0; i + 1 < st->nfields; i++)
+    if (st->fields[i].tag == f->tag)
+      return fail(p, p->tok.pos, "field number %u is used twice in struct %s (first by %s "
+                                 "at line %u)",
+                  f->tag, st->name, st->fields[i].name, st->fields[i].pos.line);
+  return next(p);
+}
+
+static const struct block struct_block;
+
+/* "struct" TYPENAME "{" { field } "}" */
+static int parse_struct(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->nstructs >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many structs (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos_app_struct *st = sos__app_push(&a->structs, &a->nstructs, sizeof *st);
+  if (!st) return no_memory(p);
+  st->pos = pos;
+  if ((rc = take_name(p, "struct name", NAME_TYPE, &st->name)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < a->nstructs; i++)
+    if (strcmp(a->structs[i].name, st->name) == 0)
+      return fail(p, pos, "struct %s is declared twice (first at line %u)", st->name,
+                  a->structs[i].pos.line);
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" after the struct name, on the same line");
+  uint32_t index = a->nstructs - 1;
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0) return rc;
+  return parse_block(p, &struct_block, open, &index);
+}
+
+/* ---- stores ---------------------------------------------------------------------- */
+
+/* In SOS_APP_STORE_* order. */
+static const char *const store_types[] = {"kv", "log", "table", "files", NULL};
+
+/* The index list of a table: FIELD { "," { NL } FIELD }, none of them the
+ * key or given twice. */
+static int parse_indexes(struct parser *p, struct sos_app_store *s,
+                         struct sos__app_table_pos *tp) {
+  for (;;) {
+    struct sos_app_pos pos = p->tok.pos;
+    if (s->nindexes >= SOS__APP_MAX_INDEXES)
+      return fail(p, pos, "a table has at most %u indexes", SOS__APP_MAX_INDEXES);
+    char **slot = sos__app_push(&s->indexes, &s->nindexes, sizeof *slot);
+    if (!slot) return no_memory(p);
+    tp->index[s->nindexes - 1] = pos;
+    int rc = take_name(p, "field name", NAME_FIELD, slot);
+    if (rc) return rc;
+    if (strcmp(*slot, s->key) == 0)
+      return fail(p, pos, "%s is the table's key, which needs no index", *slot);
+    for (uint32_t i = 0; i + 1 < s->nindexes; i++)
+      if (strcmp(s->indexes[i], *slot) == 0)
+        return fail(p, pos, "field %s is indexed twice", *slot);
+    if (p->tok.kind != SOS__TOK_COMMA) return 0;
+    do rc = next(p);
+    while (rc == 0 && p->tok.kind == SOS__TOK_NEWLINE);
+    if (rc) return rc;
+  }
+}
+
+/* "table" STRUCT "key" FIELD [ "index" indexes ], from STRUCT on. */
+static int parse_table(struct parser *p, struct sos_app_store *s,
+                       struct sos__app_table_pos *tp) {
+  tp->table = p->tok.pos;
+  int rc = take_name(p, "struct name", NAME_TYPE, &s->table_struct);
+  if (rc) return rc;
+  if (!is_word(&p->tok, "key"))
+    return expected(p, "\"key\" and the key field, as in table Entry key id");
+  if ((rc = next(p)) != 0) return rc;
+  tp->key = p->tok.pos;
+  if ((rc = take_name(p, "field name", NAME_FIELD, &s->key)) != 0) return rc;
+  if (p->tok.kind == SOS__TOK_IDENT && !is_word(&p->tok, "index"))
+    return expected(p, "\"index\" or the end of the statement");
+  if (p->tok.kind != SOS__TOK_IDENT) return 0;
+  return (rc = next(p)) != 0 ? rc : parse_indexes(p, s, tp);
+}
+
+/* "store" NAME ":" ( "kv" | "log" | "files" | "table" ... ) */
+static int parse_store(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->nstores >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many stores (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos__app_table_pos *tp = sos__app_push(&p->tables, &p->ntables, sizeof *tp);
+  struct sos_app_store *s = tp ? sos__app_push(&a->stores, &a->nstores, sizeof *s) : NULL;
+  if (!s) return no_memory(p);
+  s->pos = pos;
+  if ((rc = take_name(p, "store name", NAME_LOWER, &s->name)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < a->nstores; i++)
+    if (strcmp(a->stores[i].name, s->name) == 0)
+      return fail(p, pos, "store %s is declared twice (first at line %u)", s->name,
+                  a->stores[i].pos.line);
+  if (p->tok.kind != SOS__TOK_COLON)
+    return expected(p, "\":\" and a type after the store name, as in store hits: kv");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_IDENT) return expected(p, "a store type: kv, log, table or files");
+  for (int i = 0; store_types[i] && !s->type; i++)
+    if (is_word(&p->tok, store_types[i])) s->type = SOS_APP_STORE_KV + i;
+  if (!s->type) return unknown_word(p, "store type", store_types, NULL);
+  if ((rc = next(p)) != 0) return rc;
+  return s->type == SOS_APP_STORE_TABLE ? parse_table(p, s, tp) : 0;
+}
+
+/* Checks each table against its struct when this file declares it (a
+ * struct from a base is the loader's to check). */
+static int check_tables(struct parser *p) {
+  const struct sos_app *a = p->app;
+  for (uint32_t i = 0; i < a->nstores; i++) {
+    const struct sos_app_store *s = &a->stores[i];
+    const struct sos_app_struct *st = s->type == SOS_APP_STORE_TABLE
+                                          ? sos_app_struct(a, s->table_struct)
+                                          : NULL;
+    int rc = st ? sos__app_check_table(s, &p->tables[i], st, p->file, p->err, p->errlen) : 0;
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 /* ---- blocks ------------------------------------------------------------------ */
 
-/* Later issues add store, http, egress and secret here. */
+/* Later issues add http, egress and secret here. */
 static const struct stmt app_stmts[] = {
     {"module", parse_module}, {"sources", parse_sources}, {"files", parse_files},
-    {"uses", parse_uses},     {"env", parse_env},         {"service", parse_service},
-    {NULL, NULL},
+    {"uses", parse_uses},     {"env", parse_env},         {"struct", parse_struct},
+    {"store", parse_store},   {"service", parse_service}, {NULL, NULL},
 };
-static const char *const app_keywords[] = {"module", "sources", "files", "uses",
-                                           "env",    "service", NULL};
+static const char *const app_keywords[] = {"module", "sources", "files", "uses", "env",
+                                           "struct", "store",   "service", NULL};
 static const struct block app_block = {app_stmts, app_keywords, "app", "statement",
-                                       "module \"app.wasm\""};
+                                       "module \"app.wasm\"", NULL};
 
 static const struct stmt service_stmts[] = {
     {"instances", parse_instances},
     {"memory", parse_memory},
     {"timeout", parse_timeout},
     {"queue", parse_queue},
+    {"quota", parse_quota},
+    {"keys", parse_keys},
     {NULL, NULL},
 };
 static const char *const service_keywords[] = {"instances", "memory", "timeout", "queue",
-                                               NULL};
+                                               "quota",     "keys",   NULL};
 static const struct block service_block = {service_stmts, service_keywords, "service",
-                                           "service field", "instances 1..4"};
+                                           "service field", "instances 1..4", NULL};
+
+static const struct block struct_block = {NULL,    NULL,          "struct",
+                                          "field", "id: u64 = 1", parse_field};
 
 /* Reports an unknown keyword in block b, with a suggestion or else the
  * list of the block's keywords. */
 static int unknown_keyword(struct parser *p, const struct block *b) {
-  char shown[64], list[256];
-  size_t o = 0;
-  const char *hint = sos__lang_suggest(p->tok.p, p->tok.len, b->keywords);
-  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown);
-  if (hint)
-    return fail(p, p->tok.pos, "unknown %s \"%s\"; did you mean \"%s\"?", b->what, shown,
-                hint);
-  list[0] = 0;
-  for (const char *const *k = b->keywords; *k && o < sizeof list; k++) {
-    int w = snprintf(list + o, sizeof list - o, "%s%s", *k,
-                     !k[1] ? "" : k[2] ? ", " : " or ");
-    o += w > 0 ? (size_t)w : 0;
-  }
-  return fail(p, p->tok.pos, "unknown %s \"%s\"; expected %s", b->what, shown, list);
+  return unknown_word(p, b->what, b->keywords, NULL);
 }
 
 /* Parses statements up to the `}` that closes the block opened at open,
@@ -462,9 +698,9 @@ static int parse_block(struct parser *p, const struct block *b, struct sos_app_p
     snprintf(example, sizeof example, "a %s such as %s", b->what, b->example);
     if (p->tok.kind != SOS__TOK_IDENT) return expected(p, example);
     const struct stmt *s = b->stmts;
-    while (s->keyword && !is_word(&p->tok, s->keyword)) s++;
-    if (!s->keyword) return unknown_keyword(p, b);
-    if ((rc = s->parse(p, ctx)) != 0) return rc;
+    while (s && s->keyword && !is_word(&p->tok, s->keyword)) s++;
+    if (s && !s->keyword) return unknown_keyword(p, b);
+    if ((rc = s ? s->parse(p, ctx) : b->any(p, ctx)) != 0) return rc;
     if (!ends_statement(p->tok.kind))
       return expected(p, "the end of the statement (a newline or \";\")");
   }
@@ -477,7 +713,7 @@ static int parse_app(struct parser *p) {
   struct sos_app *a = p->app;
   p->app_pos = p->tok.pos;
   int rc = next(p);
-  if (rc || (rc = take_name(p, "app name", false, &a->name)) != 0) return rc;
+  if (rc || (rc = take_name(p, "app name", NAME_LOWER, &a->name)) != 0) return rc;
   if (p->tok.kind != SOS__TOK_VERSION)
     return expected(p, "a version such as 1.0.0 after the app name");
   if (!(a->version = sos_strndup(p->tok.p, p->tok.len))) return no_memory(p);
@@ -492,8 +728,8 @@ static int parse_app(struct parser *p) {
   if (p->tok.kind != SOS__TOK_LBRACE)
     return expected(p, "\"{\" to open the app block, on the same line");
   struct sos_app_pos open = p->tok.pos;
-  if ((rc = next(p)) != 0) return rc;
-  return parse_block(p, &app_block, open, NULL);
+  if ((rc = next(p)) != 0 || (rc = parse_block(p, &app_block, open, NULL)) != 0) return rc;
+  return check_tables(p);
 }
 
 /* file = { separator } app { separator } EOF.  Later top-level
@@ -540,6 +776,7 @@ int sos__app_parse(const char *text, size_t len, const char *file,
   if (rc) {
     sos_app_free(p.app);
     sos_free(p.given);
+    sos_free(p.tables);
     return rc;
   }
   *out = p.app;
@@ -547,10 +784,19 @@ int sos__app_parse(const char *text, size_t len, const char *file,
     info->app = p.app_pos;
     info->extends = p.extends_pos;
     info->given = p.given;
+    info->tables = p.tables;
   } else {
     sos_free(p.given);
+    sos_free(p.tables);
   }
   return 0;
+}
+
+void sos__app_info_free(struct sos__app_info *info) {
+  sos_free(info->given);
+  sos_free(info->tables);
+  info->given = NULL;
+  info->tables = NULL;
 }
 
 int sos_app_parse(const char *text, size_t len, const char *file,
@@ -608,5 +854,20 @@ void sos_app_free(struct sos_app *app) {
   sos_free(app->params);
   for (uint32_t i = 0; i < app->nservices; i++) sos_free(app->services[i].name);
   sos_free(app->services);
+  for (uint32_t i = 0; i < app->nstructs; i++) {
+    for (uint32_t j = 0; j < app->structs[i].nfields; j++)
+      sos_free(app->structs[i].fields[j].name);
+    sos_free(app->structs[i].fields);
+    sos_free(app->structs[i].name);
+  }
+  sos_free(app->structs);
+  for (uint32_t i = 0; i < app->nstores; i++) {
+    const struct sos_app_store *s = &app->stores[i];
+    sos_free(s->name);
+    sos_free(s->table_struct);
+    sos_free(s->key);
+    free_list(s->indexes, s->nindexes);
+  }
+  sos_free(app->stores);
   sos_free(app);
 }

@@ -3,10 +3,11 @@
  * canonical layout of a struct, for images) and sos_app_fmt (`sos fmt`,
  * which lays out source text and keeps its comments).
  *
- * sos_app_print writes every statement in a fixed order, one per line
- * with two-space indents, every service in block form with all four
- * fields, sizes and durations in the largest unit that divides them
- * exactly.  The text stands alone: it has no `extends`, and its defaults
+ * sos_app_print writes every statement in a fixed order (module or
+ * sources, files, uses, env, structs, stores, services), one per line
+ * with two-space indents, every struct and service in block form, every
+ * service with all six fields, sizes and durations in the largest unit
+ * that divides them exactly.  The text stands alone: it has no `extends`, and its defaults
  * are spelled out, so an image's definition says everything.
  *
  * sos_app_fmt works on tokens, not on the struct, because it must keep
@@ -17,8 +18,9 @@
  *
  *   - one statement per line, indented two spaces per block; a `{` ends
  *     its line and the `}` gets a line of its own;
- *   - a block written on one line (`service s { instances 1..4; queue 8 }`)
- *     stays on one line, its statements separated by "; ";
+ *   - a block written on one line (`service s { instances 1..4; queue 8 }`,
+ *     `struct P { x: i32 = 1; y: i32 = 2 }`) stays on one line, its
+ *     statements separated by "; ";
  *   - tokens are separated by one space, except before `,` and `:` and
  *     around `..`;
  *   - a line break after a comma is kept (a long `uses` list), the next
@@ -44,8 +46,9 @@ static void print_size(struct sos__buf *b, uint64_t v) {
   static const struct {
     const char *unit;
     uint64_t scale;
-  } units[] = {{"GiB", 1ull << 30}, {"MiB", 1ull << 20}, {"KiB", 1ull << 10},
-               {"GB", 1000000000ull}, {"MB", 1000000ull}, {"KB", 1000ull}};
+  } units[] = {{"TiB", 1ull << 40}, {"GiB", 1ull << 30},   {"MiB", 1ull << 20},
+               {"KiB", 1ull << 10}, {"GB", 1000000000ull}, {"MB", 1000000ull},
+               {"KB", 1000ull}}; /* no TB: a multiple of 10^12 is one of 1KiB */
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
     if (v && v % units[i].scale == 0) {
       sos__buf_fmt(b, "%llu%s", (unsigned long long)(v / units[i].scale), units[i].unit);
@@ -81,7 +84,32 @@ static void print_service(struct sos__buf *b, const struct sos_app_service *s) {
   print_size(b, s->memory);
   sos__buf_str(b, "\n    timeout ");
   print_duration(b, s->timeout_ms);
-  sos__buf_fmt(b, "\n    queue %u\n  }\n", s->queue);
+  sos__buf_fmt(b, "\n    queue %u\n    quota ", s->queue);
+  print_size(b, s->quota_bytes);
+  sos__buf_fmt(b, "\n    keys %llu\n  }\n", (unsigned long long)s->quota_keys);
+}
+
+/* A struct in block form, one field per line ("{}" when it has none). */
+static void print_struct(struct sos__buf *b, const struct sos_app_struct *st) {
+  sos__buf_fmt(b, "  struct %s {%s", st->name ? st->name : "", st->nfields ? "\n" : "}\n");
+  for (uint32_t i = 0; i < st->nfields; i++) {
+    const struct sos_app_field *f = &st->fields[i];
+    const char *type = sos_app_type_name(f->type);
+    sos__buf_fmt(b, "    %s: %s = %u\n", f->name ? f->name : "", type ? type : "?", f->tag);
+  }
+  if (st->nfields) sos__buf_str(b, "  }\n");
+}
+
+static void print_store(struct sos__buf *b, const struct sos_app_store *s) {
+  static const char *const types[] = {"?", "kv", "log", "table", "files"};
+  int t = s->type >= SOS_APP_STORE_KV && s->type <= SOS_APP_STORE_FILES ? s->type : 0;
+  sos__buf_fmt(b, "  store %s: %s", s->name ? s->name : "", types[t]);
+  if (t == SOS_APP_STORE_TABLE)
+    sos__buf_fmt(b, " %s key %s", s->table_struct ? s->table_struct : "",
+                 s->key ? s->key : "");
+  for (uint32_t i = 0; t == SOS_APP_STORE_TABLE && i < s->nindexes; i++)
+    sos__buf_fmt(b, "%s%s", i ? ", " : " index ", s->indexes[i] ? s->indexes[i] : "");
+  sos__buf_add(b, "\n", 1);
 }
 
 int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
@@ -105,6 +133,8 @@ int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
     sos__buf_quote(&b, app->params[i].value ? app->params[i].value : "");
     sos__buf_add(&b, "\n", 1);
   }
+  for (uint32_t i = 0; i < app->nstructs; i++) print_struct(&b, &app->structs[i]);
+  for (uint32_t i = 0; i < app->nstores; i++) print_store(&b, &app->stores[i]);
   for (uint32_t i = 0; i < app->nservices; i++) print_service(&b, &app->services[i]);
   sos__buf_str(&b, "}\n");
   return sos__buf_finish(&b, out, len);

@@ -11,9 +11,10 @@
  * (2s: the value is in milliseconds) and a version (1.0.0: only its text).
  * docs/language.md describes every token.
  *
- * The app parser (app_parse.c) lives beside the lexer; later parts of
- * the language (the IDL, stores, HTTP routes) reuse the lexer and these
- * helpers.
+ * The app parser (app_parse.c) lives beside the lexer, with what the
+ * parser and the loader share about stores and structs (app_store.c);
+ * later parts of the language (the IDL, HTTP routes) reuse the lexer and
+ * these helpers.
  */
 #ifndef SOS_LANG_H
 #define SOS_LANG_H
@@ -99,6 +100,12 @@ int sos__lang_error(char *err, size_t errlen, const char *file,
  * misspells, or NULL when none is close enough to suggest. */
 const char *sos__lang_suggest(const char *w, size_t n, const char *const *words);
 
+/* The same over the names of count items of size bytes each starting at
+ * items, each a struct whose first member is its `char *name` (services,
+ * structs, fields, stores); NULL names are skipped. */
+const char *sos__lang_suggest_name(const char *w, size_t n, const void *items,
+                                   size_t count, size_t size);
+
 /* Copies p (n bytes) into buf (size bytes) for a message: non-printable
  * bytes as \xHH, cut with "..." past about 40 characters.  Returns buf. */
 const char *sos__lang_show(const char *p, size_t n, char *buf, size_t size);
@@ -132,12 +139,19 @@ int sos__buf_finish(struct sos__buf *b, char **out, size_t *len);
 #define SOS__APP_MAX_TIMEOUT_MS 3600000u
 #define SOS__APP_MAX_QUEUE 1000000u
 
+#define SOS__APP_MAX_QUOTA ((uint64_t)1 << 40)
+#define SOS__APP_MAX_KEYS 1000000000u
+#define SOS__APP_MAX_TAG 65535u      /* field numbers are 1..65535 */
+#define SOS__APP_MAX_INDEXES 16u     /* secondary indexes of one table */
+
 /* Service field defaults (see app.h). */
 #define SOS__APP_DEF_MIN 1u
 #define SOS__APP_DEF_MAX 4u
 #define SOS__APP_DEF_MEMORY ((uint64_t)16 << 20)
 #define SOS__APP_DEF_TIMEOUT_MS 5000u
 #define SOS__APP_DEF_QUEUE 64u
+#define SOS__APP_DEF_QUOTA ((uint64_t)64 << 20)
+#define SOS__APP_DEF_KEYS 1000000u
 
 /* Which fields a service block gives (for extends). */
 enum {
@@ -145,26 +159,63 @@ enum {
   SOS__APP_GIVES_MEMORY = 2,
   SOS__APP_GIVES_TIMEOUT = 4,
   SOS__APP_GIVES_QUEUE = 8,
+  SOS__APP_GIVES_QUOTA = 16,
+  SOS__APP_GIVES_KEYS = 32,
+};
+
+/* Where the parts of a table store's type are written (for messages):
+ * the struct name, the key field and each index field. */
+struct sos__app_table_pos {
+  struct sos_app_pos table, key;
+  struct sos_app_pos index[SOS__APP_MAX_INDEXES];
 };
 
 /* What a parse knows beyond struct sos_app, for sos_app_load: where the
- * `app` keyword and the extends path are, and which fields each service
- * block gave (given[i] for services[i], SOS__APP_GIVES_* bits). */
+ * `app` keyword and the extends path are, which fields each service
+ * block gave (given[i] for services[i], SOS__APP_GIVES_* bits) and where
+ * each store's type is written (tables[i] for stores[i]; only tables use
+ * it). */
 struct sos__app_info {
   struct sos_app_pos app, extends;
   uint8_t *given; /* sos_malloc'd, nservices entries (may be NULL if 0) */
+  struct sos__app_table_pos *tables; /* sos_malloc'd, nstores entries */
 };
 
 /* sos_app_parse with *info filled in as well (when info is not NULL);
- * on success the caller frees info->given with sos_free. */
+ * on success the caller frees it with sos__app_info_free. */
 int sos__app_parse(const char *text, size_t len, const char *file,
                    struct sos_app **out, struct sos__app_info *info, char *err,
                    size_t errlen);
+
+/* Frees what info holds and empties it. */
+void sos__app_info_free(struct sos__app_info *info);
 
 /* Appends one element of size bytes to the array whose pointer is at
  * arrp (a `T **`) and whose count is *n, growing it to the next power of
  * two (at least 4); the new slot is zeroed and returned, and *n grows by
  * one.  NULL when out of memory (nothing changes). */
 void *sos__app_push(void *arrp, uint32_t *n, size_t size);
+
+/* ---- stores and structs (app_store.c) ---------------------------------------- */
+
+/* The SOS_APP_T_* type spelled p (n bytes), or 0 for none. */
+uint8_t sos__app_type(const char *p, size_t n);
+
+/* The type names, in SOS_APP_T_* order, NULL-ended (for suggestions). */
+extern const char *const sos__app_type_names[];
+
+/* Checks a table store s, declared in file with its type's tokens at tp,
+ * against its struct st: its key and index fields must be fields of st
+ * of type text, bytes or an integer.  Errors: SOS_EINVAL with the
+ * message at the token of the first field that does not fit. */
+int sos__app_check_table(const struct sos_app_store *s, const struct sos__app_table_pos *tp,
+                         const struct sos_app_struct *st, const char *file, char *err,
+                         size_t errlen);
+
+/* Whether field can be a key or an index of a table of struct st; when
+ * not, why (a message without a position, such as `struct Entry has no
+ * field "at"`) in why, n bytes.  hint adds a did-you-mean. */
+bool sos__app_field_fits(const struct sos_app_struct *st, const char *field, bool hint,
+                         char *why, size_t n);
 
 #endif

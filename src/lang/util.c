@@ -76,19 +76,40 @@ static size_t distance(const char *a, size_t n, const char *b, size_t m) {
   return d[n][m];
 }
 
+/* How far w (n bytes) is from word for a suggestion, or SIZE_MAX when it
+ * is too far to suggest. */
+static size_t score(const char *w, size_t n, const char *word) {
+  size_t m = strlen(word), d;
+  if (n == 0 || n >= MAX_WORD || m >= MAX_WORD) return SIZE_MAX;
+  if (n >= 3 && n < m && memcmp(word, w, n) == 0) d = 1; /* a prefix */
+  else d = distance(w, n, word, m);
+  return d <= (n >= 5 ? 2u : 1u) ? d : SIZE_MAX;
+}
+
 const char *sos__lang_suggest(const char *w, size_t n, const char *const *words) {
   const char *best = NULL;
   size_t bestd = SIZE_MAX;
-  if (n == 0 || n >= MAX_WORD) return NULL;
   for (const char *const *p = words; *p; p++) {
-    size_t m = strlen(*p), d;
-    if (m >= MAX_WORD) continue;
-    if (n >= 3 && n < m && memcmp(*p, w, n) == 0) d = 1; /* a prefix */
-    else d = distance(w, n, *p, m);
-    size_t limit = n >= 5 ? 2 : 1;
-    if (d <= limit && d < bestd) {
+    size_t d = score(w, n, *p);
+    if (d < bestd) {
       bestd = d;
       best = *p;
+    }
+  }
+  return best;
+}
+
+const char *sos__lang_suggest_name(const char *w, size_t n, const void *items,
+                                   size_t count, size_t size) {
+  const char *best = NULL;
+  size_t bestd = SIZE_MAX;
+  for (size_t i = 0; i < count; i++) {
+    const char *name;
+    memcpy(&name, (const char *)items + i * size, sizeof name);
+    size_t d = name ? score(w, n, name) : SIZE_MAX;
+    if (d < bestd) {
+      bestd = d;
+      best = name;
     }
   }
   return best;

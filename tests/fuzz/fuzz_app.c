@@ -12,7 +12,11 @@
  *     the same text (print -> parse round trip);
  *   - formatted text parses to the same definition as the input (same
  *     canonical print, same extends) and formatting it again changes
- *     nothing (idempotence).
+ *     nothing (idempotence);
+ *   - a parsed definition keeps what the parser promises: names of
+ *     services, structs, stores and fields unique (the lookups find each
+ *     entry itself), field numbers unique and in 1..65535, field and
+ *     store types known, and a table's parts present.
  *
  * sos_app_load is not called: it reads files, and what it adds beyond
  * parsing (merging) is covered by the unit tests.
@@ -36,6 +40,36 @@ static void broken(const char *what, const char *detail) {
   abort();
 }
 
+/* Checks the promises about one struct. */
+static void check_struct(const struct sos_app *app, const struct sos_app_struct *st) {
+  if (sos_app_struct(app, st->name) != st) broken("struct names repeat", st->name);
+  for (uint32_t i = 0; i < st->nfields; i++) {
+    const struct sos_app_field *f = &st->fields[i];
+    if (!sos_app_type_name(f->type)) broken("a field has no type", f->name);
+    if (f->tag < 1 || f->tag > 65535) broken("a field number is out of range", f->name);
+    for (uint32_t j = 0; j < i; j++)
+      if (strcmp(st->fields[j].name, f->name) == 0 || st->fields[j].tag == f->tag)
+        broken("field names or numbers repeat", f->name);
+  }
+}
+
+/* Checks the promises of a parsed definition (see the top). */
+static void check_app(const struct sos_app *app) {
+  for (uint32_t i = 0; i < app->nservices; i++)
+    if (sos_app_service(app, app->services[i].name) != &app->services[i])
+      broken("service names repeat", app->services[i].name);
+  for (uint32_t i = 0; i < app->nstructs; i++) check_struct(app, &app->structs[i]);
+  for (uint32_t i = 0; i < app->nstores; i++) {
+    const struct sos_app_store *s = &app->stores[i];
+    if (sos_app_store(app, s->name) != s) broken("store names repeat", s->name);
+    if (s->type < SOS_APP_STORE_KV || s->type > SOS_APP_STORE_FILES)
+      broken("a store has no type", s->name);
+    bool table = s->type == SOS_APP_STORE_TABLE;
+    if (table != (s->table_struct && s->key) || (!table && s->nindexes))
+      broken("a store's table parts do not match its type", s->name);
+  }
+}
+
 /* Parses text and returns its canonical print (NULL when it does not
  * parse); *extends gets a copy of its extends path, or NULL. */
 static char *parse_print(const char *text, size_t len, char **extends, char *err,
@@ -45,6 +79,7 @@ static char *parse_print(const char *text, size_t len, char **extends, char *err
   size_t n;
   *extends = NULL;
   if (sos_app_parse(text, len, "fuzz.sos", &app, err, errlen) != 0) return NULL;
+  check_app(app);
   if (sos_app_print(app, &out, &n) != 0) broken("print failed", NULL);
   if (strlen(out) != n) broken("print's length is wrong", out);
   if (app->extends) *extends = sos_strndup(app->extends, strlen(app->extends));

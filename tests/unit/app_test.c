@@ -1,10 +1,11 @@
 /*
  * app_test.c - app definitions (src/lang): the lexer, every statement and
- * its defaults, every error message with its exact line and column,
- * `extends` on real files (override, union, path rebasing, cycles, depth,
- * missing bases), the canonical printer and `fmt` (layout, comments,
- * round trips, idempotence), and an allocation-failure sweep over each
- * entry point.
+ * its defaults (structs, stores and storage quotas included), every error
+ * message with its exact line and column, `extends` on real files
+ * (override, union, path rebasing, cycles, depth, missing bases, tables
+ * checked against structs across files), the canonical printer and `fmt`
+ * (layout, comments, round trips, idempotence), and an allocation-failure
+ * sweep over each entry point.
  */
 #include "lang/lang.h"
 #include "test.h"
@@ -274,6 +275,12 @@ TEST(app_suggest) {
   CHECK_STR(sos__lang_suggest("serv", 4, words), "service"); /* a prefix */
   CHECK(sos__lang_suggest("zzzzzz", 6, words) == NULL);
   CHECK(sos__lang_suggest("", 0, words) == NULL);
+  /* the same over the names of structs */
+  struct sos_app_field fields[] = {{.name = "id"}, {.name = NULL}, {.name = "created"}};
+  CHECK_STR(sos__lang_suggest_name("idd", 3, fields, 3, sizeof *fields), "id");
+  CHECK_STR(sos__lang_suggest_name("craeted", 7, fields, 3, sizeof *fields), "created");
+  CHECK(sos__lang_suggest_name("zzz", 3, fields, 3, sizeof *fields) == NULL);
+  CHECK(sos__lang_suggest_name("id", 2, fields, 0, sizeof *fields) == NULL);
 }
 
 /* ---- parsing ------------------------------------------------------------------- */
@@ -289,6 +296,10 @@ static const char example[] =
     "  service other {\n"
     "    instances 2..2\n"
     "  }\n"
+    "  struct Entry { id: u64 = 1; at: i64 = 2; name: text = 3 }  # rows\n"
+    "  struct Empty {}\n"
+    "  store entries: table Entry key id index at, name\n"
+    "  store hits: kv\n"
     "}\n";
 
 TEST(app_parse_every_statement) {
@@ -327,6 +338,14 @@ TEST(app_parse_every_statement) {
   CHECK_EQ(s->max_instances, 2);
   CHECK(sos_app_service(a, "none") == NULL);
   CHECK(sos_app_service(a, NULL) == NULL);
+  REQUIRE(a->nstructs == 2 && a->nstores == 2);
+  CHECK_STR(a->structs[0].name, "Entry");
+  CHECK_EQ(a->structs[0].nfields, 3);
+  CHECK_STR(a->structs[1].name, "Empty");
+  CHECK_STR(a->stores[0].name, "entries");
+  CHECK_EQ(a->stores[0].type, SOS_APP_STORE_TABLE);
+  CHECK_STR(a->stores[1].name, "hits");
+  CHECK_EQ(a->stores[1].type, SOS_APP_STORE_KV);
   sos_app_free(a);
   sos_app_free(NULL);
 }
@@ -340,6 +359,8 @@ TEST(app_parse_defaults) {
     CHECK_EQ(s->memory, 16u << 20);
     CHECK_EQ(s->timeout_ms, 5000);
     CHECK_EQ(s->queue, 64);
+    CHECK_EQ(s->quota_bytes, 64u << 20);
+    CHECK_EQ(s->quota_keys, 1000000);
   }
   CHECK_EQ(a->services[0].min_instances, 1);
   CHECK_EQ(a->services[0].max_instances, 4);
@@ -347,6 +368,7 @@ TEST(app_parse_defaults) {
   CHECK_EQ(a->services[1].max_instances, 3);
   CHECK(a->module == NULL && a->extends == NULL);
   CHECK(a->nfiles == 0 && a->nuses == 0 && a->nparams == 0);
+  CHECK(a->nstructs == 0 && a->structs == NULL && a->nstores == 0 && a->stores == NULL);
   sos_app_free(a);
 }
 
@@ -405,6 +427,273 @@ TEST(app_parse_keywords_are_not_reserved) {
   CHECK_STR(a->uses[1], "module");
   CHECK_STR(a->services[1].name, "uses");
   sos_app_free(a);
+  /* nor are store types and the words of a table */
+  a = parse("app store 1.0.0 {\n  module \"m\"\n  service store {}\n  service struct {}\n"
+            "  struct T { key: u8 = 1; index: u8 = 2; table: text = 3 }\n"
+            "  store kv: table T key key index index, table\n  store table: log\n}\n");
+  REQUIRE(a && a->nstores == 2);
+  CHECK_STR(a->services[1].name, "struct");
+  CHECK_STR(a->stores[0].name, "kv");
+  CHECK_STR(a->stores[0].key, "key");
+  CHECK(a->stores[0].nindexes == 2 && strcmp(a->stores[0].indexes[1], "table") == 0);
+  CHECK_EQ(a->stores[1].type, SOS_APP_STORE_LOG);
+  sos_app_free(a);
+}
+
+TEST(app_parse_structs) {
+  struct sos_app *a = parse(WRAP("  struct Row {\n"
+                                 "    flag: bool = 1; a: u8 = 2; b: u16 = 3; c: u32 = 4\n"
+                                 "    d: u64 = 5\n"
+                                 "    e: i8 = 6; f: i16 = 7; g: i32 = 8; h: i64 = 9\n"
+                                 "\n"
+                                 "    # floats and strings\n"
+                                 "    x: f32 = 10; y: f64 = 11; _name2: text = 65535; blob: bytes = 12\n"
+                                 "  }\n"
+                                 "  struct P { x: i32 = 2;y:i32=1 }\n"
+                                 "  struct Empty {}\n"));
+  REQUIRE(a && a->nstructs == 3);
+  const struct sos_app_struct *row = sos_app_struct(a, "Row");
+  REQUIRE(row == &a->structs[0] && row->nfields == 13);
+  CHECK_EQ(row->pos.line, 3);
+  CHECK_EQ(row->pos.col, 10);
+  static const char *const names[] = {"flag", "a", "b", "c", "d", "e", "f",
+                                      "g", "h", "x", "y", "_name2", "blob"};
+  static const uint32_t tags[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 65535, 12};
+  for (uint32_t i = 0; i < 13; i++) {
+    CHECK_STR(row->fields[i].name, names[i]);
+    CHECK_EQ(row->fields[i].type, SOS_APP_T_BOOL + i); /* written in SOS_APP_T_* order */
+    CHECK_EQ(row->fields[i].tag, tags[i]);
+  }
+  CHECK_EQ(row->fields[1].pos.line, 4);
+  CHECK_EQ(row->fields[1].pos.col, 21);
+  CHECK_EQ(row->fields[12].pos.line, 9);
+  const struct sos_app_struct *pt = sos_app_struct(a, "P");
+  REQUIRE(pt == &a->structs[1] && pt->nfields == 2);
+  CHECK_STR(pt->fields[1].name, "y");
+  CHECK_EQ(pt->fields[0].tag, 2); /* field numbers need not be in order */
+  CHECK_EQ(pt->fields[1].tag, 1);
+  CHECK_EQ(pt->fields[1].type, SOS_APP_T_I32);
+  CHECK(a->structs[2].nfields == 0 && a->structs[2].fields == NULL);
+  CHECK(sos_app_struct(a, "row") == NULL); /* names are case-sensitive */
+  CHECK(sos_app_struct(a, NULL) == NULL && sos_app_struct(NULL, "P") == NULL);
+  sos_app_free(a);
+}
+
+TEST(app_type_names) {
+  static const char *const want[] = {"bool", "u8",  "u16", "u32", "u64",  "i8",   "i16",
+                                     "i32",  "i64", "f32", "f64", "text", "bytes"};
+  for (uint8_t t = SOS_APP_T_BOOL; t <= SOS_APP_T_BYTES; t++) {
+    CHECK_STR(sos_app_type_name(t), want[t - 1]);
+    CHECK_EQ(sos__app_type(want[t - 1], strlen(want[t - 1])), t);
+  }
+  CHECK_EQ(SOS_APP_T_BYTES, 13);
+  CHECK(sos_app_type_name(0) == NULL);
+  CHECK(sos_app_type_name(SOS_APP_T_BYTES + 1) == NULL);
+  CHECK(sos_app_type_name(255) == NULL);
+  CHECK_EQ(sos__app_type("u6", 2), 0);
+  CHECK_EQ(sos__app_type("u64x", 4), 0);
+  CHECK_EQ(sos__app_type("u64x", 3), SOS_APP_T_U64); /* by length, not NUL */
+}
+
+TEST(app_parse_stores) {
+  struct sos_app *a = parse(WRAP("  store hits: kv\n"
+                                 "  store events: log; store assets: files\n"
+                                 "  store entries: table Entry key id\n"
+                                 "  store by-time: table Entry key at index name,\n"
+                                 "                 # a comment inside the list\n"
+                                 "                 id, size\n"
+                                 "  struct Entry { id: text = 1; at: u64 = 2; name: bytes = 3; "
+                                 "size: i8 = 4 }\n"));
+  REQUIRE(a && a->nstores == 5);
+  const int types[] = {SOS_APP_STORE_KV, SOS_APP_STORE_LOG, SOS_APP_STORE_FILES,
+                       SOS_APP_STORE_TABLE, SOS_APP_STORE_TABLE};
+  const char *const names[] = {"hits", "events", "assets", "entries", "by-time"};
+  for (int i = 0; i < 5; i++) {
+    CHECK_STR(a->stores[i].name, names[i]);
+    CHECK_EQ(a->stores[i].type, types[i]);
+    CHECK(sos_app_store(a, names[i]) == &a->stores[i]);
+  }
+  for (int i = 0; i < 3; i++)
+    CHECK(!a->stores[i].table_struct && !a->stores[i].key && !a->stores[i].indexes &&
+          a->stores[i].nindexes == 0);
+  CHECK_EQ(a->stores[0].pos.line, 3);
+  CHECK_EQ(a->stores[0].pos.col, 9);
+  CHECK_EQ(a->stores[2].pos.line, 4);
+  CHECK_EQ(a->stores[2].pos.col, 28);
+  const struct sos_app_store *s = sos_app_store(a, "entries");
+  CHECK_STR(s->table_struct, "Entry");
+  CHECK_STR(s->key, "id");
+  CHECK(s->nindexes == 0 && s->indexes == NULL);
+  s = sos_app_store(a, "by-time");
+  CHECK_STR(s->table_struct, "Entry");
+  CHECK_STR(s->key, "at");
+  REQUIRE(s->nindexes == 3);
+  CHECK_STR(s->indexes[0], "name");
+  CHECK_STR(s->indexes[1], "id");
+  CHECK_STR(s->indexes[2], "size");
+  CHECK(sos_app_store(a, "nope") == NULL && sos_app_store(a, NULL) == NULL);
+  CHECK(sos_app_store(NULL, "hits") == NULL);
+  sos_app_free(a);
+  /* a table whose struct is not in the file parses: it may be in a base
+   * (sos_app_load decides) */
+  a = parse(WRAP("  store t: table Missing key id index at\n"));
+  CHECK(a && a->nstores == 1 && a->nstructs == 0);
+  sos_app_free(a);
+}
+
+TEST(app_parse_quota_and_keys) {
+  struct sos_app *a = parse(WRAP("  service a { quota 1TiB; keys 1000000000 }\n"
+                                 "  service b { quota 0; keys 0 }\n"
+                                 "  service c {\n    quota 1000\n    keys 5\n  }\n"
+                                 "  service d { quota 512KiB; memory 1MiB }\n"));
+  REQUIRE(a && a->nservices == 4);
+  CHECK_EQ(a->services[0].quota_bytes, 1ull << 40);
+  CHECK_EQ(a->services[0].quota_keys, 1000000000);
+  CHECK_EQ(a->services[1].quota_bytes, 0);
+  CHECK_EQ(a->services[1].quota_keys, 0);
+  CHECK_EQ(a->services[2].quota_bytes, 1000); /* a bare integer counts bytes */
+  CHECK_EQ(a->services[2].quota_keys, 5);
+  CHECK_EQ(a->services[3].quota_bytes, 512 << 10);
+  CHECK_EQ(a->services[3].quota_keys, 1000000); /* the default */
+  CHECK_EQ(a->services[3].memory, 1 << 20);
+  sos_app_free(a);
+}
+
+TEST(app_parse_errors_in_structs) {
+  const char *rule = "use letters and digits, starting with an upper-case letter (at most 63)";
+  char want[256];
+  FAILS(WRAP("  struct\n"), "3:9: expected a struct name, found the end of the line");
+  snprintf(want, sizeof want, "3:10: bad struct name \"entry\": %s", rule);
+  FAILS(WRAP("  struct entry {}\n"), want);
+  snprintf(want, sizeof want, "3:10: bad struct name \"My_Row\": %s", rule);
+  FAILS(WRAP("  struct My_Row {}\n"), want);
+  FAILS(WRAP("  struct E\n  {}\n"), "3:11: expected \"{\" after the struct name, on the same "
+                                    "line, found the end of the line");
+  FAILS(WRAP("  struct E {}\n  struct F {}\n  struct E {}\n"),
+        "5:10: struct E is declared twice (first at line 3)");
+  FAILS(WRAP("  struct E { Id: u8 = 1 }\n"), "3:14: bad field name \"Id\": use lower-case "
+                                             "letters, digits and \"_\", not starting with a "
+                                             "digit (at most 63)");
+  FAILS(WRAP("  struct E { my-id: u8 = 1 }\n"), "3:14: bad field name \"my-id\": use lower-"
+                                                "case letters, digits and \"_\", not starting "
+                                                "with a digit (at most 63)");
+  FAILS(WRAP("  struct E { \"a\" }\n"), "3:14: expected a field such as id: u64 = 1, found "
+                                          "a string");
+  FAILS(WRAP("  struct E { id u8 = 1 }\n"), "3:17: expected \":\" and a type after the field "
+                                            "name, as in id: u64 = 1, found \"u8\"");
+  FAILS(WRAP("  struct E { id: = 1 }\n"), "3:18: expected a type such as u64 or text, found "
+                                          "\"=\"");
+  FAILS(WRAP("  struct E { id: u65 = 1 }\n"), "3:18: unknown type \"u65\"; did you mean "
+                                              "\"u64\"?");
+  FAILS(WRAP("  struct E { id: string = 1 }\n"), "3:18: unknown type \"string\"; did you "
+                                                 "mean \"text\"?");
+  FAILS(WRAP("  struct E { id: double = 1 }\n"), "3:18: unknown type \"double\"; did you "
+                                                 "mean \"f64\"?");
+  FAILS(WRAP("  struct E { id: int = 1 }\n"), "3:18: unknown type \"int\"; expected bool, "
+                                              "u8, u16, u32, u64, i8, i16, i32, i64, f32, "
+                                              "f64, text or bytes");
+  FAILS(WRAP("  struct E { id: u8 1 }\n"), "3:21: expected \"=\" and the field number after "
+                                           "the type, as in id: u64 = 1, found 1");
+  FAILS(WRAP("  struct E { id: u8 = x }\n"), "3:23: expected a field number such as 1, "
+                                             "found \"x\"");
+  FAILS(WRAP("  struct E { id: u8 = 1KiB }\n"), "3:23: expected a field number such as 1, "
+                                                "found 1KiB");
+  FAILS(WRAP("  struct E { id: u8 = 0 }\n"), "3:23: a field number is 1 to 65535");
+  FAILS(WRAP("  struct E { id: u8 = 65536 }\n"), "3:23: a field number is 1 to 65535");
+  FAILS(WRAP("  struct E { id: u8 = 1; at: u8 = 1 }\n"),
+        "3:35: field number 1 is used twice in struct E (first by id at line 3)");
+  FAILS(WRAP("  struct E {\n    id: u8 = 1\n\n    id: u16 = 2\n  }\n"),
+        "6:5: field id is declared twice in struct E (first at line 4)");
+  FAILS(WRAP("  struct E { id: u8 = 1 2 }\n"), "3:25: expected the end of the statement (a "
+                                               "newline or \";\"), found 2");
+  FAILS("app x 1.0.0 {\n  struct E {\n    id: u8 = 1\n",
+        "4:1: missing \"}\" to close the struct block opened at line 2");
+  /* names: 63 bytes are fine, 64 are not */
+  char text[256];
+  snprintf(text, sizeof text, "app x 1.0.0 {\n  struct X%062d { f%062d: u8 = 1 }\n}\n", 0, 0);
+  struct sos_app *a = parse(text);
+  CHECK(a && strlen(a->structs[0].name) == 63 && strlen(a->structs[0].fields[0].name) == 63);
+  sos_app_free(a);
+  snprintf(text, sizeof text, "app x 1.0.0 {\n  struct E { f%063d: u8 = 1 }\n}\n", 0);
+  CHECK(parse_fails(text, "2:14: bad field name \"f000000000000000000000000000000000000000..."
+                          "\": use lower-case letters, digits and \"_\", not starting with a "
+                          "digit (at most 63)"));
+}
+
+TEST(app_parse_errors_in_stores) {
+  FAILS(WRAP("  store\n"), "3:8: expected a store name, found the end of the line");
+  FAILS(WRAP("  store Hits: kv\n"), "3:9: bad store name \"Hits\": use lower-case letters, "
+                                    "digits and \"-\", starting with a letter (at most 63)");
+  FAILS(WRAP("  store hits kv\n"), "3:14: expected \":\" and a type after the store name, as "
+                                   "in store hits: kv, found \"kv\"");
+  FAILS(WRAP("  store hits:\n"), "3:14: expected a store type: kv, log, table or files, "
+                                 "found the end of the line");
+  FAILS(WRAP("  store hits: kvv\n"), "3:15: unknown store type \"kvv\"; did you mean \"kv\"?");
+  FAILS(WRAP("  store hits: tabel E key id\n"), "3:15: unknown store type \"tabel\"; did you "
+                                                "mean \"table\"?");
+  FAILS(WRAP("  store hits: blob\n"), "3:15: unknown store type \"blob\"; expected kv, log, "
+                                      "table or files");
+  FAILS(WRAP("  store hits: kv kv\n"), "3:18: expected the end of the statement (a newline "
+                                       "or \";\"), found \"kv\"");
+  FAILS(WRAP("  store a: kv\n  store b: kv\n  store a: log\n"),
+        "5:9: store a is declared twice (first at line 3)");
+  FAILS(WRAP("  store t: table\n"), "3:17: expected a struct name, found the end of the line");
+  FAILS(WRAP("  store t: table entry key id\n"), "3:18: bad struct name \"entry\": use letters "
+                                                 "and digits, starting with an upper-case "
+                                                 "letter (at most 63)");
+  FAILS(WRAP("  store t: table E id\n"), "3:20: expected \"key\" and the key field, as in "
+                                         "table Entry key id, found \"id\"");
+  FAILS(WRAP("  store t: table E key\n"), "3:23: expected a field name, found the end of the "
+                                          "line");
+  FAILS(WRAP("  store t: table E key Id\n"), "3:24: bad field name \"Id\": use lower-case "
+                                             "letters, digits and \"_\", not starting with a "
+                                             "digit (at most 63)");
+  FAILS(WRAP("  store t: table E key id indx at\n"), "3:27: expected \"index\" or the end of "
+                                                     "the statement, found \"indx\"");
+  FAILS(WRAP("  store t: table E key id index\n"), "3:32: expected a field name, found the "
+                                                   "end of the line");
+  FAILS(WRAP("  store t: table E key id index at,\n"), "4:1: expected a field name, found "
+                                                       "\"}\"");
+  FAILS(WRAP("  store t: table E key id index at b\n"), "3:36: expected the end of the "
+                                                        "statement (a newline or \";\"), "
+                                                        "found \"b\"");
+  FAILS(WRAP("  store t: table E key id index id\n"), "3:33: id is the table's key, which "
+                                                      "needs no index");
+  FAILS(WRAP("  store t: table E key id index a, b, a\n"), "3:39: field a is indexed twice");
+  char text[512];
+  size_t o = (size_t)snprintf(text, sizeof text, "app x 1.0.0 {\n  store t: table E key k index ");
+  for (int i = 0; i < 17; i++)
+    o += (size_t)snprintf(text + o, sizeof text - o, "%sf%c", i ? ", " : "", 'a' + i);
+  snprintf(text + o, sizeof text - o, "\n}\n");
+  CHECK(parse_fails(text, "2:96: a table has at most 16 indexes"));
+  *strrchr(text, ',') = 0; /* 16 are fine */
+  strcat(text, "\n}\n");
+  struct sos_app *a = parse(text);
+  CHECK(a && a->stores[0].nindexes == 16);
+  sos_app_free(a);
+}
+
+TEST(app_parse_checks_tables_against_structs_of_the_file) {
+  FAILS(WRAP("  struct E { id: u8 = 1 }\n  store t: table E key idd\n"),
+        "4:24: struct E has no field \"idd\"; did you mean \"id\"?");
+  FAILS(WRAP("  struct E { id: u8 = 1; at: f64 = 2 }\n  store t: table E key id index at\n"),
+        "4:33: field at of struct E is f64; a key or an index must be text, bytes or an "
+        "integer");
+  FAILS(WRAP("  store t: table E key ok index x\n  struct E { ok: bool = 1 }\n"),
+        "3:24: field ok of struct E is bool; a key or an index must be text, bytes or an "
+        "integer"); /* the struct may come after the store */
+  FAILS(WRAP("  store t: table E key id index zzz\n  struct E { id: i64 = 1 }\n"),
+        "3:33: struct E has no field \"zzz\"");
+  FAILS(WRAP("  struct E { id: f32 = 1 }\n  store t: table E key id\n"),
+        "4:24: field id of struct E is f32; a key or an index must be text, bytes or an "
+        "integer");
+  /* every keyable type is accepted */
+  struct sos_app *a = parse(WRAP("  struct K { a: u8 = 1; b: u16 = 2; c: u32 = 3; d: u64 = 4; "
+                                 "e: i8 = 5; f: i16 = 6; g: i32 = 7; h: i64 = 8; t: text = 9; "
+                                 "y: bytes = 10 }\n"
+                                 "  store k: table K key a index b, c, d, e, f, g, h, t, y\n"));
+  CHECK(a && a->stores[0].nindexes == 9);
+  sos_app_free(a);
 }
 
 TEST(app_parse_errors_in_the_header) {
@@ -443,8 +732,10 @@ TEST(app_parse_errors_in_the_header) {
 TEST(app_parse_errors_in_statements) {
   FAILS(WRAP("  modul \"a\"\n"), "3:3: unknown statement \"modul\"; did you mean \"module\"?");
   FAILS(WRAP("  servise x {}\n"), "3:3: unknown statement \"servise\"; did you mean \"service\"?");
-  FAILS(WRAP("  store kv\n"), "3:3: unknown statement \"store\"; expected module, sources, "
-                              "files, uses, env or service");
+  FAILS(WRAP("  zzz kv\n"), "3:3: unknown statement \"zzz\"; expected module, sources, "
+                            "files, uses, env, struct, store or service");
+  FAILS(WRAP("  stor x: kv\n"), "3:3: unknown statement \"stor\"; did you mean \"store\"?");
+  FAILS(WRAP("  strct X {}\n"), "3:3: unknown statement \"strct\"; did you mean \"struct\"?");
   FAILS(WRAP("  \"a\"\n"), "3:3: expected a statement such as module \"app.wasm\", found a string");
   FAILS(WRAP("  module \"b\"\n"), "3:3: module is given twice (first at line 2)");
   FAILS(WRAP("  sources \"b.c\"\n"), "3:3: an app has a module or sources, not both (module at line 2)");
@@ -486,7 +777,22 @@ TEST(app_parse_errors_in_services) {
   FAILS(WRAP("  service s { instance 1 }\n"), "3:15: unknown service field \"instance\"; "
                                               "did you mean \"instances\"?");
   FAILS(WRAP("  service s { color red }\n"), "3:15: unknown service field \"color\"; "
-                                             "expected instances, memory, timeout or queue");
+                                             "expected instances, memory, timeout, queue, "
+                                             "quota or keys");
+  FAILS(WRAP("  service s { quot 1MiB }\n"), "3:15: unknown service field \"quot\"; did "
+                                              "you mean \"quota\"?");
+  FAILS(WRAP("  service s { key 5 }\n"), "3:15: unknown service field \"key\"; did you "
+                                          "mean \"keys\"?");
+  FAILS(WRAP("  service s { quota 1MiB; quota 2MiB }\n"),
+        "3:27: quota is given twice in service s (first at line 3)");
+  FAILS(WRAP("  service s { keys 1; keys 2 }\n"),
+        "3:23: keys is given twice in service s (first at line 3)");
+  FAILS(WRAP("  service s { quota 1025GiB }\n"), "3:21: quota is at most 1TiB");
+  FAILS(WRAP("  service s { quota 2s }\n"), "3:21: expected a size such as 64MiB, found 2s");
+  FAILS(WRAP("  service s { quota }\n"), "3:21: expected a size such as 64MiB, found \"}\"");
+  FAILS(WRAP("  service s { keys 1000000001 }\n"), "3:20: keys is at most 1000000000");
+  FAILS(WRAP("  service s { keys 1KiB }\n"), "3:20: expected a number of keys such as "
+                                              "1000000, found 1KiB");
   FAILS(WRAP("  service s { 4 }\n"), "3:15: expected a service field such as instances "
                                      "1..4, found 4");
   FAILS(WRAP("  service s {\n    memory 1MiB\n"),
@@ -676,6 +982,137 @@ TEST(app_extends_replaces_code_and_files) {
   remove_root();
 }
 
+TEST(app_extends_stores_structs_and_quotas) {
+  make_root();
+  REQUIRE(tmp_root[0]);
+  put("base.sos", "app base 1.0.0 {\n"
+                  "  module \"b.wasm\"\n"
+                  "  struct Entry { id: u64 = 1; at: i64 = 2 }\n"
+                  "  struct Other { k: text = 1 }\n"
+                  "  store entries: table Entry key id index at\n"
+                  "  store hits: kv\n"
+                  "  store logs: log\n"
+                  "  service web { quota 1GiB; keys 5000; queue 7 }\n"
+                  "  service worker { keys 10 }\n"
+                  "}\n");
+  put("top.sos", "app top 2.0.0 extends \"base.sos\" {\n"
+                 "  struct Other { k: bytes = 1; v: u8 = 2 }  # replaces the base's whole\n"
+                 "  struct New { n: u32 = 1 }\n"
+                 "  store hits: table New key n  # a kv store no more\n"
+                 "  store blobs: files\n"
+                 "  service web { keys 6000 }\n"
+                 "  service worker { quota 1MiB }\n"
+                 "}\n");
+  struct sos_app *a = load("top.sos");
+  REQUIRE(a);
+  REQUIRE(a->nstructs == 3);
+  CHECK_STR(a->structs[0].name, "Entry");
+  CHECK_EQ(a->structs[0].nfields, 2);
+  CHECK_EQ(a->structs[0].pos.line, 3); /* in base.sos */
+  const struct sos_app_struct *other = &a->structs[1];
+  CHECK_STR(other->name, "Other");
+  REQUIRE(other->nfields == 2);
+  CHECK_EQ(other->fields[0].type, SOS_APP_T_BYTES);
+  CHECK_STR(other->fields[1].name, "v");
+  CHECK_EQ(other->pos.line, 2); /* in top.sos */
+  CHECK_STR(a->structs[2].name, "New");
+  REQUIRE(a->nstores == 4);
+  const char *const names[] = {"entries", "hits", "logs", "blobs"};
+  const int types[] = {SOS_APP_STORE_TABLE, SOS_APP_STORE_TABLE, SOS_APP_STORE_LOG,
+                       SOS_APP_STORE_FILES};
+  for (int i = 0; i < 4; i++) {
+    CHECK_STR(a->stores[i].name, names[i]);
+    CHECK_EQ(a->stores[i].type, types[i]);
+  }
+  CHECK_STR(a->stores[0].table_struct, "Entry");
+  REQUIRE(a->stores[0].nindexes == 1);
+  CHECK_STR(a->stores[0].indexes[0], "at");
+  CHECK_STR(a->stores[1].table_struct, "New");
+  CHECK_STR(a->stores[1].key, "n");
+  CHECK_EQ(a->stores[1].nindexes, 0);
+  CHECK_EQ(a->stores[1].pos.line, 4);
+  CHECK_EQ(a->stores[1].pos.col, 9);
+  const struct sos_app_service *web = sos_app_service(a, "web");
+  const struct sos_app_service *worker = sos_app_service(a, "worker");
+  REQUIRE(web && worker);
+  CHECK_EQ(web->quota_bytes, 1u << 30); /* kept: the override gives only keys */
+  CHECK_EQ(web->quota_keys, 6000);
+  CHECK_EQ(web->queue, 7);
+  CHECK_EQ(worker->quota_bytes, 1u << 20);
+  CHECK_EQ(worker->quota_keys, 10);
+  sos_app_free(a);
+  /* a store replaced by one of another type loses its table parts */
+  put("kv.sos", "app top 2.0.0 extends \"base.sos\" {\n  store entries: kv\n}\n");
+  a = load("kv.sos");
+  REQUIRE(a && a->nstores == 3);
+  CHECK_EQ(a->stores[0].type, SOS_APP_STORE_KV);
+  CHECK(!a->stores[0].table_struct && !a->stores[0].key && a->stores[0].nindexes == 0);
+  sos_app_free(a);
+  remove_root();
+}
+
+TEST(app_load_checks_tables) {
+  make_root();
+  REQUIRE(tmp_root[0]);
+  /* one file: its struct must be there */
+  put("a.sos", "app a 1.0.0 {\n  module \"m\"\n  store t: table Entry key id\n  service s {}\n}\n");
+  CHECK(load_fails("a.sos", SOS_EINVAL, "@/a.sos:3:18: unknown struct \"Entry\"; declare it "
+                                        "with struct Entry { FIELD: TYPE = 1 }"));
+  put("b.sos", "app b 1.0.0 {\n  module \"m\"\n  struct Entry {}\n"
+               "  store t: table Entri key id\n  service s {}\n}\n");
+  CHECK(load_fails("b.sos", SOS_EINVAL, "@/b.sos:4:18: unknown struct \"Entri\"; did you "
+                                        "mean \"Entry\"?"));
+  /* a table may use its base's struct, which must have its fields */
+  put("base.sos", "app base 1.0.0 {\n  module \"m\"\n"
+                  "  struct Entry { id: text = 1; at: u64 = 2; score: f64 = 3 }\n"
+                  "  store entries: table Entry key id index at\n  service s {}\n}\n");
+  put("ok.sos", "app ok 1.0.0 extends \"base.sos\" {\n  store more: table Entry key at\n}\n");
+  struct sos_app *a = load("ok.sos");
+  CHECK(a && a->nstores == 2 && a->nstructs == 1);
+  sos_app_free(a);
+  put("key.sos", "app k 1.0.0 extends \"base.sos\" {\n  store more: table Entry key idd\n}\n");
+  CHECK(load_fails("key.sos", SOS_EINVAL, "@/key.sos:2:31: struct Entry has no field "
+                                          "\"idd\"; did you mean \"id\"?"));
+  put("idx.sos", "app k 1.0.0 extends \"base.sos\" {\n"
+                 "  store more: table Entry key id index at, score\n}\n");
+  CHECK(load_fails("idx.sos", SOS_EINVAL, "@/idx.sos:2:44: field score of struct Entry is "
+                                          "f64; a key or an index must be text, bytes or an "
+                                          "integer"));
+  put("sug.sos", "app k 1.0.0 extends \"base.sos\" {\n  store more: table Entyr key id\n}\n");
+  CHECK(load_fails("sug.sos", SOS_EINVAL, "@/sug.sos:2:21: unknown struct \"Entyr\"; did you "
+                                          "mean \"Entry\"?"));
+  /* a struct that replaces the base's must still fit the base's tables */
+  put("drop.sos", "app d 1.0.0 extends \"base.sos\" {\n  struct Entry { id: text = 1 }\n}\n");
+  CHECK(load_fails("drop.sos", SOS_EINVAL, "@/drop.sos:2:10: struct Entry no longer fits "
+                                           "the base's store entries: struct Entry has no "
+                                           "field \"at\""));
+  put("type.sos", "app d 1.0.0 extends \"base.sos\" {\n"
+                  "  struct Entry { id: bool = 1; at: u64 = 2 }\n}\n");
+  CHECK(load_fails("type.sos", SOS_EINVAL, "@/type.sos:2:10: struct Entry no longer fits "
+                                           "the base's store entries: field id of struct "
+                                           "Entry is bool; a key or an index must be text, "
+                                           "bytes or an integer"));
+  /* unless the table is replaced too */
+  put("both.sos", "app d 1.0.0 extends \"base.sos\" {\n  struct Entry { id: text = 1 }\n"
+                  "  store entries: table Entry key id\n}\n");
+  a = load("both.sos");
+  CHECK(a && a->structs[0].nfields == 1 && a->stores[0].nindexes == 0);
+  sos_app_free(a);
+  /* two levels: the top's struct is checked against the first base's tables */
+  put("mid.sos", "app m 1.0.0 extends \"base.sos\" {\n  env X = \"1\"\n}\n");
+  put("deep.sos", "app d 1.0.0 extends \"mid.sos\" {\n  struct Entry { at: u8 = 2 }\n}\n");
+  CHECK(load_fails("deep.sos", SOS_EINVAL, "@/deep.sos:2:10: struct Entry no longer fits "
+                                           "the base's store entries: struct Entry has no "
+                                           "field \"id\""));
+  /* a base's table may not rely on a struct that only an extension declares */
+  put("tmpl.sos", "app t 1.0.0 {\n  module \"m\"\n  store rows: table Row key id\n}\n");
+  put("use.sos", "app u 1.0.0 extends \"tmpl.sos\" {\n  struct Row { id: u32 = 1 }\n"
+                 "  service s {}\n}\n");
+  CHECK(load_fails("use.sos", SOS_EINVAL, "@/tmpl.sos:3:21: unknown struct \"Row\"; declare "
+                                          "it with struct Row { FIELD: TYPE = 1 }"));
+  remove_root();
+}
+
 TEST(app_extends_rebases_paths_through_levels) {
   make_root();
   REQUIRE(tmp_root[0]);
@@ -774,17 +1211,29 @@ TEST(app_print_canonical_layout) {
                         "  files \"static/\" \"README.md\"\n"
                         "  uses time, counter\n"
                         "  env GREETING = \"hello\"\n"
+                        "  struct Entry {\n"
+                        "    id: u64 = 1\n"
+                        "    at: i64 = 2\n"
+                        "    name: text = 3\n"
+                        "  }\n"
+                        "  struct Empty {}\n"
+                        "  store entries: table Entry key id index at, name\n"
+                        "  store hits: kv\n"
                         "  service hello {\n"
                         "    instances 1..4\n"
                         "    memory 16MiB\n"
                         "    timeout 2s\n"
                         "    queue 64\n"
+                        "    quota 64MiB\n"
+                        "    keys 1000000\n"
                         "  }\n"
                         "  service other {\n"
                         "    instances 2..2\n"
                         "    memory 16MiB\n"
                         "    timeout 5s\n"
                         "    queue 64\n"
+                        "    quota 64MiB\n"
+                        "    keys 1000000\n"
                         "  }\n"
                         "}\n"));
   sos_app_free(a);
@@ -800,6 +1249,11 @@ TEST(app_print_units_and_escapes) {
       "  service d { memory 65537; timeout 3600s }\n"
       "  service e { memory 3GB; timeout 1ms }\n"
       "  service f { memory 4GiB; timeout 60m }\n"
+      "  service g { quota 1TiB; keys 0 }\n"
+      "  service h { quota 0; keys 1000000000 }\n"
+      "  service i { quota 1000 }\n"
+      "  service j { quota 1TB }\n"
+      "  service k { quota 5000000000 }\n"
       "}\n");
   REQUIRE(a);
   const char *p = printed(a);
@@ -811,6 +1265,11 @@ TEST(app_print_units_and_escapes) {
   CHECK(strstr(p, "service d {\n    instances 1..4\n    memory 65537B\n    timeout 1h\n"));
   CHECK(strstr(p, "service e {\n    instances 1..4\n    memory 3GB\n    timeout 1ms\n"));
   CHECK(strstr(p, "service f {\n    instances 1..4\n    memory 4GiB\n    timeout 1h\n"));
+  CHECK(strstr(p, "    quota 1TiB\n    keys 0\n  }\n  service h"));
+  CHECK(strstr(p, "    quota 0B\n    keys 1000000000\n  }\n  service i"));
+  CHECK(strstr(p, "    quota 1KB\n    keys 1000000\n  }\n  service j"));
+  CHECK(strstr(p, "    quota 976562500KiB\n")); /* 1TB: the binary units come first */
+  CHECK(strstr(p, "    quota 5GB\n"));
   sos_app_free(a);
 }
 
@@ -838,8 +1297,19 @@ TEST(app_print_round_trips) {
                    "  uses a, b, c\n  files \"a/\"\n"
                    "  service s { instances 0..10000; memory 65536; timeout 3599999ms; "
                    "queue 1000000 }\n}\n");
+  check_round_trip(WRAP("  store b: table B key z index y, x\n  store a: log\n"
+                        "  struct B { z: bytes = 9; y: u8 = 1; x: text = 2; w: f32 = 3 }\n"
+                        "  struct A {}\n  store c: files\n"
+                        "  service s { quota 1TiB; keys 1000000000 }\n"));
   struct sos_app bare = {.name = "n", .version = "1.0.0"};
   CHECK_STR(printed(&bare), "app n 1.0.0 {\n}\n");
+  struct sos_app_field odd_field = {.name = "f", .type = 99, .tag = 1};
+  struct sos_app_struct odd_struct = {.name = "S", .fields = &odd_field, .nfields = 1};
+  struct sos_app_store odd_store = {.name = "s", .type = 0};
+  struct sos_app odd = {.name = "n", .version = "1.0.0", .structs = &odd_struct,
+                        .nstructs = 1, .stores = &odd_store, .nstores = 1};
+  CHECK_STR(printed(&odd), "app n 1.0.0 {\n  struct S {\n    f: ? = 1\n  }\n"
+                           "  store s: ?\n}\n");
   struct sos_app none = {0};
   char *out = (char *)1;
   CHECK_EQ(sos_app_print(&none, &out, NULL), SOS_EINVAL);
@@ -892,6 +1362,38 @@ TEST(app_fmt_layout_and_comments) {
   sos_free(out);
 }
 
+TEST(app_fmt_structs_and_stores) {
+  char *out = fmt("app x 1.0.0 {\n"
+                  "  struct   P{x:i32=1;y :i32 = 2}   # a point\n"
+                  "  struct Entry {   # rows\n"
+                  "\n"
+                  "      id: u64 = 1;at:i64=2\n"
+                  "    # the name\n"
+                  "    name : text = 3\n"
+                  "  }\n"
+                  "  store   entries :table Entry key id index at ,\n"
+                  "           name   # by name\n"
+                  "  store hits:kv;store log: log\n"
+                  "  service s {quota 1TiB;keys 5}\n"
+                  "}\n");
+  REQUIRE(out);
+  CHECK(same_text(out, "app x 1.0.0 {\n"
+                       "  struct P { x: i32 = 1; y: i32 = 2 }  # a point\n"
+                       "  struct Entry {                       # rows\n"
+                       "    id: u64 = 1\n"
+                       "    at: i64 = 2\n"
+                       "    # the name\n"
+                       "    name: text = 3\n"
+                       "  }\n"
+                       "  store entries: table Entry key id index at,\n"
+                       "      name  # by name\n"
+                       "  store hits: kv\n"
+                       "  store log: log\n"
+                       "  service s { quota 1TiB; keys 5 }\n"
+                       "}\n"));
+  sos_free(out);
+}
+
 TEST(app_fmt_one_line_app_and_crlf) {
   char *out = fmt("app x 1.0.0 {module \"m\";service s{queue 1;memory 1MiB}}\r\n");
   CHECK_STR(out, "app x 1.0.0 { module \"m\"; service s { queue 1; memory 1MiB } }\n");
@@ -918,6 +1420,10 @@ static const char *const fmt_inputs[] = {
     "#a\n#b\n\n\napp x 1.0.0 extends \"y\" { # c\n\n uses a, # d\n # e\n b,\n\n c # f\n"
     " service s {\n\n}#g\n\n\n env K = \"v\" ; env L = \"w\"#h\n}\n#i",
     "app  x  1.0.0{\n;;files \"a\"\"b\";;\n  service s{instances 0..1;timeout 1h}\n}",
+    "app s 1.0.0 {\n  struct E { # e\n\n\n  a: u8 = 1 # a\n ; b: text = 2\n}\n"
+    "  store t: table E key a index b # t\n  store u : table F key x index y,\n"
+    "   # between\n\n   z\n  store k: kv;store l:log\n"
+    "  service s { quota 1KiB\n keys 3 } # s\n  struct F {x:u8=1;y:u8=2;z:bytes=3}\n}\n",
 };
 
 TEST(app_fmt_is_idempotent_and_keeps_the_definition) {
@@ -1007,6 +1513,8 @@ TEST(app_alloc_failure_sweep) {
   CHECK(sweep(OP_PARSE, example, NULL) > 10);
   CHECK(sweep(OP_FMT, example, NULL) > 10);
   CHECK(sweep(OP_FMT, fmt_inputs[3], NULL) > 5);
+  CHECK(sweep(OP_FMT, fmt_inputs[5], NULL) > 5);
+  CHECK(sweep(OP_PARSE, fmt_inputs[5], NULL) > 10);
   struct sos_app *a = parse(example);
   REQUIRE(a);
   CHECK(sweep(OP_PRINT, NULL, a) > 1);
@@ -1014,12 +1522,17 @@ TEST(app_alloc_failure_sweep) {
   make_root();
   REQUIRE(tmp_root[0]);
   put("core/app.sos", "app core 1.0.0 {\n  module \"./core.wasm\"\n  uses a, b\n"
-                      "  env A = \"1\"\n  service c {}\n  service d { queue 1 }\n}\n");
+                      "  env A = \"1\"\n  service c {}\n  service d { queue 1 }\n"
+                      "  struct E { id: u64 = 1; at: text = 2 }\n  struct F { k: bytes = 1 }\n"
+                      "  store e: table E key id index at\n  store h: kv\n}\n");
   put("base/app.sos", "app base 1.0.0 extends \"../core/app.sos\" {\n"
                       "  files \"lib/\" \"x\"\n  uses b, c\n  env A = \"2\"; env B = \"3\"\n"
-                      "  service d { memory 1MiB }\n  service e {}\n}\n");
+                      "  service d { memory 1MiB; keys 4 }\n  service e {}\n"
+                      "  struct E { id: u64 = 1; at: text = 2; n: u8 = 3 }\n"
+                      "  store f: table F key k\n  store h: log\n}\n");
   put("app/app.sos", "app top 1.0.0 extends \"../base/app.sos\" {\n  uses d, e, f, g, h\n"
-                     "  env C = \"4\"\n  service f {}\n  service c { timeout 1s }\n}\n");
+                     "  env C = \"4\"\n  service f {}\n  service c { timeout 1s; quota 1GiB }\n"
+                     "  struct G { g: i8 = 1 }\n  store g: table G key g\n  store e: files\n}\n");
   CHECK(sweep(OP_LOAD, at("app/app.sos"), NULL) > 30);
   remove_root();
 }

@@ -1,0 +1,202 @@
+/*
+ * kv.c - `sos kv get|put|del|ls SERVICE/STORE [KEY] [VALUE]`: the
+ * operator's view of a service's kv stores, through the control API's
+ * "kv" op.
+ *
+ * Values are bytes.  On a terminal, and always in --json and in `ls`,
+ * they are printed as text with every byte that is not printable UTF-8
+ * escaped as \xNN (and a backslash as \\), so a value never sends raw
+ * control bytes to a terminal; `get` into a pipe or file writes the raw
+ * bytes, so `sos kv get s/st k > file` round-trips.
+ */
+#include "cli/cli.h"
+
+#include "sos/base.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
+static size_t utf8_len(const uint8_t *p, size_t n) {
+  size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+             : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+  if (!len || len > n || (len == 2 && p[0] < 0xc2)) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xc0) != 0x80) return 0;
+  return len;
+}
+
+/* Appends p as escaped text to out (4n + 1 bytes of room). */
+static size_t escape(const uint8_t *p, size_t n, char *out) {
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    size_t u = utf8_len(p + i, n - i);
+    if (u == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == '\\')) u = 0;
+    if (p[i] == '\\') {
+      out[o++] = '\\';
+      out[o++] = '\\';
+      i++;
+    } else if (u) {
+      memcpy(out + o, p + i, u);
+      o += u;
+      i += u;
+    } else {
+      o += (size_t)sprintf(out + o, "\\x%02x", p[i++]);
+    }
+  }
+  out[o] = 0;
+  return o;
+}
+
+/* Prints p escaped, then end. */
+static void print_escaped(const uint8_t *p, size_t n, const char *end) {
+  char *t = sos_malloc(4 * n + 1);
+  if (!t) return;
+  escape(p, n, t);
+  fputs(t, stdout);
+  fputs(end, stdout);
+  sos_free(t);
+}
+
+/* An escaped copy of p as a cJSON string. */
+static cJSON *escaped_json(const uint8_t *p, size_t n) {
+  char *t = sos_malloc(4 * n + 1);
+  if (!t) return cJSON_CreateNull();
+  escape(p, n, t);
+  cJSON *s = cJSON_CreateString(t);
+  sos_free(t);
+  return s;
+}
+
+/* Splits SERVICE/STORE. */
+static int target(const struct sos__cli_cmd *cmd, const char *arg, char *svc, char *store) {
+  const char *slash = strchr(arg, '/');
+  if (!slash || slash == arg || !slash[1] || slash - arg >= 64 || strlen(slash + 1) >= 64)
+    return sos__cli_usage(cmd, "'%s' is not SERVICE/STORE", arg);
+  memcpy(svc, arg, (size_t)(slash - arg));
+  svc[slash - arg] = 0;
+  strcpy(store, slash + 1);
+  return 0;
+}
+
+static void print_list(const uint8_t *p, size_t n, bool json) {
+  cJSON *arr = json ? cJSON_CreateArray() : NULL;
+  while (n >= 8) {
+    uint32_t h[2];
+    memcpy(h, p, 8);
+    if ((uint64_t)h[0] + h[1] > n - 8) break;
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddItemToObject(o, "key", escaped_json(p + 8, h[0]));
+      cJSON_AddItemToObject(o, "value", escaped_json(p + 8 + h[0], h[1]));
+      cJSON_AddItemToArray(arr, o);
+    } else {
+      print_escaped(p + 8, h[0], "\t");
+      print_escaped(p + 8 + h[0], h[1], "\n");
+    }
+    p += 8 + (size_t)h[0] + h[1];
+    n -= 8 + (size_t)h[0] + h[1];
+  }
+  if (json) {
+    char *t = cJSON_PrintUnformatted(arr);
+    if (t) printf("%s\n", t);
+    cJSON_free(t);
+    cJSON_Delete(arr);
+  }
+}
+
+static int run_kv(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+  bool put = !strcmp(cmd->name, "put"), ls = !strcmp(cmd->name, "ls");
+  struct sos__cli_args a;
+  int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_JSON | (ls ? SOS__CLI_F_LINES : 0),
+                          ls ? 1 : put ? 3 : 2, ls ? 2 : put ? 3 : 2, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  char svc[64], store[64], err[1024];
+  if ((rc = target(cmd, a.pos[0], svc, store))) return rc;
+  cJSON *j = sos__cli_op("kv", svc);
+  cJSON_AddStringToObject(j, "store", store);
+  cJSON_AddStringToObject(j, "action", cmd->name);
+  if (a.npos > 1) cJSON_AddStringToObject(j, "key", a.pos[1]);
+  const char *n = sos__cli_value(&a, SOS__CLI_F_LINES);
+  if (n) cJSON_AddNumberToObject(j, "limit", atof(n));
+  const char *val = put ? a.pos[2] : "";
+  struct sos__cli_reply r;
+  rc = sos__cli_request(a.data, j, val, strlen(val), 60000, &r, err, sizeof err);
+  cJSON_Delete(j);
+  if (rc || !r.ok) {
+    fprintf(stderr, "%s: %s\n", cmd->path, err);
+    if (!rc) sos__cli_reply_free(&r);
+    return SOS_CLI_NO;
+  }
+  bool json = a.flags & SOS__CLI_F_JSON;
+  if (ls) {
+    print_list(r.body, r.len, json);
+  } else if (!strcmp(cmd->name, "get")) {
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "key", a.pos[1]);
+      cJSON_AddItemToObject(o, "value", escaped_json(r.body, r.len));
+      char *t = cJSON_PrintUnformatted(o);
+      if (t) printf("%s\n", t);
+      cJSON_free(t);
+      cJSON_Delete(o);
+    } else if (isatty(1)) {
+      print_escaped(r.body, r.len, "\n");
+    } else {
+      fwrite(r.body, 1, r.len, stdout);
+    }
+  } else if (json) {
+    printf("{\"ok\":true}\n");
+  }
+  sos__cli_reply_free(&r);
+  return SOS_CLI_OK;
+}
+
+#define KV_DATA                                                                     \
+  "\nOptions:\n"                                                                    \
+  "  --json         print JSON (values escaped as text)\n"                          \
+  "  --data DIR     the node's data directory (default: $SOS_HOME, else\n"          \
+  "                 ~/.local/share/sos)\n"
+
+static const struct sos__cli_cmd get_cmd = {
+    .name = "get", .path = "sos kv get", .summary = "print the value of a key",
+    .help = "Usage: sos kv get SERVICE/STORE KEY [--json] [--data DIR]\n\n"
+            "Prints KEY's value: raw into a pipe or file, escaped on a terminal.\n"
+            "Exits 1 when there is no such key.\n" KV_DATA,
+    .run = run_kv,
+};
+static const struct sos__cli_cmd put_cmd = {
+    .name = "put", .path = "sos kv put", .summary = "set a key (durably)",
+    .help = "Usage: sos kv put SERVICE/STORE KEY VALUE [--data DIR]\n\n"
+            "Sets KEY to VALUE and returns once the write is on disk.  The write\n"
+            "counts against the service's quota.\n" KV_DATA,
+    .run = run_kv,
+};
+static const struct sos__cli_cmd del_cmd = {
+    .name = "del", .path = "sos kv del", .summary = "delete a key",
+    .help = "Usage: sos kv del SERVICE/STORE KEY [--data DIR]\n\n"
+            "Deletes KEY (no error when it is absent).\n" KV_DATA,
+    .run = run_kv,
+};
+static const struct sos__cli_cmd ls_cmd = {
+    .name = "ls", .path = "sos kv ls", .summary = "list keys and values in order",
+    .help = "Usage: sos kv ls SERVICE/STORE [PREFIX] [-n N] [--json] [--data DIR]\n\n"
+            "Lists the keys that start with PREFIX (all when none), in key order,\n"
+            "with their values, one per line separated by a tab; at most N\n"
+            "(default 1000).\n" KV_DATA "  -n, --lines N  list at most N keys\n",
+    .run = run_kv,
+};
+
+static const struct sos__cli_cmd *const kv_cmds[] = {&get_cmd, &put_cmd, &del_cmd, &ls_cmd, NULL};
+
+const struct sos__cli_cmd sos__cli_kv = {
+    .name = "kv",
+    .path = "sos kv",
+    .summary = "read and write a service's kv stores",
+    .help = "Usage: sos kv COMMAND SERVICE/STORE [KEY] [VALUE]\n"
+            "\n"
+            "The kv stores a service declares in its app.sos (store NAME: kv).\n",
+    .subs = kv_cmds,
+};
