@@ -49,6 +49,26 @@ SOS_IMPORT("random") void sos__abi_random(void *p, size_t len);
 SOS_IMPORT("param")
 int32_t sos__abi_param(const char *name, size_t name_len, char *buf, size_t cap);
 SOS_IMPORT("exit") void sos__abi_exit(int32_t code);
+SOS_IMPORT("kv_get")
+int32_t sos__abi_kv_get(const char *store, size_t store_len, const void *key,
+                        size_t key_len, void *buf, size_t cap, uint32_t *len_out);
+SOS_IMPORT("kv_put")
+int32_t sos__abi_kv_put(const char *store, size_t store_len, const void *key,
+                        size_t key_len, const void *val, size_t val_len);
+SOS_IMPORT("kv_del")
+int32_t sos__abi_kv_del(const char *store, size_t store_len, const void *key,
+                        size_t key_len);
+SOS_IMPORT("kv_cas")
+int32_t sos__abi_kv_cas(const char *store, size_t store_len, const void *key,
+                        size_t key_len, const void *old, size_t old_len, const void *val,
+                        size_t val_len, uint32_t flags);
+SOS_IMPORT("kv_batch")
+int32_t sos__abi_kv_batch(const char *store, size_t store_len, const void *ops,
+                          size_t ops_len);
+SOS_IMPORT("kv_scan")
+int32_t sos__abi_kv_scan(const char *store, size_t store_len, const void *start,
+                         size_t start_len, const void *end, size_t end_len,
+                         uint32_t limit, void *buf, size_t cap, uint32_t *len_out);
 
 /* Exports take no SDK prefix: the kernel looks for these exact names. */
 #define SOS_EXPORT(name) __attribute__((export_name(name)))
@@ -57,6 +77,10 @@ SOS_IMPORT("exit") void sos__abi_exit(int32_t code);
 #define KEEP_BUFFER (1u << 20)
 /* Formatted text up to this size is built on the stack. */
 #define STACK_TEXT 256
+/* The first buffer of a kv scan; it grows when one record does not fit. */
+#define SCAN_BUFFER (16u << 10)
+/* A kv_batch record's header: u8 kind, u32 key length, u32 value length. */
+#define BATCH_HEADER 9
 
 struct method {
   char name[SOS_ABI_MAX_NAME + 1];
@@ -281,6 +305,260 @@ int sos_call(const char *service, const char *method, const void *req, size_t le
   int status = rc < 0 ? -rc : sos_result(h, resp, resp_len);
   sos_close(h);
   return status;
+}
+
+/* ---- storage: kv stores -------------------------------------------------- */
+
+/* kv_get into buf; *len gets the value's full length (0 unless found). */
+static int kv_get(const char *store, const void *key, size_t klen, void *buf, size_t cap,
+                  size_t *len) {
+  uint32_t n = 0;
+  int status = sos__abi_kv_get(store, strlen(store), key, klen, buf, cap, &n);
+  *len = status == SOS_STATUS_OK ? n : 0;
+  return status;
+}
+
+int sos_kv_get(const char *store, const void *key, size_t klen, char **val,
+               size_t *vlen) {
+  if (val) *val = NULL;
+  if (vlen) *vlen = 0;
+  char stack[STACK_TEXT]; /* most values fit: one host call, one malloc */
+  size_t len, cap = sizeof stack;
+  int status = kv_get(store, key, klen, stack, cap, &len);
+  if (status != SOS_STATUS_OK || !val) {
+    if (vlen) *vlen = len;
+    return status;
+  }
+  char *copy = malloc(len + 1);
+  if (!copy) return SOS_STATUS_TOO_BIG;
+  if (len <= cap) memcpy(copy, stack, len);
+  while (len > cap) { /* read again into a buffer that fits; it may have grown since */
+    cap = len;
+    char *p = realloc(copy, cap + 1);
+    if (!p) {
+      free(copy);
+      return SOS_STATUS_TOO_BIG;
+    }
+    copy = p;
+    if ((status = kv_get(store, key, klen, copy, cap, &len)) != SOS_STATUS_OK) {
+      free(copy); /* deleted in between */
+      return status;
+    }
+  }
+  copy[len] = 0;
+  *val = copy;
+  if (vlen) *vlen = len;
+  return SOS_STATUS_OK;
+}
+
+int sos_kv_get_buf(const char *store, const void *key, size_t klen, void *buf, size_t cap,
+                   size_t *len) {
+  size_t n;
+  int status = kv_get(store, key, klen, buf, cap, &n);
+  if (len) *len = n;
+  return status;
+}
+
+int sos_kv_put(const char *store, const void *key, size_t klen, const void *val,
+               size_t vlen) {
+  return sos__abi_kv_put(store, strlen(store), key, klen, val, vlen);
+}
+
+int sos_kv_put_str(const char *store, const char *key, const char *value) {
+  return sos_kv_put(store, key, strlen(key), value, strlen(value));
+}
+
+int sos_kv_del(const char *store, const void *key, size_t klen) {
+  return sos__abi_kv_del(store, strlen(store), key, klen);
+}
+
+int sos_kv_cas(const char *store, const void *key, size_t klen, const void *old,
+               size_t olen, const void *val, size_t vlen) {
+  uint32_t flags = (old ? 0 : SOS_KV_OLD_ABSENT) | (val ? 0 : SOS_KV_NEW_ABSENT);
+  return sos__abi_kv_cas(store, strlen(store), key, klen, old, old ? olen : 0, val,
+                         val ? vlen : 0, flags);
+}
+
+/* Makes room for need more bytes in b; false when out of memory. */
+static bool batch_reserve(struct sos_kv_batch *b, size_t need) {
+  if (need <= b->cap - b->len) return true;
+  if (need > SIZE_MAX / 2 - b->len) return false;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap - b->len < need) cap *= 2;
+  unsigned char *p = realloc(b->buf, cap);
+  if (!p) return false;
+  b->buf = p;
+  b->cap = cap;
+  return true;
+}
+
+/* Writes v at p in little-endian order, as kv_batch reads it. */
+static void put_u32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+/* Appends one record of kind to b, or records why it cannot. */
+static int batch_add(struct sos_kv_batch *b, int kind, const void *key, size_t klen,
+                     const void *val, size_t vlen) {
+  if (b->status) return b->status;
+  size_t need = BATCH_HEADER + klen + vlen;
+  if (!klen || klen > SOS_ABI_MAX_KEY) return b->status = SOS_STATUS_INVALID;
+  if (vlen > SOS_ABI_MAX_VALUE || !batch_reserve(b, need))
+    return b->status = SOS_STATUS_TOO_BIG;
+  unsigned char *p = b->buf + b->len;
+  p[0] = (unsigned char)kind;
+  put_u32(p + 1, (uint32_t)klen);
+  put_u32(p + 5, (uint32_t)vlen);
+  memcpy(p + BATCH_HEADER, key, klen);
+  if (vlen) memcpy(p + BATCH_HEADER + klen, val, vlen);
+  b->len += need;
+  b->n++;
+  return SOS_STATUS_OK;
+}
+
+int sos_kv_batch_put(struct sos_kv_batch *b, const void *key, size_t klen,
+                     const void *val, size_t vlen) {
+  return batch_add(b, SOS_KV_OP_PUT, key, klen, val, vlen);
+}
+
+int sos_kv_batch_del(struct sos_kv_batch *b, const void *key, size_t klen) {
+  return batch_add(b, SOS_KV_OP_DEL, key, klen, NULL, 0);
+}
+
+int sos_kv_batch_check(struct sos_kv_batch *b, const void *key, size_t klen,
+                       const void *val, size_t vlen) {
+  return batch_add(b, SOS_KV_OP_CHECK, key, klen, val, vlen);
+}
+
+int sos_kv_batch_check_absent(struct sos_kv_batch *b, const void *key, size_t klen) {
+  return batch_add(b, SOS_KV_OP_CHECK_ABSENT, key, klen, NULL, 0);
+}
+
+int sos_kv_batch_commit(struct sos_kv_batch *b, const char *store) {
+  if (b->status) return b->status;
+  if (!b->n) return SOS_STATUS_INVALID;
+  return sos__abi_kv_batch(store, strlen(store), b->buf, b->len);
+}
+
+void sos_kv_batch_free(struct sos_kv_batch *b) {
+  free(b->buf);
+  *b = (struct sos_kv_batch)SOS_KV_BATCH_INIT;
+}
+
+/* A scan in progress: where the next page starts and the page buffer. */
+struct scan {
+  const char *store;
+  size_t store_len;
+  const void *end;
+  size_t elen;
+  unsigned char next[SOS_ABI_MAX_KEY + 1]; /* the next page's start */
+  size_t nlen;
+  unsigned char *buf; /* cap bytes for records, and one for a NUL */
+  size_t cap;
+};
+
+/* Makes key the shortest string after every key that begins with it:
+ * drops trailing 0xff bytes and increments the last.  Returns its new
+ * length, 0 when there is none (key is empty or all 0xff). */
+static size_t after_prefix(unsigned char *key, size_t len) {
+  while (len && key[len - 1] == 0xff) len--;
+  if (len) key[len - 1]++;
+  return len;
+}
+
+/* Sets the next page's start just after key: key NUL when that is still
+ * a key, else past every key that begins with it.  False when nothing can
+ * come after. */
+static bool scan_after(struct scan *s, const char *key, size_t klen) {
+  memcpy(s->next, key, klen);
+  if (klen < SOS_ABI_MAX_KEY) {
+    s->next[klen] = 0;
+    s->nlen = klen + 1;
+    return true;
+  }
+  s->nlen = after_prefix(s->next, klen);
+  return s->nlen != 0;
+}
+
+/* Fetches the next page of records into s->buf, growing it when not even
+ * one record fits.  Returns how many (0: the scan is over) or -status. */
+static int scan_page(struct scan *s, size_t *used) {
+  for (;;) {
+    uint32_t n = 0;
+    int32_t count = sos__abi_kv_scan(s->store, s->store_len, s->next, s->nlen, s->end,
+                                     s->elen, INT32_MAX, s->buf, s->cap, &n);
+    *used = n;
+    if (count != -SOS_STATUS_TOO_BIG) return count;
+    unsigned char *p = n > s->cap ? realloc(s->buf, (size_t)n + 1) : NULL;
+    if (!p) return -SOS_STATUS_TOO_BIG;
+    s->buf = p;
+    s->cap = n;
+  }
+}
+
+/* Calls each for the records of one page; *stop is set when it asks to
+ * stop.  Returns how many it was called for. */
+static int scan_visit(struct scan *s, size_t used, int count, sos_kv_each *each,
+                      void *user, bool *stop) {
+  char key[SOS_ABI_MAX_KEY + 1];
+  size_t at = 0, klen = 0;
+  int visited = 0;
+  while (visited < count && at + 8 <= used && !*stop) {
+    klen = get_u32(s->buf + at);
+    size_t vlen = get_u32(s->buf + at + 4);
+    if (klen > SOS_ABI_MAX_KEY || vlen > used - at - 8 - klen)
+      break; /* never: the kernel's */
+    memcpy(key, s->buf + at + 8, klen);
+    key[klen] = 0;
+    unsigned char *val = s->buf + at + 8 + klen, saved = val[vlen];
+    val[vlen] = 0; /* the next record's first byte, or the spare byte */
+    *stop = each(user, key, klen, (const char *)val, vlen) != 0;
+    val[vlen] = saved;
+    at += 8 + klen + vlen;
+    visited++;
+  }
+  /* Stop when nothing could be read (the kernel broke the format) or after the last key. */
+  if (!visited || (!*stop && !scan_after(s, key, klen))) *stop = true;
+  return visited;
+}
+
+int sos_kv_scan_range(const char *store, const void *start, size_t slen, const void *end,
+                      size_t elen, sos_kv_each *each, void *user) {
+  if (!start) slen = 0;
+  if (!end) elen = 0;
+  if (slen > SOS_ABI_MAX_KEY || elen > SOS_ABI_MAX_KEY) return -SOS_STATUS_INVALID;
+  struct scan s = {.store = store, .store_len = strlen(store), .end = end ? end : "",
+                   .elen = elen, .nlen = slen, .cap = SCAN_BUFFER};
+  if (slen) memcpy(s.next, start, slen);
+  if (!(s.buf = malloc(s.cap + 1))) return -SOS_STATUS_TOO_BIG;
+  int total = 0;
+  bool stop = false;
+  while (!stop) {
+    size_t used;
+    int count = scan_page(&s, &used);
+    if (count <= 0) {
+      if (count < 0) total = count;
+      break;
+    }
+    total += scan_visit(&s, used, count, each, user, &stop);
+  }
+  free(s.buf);
+  return total;
+}
+
+int sos_kv_scan_prefix(const char *store, const void *prefix, size_t plen,
+                       sos_kv_each *each, void *user) {
+  unsigned char end[SOS_ABI_MAX_KEY];
+  if (!prefix) plen = 0;
+  if (plen > SOS_ABI_MAX_KEY) return -SOS_STATUS_INVALID;
+  if (plen) memcpy(end, prefix, plen);
+  size_t elen = after_prefix(end, plen); /* 0: no end */
+  return sos_kv_scan_range(store, prefix, plen, elen ? end : NULL, elen, each, user);
 }
 
 /* ---- the rest of the system ------------------------------------------------ */

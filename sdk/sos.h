@@ -25,8 +25,9 @@
  * Statuses are the SOS_STATUS_* values of sos/abi.h (0 is SOS_STATUS_OK).
  * A function that returns only success or failure returns the status
  * itself; one that returns a handle, an index or a length returns -status
- * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call) suspends the
- * instance in the kernel and costs no thread; nothing else blocks.
+ * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call, and kv
+ * writes until they are durable) suspends the instance in the kernel and
+ * costs no thread; nothing else blocks.
  * printf to stdout and stderr works too: both go to the service's log.
  */
 #ifndef SOS_H
@@ -135,6 +136,130 @@ int sos_result(int handle, char **resp, size_t *resp_len);
 /* Forgets a call, cancelling it if it is still running.  Unknown handles
  * are ignored. */
 void sos_close(int handle);
+
+/* ---- storage: kv stores ---------------------------------------------------- */
+
+/* A kv store is declared in app.sos with `store NAME: kv` and named by
+ * that NAME (a NUL-terminated string) in every call below.  Keys are 1 to
+ * SOS_ABI_MAX_KEY bytes, values 0 to SOS_ABI_MAX_VALUE bytes; both are
+ * any bytes, with a length.  Each service sees its own copy of its stores:
+ * no key of another service is reachable.  Scans return keys in bytewise
+ * order (as memcmp compares them; a key comes before the longer keys it
+ * begins).
+ *
+ * Reads return at once.  Writes (put, del, cas, batch commit) suspend the
+ * instance until the write is durable on disk; the kernel commits many
+ * instances' writes together, so a write costs a share of one fsync.
+ *
+ * Statuses common to all: SOS_STATUS_INVALID for a store the app does not
+ * declare or a key that is empty or longer than SOS_ABI_MAX_KEY;
+ * SOS_STATUS_TOO_BIG for a value over SOS_ABI_MAX_VALUE (and, where the
+ * SDK allocates, when memory runs out); SOS_STATUS_QUOTA when a write
+ * would take the service past its `quota` (bytes of keys and values) or
+ * `keys` limit, in which case nothing of it is written; SOS_STATUS_ERROR
+ * when the node's store fails and SOS_STATUS_SHUTDOWN for a write while
+ * the node stops. */
+
+/* Reads the value of key.  *val receives a malloc'd copy, NUL-terminated
+ * after *vlen bytes, which the caller frees with free(); it is NULL (and
+ * *vlen 0) unless the status is SOS_STATUS_OK.  val and vlen may be NULL
+ * to only test whether the key exists.  Returns SOS_STATUS_OK,
+ * SOS_STATUS_NOT_FOUND, SOS_STATUS_INVALID or SOS_STATUS_TOO_BIG (out of
+ * memory). */
+int sos_kv_get(const char *store, const void *key, size_t klen, char **val, size_t *vlen);
+
+/* Reads the value of key into the caller's buffer: copies min(length, cap)
+ * bytes to buf (no NUL added) and sets *len (may be NULL) to the value's
+ * full length, so *len > cap means the copy was cut.  Allocates nothing.
+ * Returns SOS_STATUS_OK, SOS_STATUS_NOT_FOUND (*len 0) or
+ * SOS_STATUS_INVALID. */
+int sos_kv_get_buf(const char *store, const void *key, size_t klen, void *buf, size_t cap,
+                   size_t *len);
+
+/* Sets key to the vlen bytes at val (copied), creating or replacing it.
+ * Suspends until durable.  Returns SOS_STATUS_OK, SOS_STATUS_QUOTA,
+ * SOS_STATUS_TOO_BIG or SOS_STATUS_INVALID. */
+int sos_kv_put(const char *store, const void *key, size_t klen, const void *val,
+               size_t vlen);
+
+/* sos_kv_put with a NUL-terminated key and value (the NULs not stored). */
+int sos_kv_put_str(const char *store, const char *key, const char *value);
+
+/* Removes key; removing a key that is not there succeeds.  Suspends until
+ * durable.  Returns SOS_STATUS_OK or SOS_STATUS_INVALID. */
+int sos_kv_del(const char *store, const void *key, size_t klen);
+
+/* Compare-and-swap: if key holds exactly the olen bytes at old (old NULL:
+ * if key has no value), sets it to the vlen bytes at val (val NULL:
+ * deletes it), atomically; otherwise changes nothing.  Suspends until
+ * durable.  Returns SOS_STATUS_OK, SOS_STATUS_CONFLICT (the value was
+ * different: read it again and retry), SOS_STATUS_QUOTA,
+ * SOS_STATUS_TOO_BIG or SOS_STATUS_INVALID.  An empty value (olen 0 with
+ * old non-NULL) is a value, not absence. */
+int sos_kv_cas(const char *store, const void *key, size_t klen, const void *old,
+               size_t olen, const void *val, size_t vlen);
+
+/* A batch of writes and checks on one store, committed all or nothing.
+ * Start from SOS_KV_BATCH_INIT (or all zeros), add ops with
+ * sos_kv_batch_*, commit with sos_kv_batch_commit and release with
+ * sos_kv_batch_free.  The SDK owns buf; the fields are for reading. */
+struct sos_kv_batch {
+  unsigned char *buf; /* the ops in kv_batch's encoding (docs/abi.md) */
+  size_t len, cap;    /* bytes used and allocated */
+  size_t n;           /* ops added */
+  int status;         /* the first failure while adding, or 0 */
+};
+#define SOS_KV_BATCH_INIT {NULL, 0, 0, 0, 0}
+
+/* Each appends one op to the batch, copying key and value, and returns
+ * SOS_STATUS_OK, SOS_STATUS_INVALID (an empty or too long key),
+ * SOS_STATUS_TOO_BIG (a value over SOS_ABI_MAX_VALUE, or out of memory).
+ * A failure is kept in b->status: later adds do nothing and
+ * sos_kv_batch_commit returns it without writing anything, so a caller
+ * may add several ops and check only the commit's status. */
+int sos_kv_batch_put(struct sos_kv_batch *b, const void *key, size_t klen,
+                     const void *val, size_t vlen);
+int sos_kv_batch_del(struct sos_kv_batch *b, const void *key, size_t klen);
+/* The batch fails with SOS_STATUS_CONFLICT unless key holds exactly the
+ * vlen bytes at val when the batch runs (after the batch's earlier ops). */
+int sos_kv_batch_check(struct sos_kv_batch *b, const void *key, size_t klen,
+                       const void *val, size_t vlen);
+/* The batch fails with SOS_STATUS_CONFLICT unless key has no value. */
+int sos_kv_batch_check_absent(struct sos_kv_batch *b, const void *key, size_t klen);
+
+/* Applies the batch's ops in order to store, atomically: all of them or,
+ * when any check fails or a limit is passed, none.  Suspends until
+ * durable.  Returns SOS_STATUS_OK, SOS_STATUS_CONFLICT, SOS_STATUS_QUOTA,
+ * SOS_STATUS_TOO_BIG, SOS_STATUS_INVALID (also for an empty batch or one
+ * of more ops than the kernel takes, 256), or the failure kept in
+ * b->status.  The batch is left as it was: commit it again, or free it. */
+int sos_kv_batch_commit(struct sos_kv_batch *b, const char *store);
+
+/* Releases the batch's memory and empties it for reuse.  Accepts an empty
+ * batch. */
+void sos_kv_batch_free(struct sos_kv_batch *b);
+
+/* What a scan calls for each key, in key order.  key[klen] and val[vlen]
+ * are NULs the SDK adds (keys and values may hold NULs themselves; use
+ * the lengths).  The pointers are valid only during the call.  Returns 0
+ * to go on, anything else to stop the scan. */
+typedef int sos_kv_each(void *user, const char *key, size_t klen, const char *val,
+                        size_t vlen);
+
+/* Calls each(user, ...) for every key of store that starts with the plen
+ * bytes at prefix (plen 0: every key), in order, fetching them from the
+ * kernel a buffer at a time.  A scan is not a snapshot: keys written
+ * while it runs may or may not be seen.  Returns how many keys each was
+ * called for (counting the one that stopped it), or -status:
+ * -SOS_STATUS_INVALID (no such store, a prefix over SOS_ABI_MAX_KEY),
+ * -SOS_STATUS_TOO_BIG (out of memory). */
+int sos_kv_scan_prefix(const char *store, const void *prefix, size_t plen,
+                       sos_kv_each *each, void *user);
+
+/* As sos_kv_scan_prefix, for the keys k with start <= k < end (start
+ * NULL or slen 0: from the first key; end NULL or elen 0: to the last). */
+int sos_kv_scan_range(const char *store, const void *start, size_t slen, const void *end,
+                      size_t elen, sos_kv_each *each, void *user);
 
 /* ---- the rest of the system ------------------------------------------------ */
 

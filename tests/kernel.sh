@@ -181,6 +181,36 @@ check "rm keeps the data" 0 "box removed (its stored data stays" "" $SOS rm box
 check "a new deploy finds it" 0 "deployed box" "" $SOS deploy tests/apps/box
 check "the data is still there" 0 "=v" "" $SOS kv get box/box k4
 
+# ---- kv from apps: the SDK, and attempts to escape the namespace -------------------------------
+check "deploy kvcount" 0 "deployed kvcount" "" $SOS deploy apps/kvcount
+$SOS call kvcount hit a >/dev/null
+check "kvcount hit (compare-and-swap)" 0 "=2" "" $SOS call kvcount hit a
+check "kvcount add2 (an atomic batch)" 0 "=3 1" "" $SOS call kvcount add2 "a b"
+check "kvcount list (a prefix scan)" 0 "b 1" "" $SOS call kvcount list
+check "kvcount reset (delete)" 0 "=0" "" $SOS call kvcount reset b
+check "the operator sees the app's keys" 0 "c/a	3" "" $SOS kv ls kvcount/counts
+check "deploy escape" 0 "deployed escape" "" $SOS deploy tests/apps/escape
+want='store-with-nul 11
+undeclared-store 11
+empty-store 11
+empty-key 11
+long-key 11
+max-key 0
+big-value 9
+forged-key 0
+batch-overflow 11
+batch-bad-kind 11
+batch-empty 11
+get-forged 0
+get-other-service 11
+scan-all 2'
+check "crafted store names, keys, lengths and batches are refused or confined" 0 "=$want" "" \
+  $SOS call escape probe
+check "a forged key stays in the caller's store" 0 '\x00box\x00k1	forged' "" $SOS kv ls escape/mine
+check "and never reaches the other service's" 0 "=v" "" $SOS kv get box/box k1
+check "a key pointer outside memory traps" 1 "" "out of bounds memory access" $SOS call escape wildptr
+check "a buffer outside memory traps" 1 "" "out of bounds memory access" $SOS call escape wildbuf
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

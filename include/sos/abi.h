@@ -131,6 +131,9 @@ enum {
 /* Longest key and value of a kv store, and longest store name. */
 #define SOS_ABI_MAX_KEY 256
 #define SOS_ABI_MAX_VALUE (1u << 20)
+/* Most ops in one kv_batch, and its largest encoding. */
+#define SOS_ABI_MAX_BATCH_OPS 256
+#define SOS_ABI_MAX_BATCH_BYTES (4u << 20)
 
 /* kv_cas flags and kv_batch op kinds. */
 #define SOS_KV_OLD_ABSENT 1

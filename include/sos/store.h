@@ -107,7 +107,7 @@ typedef void (*sos_store_done_fn)(void *user, int rc, uint32_t failed);
 int sos_store_submit(sos_store *st, const struct sos_store_quota *q, const struct sos_store_op *ops,
                      uint32_t n, sos_store_done_fn done, void *user);
 
-/* Deletes every key starting with prefix, durably, and subtracts them from
+/* Deletes every key starting with prefix (empty: every key), durably, and subtracts them from
  * owner's usage.  Blocks the caller until done.  Returns the keys deleted
  * (>= 0) or SOS_EIO. */
 int64_t sos_store_purge(sos_store *st, const void *prefix, size_t plen, const char *owner);

@@ -289,13 +289,13 @@ static long decode_batch(struct inst *in, const char *store, size_t slen, const 
 
 /* kv_batch(store, store_len, ops, ops_len) -> i32 */
 int sos__k_h_kv_batch(struct sos_wasm_hostcall *c) {
-  enum { MAX = 256 };
+  enum { MAX = SOS_ABI_MAX_BATCH_OPS };
   struct inst *in = sos_wasm_instance_user(c->instance);
   uint32_t slen = A32(1), len = A32(3);
   const char *sp = sos_wasm_mem(c->instance, A32(0), slen);
   const uint8_t *p = sos_wasm_mem(c->instance, A32(2), len);
   if ((!sp && slen) || (!p && len)) return oob(c);
-  if (len > 4 * SOS_ABI_MAX_VALUE) return answer(c, SOS_STATUS_TOO_BIG);
+  if (len > SOS_ABI_MAX_BATCH_BYTES) return answer(c, SOS_STATUS_TOO_BIG);
   struct sos_store_op *ops = sos_malloc(MAX * (sizeof *ops + NS_MAX));
   if (!ops) return answer(c, SOS_STATUS_ERROR);
   uint8_t (*keys)[NS_MAX] = (uint8_t (*)[NS_MAX])(ops + MAX);

@@ -239,7 +239,7 @@ static struct batch *batch_new(const struct sos_store_op *ops, uint32_t n, size_
 int sos_store_submit(sos_store *st, const struct sos_store_quota *q, const struct sos_store_op *ops,
                      uint32_t n, sos_store_done_fn done, void *user) {
   size_t extra;
-  if (!n || n > MAX_OPS || !q || !q->owner || strlen(q->owner) >= 64 ||
+  if (!n || n > MAX_OPS || !q || !q->owner || !q->owner[0] || strlen(q->owner) >= 64 ||
       !ops_valid(ops, n, &extra))
     return SOS_EINVAL;
   struct batch *b = batch_new(ops, n, extra);
@@ -366,7 +366,7 @@ int64_t sos_store_purge(sos_store *st, const void *prefix, size_t plen, const ch
   }
   MDB_val k = {plen, (void *)prefix}, v;
   int64_t n = 0, d[2] = {0, 0};
-  int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+  int rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
   while (rc == 0 && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen)) {
     d[0] -= (int64_t)(k.mv_size + v.mv_size);
     d[1] -= 1;

@@ -1,0 +1,76 @@
+/*
+ * escape.c - a test service that attacks the kv system calls with crafted
+ * arguments and answers one line per attempt, "NAME STATUS", so the test
+ * can check each status.  Methods:
+ *   probe     every attempt that returns (names, lengths, batches, keys
+ *             that try to look like another store's)
+ *   wildptr   kv_get with a key pointer past the end of memory: traps
+ *   wildbuf   kv_get into a buffer past the end of memory: traps
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sos.h"
+
+#define RAW(name) __attribute__((import_module("sos"), import_name(name)))
+RAW("kv_get") int32_t raw_get(const void *s, size_t sl, const void *k, size_t kl, void *b, size_t cap, uint32_t *len);
+RAW("kv_put") int32_t raw_put(const void *s, size_t sl, const void *k, size_t kl, const void *v, size_t vl);
+RAW("kv_batch") int32_t raw_batch(const void *s, size_t sl, const void *ops, size_t len);
+RAW("kv_scan") int32_t raw_scan(const void *s, size_t sl, const void *a, size_t al, const void *b, size_t bl, uint32_t lim, void *buf, size_t cap, uint32_t *len);
+
+static char out[4096];
+static size_t used;
+
+static void note(const char *name, int32_t status) {
+  used += (size_t)snprintf(out + used, sizeof out - used, "%s %d\n", name, (int)status);
+}
+
+static int probe(const struct sos_request *req) {
+  (void)req;
+  used = 0;
+  static char big[(1u << 20) + 1];
+  char key[300];
+  memset(key, 'k', sizeof key);
+  note("store-with-nul", raw_put("mine\0x", 6, "k", 1, "v", 1));
+  note("undeclared-store", raw_put("theirs", 6, "k", 1, "v", 1));
+  note("empty-store", raw_put("", 0, "k", 1, "v", 1));
+  note("empty-key", raw_put("mine", 4, "", 0, "v", 1));
+  note("long-key", raw_put("mine", 4, key, 257, "v", 1));
+  note("max-key", raw_put("mine", 4, key, 256, "v", 1));
+  note("big-value", raw_put("mine", 4, "k", 1, big, sizeof big));
+  note("forged-key", raw_put("mine", 4, "\0box\0k1", 7, "forged", 6)); /* only ever ours */
+  uint8_t bad[9] = {1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};     /* key length overflow */
+  note("batch-overflow", raw_batch("mine", 4, bad, sizeof bad));
+  uint8_t kind[9] = {9, 1, 0, 0, 0, 0, 0, 0, 0};
+  note("batch-bad-kind", raw_batch("mine", 4, kind, sizeof kind));
+  note("batch-empty", raw_batch("mine", 4, kind, 0));
+  uint32_t len = 0;
+  char buf[64];
+  note("get-forged", raw_get("mine", 4, "\0box\0k1", 7, buf, sizeof buf, &len));
+  note("get-other-service", raw_get("box", 3, "k1", 2, buf, sizeof buf, &len));
+  note("scan-all", raw_scan("mine", 4, "", 0, "", 0, 100, out + 3000, 1000, &len));
+  return sos_respond(out, used);
+}
+
+static int wildptr(const struct sos_request *req) {
+  (void)req;
+  uint32_t len;
+  char buf[8];
+  raw_get("mine", 4, (const void *)(uintptr_t)0xfffffff0u, 64, buf, sizeof buf, &len);
+  return sos_respond_str("survived");
+}
+
+static int wildbuf(const struct sos_request *req) {
+  (void)req;
+  uint32_t len;
+  raw_get("mine", 4, "max", 3, (void *)(uintptr_t)0xfffff000u, 65536, &len);
+  return sos_respond_str("survived");
+}
+
+void sos_main(void) {
+  sos_method("probe", probe);
+  sos_method("wildptr", wildptr);
+  sos_method("wildbuf", wildbuf);
+}
