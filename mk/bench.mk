@@ -40,6 +40,11 @@ $(B)/tests/diff_run: $(B)/obj/tests/diff/diff_run.o $(B)/libsos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-kernels: $(BENCH_NATIVE) $(BENCH_WASM)
-bench-build: bench-kernels $(B)/bench/run_sos $(B)/bench/micro
+bench-build: bench-kernels $(B)/bench/run_sos $(B)/bench/micro $(B)/bench/store_direct
 
 .PHONY: bench-kernels bench-build
+
+# The native reference of the storage benchmark (scripts/bench_store.sh).
+$(B)/bench/store_direct: $(B)/obj/bench/store_direct.o $(B)/libsos.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -121,5 +121,7 @@ if [ $have_sos = 1 ]; then
 fi
 echo
 bash scripts/bench_node.sh | tee -a "$B/bench/results.txt" || echo "bench: node benchmark failed" >&2
+echo
+bash scripts/bench_store.sh | tee -a "$B/bench/results.txt" || echo "bench: storage benchmark failed" >&2
 [ $mismatch = 0 ] || echo "bench: WARNING: some checksums did not match (marked !)" >&2
 exit 0
