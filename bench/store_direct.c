@@ -99,8 +99,8 @@ struct waiter {
   int done;
 };
 
-static void on_done(void *user, int rc, uint32_t failed) {
-  (void)failed;
+static void on_done(void *user, int rc, uint64_t info) {
+  (void)info;
   struct waiter *w = user;
   if (rc) abort();
   pthread_mutex_lock(&w->mu);

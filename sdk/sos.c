@@ -70,6 +70,19 @@ int32_t sos__abi_kv_scan(const char *store, size_t store_len, const void *start,
                          size_t start_len, const void *end, size_t end_len,
                          uint32_t limit, void *buf, size_t cap, uint32_t *len_out);
 
+SOS_IMPORT("log_append")
+int64_t sos__abi_log_append(const char *store, size_t store_len, const void *rec,
+                            size_t rec_len);
+SOS_IMPORT("log_read")
+int32_t sos__abi_log_read(const char *store, size_t store_len, int64_t from, uint32_t limit,
+                          void *buf, size_t cap, uint32_t *len_out);
+SOS_IMPORT("log_tail")
+int32_t sos__abi_log_tail(const char *store, size_t store_len, int64_t from,
+                          int32_t timeout_ms);
+SOS_IMPORT("log_trim")
+int32_t sos__abi_log_trim(const char *store, size_t store_len, int64_t before);
+SOS_IMPORT("log_end") int64_t sos__abi_log_end(const char *store, size_t store_len);
+
 /* Exports take no SDK prefix: the kernel looks for these exact names. */
 #define SOS_EXPORT(name) __attribute__((export_name(name)))
 
@@ -79,6 +92,9 @@ int32_t sos__abi_kv_scan(const char *store, size_t store_len, const void *start,
 #define STACK_TEXT 256
 /* The first buffer of a kv scan; it grows when one record does not fit. */
 #define SCAN_BUFFER (16u << 10)
+/* A log_read record's header: u64 offset, u32 length. */
+#define LOG_HEADER 12
+
 /* A kv_batch record's header: u8 kind, u32 key length, u32 value length. */
 #define BATCH_HEADER 9
 
@@ -560,6 +576,92 @@ int sos_kv_scan_prefix(const char *store, const void *prefix, size_t plen,
   size_t elen = after_prefix(end, plen); /* 0: no end */
   return sos_kv_scan_range(store, prefix, plen, elen ? end : NULL, elen, each, user);
 }
+
+/* ---- storage: log stores ------------------------------------------------- */
+
+int64_t sos_log_append(const char *store, const void *rec, size_t len) {
+  if (len > SOS_ABI_MAX_VALUE) return -SOS_STATUS_TOO_BIG;
+  return sos__abi_log_append(store, strlen(store), rec, len);
+}
+
+/* A log read in progress: the store, the next offset and the page buffer. */
+struct log_reader {
+  const char *store;
+  size_t store_len;
+  int64_t from;
+  unsigned char *buf; /* cap bytes for records, and one for a NUL */
+  size_t cap;
+};
+
+/* Fetches the next page of records into r->buf, growing it when not even
+ * one record fits.  Returns how many (0: the log is read) or -status. */
+static int log_page(struct log_reader *r, size_t *used) {
+  for (;;) {
+    uint32_t n = 0;
+    int32_t count = sos__abi_log_read(r->store, r->store_len, r->from, INT32_MAX, r->buf,
+                                      r->cap, &n);
+    *used = n;
+    if (count != -SOS_STATUS_TOO_BIG) return count;
+    unsigned char *p = n > r->cap ? realloc(r->buf, (size_t)n + 1) : NULL;
+    if (!p) return -SOS_STATUS_TOO_BIG;
+    r->buf = p;
+    r->cap = n;
+  }
+}
+
+/* Calls each for the records of one page and moves r->from past the last;
+ * *stop is set when it asks to stop or the page makes no sense.  Returns
+ * how many it was called for. */
+static int log_visit(struct log_reader *r, size_t used, int count, sos_log_each *each,
+                     void *user, bool *stop) {
+  size_t at = 0;
+  int visited = 0;
+  while (visited < count && at + LOG_HEADER <= used && !*stop) {
+    uint64_t off = (uint64_t)get_u32(r->buf + at) | (uint64_t)get_u32(r->buf + at + 4) << 32;
+    size_t len = get_u32(r->buf + at + 8);
+    if (len > used - at - LOG_HEADER || off > INT64_MAX) break; /* never: the kernel's */
+    unsigned char *rec = r->buf + at + LOG_HEADER, saved = rec[len];
+    rec[len] = 0; /* the next record's first byte, or the spare byte */
+    *stop = each(user, (int64_t)off, (const char *)rec, len) != 0;
+    rec[len] = saved;
+    r->from = (int64_t)off + 1;
+    at += LOG_HEADER + len;
+    visited++;
+  }
+  if (!visited) *stop = true;
+  return visited;
+}
+
+int sos_log_read(const char *store, int64_t from, sos_log_each *each, void *user) {
+  if (from < 0) return -SOS_STATUS_INVALID;
+  struct log_reader r = {store, strlen(store), from, NULL, SCAN_BUFFER};
+  if (!(r.buf = malloc(r.cap + 1))) return -SOS_STATUS_TOO_BIG;
+  int total = 0;
+  bool stop = false;
+  while (!stop) {
+    size_t used;
+    int count = log_page(&r, &used);
+    if (count <= 0) {
+      if (count < 0) total = count;
+      break;
+    }
+    total += log_visit(&r, used, count, each, user, &stop);
+  }
+  free(r.buf);
+  return total;
+}
+
+int sos_log_tail(const char *store, int64_t from, int timeout_ms) {
+  int32_t status = sos__abi_log_tail(store, strlen(store), from, timeout_ms < 0 ? -1 : timeout_ms);
+  return status < 0 ? -status : status; /* the kernel negates some statuses */
+}
+
+int sos_log_trim(const char *store, int64_t before) {
+  int32_t status = sos__abi_log_trim(store, strlen(store), before);
+  return status < 0 ? -status : status;
+}
+
+int64_t sos_log_end(const char *store) { return sos__abi_log_end(store, strlen(store)); }
 
 /* ---- the rest of the system ------------------------------------------------ */
 

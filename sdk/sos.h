@@ -25,9 +25,9 @@
  * Statuses are the SOS_STATUS_* values of sos/abi.h (0 is SOS_STATUS_OK).
  * A function that returns only success or failure returns the status
  * itself; one that returns a handle, an index or a length returns -status
- * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call, and kv
- * writes until they are durable) suspends the instance in the kernel and
- * costs no thread; nothing else blocks.
+ * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call, sos_log_tail,
+ * and kv and log writes until they are durable) suspends the instance in
+ * the kernel and costs no thread; nothing else blocks.
  * printf to stdout and stderr works too: both go to the service's log.
  */
 #ifndef SOS_H
@@ -260,6 +260,53 @@ int sos_kv_scan_prefix(const char *store, const void *prefix, size_t plen,
  * NULL or slen 0: from the first key; end NULL or elen 0: to the last). */
 int sos_kv_scan_range(const char *store, const void *start, size_t slen, const void *end,
                       size_t elen, sos_kv_each *each, void *user);
+
+/* ---- storage: log stores -------------------------------------------------- */
+
+/* A log store is declared in app.sos with `store NAME: log` and named by
+ * that NAME in every call below.  It holds records (0 to
+ * SOS_ABI_MAX_VALUE bytes each, any bytes) numbered 0, 1, 2... in the
+ * order they were appended; offsets are never reused, also after a trim.
+ * Each service sees its own copy of its logs.  Statuses as for kv stores:
+ * SOS_STATUS_INVALID for a store the app does not declare as a log (or a
+ * negative offset), SOS_STATUS_TOO_BIG, SOS_STATUS_QUOTA,
+ * SOS_STATUS_ERROR, SOS_STATUS_SHUTDOWN.  (Not to be confused with
+ * sos_log, which writes a line to the service's text log.) */
+
+/* Appends the len bytes at rec as one record and suspends until it is
+ * durable.  Returns its offset (>= 0), or -status: -SOS_STATUS_TOO_BIG,
+ * -SOS_STATUS_QUOTA, -SOS_STATUS_INVALID. */
+int64_t sos_log_append(const char *store, const void *rec, size_t len);
+
+/* What sos_log_read calls for each record, in offset order.  rec[len] is
+ * a NUL the SDK adds (records may hold NULs themselves; use len).  rec is
+ * valid only during the call.  Returns 0 to go on, anything else to
+ * stop. */
+typedef int sos_log_each(void *user, int64_t offset, const char *rec, size_t len);
+
+/* Calls each(user, ...) for every record at offset >= from (records
+ * trimmed away are skipped), fetching them from the kernel a buffer at a
+ * time.  Never suspends.  Records appended while it runs may or may not
+ * be seen.  Returns how many records each was called for (counting the
+ * one that stopped it), or -status: -SOS_STATUS_INVALID (no such log, a
+ * negative from), -SOS_STATUS_TOO_BIG (out of memory). */
+int sos_log_read(const char *store, int64_t from, sos_log_each *each, void *user);
+
+/* Suspends until the log holds a record at offset >= from, or timeout_ms
+ * passes (0: just look; SOS_FOREVER: no limit but the request's
+ * deadline).  An append by any instance wakes it at once; nothing polls.
+ * Returns SOS_STATUS_OK (read the new records with sos_log_read),
+ * SOS_STATUS_TIMEOUT or SOS_STATUS_INVALID. */
+int sos_log_tail(const char *store, int64_t from, int timeout_ms);
+
+/* Deletes every record below offset before (the others keep their
+ * offsets) and suspends until durable.  Returns SOS_STATUS_OK or
+ * SOS_STATUS_INVALID. */
+int sos_log_trim(const char *store, int64_t before);
+
+/* The offset the next append will get (0 for an empty log; trims do not
+ * lower it), or -SOS_STATUS_INVALID. */
+int64_t sos_log_end(const char *store);
 
 /* ---- the rest of the system ------------------------------------------------ */
 

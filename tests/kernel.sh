@@ -211,6 +211,27 @@ check "and never reaches the other service's" 0 "=v" "" $SOS kv get box/box k1
 check "a key pointer outside memory traps" 1 "" "out of bounds memory access" $SOS call escape wildptr
 check "a buffer outside memory traps" 1 "" "out of bounds memory access" $SOS call escape wildbuf
 
+# ---- log stores -----------------------------------------------------------------------------
+check "deploy eventlog" 0 "deployed eventlog" "" $SOS deploy apps/eventlog
+check "log append answers the offset" 0 "=0" "" $SOS call eventlog add hello
+check "log read" 0 "=0 hello" "" $SOS call eventlog since 0
+$SOS call eventlog wait 1 >"$tmp/tail" 2>&1 &
+tailer=$!
+sleep 0.3
+check "the tail is still waiting" 0 "" "" bash -c "kill -0 $tailer"
+t0=$(date +%s%N)
+$SOS call eventlog add second >/dev/null
+wait $tailer
+woke_ms=$((($(date +%s%N) - t0) / 1000000))
+check "an append wakes the tail (${woke_ms} ms)" 0 "=1 second" "" cat "$tmp/tail"
+check "a tail with nothing new times out" 1 "" "TIMEOUT" $SOS call --timeout 9000 eventlog wait 2
+$SOS call eventlog add third >/dev/null
+check "log trim" 0 "=ok" "" $SOS call eventlog trim 2
+check "trimmed records are gone" 0 "=2 third" "" $SOS call eventlog since 0
+check "offsets never go back" 0 "=3" "" $SOS call eventlog end
+check "sos log tail" 0 "2	third" "" $SOS log tail eventlog/events
+check "sos log tail of a kv store" 1 "" "no log store named" $SOS log tail kvcount/counts
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

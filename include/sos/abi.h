@@ -66,6 +66,22 @@
  *       gets the bytes written, or, when not even the first fits, the
  *       bytes it needs (with -TOO_BIG).  Never suspends.
  *
+ * Logs (`store NAME: log`): records numbered 0, 1, 2... in append order.
+ *
+ *   log_append(store, store_len, rec, rec_len) -> i64
+ *       the record's offset once it is durable (suspends), or -status
+ *   log_read(store, store_len, from: i64, limit, buf, cap, len_out) -> i32
+ *       records with offset >= from, in order, at most limit, as u64
+ *       offset, u32 length, bytes, while they fit; count or -status, with
+ *       len_out as for kv_scan.  Never suspends.
+ *   log_tail(store, store_len, from: i64, timeout_ms) -> i32
+ *       suspends until the log holds a record at offset >= from (woken by
+ *       the append, no polling): OK, or -TIMEOUT (timeout 0: look only;
+ *       negative: no limit but the request's deadline)
+ *   log_trim(store, store_len, before: i64) -> i32
+ *       deletes the records below offset before (suspends until durable)
+ *   log_end(store, store_len) -> i64    the next offset to be appended
+ *
  * Exports the kernel looks for:
  *
  *   sos_abi_version () -> i32        required for reactors

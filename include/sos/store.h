@@ -76,6 +76,12 @@ enum {
   SOS_STORE_DEL,     /* remove key (absent: no error) */
   SOS_STORE_CHECK,   /* the batch fails with SOS_ECONFLICT unless key's value
                         equals val, or unless key is absent when absent is set */
+  SOS_STORE_APPEND,  /* log append: key is the log's key L, which holds the
+                        next offset (u64, 0 when absent); the record val is
+                        written at L + the offset as 8 big-endian bytes and
+                        the offset advances by one */
+  SOS_STORE_TRIM,    /* log trim: deletes the records of log key L whose
+                        offsets are below val (8 big-endian bytes) */
 };
 
 struct sos_store_op {
@@ -94,9 +100,10 @@ struct sos_store_quota {
 };
 
 /* The outcome of a batch, on the committer thread: rc is 0, SOS_ECONFLICT,
- * SOS_EQUOTA, SOS_EINVAL (a key or value over the limits) or SOS_EIO; when
- * rc is SOS_ECONFLICT, failed is the index of the CHECK that failed. */
-typedef void (*sos_store_done_fn)(void *user, int rc, uint32_t failed);
+ * SOS_EQUOTA, SOS_EINVAL (a key or value over the limits) or SOS_EIO.
+ * info: when rc is SOS_ECONFLICT the index of the CHECK that failed; when
+ * rc is 0 the offset given to the batch's first APPEND (else 0). */
+typedef void (*sos_store_done_fn)(void *user, int rc, uint64_t info);
 
 /* Queues a batch of n ops (all copied at once) for the owner q and returns
  * at once; done is called exactly once, from the committer thread, after

@@ -343,8 +343,8 @@ struct kv_write {
   pthread_cond_t cv;
 };
 
-static void kv_write_done(void *user, int rc, uint32_t failed) {
-  (void)failed;
+static void kv_write_done(void *user, int rc, uint64_t info) {
+  (void)info;
   struct kv_write *w = user;
   pthread_mutex_lock(&w->mu);
   w->rc = rc;
@@ -476,6 +476,56 @@ static void op_kv(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t 
   sos_free(buf);
 }
 
+/* log: {service, store, from | lines}: records from an offset, or the
+ * last lines ones; the answer's "next" is where to read on from. */
+static void op_log(struct conn *c, const cJSON *j) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service"), *store = str_field(j, "store");
+  const cJSON *from = cJSON_GetObjectItem(j, "from"), *lines = cJSON_GetObjectItem(j, "lines");
+  if (!svc || !store) return send_error(c, "log needs a service and a store");
+  uint8_t key[200];
+  size_t klen = 0;
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = sos__k_svc_find(k, svc);
+  if (s) klen = sos__k_store_prefix(s, s->cur->img->app, store, strlen(store), SOS_APP_STORE_LOG, key);
+  pthread_mutex_unlock(&k->mu);
+  char msg[256];
+  if (!klen) {
+    snprintf(msg, sizeof msg, "%s has no log store named %s", svc, store);
+    return send_error(c, s ? msg : "no such service (see sos ps)");
+  }
+  uint64_t end = sos__k_log_end_of(k, key, klen), at;
+  if (cJSON_IsNumber(from) && from->valuedouble >= 0) {
+    at = (uint64_t)from->valuedouble;
+  } else {
+    uint64_t n = cJSON_IsNumber(lines) && lines->valuedouble >= 1 ? (uint64_t)lines->valuedouble : 20;
+    at = end > n ? end - n : 0;
+  }
+  size_t cap = 4u << 20, used = 0;
+  uint8_t *buf = sos_malloc(cap);
+  if (!buf) return send_error(c, "out of memory");
+  int32_t count = 0;
+  int rc = sos__k_log_read(k, key, klen, at, 100000, buf, cap, &count, &used);
+  if (rc && !(rc == SOS_ETOOBIG && count)) {
+    sos_free(buf);
+    return send_error(c, sos_strerror(rc));
+  }
+  uint64_t next = at;
+  for (size_t p = 0; p + 12 <= used;) { /* the offset after the last record read */
+    uint64_t off;
+    uint32_t len;
+    memcpy(&off, buf + p, 8);
+    memcpy(&len, buf + p + 8, 4);
+    next = off + 1;
+    p += 12 + len;
+  }
+  cJSON *r = ok_reply();
+  cJSON_AddNumberToObject(r, "next", (double)(count ? next : at > end ? at : end));
+  cJSON_AddNumberToObject(r, "count", count);
+  send_frame(c, r, buf, used);
+  sos_free(buf);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -495,6 +545,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "rm")) op_named(c, j, false);
   else if (!strcmp(op, "logs")) op_logs(c, j);
   else if (!strcmp(op, "kv")) op_kv(c, j, body, blen);
+  else if (!strcmp(op, "log")) op_log(c, j);
   else if (!strcmp(op, "stop")) {
     send_frame(c, ok_reply(), NULL, 0);
     sos__k_shutdown(c->k);

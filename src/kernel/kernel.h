@@ -84,7 +84,7 @@ struct req {
 /* What an instance is doing. */
 enum { I_NEW, I_IDLE, I_READY, I_RUNNING, I_WAIT };
 enum { T_NONE, T_INIT, T_REQ, T_JOB };
-enum { W_NONE, W_ANY, W_ALL, W_SLEEP, W_STORE };
+enum { W_NONE, W_ANY, W_ALL, W_SLEEP, W_STORE, W_LOG };
 
 struct inst {
   struct svc *svc;
@@ -103,8 +103,12 @@ struct inst {
   uint32_t wait_n;
   struct ktimer timer;    /* sleep or await deadline */
   struct ticket *ticket;  /* a store write in flight (kv.c) */
-  int store_rc;           /* its status, once store_done */
-  bool store_done;
+  sos_wasm_val answer;    /* W_STORE, W_LOG: the result, once answered */
+  bool answered;
+  uint8_t *log_key;       /* W_LOG: the log waited on (owned) */
+  size_t log_klen;
+  uint64_t log_from;      /* W_LOG: wake when the log's end passes this */
+  struct inst *log_next;  /* W_LOG: in k->log_waiters */
   bool kill;              /* retire as soon as it stops running */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
@@ -180,6 +184,7 @@ struct kernel {
   struct svc *svcs;
   struct image_ref *images;
   sos_store *store;             /* DATA/store: every service's stores */
+  struct inst *log_waiters;     /* instances in log_tail */
   struct ktimer **heap;
   uint32_t nheap, capheap;
   struct req *done;             /* outside callers to tell, on the loop */
@@ -267,6 +272,30 @@ int sos__k_kv_scan(struct kernel *k, const uint8_t *prefix, size_t plen, const v
                    size_t cap, int32_t *count, size_t *used);
 /* Forgets a retired instance's write in flight (k->mu held). */
 void sos__k_kv_forget(struct inst *in);
+/* As sos__k_kv_prefix for a store of any SOS_APP_STORE_* type. */
+size_t sos__k_store_prefix(const struct svc *s, const struct sos_app *app, const char *store,
+                           size_t slen, int type, uint8_t *out);
+/* Submits ops for the calling instance and suspends it until they are
+ * durable (a host function's return value).  log_klen > 0: ops[0] is an
+ * append to the log with that key, and the result is its i64 offset. */
+int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n,
+                       size_t log_klen);
+
+/* ---- logstore.c: the log store system calls ------------------------- */
+int sos__k_h_log_append(struct sos_wasm_hostcall *c);
+int sos__k_h_log_read(struct sos_wasm_hostcall *c);
+int sos__k_h_log_tail(struct sos_wasm_hostcall *c);
+int sos__k_h_log_trim(struct sos_wasm_hostcall *c);
+int sos__k_h_log_end(struct sos_wasm_hostcall *c);
+/* The log with key L now ends at end: wakes its tails (k->mu held). */
+void sos__k_log_appended(struct kernel *k, const uint8_t *key, size_t klen, uint64_t end);
+/* Takes a tailing instance off the waiters (k->mu held). */
+void sos__k_log_unwait(struct kernel *k, struct inst *in);
+/* The next offset of log key L (0 for a new log). */
+uint64_t sos__k_log_end_of(struct kernel *k, const uint8_t *key, size_t klen);
+/* Reads records of log L from offset from into buf as log_read does. */
+int sos__k_log_read(struct kernel *k, const uint8_t *key, size_t klen, uint64_t from,
+                    uint32_t limit, uint8_t *buf, size_t cap, int32_t *count, size_t *used);
 
 /* ---- node.c: data directory, images, deployments, state --------------- */
 int sos__k_node_open(struct kernel *k, char *err, size_t errlen);

@@ -28,7 +28,10 @@
 /* A write in flight for an instance. */
 struct ticket {
   struct kernel *k;
-  struct inst *in; /* NULL once the instance is gone */
+  struct inst *in;  /* NULL once the instance is gone */
+  bool wide;        /* an i64 result (log_append: the offset) */
+  size_t log_klen;  /* a log append: the log's key, to wake its tails */
+  uint8_t log_key[];
 };
 
 /* The status an app sees for a store error. */
@@ -46,15 +49,15 @@ static int status_of(int rc) {
 }
 
 /* Writes service NUL store NUL into out; returns its length, or 0 when
- * the app does not declare a kv store of that name. */
-size_t sos__k_kv_prefix(const struct svc *s, const struct sos_app *app, const char *store,
-                        size_t slen, uint8_t *out) {
+ * the app does not declare a store of that name and type. */
+size_t sos__k_store_prefix(const struct svc *s, const struct sos_app *app, const char *store,
+                           size_t slen, int type, uint8_t *out) {
   char name[64];
   if (!slen || slen >= sizeof name || memchr(store, 0, slen)) return 0;
   memcpy(name, store, slen);
   name[slen] = 0;
   const struct sos_app_store *st = sos_app_store(app, name);
-  if (!st || st->type != SOS_APP_STORE_KV) return 0;
+  if (!st || st->type != type) return 0;
   size_t n = strlen(s->name);
   memcpy(out, s->name, n + 1);
   memcpy(out + n + 1, name, slen + 1);
@@ -83,6 +86,11 @@ static int oob(struct sos_wasm_hostcall *c) {
 static int answer(struct sos_wasm_hostcall *c, int32_t v) {
   c->results[0] = (uint32_t)v;
   return SOS_WASM_HOST_OK;
+}
+
+size_t sos__k_kv_prefix(const struct svc *s, const struct sos_app *app, const char *store,
+                        size_t slen, uint8_t *out) {
+  return sos__k_store_prefix(s, app, store, slen, SOS_APP_STORE_KV, out);
 }
 
 /* ---- reads -------------------------------------------------------------- */
@@ -176,33 +184,40 @@ int sos__k_h_kv_scan(struct sos_wasm_hostcall *c) {
 
 /* ---- writes -------------------------------------------------------------- */
 
-static void write_done(void *user, int rc, uint32_t failed) {
-  (void)failed;
+static void write_done(void *user, int rc, uint64_t info) {
   struct ticket *t = user;
   struct kernel *k = t->k;
   pthread_mutex_lock(&k->mu);
   struct inst *in = t->in;
   if (in) {
     in->ticket = NULL;
-    in->store_rc = status_of(rc);
-    in->store_done = true;
+    int status = status_of(rc);
+    in->answer = t->wide ? (rc ? (uint64_t)(int64_t)-status : info) : (uint32_t)status;
+    in->answered = true;
     sos__k_try_wake(k, in);
   }
+  if (!rc && t->log_klen) sos__k_log_appended(k, t->log_key, t->log_klen, info + 1);
   pthread_mutex_unlock(&k->mu);
   sos_free(t);
 }
 
-/* Submits ops for the calling instance and suspends it until durable. */
-static int submit(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n) {
+/* Submits ops for the calling instance and suspends it until durable.
+ * For a log append (log_klen > 0: ops[0] appends to that log) the result
+ * is the i64 offset, else the i32 status. */
+int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n,
+                       size_t log_klen) {
   struct kernel *k = c->env;
   struct inst *in = sos_wasm_instance_user(c->instance);
-  struct ticket *t = sos_malloc(sizeof *t);
+  struct ticket *t = sos_malloc(sizeof *t + log_klen);
   if (!t) return answer(c, SOS_STATUS_ERROR);
   t->k = k;
   t->in = in;
+  t->wide = log_klen > 0;
+  t->log_klen = log_klen;
+  if (log_klen) memcpy(t->log_key, ops[0].key, log_klen);
   pthread_mutex_lock(&k->mu);
   in->wait = W_STORE;
-  in->store_done = false;
+  in->answered = false;
   in->ticket = t;
   pthread_mutex_unlock(&k->mu);
   const struct sos_app_service *def = in->ver->def;
@@ -214,6 +229,10 @@ static int submit(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, u
   in->ticket = NULL;
   pthread_mutex_unlock(&k->mu);
   sos_free(t);
+  if (log_klen) {
+    c->results[0] = (uint64_t)(int64_t)-status_of(rc);
+    return SOS_WASM_HOST_OK;
+  }
   return answer(c, status_of(rc));
 }
 
@@ -227,7 +246,7 @@ int sos__k_h_kv_put(struct sos_wasm_hostcall *c) {
   if (!kl) return answer(c, SOS_STATUS_INVALID);
   if (vlen > SOS_ABI_MAX_VALUE) return answer(c, SOS_STATUS_TOO_BIG);
   struct sos_store_op op = {SOS_STORE_PUT, false, key, (uint32_t)kl, v, vlen};
-  return submit(c, &op, 1);
+  return sos__k_store_write(c, &op, 1, 0);
 }
 
 /* kv_del(store, store_len, key, key_len) -> i32 */
@@ -237,7 +256,7 @@ int sos__k_h_kv_del(struct sos_wasm_hostcall *c) {
   if (kl < 0) return oob(c);
   if (!kl) return answer(c, SOS_STATUS_INVALID);
   struct sos_store_op op = {SOS_STORE_DEL, false, key, (uint32_t)kl, NULL, 0};
-  return submit(c, &op, 1);
+  return sos__k_store_write(c, &op, 1, 0);
 }
 
 /* kv_cas(store, store_len, key, key_len, old, old_len, new, new_len, flags) */
@@ -255,7 +274,7 @@ int sos__k_h_kv_cas(struct sos_wasm_hostcall *c) {
       {flags & SOS_KV_NEW_ABSENT ? SOS_STORE_DEL : SOS_STORE_PUT, false, key, (uint32_t)kl, nv,
        nlen},
   };
-  return submit(c, ops, 2);
+  return sos__k_store_write(c, ops, 2, 0);
 }
 
 /* Decodes kv_batch's records into ops with full keys in keys (n at most
@@ -300,7 +319,7 @@ int sos__k_h_kv_batch(struct sos_wasm_hostcall *c) {
   if (!ops) return answer(c, SOS_STATUS_ERROR);
   uint8_t (*keys)[NS_MAX] = (uint8_t (*)[NS_MAX])(ops + MAX);
   long n = decode_batch(in, sp, slen, p, len, ops, keys, MAX);
-  int rc = n < 0 ? answer(c, SOS_STATUS_INVALID) : submit(c, ops, (uint32_t)n);
+  int rc = n < 0 ? answer(c, SOS_STATUS_INVALID) : sos__k_store_write(c, ops, (uint32_t)n, 0);
   sos_free(ops); /* sos_store_submit copied what it needs */
   return rc;
 }

@@ -284,6 +284,7 @@ void sos__k_inst_retire(struct kernel *k, struct inst *in) {
   if (in->cur) fail(k, in->cur, SOS_STATUS_TRAPPED, "the instance was stopped");
   drop_handles(k, in);
   sos__k_kv_forget(in);
+  if (in->wait == W_LOG) sos__k_log_unwait(k, in);
   sos__k_timer_clear(k, &in->timer);
   sos_free(in->h);
   sos_free(in->wait_h);
@@ -469,8 +470,8 @@ void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
 /* ---- waking ------------------------------------------------------------- */
 
 /* Resumes a waiting instance with an i32 result (or none) and readies it. */
-static void wake(struct kernel *k, struct inst *in, bool has_result, int32_t result) {
-  sos_wasm_val v = (uint32_t)result;
+static void wake(struct kernel *k, struct inst *in, bool has_result, sos_wasm_val v) {
+  if (in->wait == W_LOG) sos__k_log_unwait(k, in);
   sos__k_timer_clear(k, &in->timer);
   in->wait = W_NONE;
   sos_free(in->wait_h);
@@ -490,7 +491,7 @@ bool sos__k_try_wake(struct kernel *k, struct inst *in) {
   if (in->wait == W_ANY) {
     for (uint32_t i = 0; i < in->wait_n; i++)
       if (handle_done(in, in->wait_h[i])) {
-        wake(k, in, true, (int32_t)i);
+        wake(k, in, true, i);
         return true;
       }
   } else if (in->wait == W_ALL) {
@@ -498,8 +499,8 @@ bool sos__k_try_wake(struct kernel *k, struct inst *in) {
       if (!handle_done(in, in->wait_h[i])) return false;
     wake(k, in, true, 0);
     return true;
-  } else if (in->wait == W_STORE && in->store_done) {
-    wake(k, in, true, in->store_rc);
+  } else if ((in->wait == W_STORE || in->wait == W_LOG) && in->answered) {
+    wake(k, in, true, in->answer);
     return true;
   }
   return false;
@@ -527,7 +528,7 @@ void sos__k_timer_fired(struct kernel *k, struct ktimer *t) {
     if (in->wait == W_SLEEP)
       wake(k, in, false, 0);
     else
-      wake(k, in, true, -SOS_STATUS_TIMEOUT);
+      wake(k, in, true, (uint32_t)-SOS_STATUS_TIMEOUT);
     return;
   }
   struct req *r = container_of(t, struct req, timer);

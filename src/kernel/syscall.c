@@ -343,6 +343,11 @@ static const struct abi_def {
     {"kv_cas", "iiiiiiiii", "i", sos__k_h_kv_cas},
     {"kv_batch", "iiii", "i", sos__k_h_kv_batch},
     {"kv_scan", "iiiiiiiiii", "i", sos__k_h_kv_scan},
+    {"log_append", "iiii", "I", sos__k_h_log_append},
+    {"log_read", "iiIiiii", "i", sos__k_h_log_read},
+    {"log_tail", "iiIi", "i", sos__k_h_log_tail},
+    {"log_trim", "iiI", "i", sos__k_h_log_trim},
+    {"log_end", "ii", "I", sos__k_h_log_end},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 

@@ -40,7 +40,7 @@ struct batch {
   uint64_t max_bytes, max_keys;
   uint32_t n;
   int rc;          /* the outcome, once applied */
-  uint32_t failed; /* the failing op, for SOS_ECONFLICT */
+  uint64_t info;   /* the failing op, or the first append's offset */
   struct sos_store_op ops[]; /* keys and values follow the array */
 };
 
@@ -210,7 +210,9 @@ static bool ops_valid(const struct sos_store_op *ops, uint32_t n, size_t *extra)
   *extra = 0;
   for (uint32_t i = 0; i < n; i++) {
     if (!ops[i].klen || ops[i].klen > SOS_STORE_MAX_KEY || ops[i].vlen > SOS_STORE_MAX_VALUE ||
-        ops[i].kind < SOS_STORE_PUT || ops[i].kind > SOS_STORE_CHECK)
+        ops[i].kind < SOS_STORE_PUT || ops[i].kind > SOS_STORE_TRIM ||
+        (ops[i].kind == SOS_STORE_TRIM && ops[i].vlen != 8) ||
+        (ops[i].kind == SOS_STORE_APPEND && ops[i].klen > SOS_STORE_MAX_KEY - 8))
       return false;
     *extra += (size_t)ops[i].klen + ops[i].vlen;
   }
@@ -265,8 +267,78 @@ int sos_store_submit(sos_store *st, const struct sos_store_quota *q, const struc
   return 0;
 }
 
-/* Applies one op in t, adding its effect on usage to d[2]. */
-static int apply_op(sos_store *st, MDB_txn *t, const struct sos_store_op *op, int64_t d[2]) {
+/* Big-endian u64 at p. */
+static uint64_t be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+  return v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
+/* Puts k = v in t, adding its effect on usage to d. */
+static int put_charged(sos_store *st, MDB_txn *t, MDB_val *k, MDB_val *v, int64_t d[2]) {
+  MDB_val old;
+  int rc = mdb_get(t, st->data, k, &old);
+  if (rc && rc != MDB_NOTFOUND) return SOS_EIO;
+  if (rc == 0) {
+    d[0] -= (int64_t)(k->mv_size + old.mv_size);
+    d[1] -= 1;
+  }
+  rc = mdb_put(t, st->data, k, v, 0);
+  d[0] += (int64_t)(k->mv_size + v->mv_size);
+  d[1] += 1;
+  return rc == MDB_MAP_FULL ? SOS_EQUOTA : rc ? SOS_EIO : 0;
+}
+
+/* Appends the record to log key L: writes it at L + next and advances
+ * next; *offset gets where it went. */
+static int apply_append(sos_store *st, MDB_txn *t, const struct sos_store_op *op,
+                        int64_t d[2], uint64_t *offset) {
+  MDB_val l = {op->klen, (void *)op->key}, cur;
+  int rc = mdb_get(t, st->data, &l, &cur);
+  if (rc && rc != MDB_NOTFOUND) return SOS_EIO;
+  uint64_t next = rc == 0 && cur.mv_size == 8 ? be64(cur.mv_data) : 0;
+  uint8_t key[SOS_STORE_MAX_KEY], nb[8];
+  memcpy(key, op->key, op->klen);
+  put_be64(key + op->klen, next);
+  put_be64(nb, next + 1);
+  MDB_val rk = {op->klen + 8, key}, rv = {op->vlen, (void *)op->val}, nv = {8, nb};
+  if ((rc = put_charged(st, t, &rk, &rv, d)) || (rc = put_charged(st, t, &l, &nv, d))) return rc;
+  *offset = next;
+  return 0;
+}
+
+/* Deletes log L's records below the offset in op->val. */
+static int apply_trim(sos_store *st, MDB_txn *t, const struct sos_store_op *op, int64_t d[2]) {
+  MDB_cursor *c;
+  if (mdb_cursor_open(t, st->data, &c)) return SOS_EIO;
+  uint8_t from[SOS_STORE_MAX_KEY];
+  memcpy(from, op->key, op->klen);
+  memset(from + op->klen, 0, 8);
+  MDB_val k = {op->klen + 8, from}, v;
+  uint64_t before = be64(op->val);
+  int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+  while (rc == 0 && k.mv_size == op->klen + 8 && !memcmp(k.mv_data, op->key, op->klen) &&
+         be64((const uint8_t *)k.mv_data + op->klen) < before) {
+    d[0] -= (int64_t)(k.mv_size + v.mv_size);
+    d[1] -= 1;
+    if ((rc = mdb_cursor_del(c, 0))) break;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+    if (rc == EINVAL) rc = MDB_NOTFOUND;
+  }
+  mdb_cursor_close(c);
+  return rc && rc != MDB_NOTFOUND ? SOS_EIO : 0;
+}
+
+/* Applies one op in t, adding its effect on usage to d[2]; an append puts
+ * its offset in *offset. */
+static int apply_op(sos_store *st, MDB_txn *t, const struct sos_store_op *op, int64_t d[2],
+                    uint64_t *offset) {
+  if (op->kind == SOS_STORE_APPEND) return apply_append(st, t, op, d, offset);
+  if (op->kind == SOS_STORE_TRIM) return apply_trim(st, t, op, d);
   MDB_val k = {op->klen, (void *)op->key}, old;
   int rc = mdb_get(t, st->data, &k, &old);
   if (rc && rc != MDB_NOTFOUND) return SOS_EIO;
@@ -302,15 +374,23 @@ static int charge(sos_store *st, MDB_txn *t, const char *owner, uint64_t max_byt
   return mdb_put(t, st->usage, &k, &v, 0) ? SOS_EIO : 0;
 }
 
-/* Applies batch b in a child transaction of t; *failed gets the index of
- * the op that failed. */
-static int apply_batch(sos_store *st, MDB_txn *t, struct batch *b, uint32_t *failed) {
+/* Applies batch b in a child transaction of t; b->info gets the index of
+ * the op that failed, or the offset of the first append. */
+static int apply_batch(sos_store *st, MDB_txn *t, struct batch *b) {
   MDB_txn *c;
   if (mdb_txn_begin(st->env, t, 0, &c)) return SOS_EIO;
   int64_t d[2] = {0, 0};
   int rc = 0;
-  for (uint32_t i = 0; i < b->n && !rc; i++)
-    if ((rc = apply_op(st, c, &b->ops[i], d))) *failed = i;
+  bool appended = false;
+  for (uint32_t i = 0; i < b->n && !rc; i++) {
+    uint64_t offset = 0;
+    if ((rc = apply_op(st, c, &b->ops[i], d, &offset))) {
+      b->info = i;
+    } else if (b->ops[i].kind == SOS_STORE_APPEND && !appended) {
+      b->info = offset;
+      appended = true;
+    }
+  }
   if (!rc) rc = charge(st, c, b->owner, b->max_bytes, b->max_keys, d);
   if (rc) {
     mdb_txn_abort(c);
@@ -325,7 +405,7 @@ static void commit_group(sos_store *st, struct batch *list) {
   int trc = mdb_txn_begin(st->env, NULL, 0, &t) ? SOS_EIO : 0;
   uint32_t n = 0;
   for (struct batch *b = list; b; b = b->next, n++)
-    b->rc = trc ? trc : apply_batch(st, t, b, &b->failed);
+    b->rc = trc ? trc : apply_batch(st, t, b);
   if (!trc && mdb_txn_commit(t)) trc = SOS_EIO; /* writes and syncs */
   pthread_mutex_lock(&st->mu);
   st->commits++;
@@ -335,7 +415,7 @@ static void commit_group(sos_store *st, struct batch *list) {
     struct batch *b = list;
     list = b->next;
     int rc = trc ? trc : b->rc;
-    b->done(b->user, rc, rc == SOS_ECONFLICT ? b->failed : 0);
+    b->done(b->user, rc, rc == 0 || rc == SOS_ECONFLICT ? b->info : 0);
     sos_free(b);
   }
 }

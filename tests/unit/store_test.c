@@ -75,7 +75,7 @@ struct waiter {
   int calls;
 };
 
-static void waiter_done(void *user, int rc, uint32_t failed) {
+static void waiter_done(void *user, int rc, uint64_t failed) {
   struct waiter *w = user;
   pthread_mutex_lock(&w->mu);
   w->done = true;
@@ -530,7 +530,7 @@ struct multi {
 
 static struct multi group_state;
 
-static void group_done(void *user, int rc, uint32_t failed) {
+static void group_done(void *user, int rc, uint64_t failed) {
   (void)failed;
   struct multi *m = &group_state;
   pthread_mutex_lock(&m->mu);
@@ -638,7 +638,7 @@ TEST(store_quota_keys) {
  * twenty one-key batches queued at once against a limit of ten keys. */
 static atomic_int quota_ok, quota_full, quota_other;
 
-static void quota_done(void *user, int rc, uint32_t failed) {
+static void quota_done(void *user, int rc, uint64_t failed) {
   (void)user, (void)failed;
   atomic_fetch_add(rc == 0            ? &quota_ok
                    : rc == SOS_EQUOTA ? &quota_full
@@ -693,7 +693,7 @@ TEST(store_full_map_is_quota) {
 
 static atomic_int refused_calls;
 
-static void refused_done(void *user, int rc, uint32_t failed) {
+static void refused_done(void *user, int rc, uint64_t failed) {
   (void)user, (void)rc, (void)failed;
   atomic_fetch_add(&refused_calls, 1);
 }
@@ -715,7 +715,8 @@ TEST(store_submit_refuses_bad_batches) {
       {good,
        {SOS_STORE_PUT, false, "k", 1, big, SOS_STORE_MAX_VALUE + 1}}, /* value too big */
       {good, {0, false, "k", 1, "v", 1}},                             /* kind 0 */
-      {good, {SOS_STORE_CHECK + 1, false, "k", 1, "v", 1}},           /* kind 4 */
+      {good, {SOS_STORE_TRIM + 1, false, "k", 1, "v", 1}},            /* one past the last kind */
+      {good, {SOS_STORE_TRIM, false, "k", 1, "v", 1}},                /* trim without 8 bytes */
       {good, {255, false, "k", 1, "v", 1}},                           /* kind 255 */
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -829,7 +830,7 @@ struct gc_slot {
 
 static struct gc_slot slots[THREADS][PER_THREAD];
 
-static void gc_done(void *user, int rc, uint32_t failed) {
+static void gc_done(void *user, int rc, uint64_t failed) {
   struct gc_slot *s = user;
   (void)failed;
   atomic_fetch_add(&s->g->calls[s->i], 1);
@@ -884,7 +885,7 @@ TEST(store_group_commit_four_threads) {
 /* Close commits what is queued before it returns, and calls every done. */
 static atomic_int close_ok, close_calls;
 
-static void close_done(void *user, int rc, uint32_t failed) {
+static void close_done(void *user, int rc, uint64_t failed) {
   (void)user, (void)failed;
   if (rc == 0) atomic_fetch_add(&close_ok, 1);
   atomic_fetch_add(&close_calls, 1);
@@ -937,5 +938,43 @@ TEST(store_purge_with_an_empty_prefix_deletes_everything) {
   CHECK_EQ(sos_store_purge(f.st, "", 0, "owner"), 2);
   CHECK_STR(get(f.st, "a"), "(absent)");
   CHECK_EQ(usage_keys(f.st, "owner"), 0);
+  fx_close(&f);
+}
+
+static int count_each(void *user, const void *k, size_t kl, const void *v, size_t vl) {
+  (void)k, (void)kl, (void)v, (void)vl;
+  ++*(int *)user;
+  return 0;
+}
+
+/* Log appends: offsets 0, 1, 2... in order, records at L + 8 big-endian
+ * bytes, the first append's offset reported; trim deletes below. */
+TEST(store_log_append_and_trim) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  struct sos_store_op ap = {SOS_STORE_APPEND, false, "L", 1, "rec", 3};
+  uint32_t off = 99;
+  for (uint32_t i = 0; i < 3; i++) {
+    CHECK_EQ(submit_sync(f.st, &anyone, &ap, 1, &off), 0);
+    CHECK_EQ(off, i);
+  }
+  struct sos_store_op two[2] = {ap, ap};
+  CHECK_EQ(submit_sync(f.st, &anyone, two, 2, &off), 0);
+  CHECK_EQ(off, 3); /* the first of the two; the second got 4 */
+  char key[9] = {'L', 0, 0, 0, 0, 0, 0, 0, 4};
+  size_t len = 0;
+  char buf[8];
+  CHECK_EQ(sos_store_get(f.st, key, 9, buf, sizeof buf, &len), 0);
+  CHECK_EQ(len, 3);
+  CHECK_EQ(usage_keys(f.st, "owner"), 6); /* five records and L */
+  uint8_t before[8] = {0, 0, 0, 0, 0, 0, 0, 3};
+  struct sos_store_op trim = {SOS_STORE_TRIM, false, "L", 1, before, 8};
+  CHECK_EQ(submit_sync(f.st, &anyone, &trim, 1, NULL), 0);
+  int n = 0;
+  CHECK_EQ(sos_store_scan(f.st, "L", 1, "M", 1, 100, count_each, &n), 0);
+  CHECK_EQ(n, 3); /* L, records 3 and 4 */
+  CHECK_EQ(usage_keys(f.st, "owner"), 3);
+  CHECK_EQ(submit_sync(f.st, &anyone, &ap, 1, &off), 0);
+  CHECK_EQ(off, 5); /* offsets never go back */
   fx_close(&f);
 }

@@ -1,7 +1,7 @@
 /*
- * kv.c - `sos kv get|put|del|ls SERVICE/STORE [KEY] [VALUE]`: the
- * operator's view of a service's kv stores, through the control API's
- * "kv" op.
+ * store.c - the operator's view of a service's stores, through the
+ * control API: `sos kv get|put|del|ls SERVICE/STORE [KEY] [VALUE]` (op
+ * "kv") and `sos log tail SERVICE/STORE [-f] [-n N]` (op "log").
  *
  * Values are bytes.  On a terminal, and always in --json and in `ls`,
  * they are printed as text with every byte that is not printable UTF-8
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
@@ -199,4 +200,94 @@ const struct sos__cli_cmd sos__cli_kv = {
             "\n"
             "The kv stores a service declares in its app.sos (store NAME: kv).\n",
     .subs = kv_cmds,
+};
+
+/* ---- sos log tail ------------------------------------------------------------- */
+
+static void sleep_ms(long ms) {
+  struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* Prints log records (u64 offset, u32 length, bytes) as OFFSET TAB TEXT. */
+static void print_records(const uint8_t *p, size_t n, bool json) {
+  while (n >= 12) {
+    uint64_t off;
+    uint32_t len;
+    memcpy(&off, p, 8);
+    memcpy(&len, p + 8, 4);
+    if (len > n - 12) break;
+    if (json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddNumberToObject(o, "offset", (double)off);
+      cJSON_AddItemToObject(o, "record", escaped_json(p + 12, len));
+      char *t = cJSON_PrintUnformatted(o);
+      if (t) printf("%s\n", t);
+      cJSON_free(t);
+      cJSON_Delete(o);
+    } else {
+      printf("%llu\t", (unsigned long long)off);
+      print_escaped(p + 12, len, "\n");
+    }
+    p += 12 + (size_t)len;
+    n -= 12 + (size_t)len;
+  }
+}
+
+static int run_log_tail(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+  struct sos__cli_args a;
+  int rc = sos__cli_parse(cmd, argc, argv,
+                          SOS__CLI_F_FOLLOW | SOS__CLI_F_LINES | SOS__CLI_F_JSON, 1, 1, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  char svc[64], store[64], err[1024];
+  if ((rc = target(cmd, a.pos[0], svc, store))) return rc;
+  const char *n = sos__cli_value(&a, SOS__CLI_F_LINES);
+  double next = -1;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  for (;;) {
+    cJSON *j = sos__cli_op("log", svc);
+    cJSON_AddStringToObject(j, "store", store);
+    if (next >= 0) cJSON_AddNumberToObject(j, "from", next);
+    else cJSON_AddNumberToObject(j, "lines", n ? atof(n) : 20);
+    struct sos__cli_reply r;
+    rc = sos__cli_request(a.data, j, NULL, 0, 10000, &r, err, sizeof err);
+    cJSON_Delete(j);
+    if (rc || !r.ok) {
+      if (!rc) sos__cli_reply_free(&r);
+      if (next >= 0) return SOS_CLI_OK; /* following, and the node went away */
+      fprintf(stderr, "%s: %s\n", cmd->path, err);
+      return SOS_CLI_NO;
+    }
+    print_records(r.body, r.len, a.flags & SOS__CLI_F_JSON);
+    next = cJSON_GetNumberValue(cJSON_GetObjectItem(r.json, "next"));
+    sos__cli_reply_free(&r);
+    if (!(a.flags & SOS__CLI_F_FOLLOW)) return SOS_CLI_OK;
+    sleep_ms(200);
+  }
+}
+
+static const struct sos__cli_cmd log_tail_cmd = {
+    .name = "tail", .path = "sos log tail", .summary = "print a log store's last records",
+    .help = "Usage: sos log tail SERVICE/STORE [-f] [-n N] [--json] [--data DIR]\n\n"
+            "Prints the last N (default 20) records of a log store as OFFSET, a tab\n"
+            "and the record (escaped where it is not text); -f keeps printing new\n"
+            "records as they are appended.\n"
+            "\nOptions:\n"
+            "  -f, --follow   keep printing new records until interrupted\n"
+            "  -n, --lines N  how many records to start with\n"
+            "  --json         one JSON object per record\n"
+            "  --data DIR     the node's data directory\n",
+    .run = run_log_tail,
+};
+
+static const struct sos__cli_cmd *const log_cmds[] = {&log_tail_cmd, NULL};
+
+const struct sos__cli_cmd sos__cli_log = {
+    .name = "log",
+    .path = "sos log",
+    .summary = "read a service's log stores",
+    .help = "Usage: sos log COMMAND SERVICE/STORE\n"
+            "\n"
+            "The log stores a service declares in its app.sos (store NAME: log).\n",
+    .subs = log_cmds,
 };
