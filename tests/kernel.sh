@@ -87,6 +87,18 @@ check "proxy may call hello (in uses)" 0 "=0 hello, sandbox" "" $SOS call proxy 
 check "proxy may call built-ins" 0 "0 " "" $SOS call proxy call "time now"
 check "proxy may not call counter" 0 "=4 " "" $SOS call proxy call "counter get"
 check "the denial is logged" 0 "denied: call to counter" "" $SOS logs proxy
+check "deploy sleepy" 0 "deployed sleepy" "" $SOS deploy apps/sleepy
+t0=$(date +%s%N)
+check "a call's own timeout ends it, and the caller goes on" 0 "=6 timed out" "" \
+  $SOS call proxy callt "200 sleepy nap 3000"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "after about 200 ms (${ms} ms)" 0 "ok" "" bash -c "[ $ms -ge 150 ] && [ $ms -lt 1500 ] && echo ok"
+t0=$(date +%s%N)
+check "the caller's deadline bounds its nested calls" 1 "" "TIMEOUT" \
+  $SOS call --timeout 300 proxy call "sleepy nap 3000"
+sleep 0.3
+check "the nested call ended with the caller's deadline, not after 3 s" 0 "request nap timed out" "" \
+  $SOS logs sleepy
 
 # ---- traps, spinning, memory --------------------------------------------------------------
 check "deploy crash" 0 "deployed crash" "" $SOS deploy apps/crash
@@ -115,7 +127,7 @@ check "20 calls within 2 s beside a spinner (${elapsed} ms)" 0 "ok" "" \
   bash -c "[ $elapsed -lt 2000 ] && echo ok"
 wait $spinner
 check "the spinner times out" 0 "TIMEOUT" "" cat "$tmp/spin.out"
-check "deploy sleepy" 0 "deployed sleepy" "" $SOS deploy apps/sleepy
+check "sleepy is deployed" 0 "sleepy version 1" "" $SOS deploy apps/sleepy
 check "sleep suspends and resumes" 0 "=slept" "" $SOS call sleepy nap 50
 check "a call past its deadline times out" 1 "" "TIMEOUT" $SOS call --timeout 100 sleepy nap 2000
 

@@ -1,7 +1,8 @@
 /*
  * proxy.c - a test service: method `call` takes "SERVICE METHOD [BODY]",
  * makes that call and answers "STATUS RESPONSE", so tests see exactly what
- * the kernel gave the caller (DENIED for services not in `uses`).
+ * the kernel gave the caller (DENIED for services not in `uses`); `callt`
+ * takes "MS SERVICE METHOD [BODY]" and gives the call a timeout of its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,4 +24,27 @@ static int call(const struct sos_request *req) {
   return rc;
 }
 
-void sos_main(void) { sos_method("call", call); }
+/* callt MS SERVICE METHOD [BODY]: the same with a timeout of its own. */
+static int callt(const struct sos_request *req) {
+  char svc[64], method[64];
+  unsigned ms = 0;
+  int used = 0;
+  if (sscanf(req->body, "%u %63s %63s %n", &ms, svc, method, &used) < 3)
+    return sos_fail(SOS_STATUS_INVALID, "want: MS SERVICE METHOD [BODY]");
+  const char *body = used ? req->body + used : "";
+  int h = sos_call_async(svc, method, body, strlen(body), ms);
+  if (h < 0) return sos_respondf("%d", -h);
+  int rc = sos_await_all(&h, 1, SOS_FOREVER);
+  char *resp = NULL;
+  size_t len = 0;
+  int status = rc < 0 ? -rc : sos_result(h, &resp, &len);
+  sos_close(h);
+  rc = sos_respondf("%d %.*s", status, (int)len, resp ? resp : "");
+  free(resp);
+  return rc;
+}
+
+void sos_main(void) {
+  sos_method("call", call);
+  sos_method("callt", callt);
+}
