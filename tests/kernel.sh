@@ -244,6 +244,67 @@ check "offsets never go back" 0 "=3" "" $SOS call eventlog end
 check "sos log tail" 0 "2	third" "" $SOS log tail eventlog/events
 check "sos log tail of a kv store" 1 "" "no log store named" $SOS log tail kvcount/counts
 
+# ---- snapshots and restores (box holds b, k1..k4: its 5-key quota) ---------------------------
+check "sos snapshot --help" 0 "Usage: sos snapshot" "" $SOS snapshot --help
+check "sos restore --help" 0 "Usage: sos restore" "" $SOS restore --help
+out=$($SOS snapshot box 2>&1)
+check "sos snapshot" 0 "of box (5 keys)" "" echo "$out"
+snap=$(sed -n 's/^snapshot \([^ ]*\) of box.*/\1/p' <<<"$out")
+check "a snapshot is named by the UTC time" 0 "=ok" "" \
+  bash -c "[[ '$snap' =~ ^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$ ]] && echo ok"
+check "its file is on the node, 0600" 0 "=600" "" stat -c %a "$SOS_HOME/snapshots/box/$snap.snap"
+s2=$($SOS snapshot box --json)
+s3=$($SOS snapshot box --json)
+check "snapshot --json" 0 '"service":"box"' "" echo "$s2"
+check "two snapshots never share a name" 0 "=2" "" bash -c "printf '%s\n%s\n' '$s2' '$s3' | sort -u | wc -l"
+check "snapshot --list" 0 "$snap" "" $SOS snapshot --list box
+check "snapshot --list --json" 0 "{\"id\":\"$snap\",\"bytes\":" "" $SOS snapshot --list box --json
+$SOS kv put box/box k1 changed >/dev/null
+$SOS kv del box/box k2 >/dev/null
+$SOS kv del box/box b >/dev/null
+$SOS kv put box/box new v >/dev/null
+check "keys changed after the snapshot" 0 "=changed" "" $SOS kv get box/box k1
+check "sos restore" 0 "=box restored from $snap (5 keys)" "" $SOS restore box "$snap"
+check "a changed value is back" 0 "=v" "" $SOS kv get box/box k1
+check "a deleted key is back" 0 "=v" "" $SOS kv get box/box k2
+check "a deleted binary value is back" 0 "=74776f01ff" "" bash -c "$SOS kv get box/box b | od -An -tx1 | tr -d ' \n'"
+check "a key added since is gone" 1 "" "no key new" $SOS kv get box/box new
+check "usage is exact after a restore (the quota is full)" 1 "" "quota exceeded" $SOS kv put box/box k5 v
+check "restore --json" 0 '"keys":5' "" $SOS restore box "$snap" --json
+check "a snapshot name with a path is refused" 1 "" "a snapshot name is needed" $SOS restore box "../box/$snap"
+check "an unknown snapshot is refused" 1 "" "box has no snapshot 19700101T000000Z" \
+  $SOS restore box 19700101T000000Z
+check "a snapshot of an unknown service is refused" 1 "" "no service named nosuch" $SOS snapshot nosuch
+check "restore of an unknown service is refused" 1 "" "no service named nosuch" $SOS restore nosuch "$snap"
+check "sos restore needs a snapshot" 2 "" "missing argument" $SOS restore box
+sf=$SOS_HOME/snapshots/box/$snap.snap
+cp "$sf" "$tmp/good.snap"
+size=$(stat -c %s "$sf")
+# flip_byte FILE OFFSET: changes one byte of FILE in place.
+flip_byte() {
+  local b
+  b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+  printf "\\x$(printf %02x $((b ^ 1)))" | dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+flip_byte "$sf" 29 # the first value's first byte (after store NUL b)
+check "the snapshot file was changed" 1 "" "" cmp -s "$sf" "$tmp/good.snap"
+$SOS kv put box/box k1 after >/dev/null
+check "a tampered snapshot is refused" 1 "" "sha-256 does not match" $SOS restore box "$snap"
+check "and changes nothing" 0 "=after" "" $SOS kv get box/box k1
+cp "$tmp/good.snap" "$sf"
+flip_byte "$sf" $((size / 2))
+check "a snapshot with a byte changed in the middle is refused" 1 "" "damaged snapshot" \
+  $SOS restore box "$snap"
+check "and changes nothing either" 0 "=after" "" $SOS kv get box/box k1
+head -c $((size - 1)) "$tmp/good.snap" >"$sf"
+check "a truncated snapshot is refused" 1 "" "damaged snapshot" $SOS restore box "$snap"
+cp "$tmp/good.snap" "$sf"
+check "rm --purge keeps the snapshots" 0 "box removed with its data (5 keys)" "" $SOS rm --purge box
+check "deploy box again" 0 "deployed box" "" $SOS deploy tests/apps/box
+check "its snapshots are still listed" 0 "$snap" "" $SOS snapshot --list box
+check "a restore after a purge" 0 "=box restored from $snap (5 keys)" "" $SOS restore box "$snap"
+check "brings the data back" 0 "=v" "" $SOS kv get box/box k1
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

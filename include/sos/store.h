@@ -119,6 +119,45 @@ int sos_store_submit(sos_store *st, const struct sos_store_quota *q, const struc
  * (>= 0) or SOS_EIO. */
 int64_t sos_store_purge(sos_store *st, const void *prefix, size_t plen, const char *owner);
 
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* A snapshot file holds every key under one prefix, without the prefix,
+ * at one point in time.  Integers are little-endian:
+ *
+ *   header   8 bytes "SOSSNAP\0", u32 version (1), u32 flags (0)
+ *   records  u32 key_len, u32 val_len, key, value; keys strictly
+ *            increasing in byte order (LMDB's order), so none repeats
+ *   trailer  u64 record count, then 32 bytes: the sha-256 of every byte
+ *            before them (header, records and count)
+ *
+ * The records run from byte 16 to 40 bytes before the end. */
+#define SOS_STORE_SNAP_VERSION 1
+
+/* Writes every key starting with prefix (plen bytes; 0: every key) and its
+ * value to a new snapshot file at path, from one read transaction (so the
+ * file is one point in time, while writes go on).  The file is written to
+ * a temporary name beside path, fsynced, renamed to path (never replacing
+ * an existing file) and its folder fsynced: when this returns 0 the file
+ * is complete and durable; otherwise no file is left at path.  *keys gets
+ * the records written.  Blocks the caller for the whole copy.  Errors:
+ * SOS_ECONFLICT (path exists), SOS_EIO, SOS_ENOMEM, each with a sentence
+ * in err. */
+int sos_store_snapshot(sos_store *st, const void *prefix, size_t plen, const char *path,
+                       uint64_t *keys, char *err, size_t errlen);
+
+/* Replaces every key starting with prefix by the records of the snapshot
+ * file at path (each put back as prefix + key).  The whole file is checked
+ * first (format, version, lengths, key order, count, sha-256); then one
+ * write transaction deletes the prefix's keys, puts the records and sets
+ * owner's usage to exactly the bytes and keys written, and commits (synced:
+ * durable when this returns 0).  Quotas are not checked: a restore brings
+ * back what was there.  *keys gets the records restored.  On any error
+ * nothing changes.  Errors: SOS_ENOENT (no file at path), SOS_EINVAL (not
+ * a valid snapshot for this prefix: err says why), SOS_EQUOTA (the store's
+ * map is full), SOS_EIO, SOS_ENOMEM. */
+int sos_store_restore(sos_store *st, const void *prefix, size_t plen, const char *owner,
+                      const char *path, uint64_t *keys, char *err, size_t errlen);
+
 /* Figures since open, for tests and `make bench`: transactions committed
  * and batches in them. */
 void sos_store_stats(sos_store *st, uint64_t *commits, uint64_t *batches);

@@ -136,6 +136,10 @@ const char *sos__cli_value(const struct sos__cli_args *a, unsigned bit);
 extern const struct sos__cli_cmd sos__cli_node, sos__cli_deploy, sos__cli_ps, sos__cli_call,
     sos__cli_logs, sos__cli_rollback, sos__cli_rm, sos__cli_kv, sos__cli_log;
 
+/* `sos snapshot` and `sos restore`: a service's stores saved and brought
+ * back (snapshot.c). */
+extern const struct sos__cli_cmd sos__cli_snapshot, sos__cli_restore;
+
 /* Builds the app in dir (as `sos build`) into out (NULL: the default) and
  * puts the image's path in path.  Returns 0 or an exit status, after
  * printing what went wrong (build.c). */

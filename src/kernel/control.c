@@ -10,6 +10,10 @@
  * closes with calls in flight stays allocated, marked closed, until they
  * finish: every call has a deadline, so that wait is bounded.
  *
+ * Snapshots and restores of a service's stores copy all of its keys, so
+ * they run on libuv's thread pool like deploys; the loop only picks the
+ * snapshot's name and answers.
+ *
  * Bad input (oversized frames, JSON that does not parse, unknown ops) gets
  * an error reply and the connection is closed; the node carries on.
  */
@@ -18,10 +22,13 @@
 #include "sos/control.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -526,6 +533,244 @@ static void op_log(struct conn *c, const cJSON *j) {
   sos_free(buf);
 }
 
+/* ---- snapshots: all of a service's stores to a file and back ------------- */
+
+/* A snapshot or a restore, run on libuv's thread pool.  Snapshots in
+ * progress are listed in pending (loop thread only), so two at the same
+ * second get different names before either file exists. */
+struct snap_job {
+  uv_work_t work;
+  struct conn *c;
+  bool restore;
+  char svc[64];
+  char id[64];
+  char path[4200];
+  uint64_t keys;
+  int rc;
+  char err[512];
+  struct snap_job *next;
+};
+
+static struct snap_job *pending;
+
+static void snap_work(uv_work_t *w) {
+  struct snap_job *j = w->data;
+  struct kernel *k = j->c->k;
+  size_t plen = strlen(j->svc) + 1; /* service NUL: every key of every store (as rm --purge) */
+  j->rc = j->restore
+              ? sos_store_restore(k->store, j->svc, plen, j->svc, j->path, &j->keys, j->err,
+                                  sizeof j->err)
+              : sos_store_snapshot(k->store, j->svc, plen, j->path, &j->keys, j->err,
+                                   sizeof j->err);
+}
+
+/* After a restore (k->mu held): a log of the service may now end past
+ * what a tail waits for; answer those tails as an append would. */
+static void snap_wake_tails(struct kernel *k, const char *svc) {
+  size_t plen = strlen(svc) + 1;
+  for (bool again = true; again;) {
+    again = false;
+    for (struct inst *in = k->log_waiters; in; in = in->log_next) {
+      if (in->answered || in->log_klen < plen || memcmp(in->log_key, svc, plen)) continue;
+      uint64_t end = sos__k_log_end_of(k, in->log_key, in->log_klen);
+      if (end <= in->log_from) continue;
+      sos__k_log_appended(k, in->log_key, in->log_klen, end); /* may change the list */
+      again = true;
+      break;
+    }
+  }
+}
+
+static void snap_after(uv_work_t *w, int status) {
+  struct snap_job *j = w->data;
+  struct conn *c = j->c;
+  for (struct snap_job **p = &pending; *p; p = &(*p)->next)
+    if (*p == j) {
+      *p = j->next;
+      break;
+    }
+  if (status || j->rc) {
+    send_error(c, status ? "cancelled" : j->err[0] ? j->err : sos_strerror(j->rc));
+  } else {
+    cJSON *r = ok_reply();
+    if (!j->restore) cJSON_AddStringToObject(r, "snapshot", j->id);
+    cJSON_AddNumberToObject(r, "keys", (double)j->keys);
+    send_frame(c, r, NULL, 0);
+    pthread_mutex_lock(&c->k->mu);
+    struct svc *s = sos__k_svc_find(c->k, j->svc);
+    if (s && !s->removed) {
+      sos__k_log(s, "info", "%s %s (%llu keys)", j->restore ? "restored from snapshot" : "snapshot",
+                 j->id, (unsigned long long)j->keys);
+      if (j->restore) snap_wake_tails(c->k, j->svc);
+    }
+    pthread_mutex_unlock(&c->k->mu);
+  }
+  sos_free(j);
+  paid(c);
+}
+
+/* A new job for the service named in request j, which must exist; NULL
+ * after answering with the error. */
+static struct snap_job *snap_job_new(struct conn *c, const cJSON *j) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service");
+  if (!svc) {
+    send_error(c, "a service name is needed");
+    return NULL;
+  }
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = sos__k_svc_find(k, svc);
+  bool known = s && !s->removed;
+  pthread_mutex_unlock(&k->mu);
+  if (!known) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "no service named %.100s (see sos ps)", svc);
+    send_error(c, msg);
+    return NULL;
+  }
+  struct snap_job *job = sos_calloc(1, sizeof *job);
+  if (!job) send_error(c, "out of memory");
+  if (!job) return NULL;
+  snprintf(job->svc, sizeof job->svc, "%s", svc);
+  job->c = c;
+  job->work.data = job;
+  return job;
+}
+
+/* Queues job on the thread pool. */
+static void snap_queue(struct conn *c, struct snap_job *job) {
+  owe(c);
+  if (uv_queue_work(&c->k->loop, &job->work, snap_work, snap_after)) {
+    job->rc = SOS_ESTATE;
+    snprintf(job->err, sizeof job->err, "cannot start the %s", job->restore ? "restore" : "snapshot");
+    snap_after(&job->work, 0);
+  }
+}
+
+/* Whether id is a snapshot name: 1 to 63 of [0-9A-Za-z-], so never a path. */
+static bool snap_id_ok(const char *id) {
+  size_t n = strlen(id);
+  if (!n || n > 63) return false;
+  for (size_t i = 0; i < n; i++)
+    if (!(id[i] >= '0' && id[i] <= '9') && !(id[i] >= 'A' && id[i] <= 'Z') &&
+        !(id[i] >= 'a' && id[i] <= 'z') && id[i] != '-')
+      return false;
+  return true;
+}
+
+/* Whether a file or a snapshot in progress already has the path. */
+static bool snap_taken(const char *path) {
+  struct stat sb;
+  if (!stat(path, &sb) || errno != ENOENT) return true;
+  for (struct snap_job *p = pending; p; p = p->next)
+    if (!strcmp(p->path, path)) return true;
+  return false;
+}
+
+/* Picks DATA/snapshots/SVC/ID.snap, ID the UTC time (then -2, -3...),
+ * creating the folders. */
+static int snap_name(struct kernel *k, struct snap_job *job) {
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/snapshots", k->data);
+  if (mkdir(dir, 0700) && errno != EEXIST) return SOS_EIO;
+  snprintf(dir, sizeof dir, "%s/snapshots/%s", k->data, job->svc);
+  if (mkdir(dir, 0700) && errno != EEXIST) return SOS_EIO;
+  time_t now = time(NULL);
+  struct tm tm;
+  char base[32];
+  strftime(base, sizeof base, "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+  for (int n = 1; n < 1000; n++) {
+    if (n == 1) snprintf(job->id, sizeof job->id, "%s", base);
+    else snprintf(job->id, sizeof job->id, "%s-%d", base, n);
+    snprintf(job->path, sizeof job->path, "%s/snapshots/%s/%s.snap", k->data, job->svc, job->id);
+    if (!snap_taken(job->path)) return 0;
+  }
+  return SOS_ELIMIT;
+}
+
+/* snapshot: {service} -> {snapshot: ID, keys: N}. */
+static void op_snapshot(struct conn *c, const cJSON *j) {
+  struct snap_job *job = snap_job_new(c, j);
+  if (!job) return;
+  int rc = snap_name(c->k, job);
+  if (rc) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "cannot name a snapshot in %s/snapshots: %s", c->k->data,
+             rc == SOS_EIO ? strerror(errno) : "too many this second");
+    sos_free(job);
+    return send_error(c, msg);
+  }
+  job->next = pending;
+  pending = job;
+  snap_queue(c, job);
+}
+
+/* restore: {service, snapshot} -> {keys: N}. */
+static void op_restore(struct conn *c, const cJSON *j) {
+  const char *id = str_field(j, "snapshot");
+  if (!id || !snap_id_ok(id))
+    return send_error(c, "a snapshot name is needed: letters, digits and '-' (see sos snapshot --list)");
+  struct snap_job *job = snap_job_new(c, j);
+  if (!job) return;
+  job->restore = true;
+  snprintf(job->id, sizeof job->id, "%s", id);
+  snprintf(job->path, sizeof job->path, "%s/snapshots/%s/%s.snap", c->k->data, job->svc, id);
+  struct stat sb;
+  if (stat(job->path, &sb)) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "%s has no snapshot %s (see sos snapshot --list %s)", job->svc, id,
+             job->svc);
+    sos_free(job);
+    return send_error(c, msg);
+  }
+  snap_queue(c, job);
+}
+
+static int snap_cmp(const void *a, const void *b) {
+  return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* snapshots: {service} -> {snapshots: [{id, bytes}]}, oldest first. */
+static void op_snapshots(struct conn *c, const cJSON *j) {
+  struct snap_job *job = snap_job_new(c, j); /* checks the service */
+  if (!job) return;
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/snapshots/%s", c->k->data, job->svc);
+  sos_free(job);
+  DIR *d = opendir(dir);
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  for (struct dirent *e; d && (e = readdir(d));) {
+    size_t len = strlen(e->d_name);
+    if (len < 6 || strcmp(e->d_name + len - 5, ".snap")) continue;
+    if (n == cap) {
+      char **p = sos_realloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
+      if (!p) break;
+      names = p;
+    }
+    if (!(names[n] = sos_strndup(e->d_name, len - 5))) break;
+    if (snap_id_ok(names[n])) n++;
+    else sos_free(names[n]);
+  }
+  if (d) closedir(d);
+  if (n) qsort(names, n, sizeof *names, snap_cmp);
+  cJSON *r = ok_reply(), *arr = cJSON_AddArrayToObject(r, "snapshots");
+  for (size_t i = 0; i < n; i++) {
+    char path[4400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s.snap", dir, names[i]);
+    if (!stat(path, &sb)) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "id", names[i]);
+      cJSON_AddNumberToObject(o, "bytes", (double)sb.st_size);
+      cJSON_AddItemToArray(arr, o);
+    }
+    sos_free(names[i]);
+  }
+  sos_free(names);
+  send_frame(c, r, NULL, 0);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -546,6 +791,9 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "logs")) op_logs(c, j);
   else if (!strcmp(op, "kv")) op_kv(c, j, body, blen);
   else if (!strcmp(op, "log")) op_log(c, j);
+  else if (!strcmp(op, "snapshot")) op_snapshot(c, j);
+  else if (!strcmp(op, "restore")) op_restore(c, j);
+  else if (!strcmp(op, "snapshots")) op_snapshots(c, j);
   else if (!strcmp(op, "stop")) {
     send_frame(c, ok_reply(), NULL, 0);
     sos__k_shutdown(c->k);

@@ -538,11 +538,10 @@ void sos__k_timer_fired(struct kernel *k, struct ktimer *t) {
   }
   if (r->state == R_QUEUED && r->svc) unqueue(r->svc, r);
   struct inst *in = r->state == R_RUNNING ? r->runner : NULL;
-  fail(k, r, SOS_STATUS_TIMEOUT, "timed out");
-  if (in) {
+  if (in) /* before fail(), which may free r */
     sos__k_log(in->svc, "warn", "request %s timed out; the instance is replaced", r->method);
-    if (in->state == I_WAIT) sos__k_inst_retire(k, in);
-  }
+  fail(k, r, SOS_STATUS_TIMEOUT, "timed out");
+  if (in && in->state == I_WAIT) sos__k_inst_retire(k, in);
 }
 
 /* ---- services ----------------------------------------------------------- */

@@ -17,6 +17,15 @@
  * load the queue fills while the previous group syncs, so the sync cost is
  * shared by every batch of the next group.
  *
+ * Snapshots (format in store.h): written from one read transaction, so a
+ * snapshot is one point in time while the committer goes on, through a
+ * temporary file that is renamed into place only when complete and
+ * synced.  A restore reads the file twice: once to check all of it before
+ * touching the store, then again, checking as it goes, inside the one
+ * write transaction that replaces the prefix's keys; any error aborts that
+ * transaction, so a file that changed between the two reads cannot leave
+ * half a restore either.
+ *
  * LMDB errors become SOS errors here and go no further (STYLE.md).
  */
 #include "sos/store.h"
@@ -24,11 +33,14 @@
 #include "sos/base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_OPS 4096
 
@@ -436,31 +448,400 @@ static void *commit_loop(void *arg) {
   return NULL;
 }
 
-int64_t sos_store_purge(sos_store *st, const void *prefix, size_t plen, const char *owner) {
-  MDB_txn *t;
+/* Deletes every key starting with prefix in t, adding their effect on
+ * usage to d and counting them in *n. */
+static int delete_prefix(sos_store *st, MDB_txn *t, const void *prefix, size_t plen, int64_t d[2],
+                         int64_t *n) {
   MDB_cursor *c;
-  if (mdb_txn_begin(st->env, NULL, 0, &t)) return SOS_EIO;
-  if (mdb_cursor_open(t, st->data, &c)) {
-    mdb_txn_abort(t);
-    return SOS_EIO;
-  }
+  if (mdb_cursor_open(t, st->data, &c)) return SOS_EIO;
   MDB_val k = {plen, (void *)prefix}, v;
-  int64_t n = 0, d[2] = {0, 0};
   int rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
   while (rc == 0 && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen)) {
     d[0] -= (int64_t)(k.mv_size + v.mv_size);
     d[1] -= 1;
-    n++;
+    ++*n;
     if ((rc = mdb_cursor_del(c, 0))) break;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT); /* the next key, after a delete */
     if (rc == EINVAL) rc = MDB_NOTFOUND;             /* deleted the last one */
   }
   mdb_cursor_close(c);
-  if ((rc && rc != MDB_NOTFOUND) || charge(st, t, owner, 0, 0, d)) {
+  return rc && rc != MDB_NOTFOUND ? SOS_EIO : 0;
+}
+
+int64_t sos_store_purge(sos_store *st, const void *prefix, size_t plen, const char *owner) {
+  MDB_txn *t;
+  if (mdb_txn_begin(st->env, NULL, 0, &t)) return SOS_EIO;
+  int64_t n = 0, d[2] = {0, 0};
+  if (delete_prefix(st, t, prefix, plen, d, &n) || charge(st, t, owner, 0, 0, d)) {
     mdb_txn_abort(t);
     return SOS_EIO;
   }
   return mdb_txn_commit(t) ? SOS_EIO : n;
+}
+
+/* ---- snapshots ------------------------------------------------------------- */
+
+#define SNAP_HEAD 16 /* magic, version, flags */
+#define SNAP_TAIL 40 /* record count, sha-256 */
+#define SNAP_HASH 32
+
+static const char snap_magic[8] = "SOSSNAP";
+
+static void put_le32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++, v >>= 8) p[i] = (uint8_t)v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++, v >>= 8) p[i] = (uint8_t)v;
+}
+
+static uint64_t le_n(const uint8_t *p, int n) {
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+/* Whether key k starts with prefix. */
+static bool has_prefix(const MDB_val *k, const void *prefix, size_t plen) {
+  return k->mv_size >= plen && (!plen || !memcmp(k->mv_data, prefix, plen));
+}
+
+/* A snapshot being written: a buffered file, the running hash, errno of
+ * the first failed write. */
+struct snap_out {
+  FILE *f;
+  EVP_MD_CTX *md;
+  int failed;
+};
+
+static void out_put(struct snap_out *o, const void *p, size_t n) {
+  if (o->failed || !n) return;
+  if (fwrite(p, 1, n, o->f) != n) o->failed = errno ? errno : EIO;
+  else if (!EVP_DigestUpdate(o->md, p, n)) o->failed = ENOMEM;
+}
+
+/* Writes the records under prefix from one read transaction. */
+static int out_records(sos_store *st, const void *prefix, size_t plen, struct snap_out *o,
+                       uint64_t *n) {
+  MDB_txn *t;
+  MDB_cursor *c;
+  if (read_txn(st, &t)) return SOS_EIO;
+  if (mdb_cursor_open(t, st->data, &c)) {
+    mdb_txn_abort(t);
+    return SOS_EIO;
+  }
+  MDB_val k = {plen, (void *)prefix}, v;
+  int rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+  for (; rc == 0 && has_prefix(&k, prefix, plen) && !o->failed;
+       rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    uint8_t h[8];
+    put_le32(h, (uint32_t)(k.mv_size - plen));
+    put_le32(h + 4, (uint32_t)v.mv_size);
+    out_put(o, h, 8);
+    out_put(o, (const uint8_t *)k.mv_data + plen, k.mv_size - plen);
+    out_put(o, v.mv_data, v.mv_size);
+    ++*n;
+  }
+  mdb_cursor_close(c);
+  mdb_txn_abort(t);
+  return rc && rc != MDB_NOTFOUND ? SOS_EIO : 0;
+}
+
+/* Writes header, records and trailer; err says what failed. */
+static int out_snapshot(sos_store *st, const void *prefix, size_t plen, struct snap_out *o,
+                        uint64_t *n, char *err, size_t errlen) {
+  uint8_t h[SNAP_HEAD] = {0}, tail[SNAP_TAIL];
+  memcpy(h, snap_magic, 8);
+  put_le32(h + 8, SOS_STORE_SNAP_VERSION);
+  out_put(o, h, sizeof h);
+  if (out_records(st, prefix, plen, o, n)) {
+    snprintf(err, errlen, "cannot read the store");
+    return SOS_EIO;
+  }
+  put_le64(tail, *n);
+  out_put(o, tail, 8);
+  unsigned hl = 0;
+  if (!o->failed && (!EVP_DigestFinal_ex(o->md, tail + 8, &hl) || hl != SNAP_HASH))
+    o->failed = ENOMEM;
+  if (!o->failed && fwrite(tail + 8, 1, SNAP_HASH, o->f) != SNAP_HASH) o->failed = errno ? errno : EIO;
+  if (!o->failed && (fflush(o->f) || fsync(fileno(o->f)))) o->failed = errno;
+  if (!o->failed) return 0;
+  snprintf(err, errlen, "cannot write the snapshot: %s", strerror(o->failed));
+  return o->failed == ENOMEM ? SOS_ENOMEM : SOS_EIO;
+}
+
+/* Fsyncs the folder holding path, so that a rename in it is durable. */
+static int sync_dir(const char *path) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  size_t n = slash ? (size_t)(slash - path) : 0;
+  if (n >= sizeof dir) return -1;
+  memcpy(dir, slash ? path : ".", slash ? n : 1);
+  dir[slash ? (n ? n : 1) : 1] = 0; /* "/x" lives in "/" */
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+/* Renames tmp to path unless path exists, then syncs the folder. */
+static int publish(const char *tmp, const char *path, char *err, size_t errlen) {
+  int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+  if (rc && (errno == EINVAL || errno == ENOSYS)) { /* a file system without it */
+    rc = link(tmp, path);
+    if (!rc) unlink(tmp);
+  }
+  if (rc) {
+    int e = errno;
+    snprintf(err, errlen, "cannot rename the snapshot to %s: %s", path, strerror(e));
+    return e == EEXIST ? SOS_ECONFLICT : SOS_EIO;
+  }
+  if (sync_dir(path)) {
+    snprintf(err, errlen, "cannot sync the folder of %s: %s", path, strerror(errno));
+    unlink(path);
+    return SOS_EIO;
+  }
+  return 0;
+}
+
+int sos_store_snapshot(sos_store *st, const void *prefix, size_t plen, const char *path,
+                       uint64_t *keys, char *err, size_t errlen) {
+  *keys = 0;
+  char tmp[4200];
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= sizeof tmp - 1) {
+    snprintf(err, errlen, "the snapshot's path is too long");
+    return SOS_EINVAL;
+  }
+  int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+  if (fd < 0) {
+    snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+    return SOS_EIO;
+  }
+  struct snap_out o = {fdopen(fd, "wb"), EVP_MD_CTX_new(), 0};
+  int rc = 0;
+  if (!o.f || !o.md || !EVP_DigestInit_ex(o.md, EVP_sha256(), NULL)) {
+    snprintf(err, errlen, "out of memory");
+    rc = SOS_ENOMEM;
+  }
+  if (!rc) rc = out_snapshot(st, prefix, plen, &o, keys, err, errlen);
+  int closed = o.f ? fclose(o.f) : close(fd);
+  if (closed && !rc) {
+    snprintf(err, errlen, "cannot close the snapshot: %s", strerror(errno));
+    rc = SOS_EIO;
+  }
+  EVP_MD_CTX_free(o.md);
+  if (!rc) rc = publish(tmp, path, err, errlen);
+  if (rc) {
+    unlink(tmp);
+    *keys = 0;
+  }
+  return rc;
+}
+
+/* A snapshot being read: a buffered descriptor, the running hash, the
+ * current record and the one before it (to check the order). */
+struct snap_in {
+  int fd;
+  EVP_MD_CTX *md;
+  uint64_t off, size; /* bytes consumed; the file's size */
+  size_t at, len;     /* unread bytes of buf */
+  uint32_t kl, pl, vl; /* the current key's, the previous key's, the value's length */
+  uint8_t key[SOS_STORE_MAX_KEY], prev[SOS_STORE_MAX_KEY];
+  uint8_t *val;
+  size_t vcap;
+  uint8_t buf[1 << 16];
+};
+
+/* Reads n bytes into p, hashing them when hash is set. */
+static int in_get(struct snap_in *in, void *p, size_t n, bool hash) {
+  uint8_t *d = p;
+  for (size_t left = n; left;) {
+    if (in->at == in->len) {
+      ssize_t got = read(in->fd, in->buf, sizeof in->buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return got < 0 ? SOS_EIO : SOS_EINVAL; /* EINVAL: the file shrank */
+      in->at = 0;
+      in->len = (size_t)got;
+    }
+    size_t m = left < in->len - in->at ? left : in->len - in->at;
+    memcpy(d, in->buf + in->at, m);
+    in->at += m;
+    d += m;
+    left -= m;
+  }
+  in->off += n;
+  return hash && n && !EVP_DigestUpdate(in->md, p, n) ? SOS_ENOMEM : 0;
+}
+
+/* Starts a pass over the file: rewinds, checks size and header. */
+static int in_start(struct snap_in *in, char *err, size_t errlen) {
+  struct stat sb;
+  if (lseek(in->fd, 0, SEEK_SET) || fstat(in->fd, &sb) ||
+      !EVP_DigestInit_ex(in->md, EVP_sha256(), NULL)) {
+    snprintf(err, errlen, "cannot read the snapshot: %s", strerror(errno));
+    return SOS_EIO;
+  }
+  in->off = in->at = in->len = 0;
+  in->size = (uint64_t)sb.st_size;
+  uint8_t h[SNAP_HEAD];
+  if (in->size < SNAP_HEAD + SNAP_TAIL) {
+    snprintf(err, errlen, "not a snapshot: %llu bytes is too short", (unsigned long long)in->size);
+    return SOS_EINVAL;
+  }
+  int rc = in_get(in, h, sizeof h, true);
+  if (rc) return rc;
+  if (memcmp(h, snap_magic, 8) || le_n(h + 12, 4)) {
+    snprintf(err, errlen, "not a snapshot (no SOSSNAP header)");
+    return SOS_EINVAL;
+  }
+  if (le_n(h + 8, 4) != SOS_STORE_SNAP_VERSION) {
+    snprintf(err, errlen, "snapshot format version %u is not known (this is %u)",
+             (unsigned)le_n(h + 8, 4), SOS_STORE_SNAP_VERSION);
+    return SOS_EINVAL;
+  }
+  return 0;
+}
+
+/* Reads one record into in->key and in->val, checking its lengths and
+ * that its key follows the previous one. */
+static int in_record(struct snap_in *in, size_t plen, uint64_t n, char *err, size_t errlen) {
+  uint64_t at = in->off, left = in->size - SNAP_TAIL - at;
+  uint8_t h[8] = {0};
+  int rc = left < 8 ? SOS_EINVAL : in_get(in, h, 8, true);
+  uint32_t kl = (uint32_t)le_n(h, 4), vl = (uint32_t)le_n(h + 4, 4);
+  if (!rc && (plen + kl == 0 || plen + kl > SOS_STORE_MAX_KEY || vl > SOS_STORE_MAX_VALUE ||
+              (uint64_t)kl + vl > left - 8))
+    rc = SOS_EINVAL;
+  if (!rc && vl > in->vcap) {
+    uint8_t *p = sos_realloc(in->val, vl);
+    if (!p) return SOS_ENOMEM;
+    in->val = p;
+    in->vcap = vl;
+  }
+  if (!rc) {
+    memcpy(in->prev, in->key, in->kl);
+    in->pl = in->kl;
+    in->kl = kl;
+    in->vl = vl;
+    if (!(rc = in_get(in, in->key, kl, true))) rc = in_get(in, in->val, vl, true);
+  }
+  if (!rc && n) { /* strictly after the previous key, in LMDB's order */
+    int c = memcmp(in->key, in->prev, kl < in->pl ? kl : in->pl);
+    if (c < 0 || (c == 0 && kl <= in->pl)) rc = SOS_EINVAL;
+  }
+  if (rc == SOS_EINVAL)
+    snprintf(err, errlen, "damaged snapshot: bad record %llu at byte %llu", (unsigned long long)n,
+             (unsigned long long)at);
+  return rc;
+}
+
+/* The restore's transaction and what it has written. */
+struct restore {
+  sos_store *st;
+  MDB_txn *t;
+  const void *prefix;
+  size_t plen;
+  uint64_t u[2];
+};
+
+/* Puts prefix + the current record in the restore's transaction. */
+static int restore_put(struct restore *r, const struct snap_in *in) {
+  uint8_t key[SOS_STORE_MAX_KEY];
+  if (r->plen) memcpy(key, r->prefix, r->plen);
+  if (in->kl) memcpy(key + r->plen, in->key, in->kl);
+  MDB_val k = {r->plen + in->kl, key}, v = {in->vl, in->val};
+  int rc = mdb_put(r->t, r->st->data, &k, &v, 0);
+  if (rc) return rc == MDB_MAP_FULL ? SOS_EQUOTA : SOS_EIO;
+  r->u[0] += k.mv_size + v.mv_size;
+  r->u[1] += 1;
+  return 0;
+}
+
+/* One pass over the file: every record is checked, and put through r when
+ * it is not NULL; then the count and the hash.  *n gets the records. */
+static int in_pass(struct snap_in *in, size_t plen, struct restore *r, uint64_t *n, char *err,
+                   size_t errlen) {
+  int rc = in_start(in, err, errlen);
+  in->kl = 0;
+  for (*n = 0; !rc && in->off < in->size - SNAP_TAIL; ++*n) {
+    if ((rc = in_record(in, plen, *n, err, errlen))) break;
+    if (r && (rc = restore_put(r, in))) {
+      snprintf(err, errlen, "cannot restore: %s", sos_strerror(rc));
+      break;
+    }
+  }
+  uint8_t tail[SNAP_TAIL], hash[SNAP_HASH];
+  unsigned hl = 0;
+  if (!rc) rc = in_get(in, tail, 8, true);
+  if (!rc) rc = in_get(in, tail + 8, SNAP_HASH, false);
+  if (!rc && (!EVP_DigestFinal_ex(in->md, hash, &hl) || hl != SNAP_HASH)) rc = SOS_ENOMEM;
+  if (!rc && memcmp(hash, tail + 8, SNAP_HASH)) {
+    snprintf(err, errlen, "damaged snapshot: its sha-256 does not match its contents");
+    rc = SOS_EINVAL;
+  } else if (!rc && le_n(tail, 8) != *n) {
+    snprintf(err, errlen, "damaged snapshot: it says %llu records and holds %llu",
+             (unsigned long long)le_n(tail, 8), (unsigned long long)*n);
+    rc = SOS_EINVAL;
+  }
+  return rc;
+}
+
+/* The second pass, in one write transaction: deletes the prefix's keys,
+ * puts the file's records, sets the owner's usage, commits. */
+static int restore_apply(sos_store *st, struct snap_in *in, const void *prefix, size_t plen,
+                         const char *owner, uint64_t *n, char *err, size_t errlen) {
+  MDB_txn *t;
+  int rc = mdb_txn_begin(st->env, NULL, 0, &t);
+  if (rc) return lmdb_fail(rc, "cannot begin a transaction", err, errlen);
+  struct restore r = {st, t, prefix, plen, {0, 0}};
+  int64_t gone = 0, d[2] = {0, 0};
+  if ((rc = delete_prefix(st, t, prefix, plen, d, &gone)))
+    snprintf(err, errlen, "cannot delete the keys to replace");
+  if (!rc) rc = in_pass(in, plen, &r, n, err, errlen);
+  MDB_val k = {strlen(owner), (void *)owner}, v = {16, r.u};
+  if (!rc && (rc = mdb_put(t, st->usage, &k, &v, 0))) rc = lmdb_fail(rc, "cannot set the usage", err, errlen);
+  if (rc) {
+    mdb_txn_abort(t);
+    return rc;
+  }
+  rc = mdb_txn_commit(t); /* writes and syncs */
+  return rc ? lmdb_fail(rc, "cannot commit the restore", err, errlen) : 0;
+}
+
+int sos_store_restore(sos_store *st, const void *prefix, size_t plen, const char *owner,
+                      const char *path, uint64_t *keys, char *err, size_t errlen) {
+  *keys = 0;
+  if (errlen) err[0] = 0;
+  if (!owner || !owner[0] || strlen(owner) >= 64 || plen >= SOS_STORE_MAX_KEY) {
+    snprintf(err, errlen, "a restore needs an owner of 1 to 63 bytes and a shorter prefix");
+    return SOS_EINVAL;
+  }
+  struct snap_in *in = sos_calloc(1, sizeof *in);
+  if (in) in->md = EVP_MD_CTX_new();
+  if (!in || !in->md) {
+    if (in) sos_free(in);
+    snprintf(err, errlen, "out of memory");
+    return SOS_ENOMEM;
+  }
+  in->fd = open(path, O_RDONLY | O_CLOEXEC);
+  int rc = 0;
+  if (in->fd < 0) {
+    rc = errno == ENOENT ? SOS_ENOENT : SOS_EIO;
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  }
+  uint64_t n = 0;
+  if (!rc) rc = in_pass(in, plen, NULL, &n, err, errlen); /* all of it, before any change */
+  if (!rc) rc = restore_apply(st, in, prefix, plen, owner, &n, err, errlen);
+  if (rc && errlen && !err[0]) /* a read failed, or the file shrank between the passes */
+    snprintf(err, errlen, "cannot read %s: %s", path,
+             rc == SOS_EINVAL ? "it is shorter than it was" : sos_strerror(rc));
+  if (!rc) *keys = n;
+  if (in->fd >= 0) close(in->fd);
+  EVP_MD_CTX_free(in->md);
+  sos_free(in->val);
+  sos_free(in);
+  return rc;
 }
 
 void sos_store_stats(sos_store *st, uint64_t *commits, uint64_t *batches) {

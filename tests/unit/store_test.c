@@ -15,6 +15,8 @@
 #include "sos/store.h"
 #include "test.h"
 
+#include <openssl/evp.h>
+
 #include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -976,5 +978,393 @@ TEST(store_log_append_and_trim) {
   CHECK_EQ(usage_keys(f.st, "owner"), 3);
   CHECK_EQ(submit_sync(f.st, &anyone, &ap, 1, &off), 0);
   CHECK_EQ(off, 5); /* offsets never go back */
+  fx_close(&f);
+}
+
+/* ---- snapshots and restores ------------------------------------------------ */
+
+/* Prefixes as the kernel builds them: service NUL. */
+#define PA "svcA\0"
+#define PB "svcA0" /* shares "svcA" with PA, without the NUL */
+#define PLEN 5
+
+/* Puts prefix + k = v for owner (a static buffer holds the key). */
+static int put_p(sos_store *st, const char *prefix, const char *owner, const char *k,
+                 const void *v, uint32_t vlen) {
+  char key[SOS_STORE_MAX_KEY];
+  size_t kl = strlen(k);
+  memcpy(key, prefix, PLEN);
+  memcpy(key + PLEN, k, kl);
+  struct sos_store_quota q = {owner, 0, 0};
+  struct sos_store_op op = {SOS_STORE_PUT, false, key, (uint32_t)(PLEN + kl), v, vlen};
+  return submit_sync(st, &q, &op, 1, NULL);
+}
+
+static int del_p(sos_store *st, const char *prefix, const char *owner, const char *k) {
+  char key[SOS_STORE_MAX_KEY];
+  size_t kl = strlen(k);
+  memcpy(key, prefix, PLEN);
+  memcpy(key + PLEN, k, kl);
+  struct sos_store_quota q = {owner, 0, 0};
+  struct sos_store_op op = {SOS_STORE_DEL, false, key, (uint32_t)(PLEN + kl), NULL, 0};
+  return submit_sync(st, &q, &op, 1, NULL);
+}
+
+/* The value of prefix + k as a string, or "(absent)". */
+static const char *get_p(sos_store *st, const char *prefix, const char *k) {
+  static char buf[256];
+  char key[SOS_STORE_MAX_KEY];
+  size_t kl = strlen(k), len = 0;
+  memcpy(key, prefix, PLEN);
+  memcpy(key + PLEN, k, kl);
+  int rc = sos_store_get(st, key, PLEN + kl, buf, sizeof buf - 1, &len);
+  if (rc) return rc == SOS_ENOENT ? "(absent)" : "(error)";
+  buf[len < sizeof buf - 1 ? len : sizeof buf - 1] = 0;
+  return buf;
+}
+
+static int seen_nul_each(void *user, const void *k, size_t kl, const void *v, size_t vl) {
+  struct seen *s = user;
+  size_t at = strlen(s->text);
+  for (size_t i = 0; i < kl && at + 1 < sizeof s->text; i++)
+    s->text[at++] = ((const char *)k)[i] ? ((const char *)k)[i] : '|';
+  snprintf(s->text + at, sizeof s->text - at, "=%.*s,", (int)(vl > 20 ? 20 : vl), (const char *)v);
+  return 0;
+}
+
+/* As dump, with NUL bytes of keys shown as '|'. */
+static const char *dump_all(sos_store *st) {
+  static struct seen s;
+  memset(&s, 0, sizeof s);
+  return sos_store_scan(st, NULL, 0, NULL, 0, 1000, seen_nul_each, &s) ? "(error)" : s.text;
+}
+
+/* Two services' keys: A (owner "A") and B (owner "B", prefix PB). */
+static void fill_two(sos_store *st) {
+  CHECK_EQ(put_p(st, PA, "A", "k1", "one", 3), 0);
+  CHECK_EQ(put_p(st, PA, "A", "k2", "two", 3), 0);
+  CHECK_EQ(put_p(st, PA, "A", "k3", "three", 5), 0);
+  CHECK_EQ(put_p(st, PB, "B", "k1", "bee", 3), 0);
+}
+
+static char snap_path[160];
+
+/* The path of a snapshot file name in the fixture's folder. */
+static const char *in_dir(const struct fixture *f, const char *name) {
+  snprintf(snap_path, sizeof snap_path, "%s/%s", f->dir, name);
+  return snap_path;
+}
+
+TEST(store_snapshot_and_restore_round_trip) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  static char big[200000]; /* over the reader's 64 KiB buffer */
+  for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
+  CHECK_EQ(put_p(f.st, PA, "A", "big", big, sizeof big), 0);
+  uint8_t bin[3] = {0, 0xff, 0}; /* binary key bytes */
+  CHECK_EQ(put_p(f.st, PA, "A", "b\x01\xff", bin, 3), 0);
+  uint64_t bytes = usage_bytes(f.st, "A"), keys = 0;
+  char err[256] = "";
+  const char *path = in_dir(&f, "one.snap");
+  char p1[160];
+  snprintf(p1, sizeof p1, "%s", path);
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 5);
+  struct stat sb;
+  REQUIRE(stat(p1, &sb) == 0);
+  CHECK_EQ(sb.st_size, 16 + 5 * 8 + (2 + 2 + 2 + 3 + 3) + (3 + 3 + 5 + 3 + sizeof big) + 40);
+  CHECK_EQ(sb.st_mode & 0777, 0600);
+  CHECK_EQ(sos_store_purge(f.st, PA, PLEN, "A"), 5);
+  CHECK_STR(get_p(f.st, PA, "k1"), "(absent)");
+  keys = 0;
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 5);
+  REQUIRE(fx_reopen(&f)); /* durable */
+  CHECK_STR(get_p(f.st, PA, "k1"), "one");
+  CHECK_STR(get_p(f.st, PA, "k3"), "three");
+  CHECK_STR(get_p(f.st, PB, "k1"), "bee");
+  char *back = malloc(sizeof big);
+  size_t len = 0;
+  char key[PLEN + 3];
+  memcpy(key, PA "big", PLEN + 3);
+  CHECK_EQ(sos_store_get(f.st, key, PLEN + 3, back, sizeof big, &len), 0);
+  CHECK_EQ(len, sizeof big);
+  CHECK(back && memcmp(back, big, sizeof big) == 0);
+  free(back);
+  uint8_t vb[4];
+  memcpy(key, PA "b\x01\xff", PLEN + 3);
+  CHECK_EQ(sos_store_get(f.st, key, PLEN + 3, vb, sizeof vb, &len), 0);
+  CHECK(len == 3 && memcmp(vb, bin, 3) == 0);
+  CHECK_EQ(usage_bytes(f.st, "A"), bytes);
+  CHECK_EQ(usage_keys(f.st, "A"), 5);
+  CHECK_EQ(usage_keys(f.st, "B"), 1);
+  fx_close(&f);
+}
+
+TEST(store_restore_undoes_later_changes_and_leaves_other_prefixes) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  uint64_t keys = 0;
+  char err[256] = "", p1[160];
+  snprintf(p1, sizeof p1, "%s", in_dir(&f, "s.snap"));
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 3);
+  const char *before = "svcA|k1=one,svcA|k2=two,svcA|k3=three,svcA0k1=bee,";
+  CHECK_STR(dump_all(f.st), before);
+  CHECK_EQ(put_p(f.st, PA, "A", "k0", "new", 3), 0);   /* added */
+  CHECK_EQ(put_p(f.st, PA, "A", "k2", "TWO!!", 5), 0); /* changed */
+  CHECK_EQ(del_p(f.st, PA, "A", "k3"), 0);             /* deleted */
+  CHECK_EQ(put_p(f.st, PA, "A", "zz", "last", 4), 0);  /* added at the end */
+  CHECK_EQ(put_p(f.st, PB, "B", "k2", "b2", 2), 0);    /* another service: stays */
+  CHECK_EQ(put(f.st, NULL, "svcA", "nonul"), 0);      /* the name without NUL: stays */
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 3);
+  CHECK_STR(dump_all(f.st), "svcA=nonul,svcA|k1=one,svcA|k2=two,svcA|k3=three,svcA0k1=bee,"
+                            "svcA0k2=b2,");
+  CHECK_EQ(usage_keys(f.st, "A"), 3);
+  CHECK_EQ(usage_bytes(f.st, "A"), 3 * (PLEN + 2) + 3 + 3 + 5);
+  CHECK_EQ(usage_keys(f.st, "B"), 2);
+  CHECK_EQ(usage_keys(f.st, "owner"), 1);
+  fx_close(&f);
+}
+
+/* The owner's usage is set to what was written, even when it was wrong or
+ * counted keys the snapshot does not have. */
+TEST(store_restore_sets_usage_exactly) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  CHECK_EQ(put_p(f.st, PA, "A", "k", "v", 1), 0);
+  uint64_t keys = 0;
+  char err[256] = "", p1[160];
+  snprintf(p1, sizeof p1, "%s", in_dir(&f, "u.snap"));
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  for (int i = 0; i < 20; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "x%d", i);
+    CHECK_EQ(put_p(f.st, PA, "A", k, "0123456789", 10), 0);
+  }
+  CHECK_EQ(usage_keys(f.st, "A"), 21);
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(usage_keys(f.st, "A"), 1);
+  CHECK_EQ(usage_bytes(f.st, "A"), PLEN + 1 + 1);
+  /* a restore ignores quotas: the limits apply to later writes */
+  struct sos_store_quota q = {"A", 0, 1};
+  char key[PLEN + 2];
+  memcpy(key, PA "k2", PLEN + 2);
+  struct sos_store_op op = {SOS_STORE_PUT, false, key, PLEN + 2, "v", 1};
+  CHECK_EQ(submit_sync(f.st, &q, &op, 1, NULL), SOS_EQUOTA);
+  fx_close(&f);
+}
+
+TEST(store_snapshot_of_nothing_restores_to_nothing) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  uint64_t keys = 9;
+  char err[256] = "", p1[160];
+  snprintf(p1, sizeof p1, "%s", in_dir(&f, "empty.snap"));
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 0);
+  struct stat sb;
+  CHECK(stat(p1, &sb) == 0 && sb.st_size == 16 + 40);
+  fill_two(f.st);
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 0);
+  CHECK_STR(dump_all(f.st), "svcA0k1=bee,");
+  CHECK_EQ(usage_keys(f.st, "A"), 0);
+  CHECK_EQ(usage_bytes(f.st, "A"), 0);
+  fx_close(&f);
+}
+
+/* Counts the entries of a folder whose names contain part. */
+static int count_files(const char *dir, const char *part) {
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "ls -a %s | grep -c -- '%s'", dir, part);
+  FILE *p = popen(cmd, "r");
+  int n = -1;
+  if (p && fscanf(p, "%d", &n) != 1) n = -1;
+  if (p) pclose(p);
+  return n;
+}
+
+TEST(store_snapshot_never_replaces_a_file_and_leaves_no_temporary) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  uint64_t keys = 0;
+  char err[256] = "", p1[160];
+  snprintf(p1, sizeof p1, "%s", in_dir(&f, "x.snap"));
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(put_p(f.st, PA, "A", "k9", "nine", 4), 0);
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), SOS_ECONFLICT);
+  CHECK_EQ(keys, 0);
+  CHECK(strstr(err, "x.snap") != NULL);
+  CHECK_EQ(count_files(f.dir, "x.snap"), 1); /* the temporary is gone */
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 3); /* the first snapshot, intact */
+  char bad[200];
+  snprintf(bad, sizeof bad, "%s/no/such/folder/y.snap", f.dir);
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, bad, &keys, err, sizeof err), SOS_EIO);
+  CHECK(strstr(err, "cannot create") != NULL);
+  fx_close(&f);
+}
+
+TEST(store_restore_of_a_missing_file_changes_nothing) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  uint64_t keys = 7;
+  char err[256] = "";
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", in_dir(&f, "none.snap"), &keys, err, sizeof err),
+           SOS_ENOENT);
+  CHECK_EQ(keys, 0);
+  CHECK(strstr(err, "none.snap") != NULL);
+  CHECK_EQ(usage_keys(f.st, "A"), 3);
+  CHECK_STR(get_p(f.st, PA, "k3"), "three");
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", f.dir, &keys, err, sizeof err), SOS_EIO);
+  fx_close(&f);
+}
+
+/* Writes n bytes to path. */
+static bool write_file(const char *path, const void *p, size_t n) {
+  FILE *o = fopen(path, "wb");
+  if (!o) return false;
+  bool ok = fwrite(p, 1, n, o) == n;
+  return fclose(o) == 0 && ok;
+}
+
+/* Every damaged copy of a small snapshot (each byte changed, each
+ * truncation, a byte more) is refused and changes nothing. */
+TEST(store_restore_refuses_every_damaged_byte) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  uint64_t keys = 0;
+  char err[256] = "", p1[160], p2[160];
+  snprintf(p1, sizeof p1, "%s", in_dir(&f, "good.snap"));
+  snprintf(p2, sizeof p2, "%s", in_dir(&f, "bad.snap"));
+  CHECK_EQ(sos_store_snapshot(f.st, PA, PLEN, p1, &keys, err, sizeof err), 0);
+  CHECK_EQ(put_p(f.st, PA, "A", "k2", "changed", 7), 0); /* so a restore would show */
+  CHECK_EQ(put_p(f.st, PA, "A", "k4", "four", 4), 0);
+  char want[200];
+  snprintf(want, sizeof want, "%s", dump_all(f.st));
+  uint64_t ub = usage_bytes(f.st, "A"), uk = usage_keys(f.st, "A");
+  uint8_t *good;
+  size_t len;
+  REQUIRE(sos_file_read(p1, &good, &len) == 0);
+  REQUIRE(len > 56);
+  uint8_t *copy = malloc(len + 1);
+  REQUIRE(copy);
+  int refused = 0, sha = 0;
+  for (size_t i = 0; i < len; i++) {
+    for (int flip = 0; flip < 2; flip++) {
+      memcpy(copy, good, len);
+      copy[i] ^= flip ? 0xff : 0x01;
+      REQUIRE(write_file(p2, copy, len));
+      err[0] = 0;
+      int rc = sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err);
+      refused += rc == SOS_EINVAL && err[0];
+      sha += strstr(err, "sha-256") != NULL;
+    }
+  }
+  CHECK_EQ(refused, 2 * (int)len);
+  CHECK(sha > (int)len); /* most damage is found by the hash; the rest by the format */
+  for (size_t n = 0; n < len; n++) {
+    REQUIRE(write_file(p2, good, n));
+    refused += sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err) == SOS_EINVAL;
+  }
+  memcpy(copy, good, len);
+  copy[len] = 0;
+  REQUIRE(write_file(p2, copy, len + 1));
+  refused += sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err) == SOS_EINVAL;
+  CHECK_EQ(refused, 3 * (int)len + 1);
+  CHECK_STR(dump_all(f.st), want);
+  CHECK_EQ(usage_bytes(f.st, "A"), ub);
+  CHECK_EQ(usage_keys(f.st, "A"), uk);
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p1, &keys, err, sizeof err), 0);
+  CHECK_STR(get_p(f.st, PA, "k2"), "two"); /* the good one still restores */
+  free(copy);
+  sos_free(good);
+  fx_close(&f);
+}
+
+/* A crafted snapshot: header with version, the records given as
+ * "key=value" strings, the count given, and a correct sha-256. */
+static size_t craft(uint8_t *out, uint32_t version, const char *const *recs, int n,
+                    uint64_t count) {
+  size_t at = 0;
+  memcpy(out, "SOSSNAP", 8);
+  for (int i = 0; i < 4; i++) out[8 + i] = (uint8_t)(version >> (8 * i)), out[12 + i] = 0;
+  at = 16;
+  for (int r = 0; r < n; r++) {
+    const char *eq = strchr(recs[r], '=');
+    uint32_t kl = (uint32_t)(eq - recs[r]), vl = (uint32_t)strlen(eq + 1);
+    for (int i = 0; i < 4; i++) out[at + i] = (uint8_t)(kl >> (8 * i));
+    for (int i = 0; i < 4; i++) out[at + 4 + i] = (uint8_t)(vl >> (8 * i));
+    memcpy(out + at + 8, recs[r], kl);
+    memcpy(out + at + 8 + kl, eq + 1, vl);
+    at += 8 + kl + vl;
+  }
+  for (int i = 0; i < 8; i++) out[at + i] = (uint8_t)(count >> (8 * i));
+  at += 8;
+  unsigned hl = 0;
+  EVP_Digest(out, at, out + at, &hl, EVP_sha256(), NULL);
+  return at + hl;
+}
+
+/* Files with a correct hash but a bad structure are refused too. */
+TEST(store_restore_checks_the_format_behind_the_hash) {
+  struct fixture f;
+  REQUIRE(fx_open(&f, 0));
+  fill_two(f.st);
+  static uint8_t buf[4096];
+  char err[256], p2[160];
+  snprintf(p2, sizeof p2, "%s", in_dir(&f, "c.snap"));
+  uint64_t keys = 0;
+  const char *ok[] = {"a=1", "b=2", "ba=3"};
+  size_t n = craft(buf, 1, ok, 3, 3);
+  REQUIRE(write_file(p2, buf, n));
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err), 0);
+  CHECK_EQ(keys, 3); /* the crafting is right */
+  CHECK_STR(dump_all(f.st), "svcA|a=1,svcA|b=2,svcA|ba=3,svcA0k1=bee,");
+  struct {
+    const char *recs[3];
+    int n;
+    uint32_t version;
+    uint64_t count;
+    const char *why;
+  } bad[] = {
+      {{"a=1", "a=2"}, 2, 1, 2, "bad record 1"},         /* a repeated key */
+      {{"b=1", "a=2"}, 2, 1, 2, "bad record 1"},         /* out of order */
+      {{"ab=1", "a=2"}, 2, 1, 2, "bad record 1"},        /* a shorter key after */
+      {{"a=1", "b=2"}, 2, 1, 3, "says 3 records"},       /* the count */
+      {{"a=1", "b=2"}, 2, 1, 1, "says 1 records"},
+      {{"a=1"}, 1, 2, 1, "version 2"},                   /* an unknown version */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    n = craft(buf, bad[i].version, bad[i].recs, bad[i].n, bad[i].count);
+    REQUIRE(write_file(p2, buf, n));
+    err[0] = 0;
+    CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err), SOS_EINVAL);
+    if (!strstr(err, bad[i].why)) fprintf(stderr, "  case %zu: %s\n", i, err);
+    CHECK(strstr(err, bad[i].why) != NULL);
+  }
+  static char longrec[600];
+  memset(longrec, 'k', SOS_STORE_MAX_KEY - PLEN + 1); /* one byte over with the prefix */
+  strcpy(longrec + SOS_STORE_MAX_KEY - PLEN + 1, "=v");
+  const char *lr[] = {longrec};
+  n = craft(buf, 1, lr, 1, 1);
+  REQUIRE(write_file(p2, buf, n));
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err), SOS_EINVAL);
+  longrec[SOS_STORE_MAX_KEY - PLEN] = '='; /* exactly the limit: accepted */
+  longrec[SOS_STORE_MAX_KEY - PLEN + 1] = 'v';
+  longrec[SOS_STORE_MAX_KEY - PLEN + 2] = 0;
+  n = craft(buf, 1, lr, 1, 1);
+  REQUIRE(write_file(p2, buf, n));
+  CHECK_EQ(sos_store_restore(f.st, PA, PLEN, "A", p2, &keys, err, sizeof err), 0);
+  CHECK_EQ(usage_keys(f.st, "A"), 1);
+  CHECK_EQ(usage_bytes(f.st, "A"), SOS_STORE_MAX_KEY + 1);
+  CHECK_STR(get_p(f.st, PB, "k1"), "bee");
   fx_close(&f);
 }
