@@ -305,6 +305,18 @@ check "its snapshots are still listed" 0 "$snap" "" $SOS snapshot --list box
 check "a restore after a purge" 0 "=box restored from $snap (5 keys)" "" $SOS restore box "$snap"
 check "brings the data back" 0 "=v" "" $SOS kv get box/box k1
 
+# ---- the image's files through WASI -----------------------------------------------------------
+check "deploy reader (files \"data/\")" 0 "deployed reader" "" $SOS deploy tests/apps/reader
+check "fopen and fread an image file" 0 "=hello from the image" "" $SOS call reader cat /data/hello.txt
+check "a relative path from the root" 0 "=deep" "" $SOS call reader cat data/sub/deep.txt
+check "readdir of the root" 0 "=data/" "" $SOS call reader ls /
+check "readdir of a folder" 0 "$(printf 'hello.txt\nsub/')" "" $SOS call reader ls /data
+check "stat of a file" 0 "=file 21" "" $SOS call reader stat /data/hello.txt
+check "stat of a folder" 0 "=dir" "" $SOS call reader stat /data/sub
+check "a missing file" 1 "" "No such file or directory" $SOS call reader cat /data/nope
+check ".. cannot leave the root" 1 "" "Capabilities insufficient" $SOS call reader cat /data/../../etc/passwd
+check "the tree is read-only" 0 "=Read-only file system" "" $SOS call reader write /data/new.txt
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

@@ -106,7 +106,7 @@
 #define SOS_STATUS_MAP(X)                                              \
   X(OK, 0, "ok")                                                       \
   X(ERROR, 1, "the service answered with an error")                    \
-  X(NOT_FOUND, 2, "no such service")                                   \
+  X(NOT_FOUND, 2, "not found")                                         \
   X(NO_METHOD, 3, "no such method")                                    \
   X(DENIED, 4, "denied: the caller's definition does not list it in uses") \
   X(BUSY, 5, "busy: the service's request queue is full")              \

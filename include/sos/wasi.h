@@ -40,13 +40,56 @@ enum {
   SOS_WASI_EBADF = 8,
   SOS_WASI_EFAULT = 21,
   SOS_WASI_EINVAL = 28,
+  SOS_WASI_EIO = 29,
+  SOS_WASI_EISDIR = 31,
+  SOS_WASI_EMFILE = 33,
+  SOS_WASI_ENOENT = 44,
   SOS_WASI_ENOSYS = 52,
+  SOS_WASI_ENOTDIR = 54,
+  SOS_WASI_EROFS = 69,
   SOS_WASI_ENOTSUP = 58,
   SOS_WASI_ESPIPE = 70,
   SOS_WASI_ENOTCAPABLE = 76,
 };
 
 typedef struct sos_wasi sos_wasi;
+
+/* WASI file types (typenames.witx "filetype") a file system reports. */
+enum { SOS_WASI_FT_DIR = 3, SOS_WASI_FT_FILE = 4 };
+
+/* A file tree the guest sees as its preopened directory "/" (fd 3), given
+ * by the embedder: every call gets the calling instance, so the provider
+ * keeps open files per instance.  Descriptors the provider hands out must
+ * be 4 or more.  Paths are the guest's bytes (len of them, not
+ * NUL-terminated), relative to the directory dirfd (3 or a directory the
+ * provider opened); resolving them, "." and ".." included, is the
+ * provider's job, and so is refusing any that leaves the root.  Each
+ * function returns a WASI errno (0 success).  Writes are not part of this
+ * version: every call that would change the tree answers EROFS. */
+struct sos_wasi_fs {
+  void *env;
+  /* Opens path; dir: the guest asked for a directory (O_DIRECTORY). */
+  uint32_t (*open)(void *env, sos_wasm_instance *in, uint32_t dirfd, const char *path,
+                   size_t len, bool dir, uint32_t *fd);
+  /* Reads up to len bytes at the fd's position (or at *at when at is not
+   * NULL, without moving it); *got is what was read (0 at the end). */
+  uint32_t (*read)(void *env, sos_wasm_instance *in, uint32_t fd, const uint64_t *at,
+                   uint8_t *buf, size_t len, size_t *got);
+  /* Moves the position (whence: 0 set, 1 current, 2 end); *pos gets it. */
+  uint32_t (*seek)(void *env, sos_wasm_instance *in, uint32_t fd, int64_t off, uint8_t whence,
+                   uint64_t *pos);
+  uint32_t (*close)(void *env, sos_wasm_instance *in, uint32_t fd);
+  /* The type and size of the open fd (path NULL) or of path under dirfd. */
+  uint32_t (*stat)(void *env, sos_wasm_instance *in, uint32_t fd, const char *path, size_t len,
+                   uint8_t *type, uint64_t *size);
+  /* Calls emit(user, next_cookie, name, nlen, type) for the entries of the
+   * open directory fd from cookie on, in a fixed order, until emit returns
+   * false. */
+  uint32_t (*readdir)(void *env, sos_wasm_instance *in, uint32_t fd, uint64_t cookie,
+                      bool (*emit)(void *user, uint64_t next, const char *name, size_t nlen,
+                                   uint8_t type),
+                      void *user);
+};
 
 /* What a context is made from.  Fill it with sos_wasi_config_init() and
  * then set the fields you need.  The strings are copied by sos_wasi_new;
@@ -64,6 +107,9 @@ struct sos_wasi_config {
   int (*write)(void *user, sos_wasm_instance *in, uint32_t fd,
                const uint8_t *p, size_t n);
   void *write_user;
+  /* When set, the guest has a preopened directory "/" served by fs
+   * (borrowed for the context's life). */
+  const struct sos_wasi_fs *fs;
 };
 
 /* Sets c to no arguments, no environment and stdio on host fds 0, 1, 2. */

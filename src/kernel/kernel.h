@@ -109,6 +109,8 @@ struct inst {
   size_t log_klen;
   uint64_t log_from;      /* W_LOG: wake when the log's end passes this */
   struct inst *log_next;  /* W_LOG: in k->log_waiters */
+  struct kfile *files;    /* open files of the WASI tree (files.c) */
+  uint32_t nfiles;
   bool kill;              /* retire as soon as it stops running */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
@@ -280,6 +282,11 @@ size_t sos__k_store_prefix(const struct svc *s, const struct sos_app *app, const
  * append to the log with that key, and the result is its i64 offset. */
 int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n,
                        size_t log_klen);
+
+/* ---- files.c: the image's files as the WASI tree "/" ------------------ */
+extern const struct sos_wasi_fs sos__k_files;
+/* Closes every file an instance has open (k->mu not needed). */
+void sos__k_files_free(struct inst *in);
 
 /* ---- logstore.c: the log store system calls ------------------------- */
 int sos__k_h_log_append(struct sos_wasm_hostcall *c);

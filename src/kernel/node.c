@@ -74,6 +74,7 @@ static int make_wasi(struct image_ref *ir) {
   c.env = env;
   c.stdio[0] = -1;
   c.write = stdout_hook;
+  c.fs = &sos__k_files;
   if (!rc) rc = sos_wasi_new(&c, &ir->wasi);
   for (uint32_t i = 0; i < app->nparams; i++) sos_free((char *)env[i]);
   sos_free(env);

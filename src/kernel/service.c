@@ -286,6 +286,7 @@ void sos__k_inst_retire(struct kernel *k, struct inst *in) {
   sos__k_kv_forget(in);
   if (in->wait == W_LOG) sos__k_log_unwait(k, in);
   sos__k_timer_clear(k, &in->timer);
+  sos__k_files_free(in);
   sos_free(in->h);
   sos_free(in->wait_h);
   sos_free(in->resp);

@@ -11,10 +11,12 @@
  * offset of each, so args_get is a copy and a loop of pointer stores.
  * The guest's file descriptor table has three slots (stdin, stdout,
  * stderr), each a host fd plus whether the guest still has it open and
- * which way data flows.  There are no preopened directories, so every
- * path call answers ENOTCAPABLE (or EBADF for an fd that does not exist)
- * and fd_prestat_get answers EBADF, which is how wasi-libc learns that
- * there are none.
+ * which way data flows.  Without a file system there are no preopened
+ * directories, so every path call answers ENOTCAPABLE (or EBADF for an fd
+ * that does not exist) and fd_prestat_get answers EBADF, which is how
+ * wasi-libc learns that there are none.  With one (sos_wasi_fs, given by
+ * the embedder) fd 3 is the preopened "/" and every call on fds 3 and up
+ * goes to it; it keeps its own per-instance open files.
  *
  * Safety.  A guest pointer is turned into a host pointer only through
  * sos_wasm_mem() or the sos_wasm_mem_get/set helpers, which check the
@@ -101,6 +103,7 @@ struct sos_wasi {
   struct wasi_fd fds[NFDS];
   int (*write)(void *, sos_wasm_instance *, uint32_t, const uint8_t *, size_t);
   void *write_user;
+  const struct sos_wasi_fs *fs; /* the preopened "/" at fd 3, or NULL */
   bool exited;
   uint32_t exit_code;
   sos_wasm_func **funcs; /* one slot per entry of defs[], made lazily */
@@ -160,6 +163,7 @@ int sos_wasi_new(const struct sos_wasi_config *c, sos_wasi **out) {
   }
   w->write = c->write;
   w->write_user = c->write_user;
+  w->fs = c->fs;
   for (int i = 0; i < NFDS; i++) {
     bool hooked = i > 0 && c->write; /* fds 1 and 2 go to the hook */
     w->fds[i].host = hooked ? -1 : c->stdio[i];
@@ -205,6 +209,9 @@ static struct wasi_fd *fd_get(struct sos_wasm_hostcall *c, uint32_t fd) {
   sos_wasi *w = ctx(c);
   return fd < NFDS && w->fds[fd].open ? &w->fds[fd] : NULL;
 }
+
+/* Whether the fd in args[i] belongs to the file system (fd 3 and up). */
+#define VFS(c, i) (ctx(c)->fs && a32(c, i) >= 3)
 
 /* Whether len bytes at addr are inside the caller's memory. */
 static bool in_bounds(struct sos_wasm_hostcall *c, uint64_t addr, uint64_t len) {
@@ -415,7 +422,10 @@ static ssize_t hook_write(struct sos_wasm_hostcall *c, sos_wasi *w, uint32_t fd,
 
 /* Shared body of fd_read, fd_write, fd_pread and fd_pwrite.  args: fd,
  * iovs, iovs_len, [offset,] result pointer. */
+static int vfs_transfer(struct sos_wasm_hostcall *c, bool write, bool positioned);
+
 static int transfer(struct sos_wasm_hostcall *c, bool write, bool positioned) {
+  if (VFS(c, 0)) return vfs_transfer(c, write, positioned);
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   uint32_t res_at = a32(c, positioned ? 4 : 3);
   int64_t off = positioned ? (int64_t)a64(c, 3) : 0;
@@ -449,7 +459,10 @@ static int fd_write(struct sos_wasm_hostcall *c) { return transfer(c, true, fals
 static int fd_pread(struct sos_wasm_hostcall *c) { return transfer(c, false, true); }
 static int fd_pwrite(struct sos_wasm_hostcall *c) { return transfer(c, true, true); }
 
+static int vfs_seek(struct sos_wasm_hostcall *c, int64_t off, uint32_t whence, uint32_t res_at);
+
 static int fd_seek(struct sos_wasm_hostcall *c) {
+  if (VFS(c, 0)) return vfs_seek(c, (int64_t)a64(c, 1), a32(c, 2), a32(c, 3));
   static const int whences[] = {SEEK_SET, SEEK_CUR, SEEK_END};
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   uint32_t whence = a32(c, 2), res_at = a32(c, 3);
@@ -462,6 +475,7 @@ static int fd_seek(struct sos_wasm_hostcall *c) {
 }
 
 static int fd_tell(struct sos_wasm_hostcall *c) {
+  if (VFS(c, 0)) return vfs_seek(c, 0, 1, a32(c, 1));
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   if (!f) return ret(c, E_BADF);
   if (!in_bounds(c, a32(c, 1), 8)) return ret(c, E_FAULT);
@@ -504,7 +518,11 @@ static uint64_t rights(const struct wasi_fd *f, const struct stat *st) {
   return r;
 }
 
+static int vfs_fdstat(struct sos_wasm_hostcall *c);
+static int vfs_filestat(struct sos_wasm_hostcall *c, uint32_t fd, int path_arg, uint32_t out);
+
 static int fd_fdstat_get(struct sos_wasm_hostcall *c) {
+  if (VFS(c, 0)) return vfs_fdstat(c);
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   struct stat st;
   uint8_t b[24] = {0};
@@ -523,6 +541,7 @@ static int fd_fdstat_get(struct sos_wasm_hostcall *c) {
 }
 
 static int fd_filestat_get(struct sos_wasm_hostcall *c) {
+  if (VFS(c, 0)) return vfs_filestat(c, a32(c, 0), -1, a32(c, 1));
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   struct stat st;
   uint8_t b[64] = {0};
@@ -541,6 +560,11 @@ static int fd_filestat_get(struct sos_wasm_hostcall *c) {
 }
 
 static int fd_close(struct sos_wasm_hostcall *c) {
+  if (VFS(c, 0)) {
+    sos_wasi *w = ctx(c);
+    uint32_t fd = a32(c, 0);
+    return ret(c, fd == 3 ? E_OK : w->fs->close(w->fs->env, c->instance, fd));
+  }
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   if (!f) return ret(c, E_BADF);
   f->open = false; /* the host fd belongs to the embedder */
@@ -583,9 +607,24 @@ static int fd_fdstat_set_rights(struct sos_wasm_hostcall *c) { return fd_only(c,
 static int fd_allocate(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
 static int fd_filestat_set_size(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
 static int fd_filestat_set_times(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
-static int fd_readdir(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTDIR); }
-static int fd_prestat_get(struct sos_wasm_hostcall *c) { return ret(c, E_BADF); }
-static int fd_prestat_dir_name(struct sos_wasm_hostcall *c) { return ret(c, E_BADF); }
+static int vfs_readdir(struct sos_wasm_hostcall *c);
+static int fd_readdir(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_readdir(c) : fd_only(c, E_NOTDIR);
+}
+
+/* fd_prestat_get(fd, out): fd 3 is the preopened "/" when there is a file
+ * system; it is the only preopen. */
+static int fd_prestat_get(struct sos_wasm_hostcall *c) {
+  if (!ctx(c)->fs || a32(c, 0) != 3) return ret(c, E_BADF);
+  uint8_t b[8] = {0, 0, 0, 0, 1, 0, 0, 0}; /* a directory; name length 1 */
+  return ret(c, put(c, a32(c, 1), b, sizeof b));
+}
+
+static int fd_prestat_dir_name(struct sos_wasm_hostcall *c) {
+  if (!ctx(c)->fs || a32(c, 0) != 3) return ret(c, E_BADF);
+  if (a32(c, 2) < 1) return ret(c, E_INVAL);
+  return ret(c, put(c, a32(c, 1), "/", 1));
+}
 static int sock_any(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSOCK); }
 
 /* ---- paths ----------------------------------------------------------------- */
@@ -596,12 +635,24 @@ static int sock_any(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSOCK);
  * otherwise ENOTCAPABLE. */
 static int path_any(struct sos_wasm_hostcall *c, int dir, int dir2, int p1,
                     int p2) {
-  if (!fd_get(c, a32(c, dir)) || (dir2 >= 0 && !fd_get(c, a32(c, dir2))))
+  bool vfs = VFS(c, dir) && (dir2 < 0 || VFS(c, dir2));
+  if (!vfs && (!fd_get(c, a32(c, dir)) || (dir2 >= 0 && !fd_get(c, a32(c, dir2)))))
     return ret(c, E_BADF);
   if (!in_bounds(c, a32(c, p1), a32(c, p1 + 1)) ||
       (p2 >= 0 && !in_bounds(c, a32(c, p2), a32(c, p2 + 1))))
     return ret(c, E_FAULT);
-  return ret(c, E_NOTCAPABLE);
+  return ret(c, vfs ? E_ROFS : E_NOTCAPABLE); /* the file system is read-only */
+}
+
+static int vfs_open(struct sos_wasm_hostcall *c);
+/* path_open(fd, dirflags, path, path_len, oflags, base, inheriting, fdflags, out) */
+static int path_open(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_open(c) : path_any(c, 0, -1, 2, -1);
+}
+
+/* path_filestat_get(fd, flags, path, path_len, out) */
+static int path_filestat_get(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_filestat(c, a32(c, 0), 2, a32(c, 4)) : path_any(c, 0, -1, 2, -1);
 }
 
 /* (fd, path, path_len, ...) */
@@ -614,6 +665,131 @@ static int path_link(struct sos_wasm_hostcall *c) { return path_any(c, 0, 4, 2, 
 static int path_rename(struct sos_wasm_hostcall *c) { return path_any(c, 0, 3, 1, 4); }
 /* path_symlink(old_path, old_len, fd, new_path, new_len) */
 static int path_symlink(struct sos_wasm_hostcall *c) { return path_any(c, 2, -1, 0, 3); }
+
+/* ---- the embedder's file system (sos_wasi_fs) -------------------------------
+ *
+ * fd 3 is the root "/"; the provider hands out fds from 4.  The tree is
+ * read-only in this version: opening with O_CREAT, O_TRUNC or O_EXCL, or
+ * for appending, answers EROFS, and so do the calls that change paths. */
+
+enum { OF_CREAT = 1, OF_DIRECTORY = 2, OF_EXCL = 4, OF_TRUNC = 8 };
+#define ALL_RIGHTS 0x1fffffffull
+
+static int vfs_open(struct sos_wasm_hostcall *c) {
+  sos_wasi *w = ctx(c);
+  uint32_t len = a32(c, 3), oflags = a32(c, 4), fdflags = a32(c, 7), fd = 0;
+  const char *path = sos_wasm_mem(c->instance, a32(c, 2), len);
+  if ((!path && len) || !in_bounds(c, a32(c, 8), 4)) return ret(c, E_FAULT);
+  if (oflags & (OF_CREAT | OF_EXCL | OF_TRUNC) || fdflags & FDF_APPEND) return ret(c, E_ROFS);
+  uint32_t e = w->fs->open(w->fs->env, c->instance, a32(c, 0), path ? path : "", len,
+                           oflags & OF_DIRECTORY, &fd);
+  return ret(c, e ? e : put32(c, a32(c, 8), fd));
+}
+
+static int vfs_transfer(struct sos_wasm_hostcall *c, bool write, bool positioned) {
+  sos_wasi *w = ctx(c);
+  uint32_t fd = a32(c, 0), res_at = a32(c, positioned ? 4 : 3);
+  if (write) return ret(c, fd == 3 ? E_ISDIR : E_BADF);
+  if (fd == 3) return ret(c, E_ISDIR);
+  if (!in_bounds(c, res_at, 4)) return ret(c, E_FAULT);
+  struct iovec *v;
+  int n;
+  uint32_t e = iovs_get(c, a32(c, 1), a32(c, 2), &v, &n);
+  if (e) return ret(c, e);
+  uint64_t at = positioned ? a64(c, 3) : 0, total = 0;
+  for (int i = 0; i < n && !e; i++) {
+    size_t got = 0;
+    e = w->fs->read(w->fs->env, c->instance, fd, positioned ? &at : NULL, v[i].iov_base,
+                    v[i].iov_len, &got);
+    total += got;
+    at += got;
+    if (got < v[i].iov_len) break; /* the end of the file */
+  }
+  sos_free(v);
+  return ret(c, e ? e : put32(c, res_at, (uint32_t)total));
+}
+
+static int vfs_seek(struct sos_wasm_hostcall *c, int64_t off, uint32_t whence, uint32_t res_at) {
+  sos_wasi *w = ctx(c);
+  uint32_t fd = a32(c, 0);
+  uint64_t pos = 0;
+  if (!in_bounds(c, res_at, 8)) return ret(c, E_FAULT);
+  if (whence > 2) return ret(c, E_INVAL);
+  if (fd == 3) return ret(c, E_ISDIR);
+  uint32_t e = w->fs->seek(w->fs->env, c->instance, fd, off, (uint8_t)whence, &pos);
+  return ret(c, e ? e : put64(c, res_at, pos));
+}
+
+/* The type and size of fd 3 or a provider fd, or of a path under it. */
+static uint32_t vfs_stat(struct sos_wasm_hostcall *c, uint32_t fd, const char *path, size_t len,
+                         uint8_t *type, uint64_t *size) {
+  sos_wasi *w = ctx(c);
+  if (fd == 3 && !path) {
+    *type = FT_DIR;
+    *size = 0;
+    return E_OK;
+  }
+  return w->fs->stat(w->fs->env, c->instance, fd, path, len, type, size);
+}
+
+static int vfs_fdstat(struct sos_wasm_hostcall *c) {
+  uint8_t b[24] = {0}, type;
+  uint64_t size;
+  if (!in_bounds(c, a32(c, 1), sizeof b)) return ret(c, E_FAULT);
+  uint32_t e = vfs_stat(c, a32(c, 0), NULL, 0, &type, &size);
+  if (e) return ret(c, e);
+  b[0] = type;
+  le64(b + 8, ALL_RIGHTS);
+  le64(b + 16, ALL_RIGHTS);
+  return ret(c, put(c, a32(c, 1), b, sizeof b));
+}
+
+/* fd_filestat_get (path_arg < 0) or path_filestat_get (path at args
+ * path_arg, path_arg + 1). */
+static int vfs_filestat(struct sos_wasm_hostcall *c, uint32_t fd, int path_arg, uint32_t out) {
+  uint8_t b[64] = {0}, type;
+  uint64_t size;
+  uint32_t len = path_arg < 0 ? 0 : a32(c, path_arg + 1);
+  const char *path = path_arg < 0 ? NULL : sos_wasm_mem(c->instance, a32(c, path_arg), len);
+  if ((path_arg >= 0 && !path && len) || !in_bounds(c, out, sizeof b)) return ret(c, E_FAULT);
+  uint32_t e = vfs_stat(c, fd, path_arg < 0 ? NULL : path ? path : "", len, &type, &size);
+  if (e) return ret(c, e);
+  b[16] = type;
+  le64(b + 24, 1);
+  le64(b + 32, size);
+  return ret(c, put(c, out, b, sizeof b));
+}
+
+/* Where fd_readdir's entries go: the guest's buffer, filled in place. */
+struct dirents {
+  uint8_t *buf;
+  uint32_t cap, used;
+};
+
+static bool emit_dirent(void *user, uint64_t next, const char *name, size_t nlen, uint8_t type) {
+  struct dirents *d = user;
+  uint8_t h[24] = {0};
+  le64(h, next);
+  le64(h + 8, next); /* d_ino: any stable number */
+  h[16] = (uint8_t)nlen;
+  h[17] = (uint8_t)(nlen >> 8);
+  h[18] = (uint8_t)(nlen >> 16);
+  h[20] = type;
+  for (size_t i = 0; i < 24 + nlen && d->used < d->cap; i++) /* the last may be cut */
+    d->buf[d->used++] = i < 24 ? h[i] : (uint8_t)name[i - 24];
+  return d->used < d->cap;
+}
+
+/* fd_readdir(fd, buf, buf_len, cookie, used_out) */
+static int vfs_readdir(struct sos_wasm_hostcall *c) {
+  sos_wasi *w = ctx(c);
+  uint32_t cap = a32(c, 2);
+  uint8_t *buf = sos_wasm_mem(c->instance, a32(c, 1), cap);
+  if ((!buf && cap) || !in_bounds(c, a32(c, 4), 4)) return ret(c, E_FAULT);
+  struct dirents d = {buf, cap, 0};
+  uint32_t e = w->fs->readdir(w->fs->env, c->instance, a32(c, 0), a64(c, 3), emit_dirent, &d);
+  return ret(c, e ? e : put32(c, a32(c, 4), d.used));
+}
 
 /* ---- poll_oneoff ------------------------------------------------------------ */
 
@@ -784,10 +960,10 @@ static const struct def defs[] = {
     {"fd_tell", "ii", "i", fd_tell},
     {"fd_write", "iiii", "i", fd_write},
     {"path_create_directory", "iii", "i", path_fd_path},
-    {"path_filestat_get", "iiiii", "i", path_fd_flags_path},
+    {"path_filestat_get", "iiiii", "i", path_filestat_get},
     {"path_filestat_set_times", "iiiiIIi", "i", path_fd_flags_path},
     {"path_link", "iiiiiii", "i", path_link},
-    {"path_open", "iiiiiIIii", "i", path_fd_flags_path},
+    {"path_open", "iiiiiIIii", "i", path_open},
     {"path_readlink", "iiiiii", "i", path_fd_path},
     {"path_remove_directory", "iii", "i", path_fd_path},
     {"path_rename", "iiiiii", "i", path_rename},

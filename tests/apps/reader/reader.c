@@ -1,0 +1,67 @@
+/*
+ * reader.c - a test service that uses unmodified C file calls on the
+ * files of its image:
+ *   cat PATH    the file's bytes (fopen, fread, fseek to learn the size)
+ *   ls DIR      the names in DIR, one per line, "/" after directories
+ *   stat PATH   "file SIZE" or "dir"
+ *   write PATH  tries fopen(PATH, "w"): the answer is strerror's words
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sos.h"
+
+static int cat(const struct sos_request *req) {
+  FILE *f = fopen(req->body, "r");
+  if (!f) return sos_fail(SOS_STATUS_NOT_FOUND, "%s: %s", req->body, strerror(errno));
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)size + 1);
+  size_t got = buf ? fread(buf, 1, (size_t)size, f) : 0;
+  fclose(f);
+  int rc = sos_respond(buf, got);
+  free(buf);
+  return rc;
+}
+
+static int ls(const struct sos_request *req) {
+  DIR *d = opendir(req->body);
+  if (!d) return sos_fail(SOS_STATUS_NOT_FOUND, "%s: %s", req->body, strerror(errno));
+  char out[4096];
+  size_t n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < sizeof out - 300)
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+      n += (size_t)snprintf(out + n, sizeof out - n, "%s%s\n", e->d_name,
+                            e->d_type == DT_DIR ? "/" : "");
+  closedir(d);
+  return sos_respond(out, n);
+}
+
+static int stat_(const struct sos_request *req) {
+  struct stat st;
+  if (stat(req->body, &st)) return sos_fail(SOS_STATUS_NOT_FOUND, "%s", strerror(errno));
+  if (S_ISDIR(st.st_mode)) return sos_respond_str("dir");
+  return sos_respondf("file %lld", (long long)st.st_size);
+}
+
+static int write_(const struct sos_request *req) {
+  FILE *f = fopen(req->body, "w");
+  if (f) {
+    fclose(f);
+    return sos_respond_str("opened");
+  }
+  return sos_respond_str(strerror(errno));
+}
+
+void sos_main(void) {
+  sos_method("cat", cat);
+  sos_method("ls", ls);
+  sos_method("stat", stat_);
+  sos_method("write", write_);
+}
