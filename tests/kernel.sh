@@ -316,6 +316,13 @@ check "stat of a folder" 0 "=dir" "" $SOS call reader stat /data/sub
 check "a missing file" 1 "" "No such file or directory" $SOS call reader cat /data/nope
 check ".. cannot leave the root" 1 "" "Capabilities insufficient" $SOS call reader cat /data/../../etc/passwd
 check "the tree is read-only" 0 "=Read-only file system" "" $SOS call reader write /data/new.txt
+cp -r tests/apps/reader "$tmp/reader2"
+printf 'hello from version 2\n' >"$tmp/reader2/data/hello.txt"
+sed -i 's/1.0.0/2.0.0/' "$tmp/reader2/app.sos"
+check "deploy reader 2.0.0" 0 "deployed reader version 2" "" $SOS deploy "$tmp/reader2"
+check "a new version sees its image's files" 0 "=hello from version 2" "" $SOS call reader cat /data/hello.txt
+check "rollback reader" 0 "rolled back to version 1" "" $SOS rollback reader
+check "rollback brings the old files back" 0 "=hello from the image" "" $SOS call reader cat /data/hello.txt
 
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
