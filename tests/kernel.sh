@@ -324,6 +324,24 @@ check "a new version sees its image's files" 0 "=hello from version 2" "" $SOS c
 check "rollback reader" 0 "rolled back to version 1" "" $SOS rollback reader
 check "rollback brings the old files back" 0 "=hello from the image" "" $SOS call reader cat /data/hello.txt
 
+# ---- writable files: a files store laid over the image --------------------------------------------
+check "deploy writer (a files store)" 0 "deployed writer" "" $SOS deploy tests/apps/writer
+W="$SOS call writer"
+check "fopen w, fputs, fclose" 0 "=ok" "" $W put "/data/new.txt first"
+check "the new file reads back" 0 "=first" "" $W cat /data/new.txt
+check "fopen a appends" 0 "=ok" "" $W add "/data/new.txt  second"
+check "the appended file" 0 "=first second" "" $W cat /data/new.txt
+check "an image file can be replaced" 0 "=ok" "" $W put "/data/hello.txt changed"
+check "the replaced file reads back" 0 "=changed" "" $W cat /data/hello.txt
+check "unlink of an image file" 0 "=ok" "" $W rm /data/hello.txt
+check "the deleted image file is gone" 1 "" "No such file or directory" $W cat /data/hello.txt
+check "and gone from the listing" 0 "=new.txt" "" $W ls /data
+check "mkdir" 0 "=ok" "" $W mkdir /data/d
+check "the new folder is listed" 0 "d/" "" $W ls /data
+check "rmdir of an empty folder" 0 "=ok" "" $W rmdir /data/d
+check "rmdir of a full folder" 0 "=Directory not empty" "" $W rmdir /data
+check "writes cannot leave the root" 0 "=Capabilities insufficient" "" $W put "/../../x.txt escape"
+check "a file counts against the keys quota" 0 "" "" $W put "/notes.txt top"
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy
@@ -360,6 +378,8 @@ check "hello is back after SIGKILL" 0 "=hello, again" "" $SOS call hello greet a
 check "its version survived" 0 "=hello" "" $SOS call hello env
 check "every service is back" 0 "sleepy" "" $SOS ps
 check "stored data survives SIGKILL" 0 "=v" "" $SOS kv get box/box k1
+check "written files survive SIGKILL" 0 "=first second" "" $SOS call writer cat /data/new.txt
+check "and so do deletions" 1 "" "No such file or directory" $SOS call writer cat /data/hello.txt
 check "rm --purge deletes the data" 0 "box removed with its data (5 keys)" "" $SOS rm --purge box
 check "nothing is left" 0 "deployed box" "" $SOS deploy tests/apps/box
 check "a purged key is gone" 1 "" "no key k1" $SOS kv get box/box k1

@@ -38,6 +38,9 @@
 enum {
   SOS_WASI_ESUCCESS = 0,
   SOS_WASI_EBADF = 8,
+  SOS_WASI_EDQUOT = 19,
+  SOS_WASI_EEXIST = 20,
+  SOS_WASI_EFBIG = 22,
   SOS_WASI_EFAULT = 21,
   SOS_WASI_EINVAL = 28,
   SOS_WASI_EIO = 29,
@@ -46,6 +49,7 @@ enum {
   SOS_WASI_ENOENT = 44,
   SOS_WASI_ENOSYS = 52,
   SOS_WASI_ENOTDIR = 54,
+  SOS_WASI_ENOTEMPTY = 55,
   SOS_WASI_EROFS = 69,
   SOS_WASI_ENOTSUP = 58,
   SOS_WASI_ESPIPE = 70,
@@ -56,6 +60,8 @@ typedef struct sos_wasi sos_wasi;
 
 /* WASI file types (typenames.witx "filetype") a file system reports. */
 enum { SOS_WASI_FT_DIR = 3, SOS_WASI_FT_FILE = 4 };
+/* What sos_wasi_fs.change does. */
+enum { SOS_WASI_FS_UNLINK, SOS_WASI_FS_MKDIR, SOS_WASI_FS_RMDIR };
 
 /* A file tree the guest sees as its preopened directory "/" (fd 3), given
  * by the embedder: every call gets the calling instance, so the provider
@@ -64,13 +70,22 @@ enum { SOS_WASI_FT_DIR = 3, SOS_WASI_FT_FILE = 4 };
  * NUL-terminated), relative to the directory dirfd (3 or a directory the
  * provider opened); resolving them, "." and ".." included, is the
  * provider's job, and so is refusing any that leaves the root.  Each
- * function returns a WASI errno (0 success).  Writes are not part of this
- * version: every call that would change the tree answers EROFS. */
+ * function returns a WASI errno (0 success), except those that may wait
+ * (close, sync, change): they get the host call, and either write the
+ * errno to c->results[0] and return SOS_WASM_HOST_OK, or return
+ * SOS_WASM_HOST_SUSPEND and have the embedder resume the instance with
+ * the errno later (a durable write, for example).  A provider without
+ * write (NULL) is read-only: calls that would change the tree answer
+ * EROFS. */
 struct sos_wasi_fs {
   void *env;
-  /* Opens path; dir: the guest asked for a directory (O_DIRECTORY). */
+  /* Opens path.  oflags and fdflags are WASI's (O_CREAT 1, O_DIRECTORY
+   * 2, O_EXCL 4, O_TRUNC 8; APPEND 1); write: the rights ask to write. */
   uint32_t (*open)(void *env, sos_wasm_instance *in, uint32_t dirfd, const char *path,
-                   size_t len, bool dir, uint32_t *fd);
+                   size_t len, uint32_t oflags, uint32_t fdflags, bool write, uint32_t *fd);
+  /* Writes len bytes at the fd's position (or at *at), as read reads. */
+  uint32_t (*write)(void *env, sos_wasm_instance *in, uint32_t fd, const uint64_t *at,
+                    const uint8_t *buf, size_t len, size_t *done);
   /* Reads up to len bytes at the fd's position (or at *at when at is not
    * NULL, without moving it); *got is what was read (0 at the end). */
   uint32_t (*read)(void *env, sos_wasm_instance *in, uint32_t fd, const uint64_t *at,
@@ -78,7 +93,12 @@ struct sos_wasi_fs {
   /* Moves the position (whence: 0 set, 1 current, 2 end); *pos gets it. */
   uint32_t (*seek)(void *env, sos_wasm_instance *in, uint32_t fd, int64_t off, uint8_t whence,
                    uint64_t *pos);
-  uint32_t (*close)(void *env, sos_wasm_instance *in, uint32_t fd);
+  int (*close)(void *env, struct sos_wasm_hostcall *c, uint32_t fd);
+  /* Makes what was written to fd durable (fd_sync, fd_datasync). */
+  int (*sync)(void *env, struct sos_wasm_hostcall *c, uint32_t fd);
+  /* Changes the tree: op SOS_WASI_FS_UNLINK, _MKDIR or _RMDIR of path. */
+  int (*change)(void *env, struct sos_wasm_hostcall *c, int op, uint32_t dirfd,
+                const char *path, size_t len);
   /* The type and size of the open fd (path NULL) or of path under dirfd. */
   uint32_t (*stat)(void *env, sos_wasm_instance *in, uint32_t fd, const char *path, size_t len,
                    uint8_t *type, uint64_t *size);

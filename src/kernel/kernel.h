@@ -187,6 +187,7 @@ struct kernel {
   struct image_ref *images;
   sos_store *store;             /* DATA/store: every service's stores */
   struct inst *log_waiters;     /* instances in log_tail */
+  struct sos_wasi_fs files;     /* the WASI tree "/" (files.c) */
   struct ktimer **heap;
   uint32_t nheap, capheap;
   struct req *done;             /* outside callers to tell, on the loop */
@@ -278,13 +279,16 @@ void sos__k_kv_forget(struct inst *in);
 size_t sos__k_store_prefix(const struct svc *s, const struct sos_app *app, const char *store,
                            size_t slen, int type, uint8_t *out);
 /* Submits ops for the calling instance and suspends it until they are
- * durable (a host function's return value).  log_klen > 0: ops[0] is an
- * append to the log with that key, and the result is its i64 offset. */
-int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n,
-                       size_t log_klen);
+ * durable (a host function's return value); mode is what it gets back:
+ * the i32 status, the i64 offset of ops[0], an append to the log whose
+ * key it names (and whose tails it wakes), or a WASI errno. */
+enum { SOS__K_ANSWER_STATUS, SOS__K_ANSWER_OFFSET, SOS__K_ANSWER_ERRNO };
+int sos__k_store_write(struct kernel *k, struct sos_wasm_hostcall *c,
+                       const struct sos_store_op *ops, uint32_t n, int mode);
 
 /* ---- files.c: the image's files as the WASI tree "/" ------------------ */
-extern const struct sos_wasi_fs sos__k_files;
+/* Fills k->files, the file system every instance's WASI sees. */
+void sos__k_files_init(struct kernel *k);
 /* Closes every file an instance has open (k->mu not needed). */
 void sos__k_files_free(struct inst *in);
 

@@ -29,7 +29,7 @@
 struct ticket {
   struct kernel *k;
   struct inst *in;  /* NULL once the instance is gone */
-  bool wide;        /* an i64 result (log_append: the offset) */
+  int mode;         /* what the instance gets back: SOS__K_ANSWER_* */
   size_t log_klen;  /* a log append: the log's key, to wake its tails */
   uint8_t log_key[];
 };
@@ -192,7 +192,12 @@ static void write_done(void *user, int rc, uint64_t info) {
   if (in) {
     in->ticket = NULL;
     int status = status_of(rc);
-    in->answer = t->wide ? (rc ? (uint64_t)(int64_t)-status : info) : (uint32_t)status;
+    if (t->mode == SOS__K_ANSWER_OFFSET)
+      in->answer = rc ? (uint64_t)(int64_t)-status : info;
+    else if (t->mode == SOS__K_ANSWER_ERRNO)
+      in->answer = rc == 0 ? 0 : rc == SOS_EQUOTA ? SOS_WASI_EDQUOT : SOS_WASI_EIO;
+    else
+      in->answer = (uint32_t)status;
     in->answered = true;
     sos__k_try_wake(k, in);
   }
@@ -201,18 +206,17 @@ static void write_done(void *user, int rc, uint64_t info) {
   sos_free(t);
 }
 
-/* Submits ops for the calling instance and suspends it until durable.
- * For a log append (log_klen > 0: ops[0] appends to that log) the result
- * is the i64 offset, else the i32 status. */
-int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *ops, uint32_t n,
-                       size_t log_klen) {
-  struct kernel *k = c->env;
+/* Submits ops for the calling instance and suspends it until durable;
+ * mode says what it gets back (kernel.h). */
+int sos__k_store_write(struct kernel *k, struct sos_wasm_hostcall *c,
+                       const struct sos_store_op *ops, uint32_t n, int mode) {
+  size_t log_klen = mode == SOS__K_ANSWER_OFFSET ? ops[0].klen : 0;
   struct inst *in = sos_wasm_instance_user(c->instance);
   struct ticket *t = sos_malloc(sizeof *t + log_klen);
   if (!t) return answer(c, SOS_STATUS_ERROR);
   t->k = k;
   t->in = in;
-  t->wide = log_klen > 0;
+  t->mode = mode;
   t->log_klen = log_klen;
   if (log_klen) memcpy(t->log_key, ops[0].key, log_klen);
   pthread_mutex_lock(&k->mu);
@@ -229,11 +233,11 @@ int sos__k_store_write(struct sos_wasm_hostcall *c, const struct sos_store_op *o
   in->ticket = NULL;
   pthread_mutex_unlock(&k->mu);
   sos_free(t);
-  if (log_klen) {
+  if (mode == SOS__K_ANSWER_OFFSET) {
     c->results[0] = (uint64_t)(int64_t)-status_of(rc);
     return SOS_WASM_HOST_OK;
   }
-  return answer(c, status_of(rc));
+  return answer(c, mode == SOS__K_ANSWER_ERRNO ? SOS_WASI_EIO : status_of(rc));
 }
 
 /* kv_put(store, store_len, key, key_len, val, val_len) -> i32 */
@@ -246,7 +250,7 @@ int sos__k_h_kv_put(struct sos_wasm_hostcall *c) {
   if (!kl) return answer(c, SOS_STATUS_INVALID);
   if (vlen > SOS_ABI_MAX_VALUE) return answer(c, SOS_STATUS_TOO_BIG);
   struct sos_store_op op = {SOS_STORE_PUT, false, key, (uint32_t)kl, v, vlen};
-  return sos__k_store_write(c, &op, 1, 0);
+  return sos__k_store_write(c->env, c, &op, 1, SOS__K_ANSWER_STATUS);
 }
 
 /* kv_del(store, store_len, key, key_len) -> i32 */
@@ -256,7 +260,7 @@ int sos__k_h_kv_del(struct sos_wasm_hostcall *c) {
   if (kl < 0) return oob(c);
   if (!kl) return answer(c, SOS_STATUS_INVALID);
   struct sos_store_op op = {SOS_STORE_DEL, false, key, (uint32_t)kl, NULL, 0};
-  return sos__k_store_write(c, &op, 1, 0);
+  return sos__k_store_write(c->env, c, &op, 1, SOS__K_ANSWER_STATUS);
 }
 
 /* kv_cas(store, store_len, key, key_len, old, old_len, new, new_len, flags) */
@@ -274,7 +278,7 @@ int sos__k_h_kv_cas(struct sos_wasm_hostcall *c) {
       {flags & SOS_KV_NEW_ABSENT ? SOS_STORE_DEL : SOS_STORE_PUT, false, key, (uint32_t)kl, nv,
        nlen},
   };
-  return sos__k_store_write(c, ops, 2, 0);
+  return sos__k_store_write(c->env, c, ops, 2, SOS__K_ANSWER_STATUS);
 }
 
 /* Decodes kv_batch's records into ops with full keys in keys (n at most
@@ -319,7 +323,8 @@ int sos__k_h_kv_batch(struct sos_wasm_hostcall *c) {
   if (!ops) return answer(c, SOS_STATUS_ERROR);
   uint8_t (*keys)[NS_MAX] = (uint8_t (*)[NS_MAX])(ops + MAX);
   long n = decode_batch(in, sp, slen, p, len, ops, keys, MAX);
-  int rc = n < 0 ? answer(c, SOS_STATUS_INVALID) : sos__k_store_write(c, ops, (uint32_t)n, 0);
+  int rc = n < 0 ? answer(c, SOS_STATUS_INVALID)
+                 : sos__k_store_write(c->env, c, ops, (uint32_t)n, SOS__K_ANSWER_STATUS);
   sos_free(ops); /* sos_store_submit copied what it needs */
   return rc;
 }

@@ -72,7 +72,7 @@ int sos__k_h_log_append(struct sos_wasm_hostcall *c) {
   if (!kl) return result64(c, -SOS_STATUS_INVALID);
   if (len > SOS_ABI_MAX_VALUE) return result64(c, -SOS_STATUS_TOO_BIG);
   struct sos_store_op op = {SOS_STORE_APPEND, false, key, (uint32_t)kl, rec, len};
-  return sos__k_store_write(c, &op, 1, (size_t)kl);
+  return sos__k_store_write(c->env, c, &op, 1, SOS__K_ANSWER_OFFSET);
 }
 
 /* log_trim(store, store_len, before: i64) -> i32 */
@@ -83,7 +83,7 @@ int sos__k_h_log_trim(struct sos_wasm_hostcall *c) {
   if (!kl || (int64_t)c->args[2] < 0) return result32(c, SOS_STATUS_INVALID);
   be64(before, c->args[2]);
   struct sos_store_op op = {SOS_STORE_TRIM, false, key, (uint32_t)kl, before, 8};
-  return sos__k_store_write(c, &op, 1, 0);
+  return sos__k_store_write(c->env, c, &op, 1, SOS__K_ANSWER_STATUS);
 }
 
 /* log_end(store, store_len) -> i64 */

@@ -53,7 +53,7 @@ static int stdout_hook(void *user, sos_wasm_instance *wi, uint32_t fd, const uin
 
 /* Makes the WASI context of an image: argv[0] the app's name, the
  * environment its parameters, no stdin, stdout and stderr to the log. */
-static int make_wasi(struct image_ref *ir) {
+static int make_wasi(struct kernel *k, struct image_ref *ir) {
   const struct sos_app *app = ir->app;
   const char **env = sos_calloc(app->nparams + 1, sizeof *env);
   if (!env) return SOS_ENOMEM;
@@ -74,7 +74,7 @@ static int make_wasi(struct image_ref *ir) {
   c.env = env;
   c.stdio[0] = -1;
   c.write = stdout_hook;
-  c.fs = &sos__k_files;
+  c.fs = &k->files;
   if (!rc) rc = sos_wasi_new(&c, &ir->wasi);
   for (uint32_t i = 0; i < app->nparams; i++) sos_free((char *)env[i]);
   sos_free(env);
@@ -160,7 +160,7 @@ static int image_ref_make(struct kernel *k, struct sos_image *img, struct image_
   int rc = sos_app_parse(img->definition, img->deflen, "app.sos (in the image)", &ir->app, err,
                          errlen);
   if (!rc) rc = sos_wasm_module_new(img->module, img->modlen, &ir->mod, err, errlen);
-  if (!rc) rc = make_wasi(ir);
+  if (!rc) rc = make_wasi(k, ir);
   if (!rc) rc = sos__k_link(k, ir, err, errlen);
   if (!rc) {
     ir->is_job = exports(ir->mod, "_start");

@@ -169,6 +169,7 @@ static int start(struct kernel *k, uint32_t workers) {
   k->wake.data = k;
   uv_timer_init(&k->loop, &k->timer);
   k->timer.data = k;
+  sos__k_files_init(k);
   int rc = sos__k_abi_init(k);
   if (!rc) rc = sos__k_node_open(k, err, sizeof err);
   if (!rc) {

@@ -563,7 +563,7 @@ static int fd_close(struct sos_wasm_hostcall *c) {
   if (VFS(c, 0)) {
     sos_wasi *w = ctx(c);
     uint32_t fd = a32(c, 0);
-    return ret(c, fd == 3 ? E_OK : w->fs->close(w->fs->env, c->instance, fd));
+    return fd == 3 ? ret(c, E_OK) : w->fs->close(w->fs->env, c, fd);
   }
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   if (!f) return ret(c, E_BADF);
@@ -582,6 +582,11 @@ static int fd_renumber(struct sos_wasm_hostcall *c) {
 }
 
 static int fd_sync_any(struct sos_wasm_hostcall *c, bool data_only) {
+  if (VFS(c, 0)) {
+    sos_wasi *w = ctx(c);
+    if (a32(c, 0) == 3 || !w->fs->sync) return ret(c, E_OK); /* nothing to sync */
+    return w->fs->sync(w->fs->env, c, a32(c, 0));
+  }
   struct wasi_fd *f = fd_get(c, a32(c, 0));
   if (!f) return ret(c, E_BADF);
   if ((data_only ? fdatasync(f->host) : fsync(f->host)) != 0)
@@ -641,7 +646,7 @@ static int path_any(struct sos_wasm_hostcall *c, int dir, int dir2, int p1,
   if (!in_bounds(c, a32(c, p1), a32(c, p1 + 1)) ||
       (p2 >= 0 && !in_bounds(c, a32(c, p2), a32(c, p2 + 1))))
     return ret(c, E_FAULT);
-  return ret(c, vfs ? E_ROFS : E_NOTCAPABLE); /* the file system is read-only */
+  return ret(c, vfs ? E_NOTSUP : E_NOTCAPABLE); /* links and renames: not yet */
 }
 
 static int vfs_open(struct sos_wasm_hostcall *c);
@@ -678,18 +683,39 @@ enum { OF_CREAT = 1, OF_DIRECTORY = 2, OF_EXCL = 4, OF_TRUNC = 8 };
 static int vfs_open(struct sos_wasm_hostcall *c) {
   sos_wasi *w = ctx(c);
   uint32_t len = a32(c, 3), oflags = a32(c, 4), fdflags = a32(c, 7), fd = 0;
+  bool write = a64(c, 5) & R_FD_WRITE || oflags & (OF_CREAT | OF_TRUNC) || fdflags & FDF_APPEND;
   const char *path = sos_wasm_mem(c->instance, a32(c, 2), len);
   if ((!path && len) || !in_bounds(c, a32(c, 8), 4)) return ret(c, E_FAULT);
-  if (oflags & (OF_CREAT | OF_EXCL | OF_TRUNC) || fdflags & FDF_APPEND) return ret(c, E_ROFS);
-  uint32_t e = w->fs->open(w->fs->env, c->instance, a32(c, 0), path ? path : "", len,
-                           oflags & OF_DIRECTORY, &fd);
+  if (write && !w->fs->write) return ret(c, E_ROFS);
+  uint32_t e = w->fs->open(w->fs->env, c->instance, a32(c, 0), path ? path : "", len, oflags,
+                           fdflags, write, &fd);
   return ret(c, e ? e : put32(c, a32(c, 8), fd));
+}
+
+/* path_unlink_file, path_create_directory, path_remove_directory:
+ * (fd, path, path_len) */
+static int vfs_change(struct sos_wasm_hostcall *c, int op) {
+  sos_wasi *w = ctx(c);
+  uint32_t len = a32(c, 2);
+  const char *path = sos_wasm_mem(c->instance, a32(c, 1), len);
+  if (!path && len) return ret(c, E_FAULT);
+  if (!w->fs->change) return ret(c, E_ROFS);
+  return w->fs->change(w->fs->env, c, op, a32(c, 0), path ? path : "", len);
+}
+
+static int path_unlink_file(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_change(c, SOS_WASI_FS_UNLINK) : path_fd_path(c);
+}
+static int path_create_directory(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_change(c, SOS_WASI_FS_MKDIR) : path_fd_path(c);
+}
+static int path_remove_directory(struct sos_wasm_hostcall *c) {
+  return VFS(c, 0) ? vfs_change(c, SOS_WASI_FS_RMDIR) : path_fd_path(c);
 }
 
 static int vfs_transfer(struct sos_wasm_hostcall *c, bool write, bool positioned) {
   sos_wasi *w = ctx(c);
   uint32_t fd = a32(c, 0), res_at = a32(c, positioned ? 4 : 3);
-  if (write) return ret(c, fd == 3 ? E_ISDIR : E_BADF);
   if (fd == 3) return ret(c, E_ISDIR);
   if (!in_bounds(c, res_at, 4)) return ret(c, E_FAULT);
   struct iovec *v;
@@ -697,10 +723,15 @@ static int vfs_transfer(struct sos_wasm_hostcall *c, bool write, bool positioned
   uint32_t e = iovs_get(c, a32(c, 1), a32(c, 2), &v, &n);
   if (e) return ret(c, e);
   uint64_t at = positioned ? a64(c, 3) : 0, total = 0;
+  if (write && !w->fs->write) e = E_BADF;
   for (int i = 0; i < n && !e; i++) {
     size_t got = 0;
-    e = w->fs->read(w->fs->env, c->instance, fd, positioned ? &at : NULL, v[i].iov_base,
-                    v[i].iov_len, &got);
+    if (write)
+      e = w->fs->write(w->fs->env, c->instance, fd, positioned ? &at : NULL, v[i].iov_base,
+                       v[i].iov_len, &got);
+    else
+      e = w->fs->read(w->fs->env, c->instance, fd, positioned ? &at : NULL, v[i].iov_base,
+                      v[i].iov_len, &got);
     total += got;
     at += got;
     if (got < v[i].iov_len) break; /* the end of the file */
@@ -959,16 +990,16 @@ static const struct def defs[] = {
     {"fd_sync", "i", "i", fd_sync},
     {"fd_tell", "ii", "i", fd_tell},
     {"fd_write", "iiii", "i", fd_write},
-    {"path_create_directory", "iii", "i", path_fd_path},
+    {"path_create_directory", "iii", "i", path_create_directory},
     {"path_filestat_get", "iiiii", "i", path_filestat_get},
     {"path_filestat_set_times", "iiiiIIi", "i", path_fd_flags_path},
     {"path_link", "iiiiiii", "i", path_link},
     {"path_open", "iiiiiIIii", "i", path_open},
     {"path_readlink", "iiiiii", "i", path_fd_path},
-    {"path_remove_directory", "iii", "i", path_fd_path},
+    {"path_remove_directory", "iii", "i", path_remove_directory},
     {"path_rename", "iiiiii", "i", path_rename},
     {"path_symlink", "iiiii", "i", path_symlink},
-    {"path_unlink_file", "iii", "i", path_fd_path},
+    {"path_unlink_file", "iii", "i", path_unlink_file},
     {"poll_oneoff", "iiii", "i", poll_oneoff},
     {"proc_exit", "i", "", proc_exit},
     {"proc_raise", "i", "i", proc_raise},

@@ -5,6 +5,10 @@
  *   ls DIR      the names in DIR, one per line, "/" after directories
  *   stat PATH   "file SIZE" or "dir"
  *   write PATH  tries fopen(PATH, "w"): the answer is strerror's words
+ *   put PATH TEXT / add PATH TEXT   writes (appends) TEXT to PATH
+ *   rm PATH, mkdir PATH, rmdir PATH unlink, mkdir, rmdir
+ * The last ones answer "ok" or strerror's words.  tests/apps/writer is the
+ * same code with a files store, where they succeed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sos.h"
 
@@ -59,7 +64,39 @@ static int write_(const struct sos_request *req) {
   return sos_respond_str(strerror(errno));
 }
 
+/* PATH TEXT into path (a buffer of cap bytes); the text after it. */
+static const char *split(const struct sos_request *req, char *path, size_t cap) {
+  const char *sp = strchr(req->body, ' ');
+  size_t n = sp ? (size_t)(sp - req->body) : req->len;
+  if (n >= cap) n = cap - 1;
+  memcpy(path, req->body, n);
+  path[n] = 0;
+  return sp ? sp + 1 : "";
+}
+
+static int put_text(const struct sos_request *req, const char *mode) {
+  char path[256];
+  const char *text = split(req, path, sizeof path);
+  FILE *f = fopen(path, mode);
+  if (!f) return sos_respond_str(strerror(errno));
+  fputs(text, f);
+  return sos_respond_str(fclose(f) ? strerror(errno) : "ok");
+}
+
+static int put(const struct sos_request *req) { return put_text(req, "w"); }
+static int add(const struct sos_request *req) { return put_text(req, "a"); }
+
+static int answer_errno(int rc) { return sos_respond_str(rc ? strerror(errno) : "ok"); }
+static int rm(const struct sos_request *req) { return answer_errno(unlink(req->body)); }
+static int mkdir_(const struct sos_request *req) { return answer_errno(mkdir(req->body, 0755)); }
+static int rmdir_(const struct sos_request *req) { return answer_errno(rmdir(req->body)); }
+
 void sos_main(void) {
+  sos_method("put", put);
+  sos_method("add", add);
+  sos_method("rm", rm);
+  sos_method("mkdir", mkdir_);
+  sos_method("rmdir", rmdir_);
   sos_method("cat", cat);
   sos_method("ls", ls);
   sos_method("stat", stat_);
