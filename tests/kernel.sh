@@ -37,7 +37,9 @@ echo "kernel: $pass passed, $fail failed"
 fi
 
 # ---- help ---------------------------------------------------------------------
-for c in "node" "node start" "node stop" "node status" deploy ps call logs rollback rm build check fmt; do
+for c in "node" "node start" "node stop" "node status" deploy ps call logs rollback rm build check fmt \
+  kv "kv get" "kv put" "kv del" "kv ls" log "log tail" files "files ls" "files cat" "files put" \
+  snapshot restore; do
   check "sos $c --help" 0 "Usage: sos $c" "" $SOS $c --help
 done
 check "sosd --help" 0 "Usage: sosd" "" $B/sosd --help
@@ -342,6 +344,14 @@ check "rmdir of an empty folder" 0 "=ok" "" $W rmdir /data/d
 check "rmdir of a full folder" 0 "=Directory not empty" "" $W rmdir /data
 check "writes cannot leave the root" 0 "=Capabilities insufficient" "" $W put "/../../x.txt escape"
 check "a file counts against the keys quota" 0 "" "" $W put "/notes.txt top"
+check "sos files ls" 0 "$(printf 'data/\nnotes.txt')" "" $SOS files ls writer
+check "sos files cat" 0 "=first second" "" $SOS files cat writer /data/new.txt
+INPUT="from the operator" check "sos files put (stdin)" 0 "" "" $SOS files put writer /data/op.txt
+check "the app sees the operator's file" 0 "=from the operator" "" $W cat /data/op.txt
+check "sos files ls --json" 0 '["new.txt","op.txt"]' "" $SOS files ls writer /data --json
+check "sos files cat of a missing file" 1 "" "no such file or folder" $SOS files cat writer nope
+check "sos files put needs a files store" 1 "" "files store" $SOS files put reader x
+check "sos files put outside the root" 1 "" "cannot write there" $SOS files put writer ../x
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

@@ -291,3 +291,105 @@ const struct sos__cli_cmd sos__cli_log = {
             "The log stores a service declares in its app.sos (store NAME: log).\n",
     .subs = log_cmds,
 };
+
+/* ---- sos files ls|cat|put ------------------------------------------------------- */
+
+static int run_files(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+  bool ls = !strcmp(cmd->name, "ls"), put = !strcmp(cmd->name, "put");
+  struct sos__cli_args a;
+  int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_JSON, ls ? 1 : 2, 2, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  uint8_t *body = NULL;
+  size_t blen = 0;
+  char err[1024];
+  if (put && sos_file_read("/dev/stdin", &body, &blen)) {
+    fprintf(stderr, "%s: cannot read the content from stdin\n", cmd->path);
+    return SOS_CLI_USAGE;
+  }
+  cJSON *j = sos__cli_op("files", a.pos[0]);
+  cJSON_AddStringToObject(j, "action", cmd->name);
+  cJSON_AddStringToObject(j, "path", a.npos > 1 ? a.pos[1] : "");
+  struct sos__cli_reply r;
+  rc = sos__cli_request(a.data, j, body, blen, 60000, &r, err, sizeof err);
+  cJSON_Delete(j);
+  sos_free(body);
+  if (rc || !r.ok) {
+    fprintf(stderr, "%s: %s\n", cmd->path, err);
+    if (!rc) sos__cli_reply_free(&r);
+    return SOS_CLI_NO;
+  }
+  bool json = a.flags & SOS__CLI_F_JSON;
+  if (ls) { /* one name per line; each escaped on its own */
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    for (size_t i = 0; i < r.len;) {
+      const uint8_t *nl = memchr(r.body + i, '\n', r.len - i);
+      size_t n = nl ? (size_t)(nl - (r.body + i)) : r.len - i;
+      if (json)
+        cJSON_AddItemToArray(arr, escaped_json(r.body + i, n));
+      else
+        print_escaped(r.body + i, n, "\n");
+      i += n + 1;
+    }
+    if (json) {
+      char *t = cJSON_PrintUnformatted(arr);
+      if (t) printf("%s\n", t);
+      cJSON_free(t);
+      cJSON_Delete(arr);
+    }
+  } else if (json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "path", a.pos[1]);
+    if (!put) cJSON_AddItemToObject(o, "content", escaped_json(r.body, r.len));
+    char *t = cJSON_PrintUnformatted(o);
+    if (t) printf("%s\n", t);
+    cJSON_free(t);
+    cJSON_Delete(o);
+  } else if (!put && isatty(1)) {
+    print_escaped(r.body, r.len, "");
+  } else if (!put) {
+    fwrite(r.body, 1, r.len, stdout);
+  }
+  sos__cli_reply_free(&r);
+  return SOS_CLI_OK;
+}
+
+#define FILES_OPTS                                                                  \
+  "\nOptions:\n"                                                                    \
+  "  --json         print JSON (content escaped as text)\n"                         \
+  "  --data DIR     the node's data directory\n"
+
+static const struct sos__cli_cmd files_ls_cmd = {
+    .name = "ls", .path = "sos files ls", .summary = "list a folder of a service's files",
+    .help = "Usage: sos files ls SERVICE [PATH] [--json] [--data DIR]\n\n"
+            "Lists the folder PATH (default /) as the service's instances see it:\n"
+            "its image's files with the app's own writes over them; folders end\n"
+            "with /.\n" FILES_OPTS,
+    .run = run_files,
+};
+static const struct sos__cli_cmd files_cat_cmd = {
+    .name = "cat", .path = "sos files cat", .summary = "print a file of a service",
+    .help = "Usage: sos files cat SERVICE PATH [--json] [--data DIR]\n\n"
+            "Prints the file: raw into a pipe or file, escaped on a terminal.\n" FILES_OPTS,
+    .run = run_files,
+};
+static const struct sos__cli_cmd files_put_cmd = {
+    .name = "put", .path = "sos files put", .summary = "write a file of a service from stdin",
+    .help = "Usage: sos files put SERVICE PATH [--data DIR] < CONTENT\n\n"
+            "Writes stdin to PATH in the service's files store (its app must declare\n"
+            "one: store NAME: files), durably; the instances see it at once.\n" FILES_OPTS,
+    .run = run_files,
+};
+
+static const struct sos__cli_cmd *const files_cmds[] = {&files_ls_cmd, &files_cat_cmd,
+                                                         &files_put_cmd, NULL};
+
+const struct sos__cli_cmd sos__cli_files = {
+    .name = "files",
+    .path = "sos files",
+    .summary = "read and write a service's files",
+    .help = "Usage: sos files COMMAND SERVICE [PATH]\n"
+            "\n"
+            "The file tree a service's instances see as /: its image's files, with\n"
+            "what the app wrote to its files store laid over them.\n",
+    .subs = files_cmds,
+};

@@ -771,6 +771,58 @@ static void op_snapshots(struct conn *c, const cJSON *j) {
   send_frame(c, r, NULL, 0);
 }
 
+/* files: {service, action: ls|cat|put, path} (body: the content for put):
+ * the tree the service's instances see (image files under its files
+ * store's writes). */
+static void op_files(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t blen) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service"), *action = str_field(j, "action");
+  const char *path = str_field(j, "path");
+  if (!svc || !action) return send_error(c, "files needs a service and an action");
+  if (!path) path = "";
+  uint8_t *data = NULL, key[600];
+  size_t len = 0, klen = 0;
+  char *text = NULL, msg[300];
+  struct sos_app_service def = {0};
+  int rc = SOS_ENOENT;
+  pthread_mutex_lock(&k->mu);
+  struct svc *s = sos__k_svc_find(k, svc);
+  if (s && !strcmp(action, "cat")) rc = sos__k_files_cat(k, s, path, &data, &len);
+  else if (s && !strcmp(action, "ls")) rc = sos__k_files_ls(k, s, path, &text);
+  else if (s && !strcmp(action, "put")) {
+    klen = sos__k_files_key(s, path, key);
+    def = *s->cur->def;
+    rc = klen ? 0 : SOS_EINVAL;
+  } else if (s) {
+    rc = SOS_EINVAL;
+  }
+  pthread_mutex_unlock(&k->mu);
+  if (!s) {
+    snprintf(msg, sizeof msg, "no service named %s (see sos ps)", svc);
+    return send_error(c, msg);
+  }
+  if (rc) {
+    snprintf(msg, sizeof msg, "%s: %.200s", rc == SOS_ENOENT ? "no such file or folder"
+             : rc == SOS_ESTATE ? (strcmp(action, "ls") ? "a folder" : "not a folder")
+             : !strcmp(action, "put") ? "cannot write there (does its app declare a files store?)"
+             : "bad path or action", path);
+    return send_error(c, msg);
+  }
+  if (!strcmp(action, "put")) {
+    if (blen > SOS_ABI_MAX_VALUE - 1) return send_error(c, "the file is over 1 MiB");
+    uint8_t *v = sos_malloc(blen + 1u);
+    if (!v) return send_error(c, "out of memory");
+    v[0] = 1; /* a file (files.c's tags) */
+    memcpy(v + 1, body, blen);
+    kv_write(c, key, klen, "", &def, svc, v, blen + 1);
+    sos_free(v);
+    return;
+  }
+  send_frame(c, ok_reply(), text ? (const void *)text : data, text ? strlen(text) : len);
+  sos_free(text);
+  sos_free(data);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -790,6 +842,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "rm")) op_named(c, j, false);
   else if (!strcmp(op, "logs")) op_logs(c, j);
   else if (!strcmp(op, "kv")) op_kv(c, j, body, blen);
+  else if (!strcmp(op, "files")) op_files(c, j, body, blen);
   else if (!strcmp(op, "log")) op_log(c, j);
   else if (!strcmp(op, "snapshot")) op_snapshot(c, j);
   else if (!strcmp(op, "restore")) op_restore(c, j);

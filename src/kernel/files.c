@@ -32,7 +32,7 @@
 #include <string.h>
 
 #define MAX_OPEN 64
-#define MAX_PATH 1024
+#define MAX_PATH 380 /* so that service NUL store NUL path fits LMDB's 511-byte keys */
 #define MAX_FILE (SOS_ABI_MAX_VALUE - 1)
 
 enum { TAG_GONE = 0, TAG_FILE = 1, TAG_DIR = 2 };
@@ -48,18 +48,26 @@ struct kfile {
 
 static struct inst *me(sos_wasm_instance *wi) { return sos_wasm_instance_user(wi); }
 
-static const struct sos_image *image_of(struct inst *in) { return in->ver->img->img; }
+/* The tree a lookup walks: a service at one of its versions. */
+struct tree {
+  const struct svc *svc;
+  const struct ver *ver;
+};
+
+static struct tree tree_of(const struct inst *in) { return (struct tree){in->svc, in->ver}; }
+
+static const struct sos_image *image_of(const struct tree *t) { return t->ver->img->img; }
 
 /* ---- the two layers --------------------------------------------------------- */
 
 /* The store key of path: service NUL store NUL path; 0 when the app has no
  * files store. */
-static size_t store_key(struct inst *in, const char *path, uint8_t *key) {
-  const struct sos_app *app = in->ver->img->app;
+static size_t store_key(const struct tree *t, const char *path, uint8_t *key) {
+  const struct sos_app *app = t->ver->img->app;
   for (uint32_t i = 0; i < app->nstores; i++) {
     if (app->stores[i].type != SOS_APP_STORE_FILES) continue;
     const char *name = app->stores[i].name;
-    size_t n = sos__k_store_prefix(in->svc, app, name, strlen(name), SOS_APP_STORE_FILES, key);
+    size_t n = sos__k_store_prefix(t->svc, app, name, strlen(name), SOS_APP_STORE_FILES, key);
     size_t plen = strlen(path);
     memcpy(key + n, path, plen);
     return n + plen;
@@ -108,9 +116,9 @@ static bool store_dir(struct kernel *k, const uint8_t *key, size_t klen) {
  * a fresh buffer in f->buf) or a DIR. */
 enum { NONE, FILE_, DIR_ };
 
-static int lookup(struct kernel *k, struct inst *in, const char *path, struct kfile *f) {
+static int lookup(struct kernel *k, const struct tree *t, const char *path, struct kfile *f) {
   uint8_t key[600];
-  size_t klen = *path ? store_key(in, path, key) : 0;
+  size_t klen = *path ? store_key(t, path, key) : 0;
   if (klen) {
     size_t len = 0;
     uint8_t tag;
@@ -128,7 +136,7 @@ static int lookup(struct kernel *k, struct inst *in, const char *path, struct kf
       return FILE_;
     }
   }
-  const struct sos_image_file *im = *path ? sos_image_file(image_of(in), path) : NULL;
+  const struct sos_image_file *im = *path ? sos_image_file(image_of(t), path) : NULL;
   if (im) {
     if (f) {
       f->data = im->data;
@@ -136,7 +144,7 @@ static int lookup(struct kernel *k, struct inst *in, const char *path, struct kf
     }
     return FILE_;
   }
-  if (image_dir(image_of(in), path) || (klen && store_dir(k, key, klen))) return DIR_;
+  if (image_dir(image_of(t), path) || (klen && store_dir(k, key, klen))) return DIR_;
   return NONE;
 }
 
@@ -219,11 +227,12 @@ static uint32_t fs_open(void *env, sos_wasm_instance *wi, uint32_t dirfd, const 
   uint32_t e = resolve_at(in, dirfd, path, len, full);
   if (e) return e;
   uint8_t key[600];
-  if (write && !store_key(in, full, key)) return SOS_WASI_EROFS; /* no files store */
+  struct tree t = tree_of(in);
+  if (write && !store_key(&t, full, key)) return SOS_WASI_EROFS; /* no files store */
   int slot = free_slot(in);
   if (slot < 0) return SOS_WASI_EMFILE;
   struct kfile f = {0};
-  int what = lookup(k, in, full, &f);
+  int what = lookup(k, &t, full, &f);
   if (what == NONE && !(oflags & 1)) return SOS_WASI_ENOENT;       /* O_CREAT */
   if (what != NONE && (oflags & 4)) e = SOS_WASI_EEXIST;           /* O_EXCL */
   else if (what == DIR_ && write) e = SOS_WASI_EISDIR;
@@ -313,7 +322,8 @@ static int answer(struct sos_wasm_hostcall *c, uint32_t e) {
 static int store_put(struct kernel *k, struct sos_wasm_hostcall *c, struct inst *in,
                      const char *path, uint8_t tag, const uint8_t *bytes, size_t len) {
   uint8_t key[600];
-  size_t klen = store_key(in, path, key);
+  struct tree t = tree_of(in);
+  size_t klen = store_key(&t, path, key);
   if (!klen) return answer(c, SOS_WASI_EROFS);
   uint8_t *v = sos_malloc(len + 1);
   if (!v) return answer(c, SOS_WASI_EIO);
@@ -329,7 +339,8 @@ static int store_put(struct kernel *k, struct sos_wasm_hostcall *c, struct inst 
 static int store_del(struct kernel *k, struct sos_wasm_hostcall *c, struct inst *in,
                      const char *path) {
   uint8_t key[600];
-  size_t klen = store_key(in, path, key);
+  struct tree t = tree_of(in);
+  size_t klen = store_key(&t, path, key);
   if (!klen) return answer(c, SOS_WASI_EROFS);
   struct sos_store_op op = {SOS_STORE_DEL, false, key, (uint32_t)klen, NULL, 0};
   return sos__k_store_write(k, c, &op, 1, SOS__K_ANSWER_ERRNO);
@@ -368,7 +379,8 @@ static uint32_t fs_stat(void *env, sos_wasm_instance *wi, uint32_t fd, const cha
   uint32_t e = resolve_at(in, fd, path, len, full);
   if (e) return e;
   struct kfile f = {0};
-  int what = lookup(env, in, full, &f);
+  struct tree t = tree_of(in);
+  int what = lookup(env, &t, full, &f);
   *type = what == DIR_ ? SOS_WASI_FT_DIR : SOS_WASI_FT_FILE;
   *size = f.len;
   sos_free(f.buf);
@@ -427,8 +439,8 @@ static int by_name(const void *a, const void *b) {
 }
 
 /* The merged entries of folder dir, sorted by name. */
-static void list_dir(struct kernel *k, struct inst *in, const char *dir, struct listing *l) {
-  const struct sos_image *img = image_of(in);
+static void list_dir(struct kernel *k, const struct tree *t, const char *dir, struct listing *l) {
+  const struct sos_image *img = image_of(t);
   char prefix[MAX_PATH + 2];
   snprintf(prefix, sizeof prefix, *dir ? "%s/" : "%s", dir);
   size_t plen = strlen(prefix);
@@ -440,7 +452,7 @@ static void list_dir(struct kernel *k, struct inst *in, const char *dir, struct 
              slash ? SOS_WASI_FT_DIR : SOS_WASI_FT_FILE);
   }
   uint8_t lo[600], hi[600];
-  size_t klen = store_key(in, prefix, lo);
+  size_t klen = store_key(t, prefix, lo);
   if (klen) {
     memcpy(hi, lo, klen);
     hi[klen - 1]++; /* just past every key under the folder */
@@ -458,7 +470,8 @@ static uint32_t fs_readdir(void *env, sos_wasm_instance *wi, uint32_t fd, uint64
   const char *dir = dir_of(in, fd);
   if (!dir) return file_of(in, fd) ? SOS_WASI_ENOTDIR : SOS_WASI_EBADF;
   struct listing l = {0};
-  list_dir(env, in, dir, &l);
+  struct tree t = tree_of(in);
+  list_dir(env, &t, dir, &l);
   uint64_t n = 0;
   bool go = true;
   if (n++ >= cookie) go = emit(user, n, ".", 1, SOS_WASI_FT_DIR);
@@ -472,9 +485,9 @@ static uint32_t fs_readdir(void *env, sos_wasm_instance *wi, uint32_t fd, uint64
 }
 
 /* Whether folder dir lists nothing. */
-static bool dir_empty(struct kernel *k, struct inst *in, const char *dir) {
+static bool dir_empty(struct kernel *k, const struct tree *t, const char *dir) {
   struct listing l = {0};
-  list_dir(k, in, dir, &l);
+  list_dir(k, t, dir, &l);
   bool empty = true;
   for (uint32_t i = 0; i < l.n; i++) empty = empty && !l.e[i].type;
   sos_free(l.e);
@@ -490,14 +503,15 @@ static int fs_change(void *env, struct sos_wasm_hostcall *c, int op, uint32_t di
   uint32_t e = resolve_at(in, dirfd, path, len, full);
   if (e) return answer(c, e);
   if (!*full) return answer(c, op == SOS_WASI_FS_MKDIR ? SOS_WASI_EEXIST : SOS_WASI_EISDIR);
-  int what = lookup(k, in, full, NULL);
-  bool in_image = sos_image_file(image_of(in), full) || image_dir(image_of(in), full);
+  struct tree t = tree_of(in);
+  int what = lookup(k, &t, full, NULL);
+  bool in_image = sos_image_file(image_of(&t), full) || image_dir(image_of(&t), full);
   if (op == SOS_WASI_FS_MKDIR)
     return what != NONE ? answer(c, SOS_WASI_EEXIST) : store_put(k, c, in, full, TAG_DIR, NULL, 0);
   if (what == NONE) return answer(c, SOS_WASI_ENOENT);
   if (op == SOS_WASI_FS_UNLINK && what == DIR_) return answer(c, SOS_WASI_EISDIR);
   if (op == SOS_WASI_FS_RMDIR && what != DIR_) return answer(c, SOS_WASI_ENOTDIR);
-  if (op == SOS_WASI_FS_RMDIR && !dir_empty(k, in, full)) return answer(c, SOS_WASI_ENOTEMPTY);
+  if (op == SOS_WASI_FS_RMDIR && !dir_empty(k, &t, full)) return answer(c, SOS_WASI_ENOTEMPTY);
   /* a path the image has is hidden by a deletion mark; others just go */
   return in_image ? store_put(k, c, in, full, TAG_GONE, NULL, 0) : store_del(k, c, in, full);
 }
@@ -525,4 +539,50 @@ void sos__k_files_free(struct inst *in) {
   sos_free(in->files);
   in->files = NULL;
   in->nfiles = 0;
+}
+
+/* ---- for the control API (sos files) ---------------------------------------------- */
+
+int sos__k_files_cat(struct kernel *k, const struct svc *s, const char *path, uint8_t **data,
+                     size_t *len) {
+  char full[MAX_PATH + 1];
+  struct tree t = {s, s->cur};
+  if (resolve("", path, strlen(path), full)) return SOS_EINVAL;
+  struct kfile f = {0};
+  int what = lookup(k, &t, full, &f);
+  if (what != FILE_) {
+    sos_free(f.buf);
+    return what == DIR_ ? SOS_ESTATE : SOS_ENOENT;
+  }
+  *data = sos_malloc(f.len ? f.len : 1);
+  if (*data && f.len) memcpy(*data, f.data, f.len);
+  *len = f.len;
+  sos_free(f.buf);
+  return *data ? 0 : SOS_ENOMEM;
+}
+
+int sos__k_files_ls(struct kernel *k, const struct svc *s, const char *path, char **text) {
+  char full[MAX_PATH + 1];
+  struct tree t = {s, s->cur};
+  if (resolve("", path, strlen(path), full)) return SOS_EINVAL;
+  int what = lookup(k, &t, full, NULL);
+  if (what != DIR_) return what == FILE_ ? SOS_ESTATE : SOS_ENOENT;
+  struct listing l = {0};
+  list_dir(k, &t, full, &l);
+  size_t n = 0;
+  char *out = sos_malloc((size_t)l.n * 258 + 1);
+  for (uint32_t i = 0; out && i < l.n; i++)
+    if (l.e[i].type)
+      n += (size_t)sprintf(out + n, "%s%s\n", l.e[i].name, l.e[i].type == SOS_WASI_FT_DIR ? "/" : "");
+  if (out) out[n] = 0;
+  sos_free(l.e);
+  *text = out;
+  return out ? 0 : SOS_ENOMEM;
+}
+
+size_t sos__k_files_key(const struct svc *s, const char *path, uint8_t *key) {
+  char full[MAX_PATH + 1];
+  struct tree t = {s, s->cur};
+  if (resolve("", path, strlen(path), full) || !*full) return 0;
+  return store_key(&t, full, key);
 }

@@ -291,6 +291,16 @@ int sos__k_store_write(struct kernel *k, struct sos_wasm_hostcall *c,
 void sos__k_files_init(struct kernel *k);
 /* Closes every file an instance has open (k->mu not needed). */
 void sos__k_files_free(struct inst *in);
+/* For `sos files` (k->mu held; s not removed): a copy of the file at path
+ * in s's current tree (*data, sos_free), or its listing as "name" and
+ * "name/" lines.  Errors: SOS_ENOENT, SOS_ESTATE (a folder where a file is
+ * wanted, or the reverse), SOS_EINVAL (a path that leaves the root). */
+int sos__k_files_cat(struct kernel *k, const struct svc *s, const char *path, uint8_t **data,
+                     size_t *len);
+int sos__k_files_ls(struct kernel *k, const struct svc *s, const char *path, char **text);
+/* The store key of path in s's files store (room for 600 bytes), or 0
+ * when s's app has none.  Its values start with a tag byte: 1 a file. */
+size_t sos__k_files_key(const struct svc *s, const char *path, uint8_t *key);
 
 /* ---- logstore.c: the log store system calls ------------------------- */
 int sos__k_h_log_append(struct sos_wasm_hostcall *c);
