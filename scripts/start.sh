@@ -26,7 +26,7 @@ show build/sos node start
 show build/sos node status
 
 caption "Deploying the example apps (each is built from C into a verified image first)"
-for app in hello counter fanout sleepy; do show build/sos deploy apps/$app; done
+for app in hello counter fanout sleepy kvcount eventlog; do show build/sos deploy apps/$app; done
 
 caption "hello: a service call, addressed by name"
 show build/sos call hello greet world
@@ -46,6 +46,16 @@ caption "sleepy: an instance suspends in sleep without holding a thread"
 show build/sos call sleepy nap 100
 echo
 
+caption "kvcount: a counter in a kv store: durable, so it survives restarts (compare-and-swap)"
+show build/sos call kvcount hit visits
+echo
+show build/sos kv ls kvcount/counts
+
+caption "eventlog: a log store; a reader waiting in log_tail is woken by the append"
+show build/sos call eventlog add "started at $(date -u +%H:%M:%S)"
+echo
+show build/sos log tail eventlog/events -n 3
+
 caption "The node's services and a log"
 show build/sos ps
 show build/sos logs hello -n 5
@@ -57,6 +67,7 @@ cat <<'NEXT'
   build/sos deploy apps/crash && build/sos call crash trap
                                        a trap fails one call; the instance is replaced
   build/sos rollback hello             back to the previous version after a redeploy
+  build/sos snapshot kvcount           save a service's stores (sos restore brings them back)
   build/sos node stop                  stop the node (a restart brings every service back)
   apps/*/README.md                     the example apps; sdk/README.md to write your own
   build/sos wasm run build/examples/hello.wasm SOS

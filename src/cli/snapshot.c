@@ -76,9 +76,9 @@ static void done(const struct sos__cli_args *a, bool restore, const struct sos__
     print_json(o);
     cJSON_Delete(o);
   } else if (restore) {
-    printf("%s restored from %s (%.0f keys)\n", a->pos[0], id, keys);
+    printf("%s restored from %s (%.0f key%s)\n", a->pos[0], id, keys, keys == 1 ? "" : "s");
   } else {
-    printf("snapshot %s of %s (%.0f keys)\n", id ? id : "?", a->pos[0], keys);
+    printf("snapshot %s of %s (%.0f key%s)\n", id ? id : "?", a->pos[0], keys, keys == 1 ? "" : "s");
   }
 }
 
