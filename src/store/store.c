@@ -149,6 +149,16 @@ static int read_txn(sos_store *st, MDB_txn **t) {
   return mdb_txn_begin(st->env, NULL, MDB_RDONLY, t) ? SOS_EIO : 0;
 }
 
+/* A read transaction and a cursor on the data; abort *t when done. */
+static int read_cursor(sos_store *st, MDB_txn **t, MDB_cursor **c) {
+  if (read_txn(st, t)) return SOS_EIO;
+  if (mdb_cursor_open(*t, st->data, c)) {
+    mdb_txn_abort(*t);
+    return SOS_EIO;
+  }
+  return 0;
+}
+
 int sos_store_get(sos_store *st, const void *key, size_t klen, void *buf, size_t cap,
                   size_t *len) {
   *len = 0;
@@ -179,11 +189,7 @@ int sos_store_scan(sos_store *st, const void *start, size_t slen, const void *en
                    void *user) {
   MDB_txn *t;
   MDB_cursor *c;
-  if (read_txn(st, &t)) return SOS_EIO;
-  if (mdb_cursor_open(t, st->data, &c)) {
-    mdb_txn_abort(t);
-    return SOS_EIO;
-  }
+  if (read_cursor(st, &t, &c)) return SOS_EIO;
   MDB_val k = {slen, (void *)start}, v;
   int rc = slen ? mdb_cursor_get(c, &k, &v, MDB_SET_RANGE) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
   int out = 0;
@@ -525,11 +531,7 @@ static int out_records(sos_store *st, const void *prefix, size_t plen, struct sn
                        uint64_t *n) {
   MDB_txn *t;
   MDB_cursor *c;
-  if (read_txn(st, &t)) return SOS_EIO;
-  if (mdb_cursor_open(t, st->data, &c)) {
-    mdb_txn_abort(t);
-    return SOS_EIO;
-  }
+  if (read_cursor(st, &t, &c)) return SOS_EIO;
   MDB_val k = {plen, (void *)prefix}, v;
   int rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
   for (; rc == 0 && has_prefix(&k, prefix, plen) && !o->failed;
