@@ -217,8 +217,17 @@ batch-bad-kind 11
 batch-empty 11
 get-forged 0
 get-other-service 11
-scan-all 2'
-check "crafted store names, keys, lengths and batches are refused or confined" 0 "=$want" "" \
+scan-all 2
+log-append-to-kv -11
+log-append-undeclared -11
+log-append-big -9
+log-read-negative -11
+log-tail-negative -11
+log-tail-empty-now -6
+log-trim-negative 11
+log-append 0
+log-read 1'
+check "crafted store names, keys, lengths, batches and log calls are refused or confined" 0 "=$want" "" \
   $SOS call escape probe
 check "a forged key stays in the caller's store" 0 '\x00box\x00k1	forged' "" $SOS kv ls escape/mine
 check "and never reaches the other service's" 0 "=v" "" $SOS kv get box/box k1

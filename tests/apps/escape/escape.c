@@ -18,6 +18,10 @@
 RAW("kv_get") int32_t raw_get(const void *s, size_t sl, const void *k, size_t kl, void *b, size_t cap, uint32_t *len);
 RAW("kv_put") int32_t raw_put(const void *s, size_t sl, const void *k, size_t kl, const void *v, size_t vl);
 RAW("kv_batch") int32_t raw_batch(const void *s, size_t sl, const void *ops, size_t len);
+RAW("log_append") int64_t raw_append(const void *s, size_t sl, const void *r, size_t rl);
+RAW("log_read") int32_t raw_read(const void *s, size_t sl, int64_t from, uint32_t lim, void *buf, size_t cap, uint32_t *len);
+RAW("log_tail") int32_t raw_tail(const void *s, size_t sl, int64_t from, int32_t timeout);
+RAW("log_trim") int32_t raw_trim(const void *s, size_t sl, int64_t before);
 RAW("kv_scan") int32_t raw_scan(const void *s, size_t sl, const void *a, size_t al, const void *b, size_t bl, uint32_t lim, void *buf, size_t cap, uint32_t *len);
 
 static char out[4096];
@@ -51,6 +55,15 @@ static int probe(const struct sos_request *req) {
   note("get-forged", raw_get("mine", 4, "\0box\0k1", 7, buf, sizeof buf, &len));
   note("get-other-service", raw_get("box", 3, "k1", 2, buf, sizeof buf, &len));
   note("scan-all", raw_scan("mine", 4, "", 0, "", 0, 100, out + 3000, 1000, &len));
+  note("log-append-to-kv", (int32_t)raw_append("mine", 4, "r", 1));
+  note("log-append-undeclared", (int32_t)raw_append("theirs", 6, "r", 1));
+  note("log-append-big", (int32_t)raw_append("events", 6, big, sizeof big));
+  note("log-read-negative", raw_read("events", 6, -1, 10, buf, sizeof buf, &len));
+  note("log-tail-negative", raw_tail("events", 6, -5, 0));
+  note("log-tail-empty-now", raw_tail("events", 6, 0, 0));
+  note("log-trim-negative", raw_trim("events", 6, -1));
+  note("log-append", (int32_t)raw_append("events", 6, "r", 1));
+  note("log-read", raw_read("events", 6, 0, 10, buf, sizeof buf, &len));
   return sos_respond(out, used);
 }
 
