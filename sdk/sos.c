@@ -17,6 +17,12 @@
  * not pin memory for the instance's lifetime.  Responses are copied by the
  * kernel at once, so only formatted text needs a buffer, on the stack when
  * it is short.
+ *
+ * Tables: rows are built in a growing buffer like kv batches and read in
+ * place.  A query takes its whole answer in one kernel call, because the
+ * ABI's bounds are values and a page cannot resume inside a run of equal
+ * index values; the buffer keeps room for one more row of the largest
+ * size, and that room is what proves a short answer complete.
  */
 #include "sos.h"
 
@@ -82,6 +88,19 @@ int32_t sos__abi_log_tail(const char *store, size_t store_len, int64_t from,
 SOS_IMPORT("log_trim")
 int32_t sos__abi_log_trim(const char *store, size_t store_len, int64_t before);
 SOS_IMPORT("log_end") int64_t sos__abi_log_end(const char *store, size_t store_len);
+SOS_IMPORT("table_put")
+int32_t sos__abi_table_put(const char *store, size_t store_len, const void *row,
+                           size_t row_len);
+SOS_IMPORT("table_get")
+int32_t sos__abi_table_get(const char *store, size_t store_len, const void *key,
+                           size_t key_len, void *buf, size_t cap, uint32_t *len_out);
+SOS_IMPORT("table_del")
+int32_t sos__abi_table_del(const char *store, size_t store_len, const void *key,
+                           size_t key_len);
+SOS_IMPORT("table_query")
+int32_t sos__abi_table_query(const char *store, size_t store_len, uint32_t field,
+                             const void *lo, size_t lo_len, const void *hi, size_t hi_len,
+                             uint32_t limit, void *buf, size_t cap, uint32_t *len_out);
 
 /* Exports take no SDK prefix: the kernel looks for these exact names. */
 #define SOS_EXPORT(name) __attribute__((export_name(name)))
@@ -97,6 +116,12 @@ SOS_IMPORT("log_end") int64_t sos__abi_log_end(const char *store, size_t store_l
 
 /* A kv_batch record's header: u8 kind, u32 key length, u32 value length. */
 #define BATCH_HEADER 9
+/* A row field's header: u16 tag, u8 type; text and bytes add a u32 length. */
+#define FIELD_HEADER 3
+/* The largest record of a table query: u32 length and the largest row. */
+#define QUERY_RECORD_MAX (4 + (size_t)SOS_ABI_MAX_VALUE)
+/* How often a table write is tried while it keeps meeting another writer. */
+#define WRITE_TRIES 8
 
 struct method {
   char name[SOS_ABI_MAX_NAME + 1];
@@ -334,13 +359,20 @@ static int kv_get(const char *store, const void *key, size_t klen, void *buf, si
   return status;
 }
 
-int sos_kv_get(const char *store, const void *key, size_t klen, char **val,
-               size_t *vlen) {
+/* A read into the caller's buffer, as kv_get: copies min(length, cap)
+ * bytes and sets *len to the full length (0 unless found). */
+typedef int copy_reader(const char *store, const void *key, size_t klen, void *buf,
+                        size_t cap, size_t *len);
+
+/* Reads through read into a malloc'd copy, NUL-terminated, for sos_kv_get
+ * and sos_table_get (whose contract it implements). */
+static int read_copy(copy_reader *read, const char *store, const void *key, size_t klen,
+                     char **val, size_t *vlen) {
   if (val) *val = NULL;
   if (vlen) *vlen = 0;
   char stack[STACK_TEXT]; /* most values fit: one host call, one malloc */
   size_t len, cap = sizeof stack;
-  int status = kv_get(store, key, klen, stack, cap, &len);
+  int status = read(store, key, klen, stack, cap, &len);
   if (status != SOS_STATUS_OK || !val) {
     if (vlen) *vlen = len;
     return status;
@@ -356,7 +388,7 @@ int sos_kv_get(const char *store, const void *key, size_t klen, char **val,
       return SOS_STATUS_TOO_BIG;
     }
     copy = p;
-    if ((status = kv_get(store, key, klen, copy, cap, &len)) != SOS_STATUS_OK) {
+    if ((status = read(store, key, klen, copy, cap, &len)) != SOS_STATUS_OK) {
       free(copy); /* deleted in between */
       return status;
     }
@@ -365,6 +397,11 @@ int sos_kv_get(const char *store, const void *key, size_t klen, char **val,
   *val = copy;
   if (vlen) *vlen = len;
   return SOS_STATUS_OK;
+}
+
+int sos_kv_get(const char *store, const void *key, size_t klen, char **val,
+               size_t *vlen) {
+  return read_copy(kv_get, store, key, klen, val, vlen);
 }
 
 int sos_kv_get_buf(const char *store, const void *key, size_t klen, void *buf, size_t cap,
@@ -395,17 +432,23 @@ int sos_kv_cas(const char *store, const void *key, size_t klen, const void *old,
                          val ? vlen : 0, flags);
 }
 
+/* Makes room for need more bytes after the len used of the *cap at *buf,
+ * doubling; false when out of memory.  For batches and rows. */
+static bool reserve_bytes(unsigned char **buf, size_t *cap, size_t len, size_t need) {
+  if (need <= *cap - len) return true;
+  if (need > SIZE_MAX / 2 - len) return false;
+  size_t n = *cap ? *cap : 256;
+  while (n - len < need) n *= 2;
+  unsigned char *p = realloc(*buf, n);
+  if (!p) return false;
+  *buf = p;
+  *cap = n;
+  return true;
+}
+
 /* Makes room for need more bytes in b; false when out of memory. */
 static bool batch_reserve(struct sos_kv_batch *b, size_t need) {
-  if (need <= b->cap - b->len) return true;
-  if (need > SIZE_MAX / 2 - b->len) return false;
-  size_t cap = b->cap ? b->cap : 256;
-  while (cap - b->len < need) cap *= 2;
-  unsigned char *p = realloc(b->buf, cap);
-  if (!p) return false;
-  b->buf = p;
-  b->cap = cap;
-  return true;
+  return reserve_bytes(&b->buf, &b->cap, b->len, need);
 }
 
 /* Writes v at p in little-endian order, as kv_batch reads it. */
@@ -662,6 +705,301 @@ int sos_log_trim(const char *store, int64_t before) {
 }
 
 int64_t sos_log_end(const char *store) { return sos__abi_log_end(store, strlen(store)); }
+
+/* ---- storage: tables ------------------------------------------------------ */
+
+/* The width of a fixed-size field type; 0 for text and bytes (a u32 length
+ * and the bytes), -1 for a type the row encoding does not have. */
+static int type_width(unsigned type) {
+  static const signed char w[] = {-1, 1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8, 0, 0};
+  return type < sizeof w ? w[type] : -1;
+}
+
+/* Whether type is a signed integer type. */
+static bool type_signed(unsigned type) {
+  return type >= SOS_ROW_T_I8 && type <= SOS_ROW_T_I64;
+}
+
+int sos_row_field(struct sos_row *r, unsigned tag, unsigned type, const void *value,
+                  size_t n) {
+  if (r->status) return r->status;
+  int width = type_width(type);
+  if (!tag || tag > 0xffff || width < 0 || (width > 0 && n != (size_t)width))
+    return r->status = SOS_STATUS_INVALID;
+  size_t head = FIELD_HEADER + (width ? 0 : 4);
+  if (n > SOS_ABI_MAX_VALUE || !reserve_bytes(&r->buf, &r->cap, r->len, head + n))
+    return r->status = SOS_STATUS_TOO_BIG;
+  unsigned char *p = r->buf + r->len;
+  p[0] = (unsigned char)tag;
+  p[1] = (unsigned char)(tag >> 8);
+  p[2] = (unsigned char)type;
+  if (!width) put_u32(p + FIELD_HEADER, (uint32_t)n);
+  if (n) memcpy(p + head, value, n);
+  r->len += head + n;
+  return SOS_STATUS_OK;
+}
+
+/* Appends a number field: the low width bytes of v, little-endian. */
+static int row_number(struct sos_row *r, unsigned tag, unsigned type, uint64_t v) {
+  unsigned char b[8];
+  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+  return sos_row_field(r, tag, type, b, (size_t)type_width(type));
+}
+
+int sos_row_bool(struct sos_row *r, unsigned tag, int v) {
+  return row_number(r, tag, SOS_ROW_T_BOOL, v != 0);
+}
+
+int sos_row_u32(struct sos_row *r, unsigned tag, uint32_t v) {
+  return row_number(r, tag, SOS_ROW_T_U32, v);
+}
+
+int sos_row_u64(struct sos_row *r, unsigned tag, uint64_t v) {
+  return row_number(r, tag, SOS_ROW_T_U64, v);
+}
+
+int sos_row_i32(struct sos_row *r, unsigned tag, int32_t v) {
+  return row_number(r, tag, SOS_ROW_T_I32, (uint64_t)(int64_t)v);
+}
+
+int sos_row_i64(struct sos_row *r, unsigned tag, int64_t v) {
+  return row_number(r, tag, SOS_ROW_T_I64, (uint64_t)v);
+}
+
+int sos_row_f64(struct sos_row *r, unsigned tag, double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits); /* IEEE 754 binary64, as the encoding stores it */
+  return row_number(r, tag, SOS_ROW_T_F64, bits);
+}
+
+int sos_row_text(struct sos_row *r, unsigned tag, const char *s) {
+  return sos_row_field(r, tag, SOS_ROW_T_TEXT, s, strlen(s));
+}
+
+int sos_row_textn(struct sos_row *r, unsigned tag, const char *s, size_t n) {
+  return sos_row_field(r, tag, SOS_ROW_T_TEXT, s, n);
+}
+
+int sos_row_bytes(struct sos_row *r, unsigned tag, const void *p, size_t n) {
+  return sos_row_field(r, tag, SOS_ROW_T_BYTES, p, n);
+}
+
+void sos_row_free(struct sos_row *r) {
+  free(r->buf);
+  *r = (struct sos_row)SOS_ROW_INIT;
+}
+
+/* One field of an encoded row, as sos_row_find describes it. */
+struct field {
+  unsigned tag, type;
+  const unsigned char *value;
+  size_t vlen;
+};
+
+/* Reads the field at *at of the len bytes at p and moves *at past it.
+ * Returns SOS_STATUS_OK, or SOS_STATUS_INVALID when it is malformed. */
+static int next_field(const unsigned char *p, size_t len, size_t *at, struct field *f) {
+  if (len - *at < FIELD_HEADER) return SOS_STATUS_INVALID;
+  const unsigned char *h = p + *at;
+  f->tag = (unsigned)h[0] | (unsigned)h[1] << 8;
+  f->type = h[2];
+  int width = type_width(f->type);
+  size_t from = *at + FIELD_HEADER;
+  if (width < 0) return SOS_STATUS_INVALID;
+  f->vlen = (size_t)width;
+  if (!width) {
+    if (len - from < 4) return SOS_STATUS_INVALID;
+    f->vlen = get_u32(p + from);
+    from += 4;
+  }
+  if (len - from < f->vlen) return SOS_STATUS_INVALID;
+  f->value = p + from;
+  *at = from + f->vlen;
+  return SOS_STATUS_OK;
+}
+
+/* Finds field tag of row into *f; a status as sos_row_find's. */
+static int find_field(const void *row, size_t len, unsigned tag, struct field *f) {
+  size_t at = 0;
+  while (at < len) {
+    if (next_field(row, len, &at, f) != SOS_STATUS_OK) return SOS_STATUS_INVALID;
+    if (f->tag == tag) return SOS_STATUS_OK;
+  }
+  return SOS_STATUS_NOT_FOUND;
+}
+
+int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *type,
+                 const unsigned char **value, size_t *vlen) {
+  struct field f;
+  int status = find_field(row, len, tag, &f);
+  if (status != SOS_STATUS_OK) return status;
+  if (type) *type = f.type;
+  if (value) *value = f.value;
+  if (vlen) *vlen = f.vlen;
+  return SOS_STATUS_OK;
+}
+
+/* Reads integer field tag as 64 bits (sign-extended when *is_signed). */
+static int get_integer(const void *row, size_t len, unsigned tag, uint64_t *bits,
+                       bool *is_signed) {
+  struct field f;
+  int status = find_field(row, len, tag, &f);
+  if (status != SOS_STATUS_OK) return status;
+  if (f.type < SOS_ROW_T_U8 || f.type > SOS_ROW_T_I64) return SOS_STATUS_INVALID;
+  uint64_t v = 0;
+  for (size_t i = 0; i < f.vlen; i++) v |= (uint64_t)f.value[i] << (8 * i);
+  *is_signed = type_signed(f.type);
+  if (*is_signed && f.vlen < 8 && (v >> (8 * f.vlen - 1)) & 1)
+    v |= ~(uint64_t)0 << (8 * f.vlen); /* sign-extend */
+  *bits = v;
+  return SOS_STATUS_OK;
+}
+
+int sos_row_get_u64(const void *row, size_t len, unsigned tag, uint64_t *out) {
+  uint64_t v;
+  bool is_signed;
+  int status = get_integer(row, len, tag, &v, &is_signed);
+  if (status != SOS_STATUS_OK) return status;
+  if (is_signed && (int64_t)v < 0) return SOS_STATUS_INVALID;
+  *out = v;
+  return SOS_STATUS_OK;
+}
+
+int sos_row_get_i64(const void *row, size_t len, unsigned tag, int64_t *out) {
+  uint64_t v;
+  bool is_signed;
+  int status = get_integer(row, len, tag, &v, &is_signed);
+  if (status != SOS_STATUS_OK) return status;
+  if (!is_signed && v > INT64_MAX) return SOS_STATUS_INVALID;
+  *out = (int64_t)v;
+  return SOS_STATUS_OK;
+}
+
+int sos_row_get_text(const void *row, size_t len, unsigned tag, char *buf, size_t cap) {
+  struct field f;
+  int status = find_field(row, len, tag, &f);
+  if (status != SOS_STATUS_OK) return -status;
+  if ((f.type != SOS_ROW_T_TEXT && f.type != SOS_ROW_T_BYTES) || f.vlen > INT32_MAX)
+    return -SOS_STATUS_INVALID;
+  if (cap) {
+    size_t n = f.vlen < cap ? f.vlen : cap - 1;
+    memcpy(buf, f.value, n);
+    buf[n] = 0;
+  }
+  return (int)f.vlen;
+}
+
+/* The kernel's table_put (put) or table_del, tried again while it meets
+ * another writer of the same key: the last write wins, as with kv_put.
+ * Writers that collided in one group commit would collide again in the
+ * next, so each retry waits a random 0 to 2^i ms first. */
+static int table_write(const char *store, const struct sos_row *row, bool put) {
+  if (row->status) return row->status;
+  size_t store_len = strlen(store);
+  int status = SOS_STATUS_CONFLICT;
+  for (int i = 0; i < WRITE_TRIES && status == SOS_STATUS_CONFLICT; i++) {
+    if (i) sos_sleep_ms((int64_t)(sos_random_u64() % (1u << i)));
+    status = put ? sos__abi_table_put(store, store_len, row->buf, row->len)
+                 : sos__abi_table_del(store, store_len, row->buf, row->len);
+  }
+  return status;
+}
+
+int sos_table_put(const char *store, const struct sos_row *row) {
+  return table_write(store, row, true);
+}
+
+/* table_get into buf, as kv_get (a copy_reader). */
+static int table_get(const char *store, const void *key, size_t klen, void *buf, size_t cap,
+                     size_t *len) {
+  uint32_t n = 0;
+  int status = sos__abi_table_get(store, strlen(store), key, klen, buf, cap, &n);
+  *len = status == SOS_STATUS_OK ? n : 0;
+  return status;
+}
+
+int sos_table_get(const char *store, const struct sos_row *key, char **row, size_t *len) {
+  if (key->status) {
+    if (row) *row = NULL;
+    if (len) *len = 0;
+    return key->status;
+  }
+  return read_copy(table_get, store, key->buf, key->len, row, len);
+}
+
+int sos_table_del(const char *store, const struct sos_row *key) {
+  return table_write(store, key, false);
+}
+
+/* A query's answer: the rows in table_query's records, count of them. */
+struct query {
+  unsigned char *buf;
+  size_t cap, used;
+  int count;
+};
+
+/* Asks the kernel until the answer is known whole: limit rows, or fewer
+ * with room to spare for a row of the largest size, so that fewer means
+ * the range holds no more.  The buffer grows to what the first row needs
+ * (-TOO_BIG) or to what is used plus that room.  Returns 0 or -status. */
+static int query_fetch(struct query *q, const char *store, unsigned field,
+                       const struct sos_row *lo, const struct sos_row *hi, uint32_t limit) {
+  size_t store_len = strlen(store);
+  for (;;) {
+    uint32_t n = 0;
+    int32_t count = sos__abi_table_query(store, store_len, field, lo ? lo->buf : NULL,
+                                         lo ? lo->len : 0, hi ? hi->buf : NULL,
+                                         hi ? hi->len : 0, limit, q->buf, q->cap, &n);
+    size_t want;
+    if (count == -SOS_STATUS_TOO_BIG && n > q->cap)
+      want = n; /* not even the first row fits */
+    else if (count < 0)
+      return count;
+    else if (n > q->cap)
+      return -SOS_STATUS_ERROR; /* never: the kernel's */
+    else if ((uint32_t)count == limit || q->cap - n >= QUERY_RECORD_MAX) {
+      q->count = count;
+      q->used = n;
+      return 0;
+    } else
+      want = n + QUERY_RECORD_MAX;
+    unsigned char *p = realloc(q->buf, want);
+    if (!p) return -SOS_STATUS_TOO_BIG;
+    q->buf = p;
+    q->cap = want;
+  }
+}
+
+/* Calls each for the rows of q in order; returns how many it was called
+ * for (counting the one that stopped it). */
+static int query_visit(const struct query *q, sos_table_each *each, void *user) {
+  size_t at = 0;
+  int visited = 0;
+  while (visited < q->count && q->used - at >= 4) {
+    size_t len = get_u32(q->buf + at);
+    if (len > q->used - at - 4) break; /* never: the kernel's */
+    visited++;
+    if (each(user, q->buf + at + 4, len)) break;
+    at += 4 + len;
+  }
+  return visited;
+}
+
+int sos_table_query(const char *store, unsigned field, const struct sos_row *lo,
+                    const struct sos_row *hi, uint32_t limit, sos_table_each *each,
+                    void *user) {
+  if (lo && lo->status) return -lo->status;
+  if (hi && hi->status) return -hi->status;
+  if (field > 0xffff) return -SOS_STATUS_INVALID;
+  /* Room for a page of small rows and the largest row: one call, mostly. */
+  size_t cap = SCAN_BUFFER + QUERY_RECORD_MAX;
+  struct query q = {malloc(cap), cap, 0, 0};
+  if (!q.buf) return -SOS_STATUS_TOO_BIG;
+  int rc = query_fetch(&q, store, field, lo, hi, limit ? limit : UINT32_MAX);
+  if (rc == 0) rc = query_visit(&q, each, user);
+  free(q.buf);
+  return rc;
+}
 
 /* ---- the rest of the system ------------------------------------------------ */
 

@@ -26,8 +26,8 @@
  * A function that returns only success or failure returns the status
  * itself; one that returns a handle, an index or a length returns -status
  * on failure.  Waiting (sos_await_*, sos_sleep_ms, sos_call, sos_log_tail,
- * and kv and log writes until they are durable) suspends the instance in
- * the kernel and costs no thread; nothing else blocks.
+ * and kv, log and table writes until they are durable) suspends the
+ * instance in the kernel and costs no thread; nothing else blocks.
  * printf to stdout and stderr works too: both go to the service's log.
  */
 #ifndef SOS_H
@@ -307,6 +307,147 @@ int sos_log_trim(const char *store, int64_t before);
 /* The offset the next append will get (0 for an empty log; trims do not
  * lower it), or -SOS_STATUS_INVALID. */
 int64_t sos_log_end(const char *store);
+
+/* ---- storage: tables ------------------------------------------------------ */
+
+/* A table is declared in app.sos with
+ * `store NAME: table STRUCT key FIELD index FIELD, ...` and named by that
+ * NAME.  It holds rows of STRUCT, one per key value, with an ordered index
+ * on each index field.  Rows cross the ABI in the row encoding of
+ * docs/abi.md: fields back to back, each a u16 tag, a u8 type
+ * (SOS_ROW_T_*) and the value.  Every field of a row must be a field of
+ * the struct with that tag and exactly that type (an `age: u32` is
+ * written with sos_row_u32), at most once; fields may be left out, except
+ * the key.  Each service sees its own copy of its tables.
+ *
+ * Build a row with a struct sos_row and the sos_row_* appenders; read one
+ * the kernel returned with sos_row_find and sos_row_get_*. */
+struct sos_row {
+  unsigned char *buf; /* the encoded fields */
+  size_t len, cap;    /* bytes used and allocated */
+  int status;         /* the first failure while adding, or 0 */
+};
+#define SOS_ROW_INIT {NULL, 0, 0, 0}
+
+/* Each appends one field with tag (1 to 65535) to the row, copying the
+ * value, and returns SOS_STATUS_OK, SOS_STATUS_INVALID (a tag of 0 or over
+ * 65535) or SOS_STATUS_TOO_BIG (a text or bytes value over
+ * SOS_ABI_MAX_VALUE, or out of memory).  As with batches, a failure is
+ * kept in r->status: later appends do nothing and the sos_table_* calls
+ * given the row return it, so checking the table call is enough.  The
+ * type written is the one in the name: sos_row_u32 writes SOS_ROW_T_U32,
+ * sos_row_bool SOS_ROW_T_BOOL (1 for any non-zero v). */
+int sos_row_bool(struct sos_row *r, unsigned tag, int v);
+int sos_row_u32(struct sos_row *r, unsigned tag, uint32_t v);
+int sos_row_u64(struct sos_row *r, unsigned tag, uint64_t v);
+int sos_row_i32(struct sos_row *r, unsigned tag, int32_t v);
+int sos_row_i64(struct sos_row *r, unsigned tag, int64_t v);
+int sos_row_f64(struct sos_row *r, unsigned tag, double v);
+/* A text field holding the bytes of s up to its NUL. */
+int sos_row_text(struct sos_row *r, unsigned tag, const char *s);
+/* A text field holding the n bytes at s (which may hold NULs). */
+int sos_row_textn(struct sos_row *r, unsigned tag, const char *s, size_t n);
+/* A bytes field holding the n bytes at p. */
+int sos_row_bytes(struct sos_row *r, unsigned tag, const void *p, size_t n);
+
+/* Appends one field already encoded by hand: type is a SOS_ROW_T_* and
+ * the n bytes at value its encoding (1, 2, 4 or 8 little-endian bytes by
+ * type; for text and bytes, the bytes without the u32 length, which this
+ * adds).  Returns as the appenders above, and SOS_STATUS_INVALID for an
+ * unknown type or an n that does not match it. */
+int sos_row_field(struct sos_row *r, unsigned tag, unsigned type, const void *value,
+                  size_t n);
+
+/* Releases the row's memory and empties it (status included) for reuse.
+ * Accepts an empty row. */
+void sos_row_free(struct sos_row *r);
+
+/* Finds the field with tag in the len bytes of an encoded row.  On
+ * success sets *type to its SOS_ROW_T_* and *value and *vlen to its value:
+ * the little-endian bytes for numbers and booleans, the bytes without the
+ * length for text and bytes (pointing into row, so valid as long as row
+ * is).  type, value and vlen may be NULL.  Returns SOS_STATUS_OK,
+ * SOS_STATUS_NOT_FOUND (the row is well formed and has no such field) or
+ * SOS_STATUS_INVALID (the row is malformed before the field: an unknown
+ * type, a field cut short). */
+int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *type,
+                 const unsigned char **value, size_t *vlen);
+
+/* Reads an integer field of any width and signedness, widened: into a
+ * uint64_t (a negative value is SOS_STATUS_INVALID) or an int64_t (an
+ * unsigned value over INT64_MAX is SOS_STATUS_INVALID).  Returns
+ * SOS_STATUS_OK, SOS_STATUS_NOT_FOUND, or SOS_STATUS_INVALID also for a
+ * field that is not an integer (bool, float, text, bytes) and a malformed
+ * row.  *out is written only on success. */
+int sos_row_get_u64(const void *row, size_t len, unsigned tag, uint64_t *out);
+int sos_row_get_i64(const void *row, size_t len, unsigned tag, int64_t *out);
+
+/* Copies a text (or bytes) field into buf as a NUL-terminated string,
+ * truncated to cap - 1 bytes (nothing is written when cap is 0).  Returns
+ * the value's full length, so a result >= cap means it was cut, or
+ * -SOS_STATUS_NOT_FOUND, or -SOS_STATUS_INVALID (not text or bytes, or a
+ * malformed row).  The value may hold NULs; sos_row_find gives it whole. */
+int sos_row_get_text(const void *row, size_t len, unsigned tag, char *buf, size_t cap);
+
+/* Inserts row, or replaces the row with the same key, and updates the
+ * indexes; suspends until durable.  When another writer changed that key
+ * at the same time (SOS_STATUS_CONFLICT), tries again up to 8 times,
+ * after random pauses of at most 2^i ms: the last write wins, as with
+ * sos_kv_put.  Returns SOS_STATUS_OK,
+ * SOS_STATUS_INVALID (no such table; a field the struct does not declare
+ * with that tag and type, twice, or a row without its key),
+ * SOS_STATUS_QUOTA, SOS_STATUS_TOO_BIG (a row over SOS_ABI_MAX_VALUE, a
+ * text or bytes key of more than a few hundred bytes),
+ * SOS_STATUS_CONFLICT (after the retries) or the failure kept in
+ * row->status.  An indexed text or bytes value too long for the index
+ * (docs/abi.md, "Lengths") leaves the row out of that index. */
+int sos_table_put(const char *store, const struct sos_row *row);
+
+/* Reads the row whose key is key's key field (key is a row holding at
+ * least that field; others are ignored).  *row receives a malloc'd copy
+ * of the encoded row, NUL-terminated after *len bytes, which the caller
+ * frees with free(); it is NULL (and *len 0) unless the status is
+ * SOS_STATUS_OK.  row and len may be NULL to only test for the row.
+ * Never suspends.  Returns SOS_STATUS_OK, SOS_STATUS_NOT_FOUND,
+ * SOS_STATUS_INVALID, SOS_STATUS_TOO_BIG (out of memory) or key->status. */
+int sos_table_get(const char *store, const struct sos_row *key, char **row, size_t *len);
+
+/* Deletes the row whose key is key's key field, and its index entries;
+ * deleting a row that is not there succeeds.  Suspends until durable.
+ * Retries on SOS_STATUS_CONFLICT as sos_table_put does.  Returns
+ * SOS_STATUS_OK, SOS_STATUS_INVALID, SOS_STATUS_CONFLICT (after the
+ * retries) or key->status. */
+int sos_table_del(const char *store, const struct sos_row *key);
+
+/* What sos_table_query calls for each row, in order: the len bytes of one
+ * encoded row, valid only during the call.  Returns 0 to go on, anything
+ * else to stop. */
+typedef int sos_table_each(void *user, const unsigned char *row, size_t len);
+
+/* Calls each(user, row, len) for the rows whose field (the key's tag or an
+ * indexed field's) lies in [lo, hi): lo and hi are rows holding that
+ * field (other fields are ignored); NULL or an empty row means no bound.
+ * Rows without the field are not visited.  The order is the field's (by
+ * number for integers, bytewise for text and bytes, a string before the
+ * longer ones it begins), then the key's.  At most limit rows (0: all).
+ * Returns how many rows each was called for (counting the one that
+ * stopped it), or -status: -SOS_STATUS_INVALID (no such table, a field
+ * that is neither the key nor indexed, a bound without the field, of
+ * another type or too long for the index),
+ * -SOS_STATUS_TOO_BIG (out of memory), or -lo->status / -hi->status.
+ *
+ * The rows come from one kernel call rather than pages, so none is seen
+ * twice or skipped because a page ended among rows of equal values (the
+ * ABI's bounds hold values, not positions).  The price is memory: the SDK
+ * holds every row of the answer at once, plus room for one more row of
+ * the largest size (SOS_ABI_MAX_VALUE, 1 MiB), which is how it knows that
+ * no row was left out for want of space.  So bound a query over a large
+ * table with limit and continue from the last row's value: on the key,
+ * whose values are unique, lo = that value plus one; on an index, lo =
+ * that value, skipping the rows already seen. */
+int sos_table_query(const char *store, unsigned field, const struct sos_row *lo,
+                    const struct sos_row *hi, uint32_t limit, sos_table_each *each,
+                    void *user);
 
 /* ---- the rest of the system ------------------------------------------------ */
 

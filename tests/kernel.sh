@@ -39,7 +39,7 @@ fi
 # ---- help ---------------------------------------------------------------------
 for c in "node" "node start" "node stop" "node status" deploy ps call logs rollback rm build check fmt \
   kv "kv get" "kv put" "kv del" "kv ls" log "log tail" files "files ls" "files cat" "files put" \
-  snapshot restore; do
+  table "table get" "table query" snapshot restore; do
   check "sos $c --help" 0 "Usage: sos $c" "" $SOS $c --help
 done
 check "sosd --help" 0 "Usage: sosd" "" $B/sosd --help
@@ -226,8 +226,18 @@ log-tail-negative -11
 log-tail-empty-now -6
 log-trim-negative 11
 log-append 0
-log-read 1'
-check "crafted store names, keys, lengths, batches and log calls are refused or confined" 0 "=$want" "" \
+log-read 1
+table-row 0
+table-wrong-type 11
+table-unknown-field 11
+table-field-twice 11
+table-no-key 11
+table-truncated 11
+table-length-overrun 11
+table-on-a-kv-store 11
+table-query-unindexed -11
+table-query-all 1'
+check "crafted store names, keys, lengths, batches, log calls and rows are refused or confined" 0 "=$want" "" \
   $SOS call escape probe
 check "a forged key stays in the caller's store" 0 '\x00box\x00k1	forged' "" $SOS kv ls escape/mine
 check "and never reaches the other service's" 0 "=v" "" $SOS kv get box/box k1
@@ -361,6 +371,24 @@ check "sos files ls --json" 0 '["new.txt","op.txt"]' "" $SOS files ls writer /da
 check "sos files cat of a missing file" 1 "" "no such file or folder" $SOS files cat writer nope
 check "sos files put needs a files store" 1 "" "files store" $SOS files put reader x
 check "sos files put outside the root" 1 "" "cannot write there" $SOS files put writer ../x
+# ---- table stores ---------------------------------------------------------------------------------
+check "deploy people (a table with two indexes)" 0 "deployed people" "" $SOS deploy tests/apps/people
+P="$SOS call people"
+for r in "1 ada 36" "2 bob 25" "3 cy 36" "4 adam 41"; do $P add "$r" >/dev/null; done
+check "table get" 0 "=1 ada 36" "" $P get 1
+check "a missing row" 1 "" "NOT_FOUND" $P get 9
+check "an index range, in index then key order" 0 "$(printf '1 ada 36\n3 cy 36')" "" $P age "30 40"
+check "a text index finds exactly the name" 0 "=1 ada 36" "" $P named ada
+check "sos table get" 0 '={"id":3,"name":"cy","age":36}' "" $SOS table get people/people 3
+check "sos table query by index" 0 '{"id":4,"name":"adam","age":41}' "" $SOS table query people/people age 40
+check "sos table get of a missing key" 1 "" "no row with key 9" $SOS table get people/people 9
+check "sos table query of an unknown field" 1 "" "no field named shoe" $SOS table query people/people shoe
+$P add "3 cyrus 50" >/dev/null
+check "replacing a row moves its index entries" 0 "$(printf '1 ada 36')" "" $P age "30 40"
+check "to the new value" 0 "=3 cyrus 50" "" $P age "50 51"
+$P del 2 >/dev/null
+check "a deleted row leaves its indexes" 0 '!bob' "" $SOS table query people/people name
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

@@ -134,7 +134,8 @@ const char *sos__cli_value(const struct sos__cli_args *a, unsigned bit);
 
 /* The command groups and commands of the node (node.c, service.c). */
 extern const struct sos__cli_cmd sos__cli_node, sos__cli_deploy, sos__cli_ps, sos__cli_call,
-    sos__cli_logs, sos__cli_rollback, sos__cli_rm, sos__cli_kv, sos__cli_log, sos__cli_files;
+    sos__cli_logs, sos__cli_rollback, sos__cli_rm, sos__cli_kv, sos__cli_log, sos__cli_files,
+    sos__cli_table;
 
 /* `sos snapshot` and `sos restore`: a service's stores saved and brought
  * back (snapshot.c). */

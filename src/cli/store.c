@@ -393,3 +393,69 @@ const struct sos__cli_cmd sos__cli_files = {
             "what the app wrote to its files store laid over them.\n",
     .subs = files_cmds,
 };
+
+/* ---- sos table get|query ------------------------------------------------------------ */
+
+static int run_table(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+  bool get = !strcmp(cmd->name, "get");
+  struct sos__cli_args a;
+  int rc = sos__cli_parse(cmd, argc, argv, get ? 0 : SOS__CLI_F_LINES, get ? 2 : 1, get ? 2 : 4, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  char svc[64], store[64], err[1024];
+  if ((rc = target(cmd, a.pos[0], svc, store))) return rc;
+  cJSON *j = sos__cli_op("table", svc);
+  cJSON_AddStringToObject(j, "store", store);
+  cJSON_AddStringToObject(j, "action", cmd->name);
+  if (get) cJSON_AddStringToObject(j, "key", a.pos[1]);
+  if (!get && a.npos > 1) cJSON_AddStringToObject(j, "field", a.pos[1]);
+  if (!get && a.npos > 2) cJSON_AddStringToObject(j, "from", a.pos[2]);
+  if (!get && a.npos > 3) cJSON_AddStringToObject(j, "to", a.pos[3]);
+  const char *n = sos__cli_value(&a, SOS__CLI_F_LINES);
+  if (n) cJSON_AddNumberToObject(j, "limit", atof(n));
+  struct sos__cli_reply r;
+  rc = sos__cli_request(a.data, j, NULL, 0, 60000, &r, err, sizeof err);
+  cJSON_Delete(j);
+  if (rc || !r.ok) {
+    fprintf(stderr, "%s: %s\n", cmd->path, err);
+    if (!rc) sos__cli_reply_free(&r);
+    return SOS_CLI_NO;
+  }
+  const cJSON *row;
+  cJSON_ArrayForEach(row, cJSON_GetObjectItem(r.json, "rows")) {
+    char *t = cJSON_PrintUnformatted(row);
+    if (t) printf("%s\n", t);
+    cJSON_free(t);
+  }
+  sos__cli_reply_free(&r);
+  return SOS_CLI_OK;
+}
+
+static const struct sos__cli_cmd table_get_cmd = {
+    .name = "get", .path = "sos table get", .summary = "print the row with a key",
+    .help = "Usage: sos table get SERVICE/STORE KEY [--data DIR]\n\n"
+            "Prints the row whose key is KEY (a number or text, as the key field's\n"
+            "type) as one JSON object named by the struct's fields; exits 1 when\n"
+            "there is none.\n",
+    .run = run_table,
+};
+static const struct sos__cli_cmd table_query_cmd = {
+    .name = "query", .path = "sos table query", .summary = "print rows by key or index range",
+    .help = "Usage: sos table query SERVICE/STORE [FIELD [FROM [TO]]] [-n N] [--data DIR]\n\n"
+            "Prints the rows whose FIELD (the key when none; else an indexed field)\n"
+            "is at least FROM and below TO (each optional; \"\" for none), in that\n"
+            "field's order, one JSON object per line, at most N (default 1000).\n",
+    .run = run_table,
+};
+
+static const struct sos__cli_cmd *const table_cmds[] = {&table_get_cmd, &table_query_cmd, NULL};
+
+const struct sos__cli_cmd sos__cli_table = {
+    .name = "table",
+    .path = "sos table",
+    .summary = "read a service's table stores",
+    .help = "Usage: sos table COMMAND SERVICE/STORE ...\n"
+            "\n"
+            "The table stores a service declares in its app.sos\n"
+            "(store NAME: table STRUCT key FIELD index FIELD, ...).\n",
+    .subs = table_cmds,
+};

@@ -823,6 +823,90 @@ static void op_files(struct conn *c, const cJSON *j, const uint8_t *body, uint32
   sos_free(data);
 }
 
+/* The field of t named name (NULL: the key). */
+static const struct sos_app_field *table_field(const struct tbl *t, const char *name) {
+  if (!name) return t->key;
+  for (uint32_t i = 0; i < t->sd->nfields; i++)
+    if (!strcmp(t->sd->fields[i].name, name)) return &t->sd->fields[i];
+  return NULL;
+}
+
+/* table: {service, store, action: get|query, key | field, from, to, limit}:
+ * rows as JSON objects named by the struct's fields. */
+static void op_table(struct conn *c, const cJSON *j) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service"), *store = str_field(j, "store");
+  const char *action = str_field(j, "action"), *fname = str_field(j, "field");
+  const cJSON *lim = cJSON_GetObjectItem(j, "limit");
+  if (!svc || !store || !action) return send_error(c, "table needs a service, a store and an action");
+  bool get = !strcmp(action, "get");
+  const char *from = str_field(j, get ? "key" : "from"), *to = get ? NULL : str_field(j, "to");
+  if (get && !from) return send_error(c, "get needs a key");
+  struct tbl t;
+  char msg[300];
+  bool found = false;
+  uint8_t lo[600], hi[600];
+  size_t lolen = 0, hilen = 0;
+  const struct sos_app_field *f = NULL;
+  pthread_mutex_lock(&k->mu); /* t points into the version's definition */
+  struct svc *s = sos__k_svc_find(k, svc);
+  if (s) found = sos__k_table_of(s, s->cur->img->app, store, strlen(store), &t);
+  if (found) f = table_field(&t, get ? NULL : fname);
+  if (f && from && *from) lolen = sos__k_row_from_text(f, from, lo, sizeof lo);
+  if (f && to && *to) hilen = sos__k_row_from_text(f, to, hi, sizeof hi);
+  int32_t count = 0;
+  size_t used = 0, cap = 4u << 20;
+  uint8_t *buf = NULL;
+  int rc = SOS_EINVAL;
+  if (f && (!from || !*from || lolen) && (!to || !*to || hilen) && (buf = sos_malloc(cap))) {
+    if (get && !(hilen = sos__k_row_from_text(f, from, hi, sizeof hi - 1))) rc = SOS_EINVAL;
+    else if (get) { /* [key, key + a bigger value): exactly the key's row */
+      rc = sos__k_table_query(k, &t, f->tag, lo, lolen, NULL, 0, 1, buf, cap, &count, &used);
+    } else {
+      uint32_t limit = cJSON_IsNumber(lim) && lim->valuedouble >= 1 ? (uint32_t)lim->valuedouble : 1000;
+      rc = sos__k_table_query(k, &t, f->tag, lo, lolen, hi, hilen, limit, buf, cap, &count, &used);
+    }
+  }
+  cJSON *rows = cJSON_CreateArray();
+  for (size_t at = 0; !rc && at + 4 <= used;) {
+    uint32_t n;
+    memcpy(&n, buf + at, 4);
+    if (get) { /* the first row at or after the key: is it the key? */
+      cJSON *o = sos__k_row_json(&t, buf + at + 4, n), *want = sos__k_row_json(&t, lo, lolen);
+      cJSON *a = cJSON_GetObjectItem(o, t.key->name), *b = cJSON_GetObjectItem(want, t.key->name);
+      if (cJSON_Compare(a, b, 1)) cJSON_AddItemToArray(rows, o);
+      else cJSON_Delete(o);
+      cJSON_Delete(want);
+    } else {
+      cJSON_AddItemToArray(rows, sos__k_row_json(&t, buf + at + 4, n));
+    }
+    at += 4 + n;
+  }
+  pthread_mutex_unlock(&k->mu);
+  sos_free(buf);
+  if (!s || !found) {
+    cJSON_Delete(rows);
+    snprintf(msg, sizeof msg, s ? "%s has no table store named %s" : "no service named %s%.0s", svc,
+             store);
+    return send_error(c, msg);
+  }
+  if (rc || !f) {
+    cJSON_Delete(rows);
+    snprintf(msg, sizeof msg, !f ? "no field named %s in the table's struct"
+             : "a value that is not the field's type, or a field without an index: %s",
+             fname ? fname : "(key)");
+    return send_error(c, msg);
+  }
+  if (get && !cJSON_GetArraySize(rows)) {
+    cJSON_Delete(rows);
+    snprintf(msg, sizeof msg, "no row with key %.200s in %s/%s", from, svc, store);
+    return send_error(c, msg);
+  }
+  cJSON *r = ok_reply();
+  cJSON_AddItemToObject(r, "rows", rows);
+  send_frame(c, r, NULL, 0);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -843,6 +927,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "logs")) op_logs(c, j);
   else if (!strcmp(op, "kv")) op_kv(c, j, body, blen);
   else if (!strcmp(op, "files")) op_files(c, j, body, blen);
+  else if (!strcmp(op, "table")) op_table(c, j);
   else if (!strcmp(op, "log")) op_log(c, j);
   else if (!strcmp(op, "snapshot")) op_snapshot(c, j);
   else if (!strcmp(op, "restore")) op_restore(c, j);

@@ -302,6 +302,41 @@ int sos__k_files_ls(struct kernel *k, const struct svc *s, const char *path, cha
  * when s's app has none.  Its values start with a tag byte: 1 a file. */
 size_t sos__k_files_key(const struct svc *s, const char *path, uint8_t *key);
 
+/* ---- table.c: the table store system calls --------------------------- */
+#define SOS__K_MAX_INDEXES 16
+/* A table store as a definition declares it. */
+struct tbl {
+  const struct sos_app_struct *sd;
+  const struct sos_app_field *key;
+  const struct sos_app_field *idx[SOS__K_MAX_INDEXES];
+  uint32_t nidx;
+  uint8_t prefix[140];
+  size_t plen;
+};
+int sos__k_h_table_put(struct sos_wasm_hostcall *c);
+int sos__k_h_table_get(struct sos_wasm_hostcall *c);
+int sos__k_h_table_del(struct sos_wasm_hostcall *c);
+int sos__k_h_table_query(struct sos_wasm_hostcall *c);
+/* Fills t for the table store (slen bytes) of service s with app app;
+ * false when app declares no table of that name. */
+bool sos__k_table_of(const struct svc *s, const struct sos_app *app, const char *store,
+                     size_t slen, struct tbl *t);
+/* Rows of t whose field (the key's tag or an index's) is in [lo, hi)
+ * (rows in the row encoding; empty: no bound), at most limit, into buf as
+ * table_query does.  SOS_EINVAL for a field that is neither, SOS_ETOOBIG
+ * when not even the first row fits (*used: what it needs). */
+int sos__k_table_query(struct kernel *k, const struct tbl *t, uint32_t field, const uint8_t *lo,
+                       size_t lolen, const uint8_t *hi, size_t hilen, uint32_t limit,
+                       uint8_t *buf, size_t cap, int32_t *count, size_t *used);
+
+/* For `sos table`: the row encoding of field f holding the value written
+ * as text (integers in decimal, true/false); its length, 0 when text is
+ * not such a value or it does not fit cap.  And a row as a cJSON object
+ * (returned as void * to keep cJSON out of this header). */
+size_t sos__k_row_from_text(const struct sos_app_field *f, const char *text, uint8_t *out,
+                            size_t cap);
+void *sos__k_row_json(const struct tbl *t, const uint8_t *row, size_t len);
+
 /* ---- logstore.c: the log store system calls ------------------------- */
 int sos__k_h_log_append(struct sos_wasm_hostcall *c);
 int sos__k_h_log_read(struct sos_wasm_hostcall *c);

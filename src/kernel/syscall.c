@@ -348,6 +348,10 @@ static const struct abi_def {
     {"log_tail", "iiIi", "i", sos__k_h_log_tail},
     {"log_trim", "iiI", "i", sos__k_h_log_trim},
     {"log_end", "ii", "I", sos__k_h_log_end},
+    {"table_put", "iiii", "i", sos__k_h_table_put},
+    {"table_get", "iiiiiii", "i", sos__k_h_table_get},
+    {"table_del", "iiii", "i", sos__k_h_table_del},
+    {"table_query", "iiiiiiiiiii", "i", sos__k_h_table_query},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 

@@ -22,6 +22,8 @@ RAW("log_append") int64_t raw_append(const void *s, size_t sl, const void *r, si
 RAW("log_read") int32_t raw_read(const void *s, size_t sl, int64_t from, uint32_t lim, void *buf, size_t cap, uint32_t *len);
 RAW("log_tail") int32_t raw_tail(const void *s, size_t sl, int64_t from, int32_t timeout);
 RAW("log_trim") int32_t raw_trim(const void *s, size_t sl, int64_t before);
+RAW("table_put") int32_t raw_tput(const void *s, size_t sl, const void *r, size_t rl);
+RAW("table_query") int32_t raw_tquery(const void *s, size_t sl, uint32_t field, const void *lo, size_t lol, const void *hi, size_t hil, uint32_t lim, void *buf, size_t cap, uint32_t *len);
 RAW("kv_scan") int32_t raw_scan(const void *s, size_t sl, const void *a, size_t al, const void *b, size_t bl, uint32_t lim, void *buf, size_t cap, uint32_t *len);
 
 static char out[4096];
@@ -64,6 +66,24 @@ static int probe(const struct sos_request *req) {
   note("log-trim-negative", raw_trim("events", 6, -1));
   note("log-append", (int32_t)raw_append("events", 6, "r", 1));
   note("log-read", raw_read("events", 6, 0, 10, buf, sizeof buf, &len));
+  /* rows: u16 tag, u8 type, value (id: u64 = 1, note: text = 2) */
+  static const uint8_t good[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0};
+  static const uint8_t wrong_type[] = {1, 0, 4, 7, 0, 0, 0};
+  static const uint8_t unknown_tag[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 9, 0, 5, 1, 0, 0, 0, 0, 0, 0, 0};
+  static const uint8_t twice[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5, 8, 0, 0, 0, 0, 0, 0, 0};
+  static const uint8_t no_key[] = {2, 0, 12, 1, 0, 0, 0, 'x'};
+  static const uint8_t cut[] = {1, 0, 5, 7, 0, 0};
+  static const uint8_t text_overrun[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 12, 0xff, 0xff, 0, 0};
+  note("table-row", raw_tput("rows", 4, good, sizeof good));
+  note("table-wrong-type", raw_tput("rows", 4, wrong_type, sizeof wrong_type));
+  note("table-unknown-field", raw_tput("rows", 4, unknown_tag, sizeof unknown_tag));
+  note("table-field-twice", raw_tput("rows", 4, twice, sizeof twice));
+  note("table-no-key", raw_tput("rows", 4, no_key, sizeof no_key));
+  note("table-truncated", raw_tput("rows", 4, cut, sizeof cut));
+  note("table-length-overrun", raw_tput("rows", 4, text_overrun, sizeof text_overrun));
+  note("table-on-a-kv-store", raw_tput("mine", 4, good, sizeof good));
+  note("table-query-unindexed", raw_tquery("rows", 4, 2, "", 0, "", 0, 10, buf, sizeof buf, &len));
+  note("table-query-all", raw_tquery("rows", 4, 1, "", 0, "", 0, 10, buf, sizeof buf, &len));
   return sos_respond(out, used);
 }
 
