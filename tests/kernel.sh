@@ -363,6 +363,11 @@ check "rmdir of an empty folder" 0 "=ok" "" $W rmdir /data/d
 check "rmdir of a full folder" 0 "=Directory not empty" "" $W rmdir /data
 check "writes cannot leave the root" 0 "=Capabilities insufficient" "" $W put "/../../x.txt escape"
 check "a file counts against the keys quota" 0 "" "" $W put "/notes.txt top"
+check "rename a file" 0 "=ok" "" $W mv "/data/new.txt /data/renamed.txt"
+check "the renamed file reads back" 0 "=first second" "" $W cat /data/renamed.txt
+check "the old name is gone" 1 "" "No such file or directory" $W cat /data/new.txt
+check "rename back" 0 "=ok" "" $W mv "/data/renamed.txt /data/new.txt"
+check "rename of a folder is not supported yet" 0 "=Not supported" "" $W mv "/data /d2"
 check "sos files ls" 0 "$(printf 'data/\nnotes.txt')" "" $SOS files ls writer
 check "sos files cat" 0 "=first second" "" $SOS files cat writer /data/new.txt
 INPUT="from the operator" check "sos files put (stdin)" 0 "" "" $SOS files put writer /data/op.txt

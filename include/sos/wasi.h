@@ -99,6 +99,9 @@ struct sos_wasi_fs {
   /* Changes the tree: op SOS_WASI_FS_UNLINK, _MKDIR or _RMDIR of path. */
   int (*change)(void *env, struct sos_wasm_hostcall *c, int op, uint32_t dirfd,
                 const char *path, size_t len);
+  /* Renames a file (path_rename); same protocol as change. */
+  int (*rename)(void *env, struct sos_wasm_hostcall *c, uint32_t olddir, const char *old,
+                size_t oldlen, uint32_t newdir, const char *new_, size_t newlen);
   /* The type and size of the open fd (path NULL) or of path under dirfd. */
   uint32_t (*stat)(void *env, sos_wasm_instance *in, uint32_t fd, const char *path, size_t len,
                    uint8_t *type, uint64_t *size);

@@ -516,7 +516,45 @@ static int fs_change(void *env, struct sos_wasm_hostcall *c, int op, uint32_t di
   return in_image ? store_put(k, c, in, full, TAG_GONE, NULL, 0) : store_del(k, c, in, full);
 }
 
+/* rename: a file only (folders answer ENOTSUP): one batch puts the new
+ * path and deletes (or, for an image file, hides) the old one. */
+static int fs_rename(void *env, struct sos_wasm_hostcall *c, uint32_t olddir, const char *old,
+                     size_t oldlen, uint32_t newdir, const char *new_, size_t newlen) {
+  struct kernel *k = env;
+  struct inst *in = me(c->instance);
+  char from[MAX_PATH + 1], to[MAX_PATH + 1];
+  uint32_t e = resolve_at(in, olddir, old, oldlen, from);
+  if (!e) e = resolve_at(in, newdir, new_, newlen, to);
+  if (e) return answer(c, e);
+  struct tree t = tree_of(in);
+  struct kfile f = {0};
+  int what = lookup(k, &t, from, &f);
+  int dst = lookup(k, &t, to, NULL);
+  uint8_t okey[600], nkey[600];
+  size_t ol = store_key(&t, from, okey), nl = store_key(&t, to, nkey);
+  e = !ol || !nl ? SOS_WASI_EROFS : what == NONE ? SOS_WASI_ENOENT
+    : what == DIR_ || dst == DIR_ ? SOS_WASI_ENOTSUP : !*to || !*from ? SOS_WASI_EINVAL : 0;
+  uint8_t *v = e ? NULL : sos_malloc(f.len + 1);
+  if (e || !v) {
+    sos_free(f.buf);
+    return answer(c, e ? e : SOS_WASI_EIO);
+  }
+  v[0] = TAG_FILE;
+  if (f.len) memcpy(v + 1, f.data, f.len);
+  static const uint8_t gone = TAG_GONE;
+  bool in_image = sos_image_file(image_of(&t), from) != NULL;
+  struct sos_store_op ops[2] = {
+      {SOS_STORE_PUT, false, nkey, (uint32_t)nl, v, (uint32_t)f.len + 1},
+      {in_image ? SOS_STORE_PUT : SOS_STORE_DEL, false, okey, (uint32_t)ol, &gone, in_image ? 1 : 0},
+  };
+  int rc = strcmp(from, to) ? sos__k_store_write(k, c, ops, 2, SOS__K_ANSWER_ERRNO) : answer(c, 0);
+  sos_free(v);
+  sos_free(f.buf);
+  return rc;
+}
+
 static const struct sos_wasi_fs files_fs = {
+    .rename = fs_rename,
     .open = fs_open,
     .write = fs_write,
     .read = fs_read,

@@ -667,7 +667,15 @@ static int path_fd_flags_path(struct sos_wasm_hostcall *c) { return path_any(c, 
 /* path_link(old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len) */
 static int path_link(struct sos_wasm_hostcall *c) { return path_any(c, 0, 4, 2, 5); }
 /* path_rename(fd, old_path, old_len, new_fd, new_path, new_len) */
-static int path_rename(struct sos_wasm_hostcall *c) { return path_any(c, 0, 3, 1, 4); }
+static int path_rename(struct sos_wasm_hostcall *c) {
+  sos_wasi *w = ctx(c);
+  if (!VFS(c, 0) || !VFS(c, 3) || !w->fs->rename) return path_any(c, 0, 3, 1, 4);
+  uint32_t ol = a32(c, 2), nl = a32(c, 5);
+  const char *op = sos_wasm_mem(c->instance, a32(c, 1), ol);
+  const char *np = sos_wasm_mem(c->instance, a32(c, 4), nl);
+  if ((!op && ol) || (!np && nl)) return ret(c, E_FAULT);
+  return w->fs->rename(w->fs->env, c, a32(c, 0), op ? op : "", ol, a32(c, 3), np ? np : "", nl);
+}
 /* path_symlink(old_path, old_len, fd, new_path, new_len) */
 static int path_symlink(struct sos_wasm_hostcall *c) { return path_any(c, 2, -1, 0, 3); }
 

@@ -7,6 +7,7 @@
  *   write PATH  tries fopen(PATH, "w"): the answer is strerror's words
  *   put PATH TEXT / add PATH TEXT   writes (appends) TEXT to PATH
  *   rm PATH, mkdir PATH, rmdir PATH unlink, mkdir, rmdir
+ *   mv OLD NEW                      rename
  * The last ones answer "ok" or strerror's words.  tests/apps/writer is the
  * same code with a files store, where they succeed.
  */
@@ -91,12 +92,20 @@ static int rm(const struct sos_request *req) { return answer_errno(unlink(req->b
 static int mkdir_(const struct sos_request *req) { return answer_errno(mkdir(req->body, 0755)); }
 static int rmdir_(const struct sos_request *req) { return answer_errno(rmdir(req->body)); }
 
+/* mv OLD NEW: rename(). */
+static int mv(const struct sos_request *req) {
+  char from[256];
+  const char *to = split(req, from, sizeof from);
+  return answer_errno(rename(from, to));
+}
+
 void sos_main(void) {
   sos_method("put", put);
   sos_method("add", add);
   sos_method("rm", rm);
   sos_method("mkdir", mkdir_);
   sos_method("rmdir", rmdir_);
+  sos_method("mv", mv);
   sos_method("cat", cat);
   sos_method("ls", ls);
   sos_method("stat", stat_);
