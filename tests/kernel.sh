@@ -367,6 +367,11 @@ check "rename a file" 0 "=ok" "" $W mv "/data/new.txt /data/renamed.txt"
 check "the renamed file reads back" 0 "=first second" "" $W cat /data/renamed.txt
 check "the old name is gone" 1 "" "No such file or directory" $W cat /data/new.txt
 check "rename back" 0 "=ok" "" $W mv "/data/renamed.txt /data/new.txt"
+$W put "/data/cut.txt 0123456789" >/dev/null
+check "truncate shortens" 0 "=ok" "" $W trunc "/data/cut.txt 4"
+check "to the first bytes" 0 "=0123" "" $W cat /data/cut.txt
+check "truncate lengthens with zeros" 0 "=file 8" "" bash -c "$W trunc '/data/cut.txt 8' >/dev/null; $W stat /data/cut.txt"
+$W rm /data/cut.txt >/dev/null
 check "rename of a folder is not supported yet" 0 "=Not supported" "" $W mv "/data /d2"
 check "sos files ls" 0 "$(printf 'data/\nnotes.txt')" "" $SOS files ls writer
 check "sos files cat" 0 "=first second" "" $SOS files cat writer /data/new.txt

@@ -99,6 +99,9 @@ struct sos_wasi_fs {
   /* Changes the tree: op SOS_WASI_FS_UNLINK, _MKDIR or _RMDIR of path. */
   int (*change)(void *env, struct sos_wasm_hostcall *c, int op, uint32_t dirfd,
                 const char *path, size_t len);
+  /* Sets the size of a file open for writing (fd_filestat_set_size:
+   * ftruncate): cut, or grown with zero bytes. */
+  uint32_t (*resize)(void *env, sos_wasm_instance *in, uint32_t fd, uint64_t size);
   /* Renames a file (path_rename); same protocol as change. */
   int (*rename)(void *env, struct sos_wasm_hostcall *c, uint32_t olddir, const char *old,
                 size_t oldlen, uint32_t newdir, const char *new_, size_t newlen);

@@ -299,6 +299,37 @@ static uint32_t fs_write(void *env, sos_wasm_instance *wi, uint32_t fd, const ui
   return 0;
 }
 
+static uint32_t fs_resize(void *env, sos_wasm_instance *wi, uint32_t fd, uint64_t size) {
+  (void)env;
+  struct kfile *f = file_of(me(wi), fd);
+  if (!f || !f->write) return SOS_WASI_EBADF;
+  if (size > MAX_FILE) return SOS_WASI_EFBIG;
+  if (size > f->len) { /* grow by writing zeros at the end */
+    size_t done;
+    uint64_t at = f->len;
+    static const uint8_t zeros[4096];
+    while (at < size) {
+      size_t n = size - at < sizeof zeros ? (size_t)(size - at) : sizeof zeros;
+      uint32_t e = fs_write(env, wi, fd, &at, zeros, n, &done);
+      if (e) return e;
+      at += n;
+    }
+    return 0;
+  }
+  if (f->data != f->buf && size) { /* own the bytes before cutting them */
+    uint8_t *b = sos_malloc((size_t)size);
+    if (!b) return SOS_WASI_EIO;
+    memcpy(b, f->data, (size_t)size);
+    sos_free(f->buf);
+    f->buf = b;
+    f->data = b;
+    f->cap = (size_t)size;
+  }
+  f->len = (size_t)size;
+  f->dirty = true;
+  return 0;
+}
+
 static uint32_t fs_seek(void *env, sos_wasm_instance *wi, uint32_t fd, int64_t off,
                         uint8_t whence, uint64_t *pos) {
   (void)env;
@@ -555,6 +586,7 @@ static int fs_rename(void *env, struct sos_wasm_hostcall *c, uint32_t olddir, co
 
 static const struct sos_wasi_fs files_fs = {
     .rename = fs_rename,
+    .resize = fs_resize,
     .open = fs_open,
     .write = fs_write,
     .read = fs_read,

@@ -610,7 +610,13 @@ static int fd_only(struct sos_wasm_hostcall *c, uint32_t e) {
 static int fd_fdstat_set_flags(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
 static int fd_fdstat_set_rights(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
 static int fd_allocate(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
-static int fd_filestat_set_size(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
+static int fd_filestat_set_size(struct sos_wasm_hostcall *c) {
+  sos_wasi *w = ctx(c);
+  if (!VFS(c, 0)) return fd_only(c, E_NOTSUP);
+  if (a32(c, 0) == 3) return ret(c, E_ISDIR);
+  if (!w->fs->resize) return ret(c, E_ROFS);
+  return ret(c, w->fs->resize(w->fs->env, c->instance, a32(c, 0), a64(c, 1)));
+}
 static int fd_filestat_set_times(struct sos_wasm_hostcall *c) { return fd_only(c, E_NOTSUP); }
 static int vfs_readdir(struct sos_wasm_hostcall *c);
 static int fd_readdir(struct sos_wasm_hostcall *c) {

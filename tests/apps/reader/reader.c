@@ -8,6 +8,7 @@
  *   put PATH TEXT / add PATH TEXT   writes (appends) TEXT to PATH
  *   rm PATH, mkdir PATH, rmdir PATH unlink, mkdir, rmdir
  *   mv OLD NEW                      rename
+ *   trunc PATH SIZE                 truncate
  * The last ones answer "ok" or strerror's words.  tests/apps/writer is the
  * same code with a files store, where they succeed.
  */
@@ -92,6 +93,13 @@ static int rm(const struct sos_request *req) { return answer_errno(unlink(req->b
 static int mkdir_(const struct sos_request *req) { return answer_errno(mkdir(req->body, 0755)); }
 static int rmdir_(const struct sos_request *req) { return answer_errno(rmdir(req->body)); }
 
+/* trunc PATH SIZE: truncate(). */
+static int trunc_(const struct sos_request *req) {
+  char path[256];
+  const char *size = split(req, path, sizeof path);
+  return answer_errno(truncate(path, atol(size)));
+}
+
 /* mv OLD NEW: rename(). */
 static int mv(const struct sos_request *req) {
   char from[256];
@@ -106,6 +114,7 @@ void sos_main(void) {
   sos_method("mkdir", mkdir_);
   sos_method("rmdir", rmdir_);
   sos_method("mv", mv);
+  sos_method("trunc", trunc_);
   sos_method("cat", cat);
   sos_method("ls", ls);
   sos_method("stat", stat_);
