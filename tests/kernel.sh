@@ -434,6 +434,9 @@ check "node start after SIGKILL" 0 "node started" "" $SOS node start
 check "hello is back after SIGKILL" 0 "=hello, again" "" $SOS call hello greet again
 check "its version survived" 0 "=hello" "" $SOS call hello env
 check "every service is back" 0 "sleepy" "" $SOS ps
+sleep 0.3
+check "a finished job does not run again at restart" 0 "=1" "" bash -c "$SOS logs job | grep -c 'job finished'"
+check "and still shows its exit code" 0 "exited(0)" "" $SOS ps
 check "stored data survives SIGKILL" 0 "=v" "" $SOS kv get box/box k1
 check "written files survive SIGKILL" 0 "=first second" "" $SOS call writer cat /data/new.txt
 check "and so do deletions" 1 "" "No such file or directory" $SOS call writer cat /data/hello.txt

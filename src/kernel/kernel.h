@@ -156,6 +156,7 @@ struct svc {
   uint64_t calls, errors, traps;
   int job_state;                /* for jobs: 0 not run, 1 running, 2 exited */
   uint32_t job_code;
+  uint32_t job_done;            /* the version whose job has run, or 0 */
   int log_fd;
   bool removed;                 /* `rm`ed: freed with its last instance */
   struct svc *next;

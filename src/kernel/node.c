@@ -251,6 +251,10 @@ static cJSON *state_json(struct kernel *k) {
     cJSON *o = cJSON_CreateObject(), *vs = cJSON_AddArrayToObject(o, "versions");
     cJSON_AddStringToObject(o, "name", s->name);
     cJSON_AddNumberToObject(o, "current", s->cur->n);
+    if (s->job_done) {
+      cJSON_AddNumberToObject(o, "job_done", s->job_done);
+      cJSON_AddNumberToObject(o, "job_code", s->job_code);
+    }
     for (struct ver *v = s->vers; v; v = v->prev) {
       cJSON *vo = cJSON_CreateObject();
       cJSON_AddNumberToObject(vo, "n", v->n);
@@ -327,6 +331,11 @@ static void load_svc(struct kernel *k, const cJSON *o) {
     if (n->valueint == cur->valueint) want = s->cur;
   }
   s->cur = want ? want : s->vers;
+  const cJSON *jd = cJSON_GetObjectItem(o, "job_done"), *jc = cJSON_GetObjectItem(o, "job_code");
+  if (cJSON_IsNumber(jd) && cJSON_IsNumber(jc)) {
+    s->job_done = (uint32_t)jd->valuedouble;
+    s->job_code = (uint32_t)jc->valuedouble;
+  }
   if (!s->cur) { /* nothing loadable: forget it, the log says why */
     for (struct svc **p = &k->svcs; *p; p = &(*p)->next)
       if (*p == s) {

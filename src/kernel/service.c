@@ -322,8 +322,8 @@ void sos__k_svc_start(struct kernel *k, struct svc *s) {
   s->crashes = 0;
   s->backoff_until = 0;
   if (s->cur->img->is_job) {
-    s->job_state = 0;
-    inst_new(k, s);
+    s->job_state = s->job_done == s->cur->n ? 2 : 0; /* a job runs once per version */
+    if (s->job_state == 0) inst_new(k, s);
   } else {
     sos__k_svc_fill(k, s);
   }
@@ -375,6 +375,15 @@ static int guest_status(uint32_t v) {
   return v == 0 ? SOS_STATUS_OK : v <= SOS_STATUS_LAST ? (int)v : SOS_STATUS_ERROR;
 }
 
+/* A job ended with code: it is done for this version, also after a
+ * restart of the node (state.json remembers it). */
+static void job_finished(struct kernel *k, struct svc *s, uint32_t code) {
+  s->job_state = 2;
+  s->job_code = code;
+  s->job_done = s->cur->n;
+  if (sos__k_save(k)) sos__k_log(s, "warn", "cannot save state.json: the job may run again");
+}
+
 static void run_done(struct kernel *k, struct inst *in) {
   struct svc *s = in->svc;
   if (in->task == T_INIT) {
@@ -385,9 +394,8 @@ static void run_done(struct kernel *k, struct inst *in) {
     return;
   }
   if (in->task == T_JOB) {
-    s->job_state = 2;
-    s->job_code = 0;
     sos__k_log(s, "info", "job finished");
+    job_finished(k, s, 0);
     sos__k_inst_retire(k, in);
     return;
   }
@@ -412,8 +420,7 @@ static void run_trapped(struct kernel *k, struct inst *in, const struct sos_wasm
   if (t->kind == SOS_WASM_TRAP_EXIT) {
     sos__k_log(s, "info", "instance exited with code %u", t->exit_code);
     if (in->task == T_JOB) {
-      s->job_state = 2;
-      s->job_code = t->exit_code;
+      job_finished(k, s, t->exit_code);
     } else if (in->cur) {
       fail(k, in->cur, SOS_STATUS_ERROR, "the instance exited with code %u", t->exit_code);
     }
@@ -425,10 +432,7 @@ static void run_trapped(struct kernel *k, struct inst *in, const struct sos_wasm
   sos__k_log(s, "error", "trap: %s: %s", sos_wasm_trap_name(t->kind), t->message);
   if (in->cur) fail(k, in->cur, SOS_STATUS_TRAPPED, "trap: %s: %s", sos_wasm_trap_name(t->kind),
                     t->message);
-  if (in->task == T_JOB) {
-    s->job_state = 2;
-    s->job_code = 134;
-  }
+  if (in->task == T_JOB) job_finished(k, s, 134);
   if (s->crashes >= K_BACKOFF_AFTER) {
     uint32_t shift = s->crashes - K_BACKOFF_AFTER;
     uint64_t ms = shift > 10 ? K_BACKOFF_MAX_MS : (uint64_t)K_BACKOFF_MIN_MS << shift;
