@@ -398,6 +398,9 @@ check "replacing a row moves its index entries" 0 "$(printf '1 ada 36')" "" $P a
 check "to the new value" 0 "=3 cyrus 50" "" $P age "50 51"
 $P del 2 >/dev/null
 check "a deleted row leaves its indexes" 0 '!bob' "" $SOS table query people/people name
+for t in 3 -5 0 -100 2147483647 -2147483648; do $P temp -- "$t" >/dev/null; done
+check "-- ends the options" 0 "=hello, -x" "" $SOS call hello greet -- -x
+check "signed keys sort by value" 0 "=$(printf -- '-2147483648\n-100\n-5\n0\n3\n2147483647')" "" $P temps
 
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \

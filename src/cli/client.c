@@ -163,7 +163,20 @@ int sos__cli_parse(const struct sos__cli_cmd *cmd, int argc, char **argv, unsign
                    int minpos, int maxpos, struct sos__cli_args *a) {
   memset(a, 0, sizeof *a);
   const char *data = NULL;
+  bool opts = true; /* until "--": what follows is positional */
   for (int i = 1; i < argc; i++) {
+    if (opts && !strcmp(argv[i], "--")) {
+      opts = false;
+      continue;
+    }
+    if (!opts) {
+      if (a->npos == maxpos || a->npos == 8) {
+        sos__cli_usage(cmd, "unexpected argument '%s'", argv[i]);
+        return SOS_CLI_USAGE;
+      }
+      a->pos[a->npos++] = argv[i];
+      continue;
+    }
     if (sos__cli_is_help(argv[i])) {
       sos__cli_help(cmd);
       return 1;

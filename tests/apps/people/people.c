@@ -9,6 +9,10 @@
  *   age LO HI         the rows with LO <= age < HI, in age order (then id)
  *   named NAME        the rows whose name is exactly NAME, in id order
  *   all               every row, in id order
+ *   temp T            puts T (a signed 32-bit number) in the temps table,
+ *                     keyed by itself; answers "ok"
+ *   temps             every T in key order, one per line: negative
+ *                     numbers first, so the key encoding keeps signs
  *
  * The queries answer one "ID NAME AGE" line per row, each ending in a
  * newline (nothing for no rows).  NAME is one word.
@@ -22,6 +26,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -235,7 +240,41 @@ static int all(const struct sos_request *req) {
   return answer_query(F_ID, NULL, NULL);
 }
 
+static int temp(const struct sos_request *req) {
+  char *end;
+  long v = strtol(req->body, &end, 10);
+  if (!req->len || *end || v < INT32_MIN || v > INT32_MAX)
+    return sos_fail(SOS_STATUS_INVALID, "usage: temp T (a signed 32-bit number)");
+  struct sos_row r = SOS_ROW_INIT;
+  sos_row_i32(&r, 1, (int32_t)v);
+  int status = sos_table_put("temps", &r);
+  sos_row_free(&r);
+  return status ? sos_fail(status, NULL) : sos_respond_str("ok");
+}
+
+struct lines {
+  char buf[4096];
+  size_t n;
+};
+
+static int temp_line(void *user, const unsigned char *row, size_t len) {
+  struct lines *t = user;
+  int64_t v;
+  if (sos_row_get_i64(row, len, 1, &v)) return 1;
+  t->n += (size_t)snprintf(t->buf + t->n, sizeof t->buf - t->n, "%" PRId64 "\n", v);
+  return t->n >= sizeof t->buf - 32;
+}
+
+static int temps(const struct sos_request *req) {
+  (void)req;
+  struct lines t = {{0}, 0};
+  int rc = sos_table_query("temps", 1, NULL, NULL, 0, temp_line, &t);
+  return rc < 0 ? sos_fail(-rc, NULL) : sos_respond(t.buf, t.n);
+}
+
 void sos_main(void) {
+  sos_method("temp", temp);
+  sos_method("temps", temps);
   sos_method("add", add);
   sos_method("get", get);
   sos_method("del", del);
