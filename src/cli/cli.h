@@ -103,6 +103,11 @@ void sos__cli_data_dir(const char *opt, char *buf, size_t cap);
 int sos__cli_request(const char *data, cJSON *req, const void *body, size_t blen,
                      int timeout_ms, struct sos__cli_reply *out, char *err, size_t errlen);
 void sos__cli_reply_free(struct sos__cli_reply *r);
+/* sos__cli_request for a command: deletes req, and when the node says no
+ * (or cannot be reached) prints "PATH: why" on stderr and frees *r.
+ * Returns SOS_CLI_OK with the answer in *r, or SOS_CLI_NO. */
+int sos__cli_ask(const struct sos__cli_cmd *cmd, const char *data, cJSON *req, const void *body,
+                 size_t blen, int timeout_ms, struct sos__cli_reply *r);
 /* {"op": op, "service": service} (service may be NULL); cJSON_Delete it. */
 cJSON *sos__cli_op(const char *op, const char *service);
 

@@ -116,6 +116,17 @@ int sos__cli_request(const char *data, cJSON *req, const void *body, size_t blen
   return 0;
 }
 
+int sos__cli_ask(const struct sos__cli_cmd *cmd, const char *data, cJSON *req, const void *body,
+                 size_t blen, int timeout_ms, struct sos__cli_reply *r) {
+  char err[1024];
+  int rc = sos__cli_request(data, req, body, blen, timeout_ms, r, err, sizeof err);
+  cJSON_Delete(req);
+  if (rc == 0 && r->ok) return SOS_CLI_OK;
+  fprintf(stderr, "%s: %s\n", cmd->path, err);
+  sos__cli_reply_free(r);
+  return SOS_CLI_NO;
+}
+
 void sos__cli_reply_free(struct sos__cli_reply *r) {
   cJSON_Delete(r->json);
   sos_free(r->body);

@@ -24,19 +24,6 @@
   "  --data DIR     the node's data directory (default: $SOS_HOME, else\n"           \
   "                 ~/.local/share/sos)\n"
 
-/* Sends one op and prints the node's error on failure.  On success *r
- * holds the answer (sos__cli_reply_free). */
-static int ask(const struct sos__cli_cmd *cmd, const char *data, cJSON *req, const void *body,
-               size_t blen, int timeout_ms, struct sos__cli_reply *r) {
-  char err[1024];
-  int rc = sos__cli_request(data, req, body, blen, timeout_ms, r, err, sizeof err);
-  cJSON_Delete(req);
-  if (rc == 0 && r->ok) return SOS_CLI_OK;
-  fprintf(stderr, "%s: %s\n", cmd->path, err);
-  sos__cli_reply_free(r);
-  return SOS_CLI_NO;
-}
-
 static void print_json(const cJSON *j) {
   char *t = cJSON_PrintUnformatted(j);
   if (t) printf("%s\n", t);
@@ -78,7 +65,7 @@ static int run_deploy(const struct sos__cli_cmd *cmd, int argc, char **argv) {
     return SOS_CLI_USAGE;
   }
   struct sos__cli_reply r;
-  rc = ask(cmd, a.data, sos__cli_op("deploy", NULL), bytes, len, 60000, &r);
+  rc = sos__cli_ask(cmd, a.data, sos__cli_op("deploy", NULL), bytes, len, 60000, &r);
   sos_free(bytes);
   if (rc) return rc;
   if (a.flags & SOS__CLI_F_JSON) {
@@ -104,7 +91,7 @@ static int run_ps(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_JSON, 0, 0, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
   struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, sos__cli_op("ps", NULL), NULL, 0, 5000, &r))) return rc;
+  if ((rc = sos__cli_ask(cmd, a.data, sos__cli_op("ps", NULL), NULL, 0, 5000, &r))) return rc;
   const cJSON *list = cJSON_GetObjectItem(r.json, "services"), *s;
   if (a.flags & SOS__CLI_F_JSON) {
     print_json(list);
@@ -214,7 +201,7 @@ static int run_logs(const struct sos__cli_cmd *cmd, int argc, char **argv) {
     else
       cJSON_AddNumberToObject(j, "from", next);
     struct sos__cli_reply r;
-    if ((rc = ask(cmd, a.data, j, NULL, 0, 5000, &r))) return next < 0 ? rc : SOS_CLI_OK;
+    if ((rc = sos__cli_ask(cmd, a.data, j, NULL, 0, 5000, &r))) return next < 0 ? rc : SOS_CLI_OK;
     fwrite(r.body, 1, r.len, stdout);
     next = num(r.json, "next");
     sos__cli_reply_free(&r);
@@ -235,7 +222,7 @@ static int run_named(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   cJSON *req = sos__cli_op(cmd->name, a.pos[0]);
   if (a.flags & SOS__CLI_F_PURGE) cJSON_AddBoolToObject(req, "purge", 1);
   struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, req, NULL, 0, 60000, &r))) return rc;
+  if ((rc = sos__cli_ask(cmd, a.data, req, NULL, 0, 60000, &r))) return rc;
   if (rollback)
     printf("%s rolled back to version %d\n", a.pos[0], (int)num(r.json, "version"));
   else if (a.flags & SOS__CLI_F_PURGE)

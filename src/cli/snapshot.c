@@ -33,22 +33,10 @@ static double num(const cJSON *j, const char *name) {
   return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* Sends req (deleted here) and prints the node's error on failure. */
-static int ask(const struct sos__cli_cmd *cmd, const char *data, cJSON *req,
-               struct sos__cli_reply *r) {
-  char err[1024];
-  int rc = sos__cli_request(data, req, NULL, 0, SNAP_TIMEOUT_MS, r, err, sizeof err);
-  cJSON_Delete(req);
-  if (rc == 0 && r->ok) return SOS_CLI_OK;
-  fprintf(stderr, "%s: %s\n", cmd->path, err);
-  if (rc == 0) sos__cli_reply_free(r);
-  return SOS_CLI_NO;
-}
-
 /* Prints the snapshots of a service, oldest first. */
 static int list(const struct sos__cli_cmd *cmd, const struct sos__cli_args *a) {
   struct sos__cli_reply r;
-  int rc = ask(cmd, a->data, sos__cli_op("snapshots", a->pos[0]), &r);
+  int rc = sos__cli_ask(cmd, a->data, sos__cli_op("snapshots", a->pos[0]), NULL, 0, SNAP_TIMEOUT_MS, &r);
   if (rc) return rc;
   const cJSON *arr = cJSON_GetObjectItem(r.json, "snapshots"), *s;
   if (a->flags & SOS__CLI_F_JSON) {
@@ -98,7 +86,7 @@ static int run_snapshot(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   cJSON *req = sos__cli_op(restore ? "restore" : "snapshot", a.pos[0]);
   if (restore) cJSON_AddStringToObject(req, "snapshot", a.pos[1]);
   struct sos__cli_reply r;
-  if ((rc = ask(cmd, a.data, req, &r))) return rc;
+  if ((rc = sos__cli_ask(cmd, a.data, req, NULL, 0, SNAP_TIMEOUT_MS, &r))) return rc;
   done(&a, restore, &r);
   sos__cli_reply_free(&r);
   return SOS_CLI_OK;

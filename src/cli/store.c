@@ -114,7 +114,7 @@ static int run_kv(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_JSON | (ls ? SOS__CLI_F_LINES : 0),
                           ls ? 1 : put ? 3 : 2, ls ? 2 : put ? 3 : 2, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
-  char svc[64], store[64], err[1024];
+  char svc[64], store[64];
   if ((rc = target(cmd, a.pos[0], svc, store))) return rc;
   cJSON *j = sos__cli_op("kv", svc);
   cJSON_AddStringToObject(j, "store", store);
@@ -124,13 +124,7 @@ static int run_kv(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   if (n) cJSON_AddNumberToObject(j, "limit", atof(n));
   const char *val = put ? a.pos[2] : "";
   struct sos__cli_reply r;
-  rc = sos__cli_request(a.data, j, val, strlen(val), 60000, &r, err, sizeof err);
-  cJSON_Delete(j);
-  if (rc || !r.ok) {
-    fprintf(stderr, "%s: %s\n", cmd->path, err);
-    if (!rc) sos__cli_reply_free(&r);
-    return SOS_CLI_NO;
-  }
+  if ((rc = sos__cli_ask(cmd, a.data, j, val, strlen(val), 60000, &r))) return rc;
   bool json = a.flags & SOS__CLI_F_JSON;
   if (ls) {
     print_list(r.body, r.len, json);
@@ -301,7 +295,6 @@ static int run_files(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
   uint8_t *body = NULL;
   size_t blen = 0;
-  char err[1024];
   if (put && sos_file_read("/dev/stdin", &body, &blen)) {
     fprintf(stderr, "%s: cannot read the content from stdin\n", cmd->path);
     return SOS_CLI_USAGE;
@@ -310,14 +303,9 @@ static int run_files(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   cJSON_AddStringToObject(j, "action", cmd->name);
   cJSON_AddStringToObject(j, "path", a.npos > 1 ? a.pos[1] : "");
   struct sos__cli_reply r;
-  rc = sos__cli_request(a.data, j, body, blen, 60000, &r, err, sizeof err);
-  cJSON_Delete(j);
+  rc = sos__cli_ask(cmd, a.data, j, body, blen, 60000, &r);
   sos_free(body);
-  if (rc || !r.ok) {
-    fprintf(stderr, "%s: %s\n", cmd->path, err);
-    if (!rc) sos__cli_reply_free(&r);
-    return SOS_CLI_NO;
-  }
+  if (rc) return rc;
   bool json = a.flags & SOS__CLI_F_JSON;
   if (ls) { /* one name per line; each escaped on its own */
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
@@ -401,7 +389,7 @@ static int run_table(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
   int rc = sos__cli_parse(cmd, argc, argv, get ? 0 : SOS__CLI_F_LINES, get ? 2 : 1, get ? 2 : 4, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
-  char svc[64], store[64], err[1024];
+  char svc[64], store[64];
   if ((rc = target(cmd, a.pos[0], svc, store))) return rc;
   cJSON *j = sos__cli_op("table", svc);
   cJSON_AddStringToObject(j, "store", store);
@@ -413,13 +401,7 @@ static int run_table(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   const char *n = sos__cli_value(&a, SOS__CLI_F_LINES);
   if (n) cJSON_AddNumberToObject(j, "limit", atof(n));
   struct sos__cli_reply r;
-  rc = sos__cli_request(a.data, j, NULL, 0, 60000, &r, err, sizeof err);
-  cJSON_Delete(j);
-  if (rc || !r.ok) {
-    fprintf(stderr, "%s: %s\n", cmd->path, err);
-    if (!rc) sos__cli_reply_free(&r);
-    return SOS_CLI_NO;
-  }
+  if ((rc = sos__cli_ask(cmd, a.data, j, NULL, 0, 60000, &r))) return rc;
   const cJSON *row;
   cJSON_ArrayForEach(row, cJSON_GetObjectItem(r.json, "rows")) {
     char *t = cJSON_PrintUnformatted(row);
