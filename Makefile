@@ -17,7 +17,7 @@ CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omi
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c src/store/*.c)
+LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c src/store/*.c src/idl/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 KERN_SRC  := $(wildcard src/kernel/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)

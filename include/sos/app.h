@@ -38,6 +38,8 @@ struct sos_app_service {
                            across all its stores; default 64 MiB */
   uint64_t quota_keys;  /* `keys N`: keys, rows and records it may hold across
                            all its stores; default 1000000 */
+  char *implements; /* `service NAME implements IFACE { ... }`: the interface,
+                       or NULL for an untyped service */
   struct sos_app_pos pos; /* of NAME, in the file that declared it last (after
                              extends, possibly a base file) */
 };
@@ -64,23 +66,83 @@ enum {
   SOS_APP_T_F64,
   SOS_APP_T_TEXT,  /* UTF-8 text */
   SOS_APP_T_BYTES, /* any bytes */
+  SOS_APP_T_STRUCT, /* a struct of the definition, named by type_name */
+  SOS_APP_T_ENUM,   /* an enum of the definition, named by type_name */
 };
+
+/* Field flags.  A list holds any number of values of the field's type
+ * (`tags: list<text> = 3`); an optional field (`note: optional text = 4`)
+ * records whether it was given, even when its value is zero.  A union
+ * variant is optional by nature and never a list. */
+enum { SOS_APP_F_LIST = 1, SOS_APP_F_OPTIONAL = 2 };
 
 /* One field of a struct: `NAME: TYPE = TAG`. */
 struct sos_app_field {
   char *name;
   uint8_t type;   /* SOS_APP_T_* */
+  uint8_t flags;  /* SOS_APP_F_* */
+  uint16_t group; /* 0, or the 1-based index in its struct's unions of the
+                     `union` this field is a variant of */
   uint32_t tag;   /* the field number, 1..65535, unique in its struct: its wire tag */
+  char *type_name; /* STRUCT and ENUM: the type's name; else NULL */
   struct sos_app_pos pos; /* of NAME */
 };
 
-/* One `struct NAME { ... }`: the record type of a table (and, later, of
- * the IDL).  Fields in the order written. */
+/* One `struct NAME { ... }`: a record type (the rows of a table, the
+ * requests and responses of interfaces).  Fields in the order written;
+ * the variants of a `union NAME { ... }` are fields with a group. */
 struct sos_app_struct {
   char *name;
   struct sos_app_field *fields;
   uint32_t nfields;
+  char **unions; /* the names of its unions; field group g is unions[g - 1] */
+  uint32_t nunions;
+  char *package; /* the package that declared it: the app's name, or the
+                    name of the imported package */
   struct sos_app_pos pos; /* of NAME, in the file that declared it last */
+};
+
+/* One value of an enum: `NAME = NUMBER`. */
+struct sos_app_enum_value {
+  char *name;
+  uint32_t value; /* 0..2147483647, unique in its enum */
+  struct sos_app_pos pos;
+};
+
+/* One `enum NAME { ... }`.  Values in the order written. */
+struct sos_app_enum {
+  char *name;
+  struct sos_app_enum_value *values;
+  uint32_t nvalues;
+  char *package; /* as for structs */
+  struct sos_app_pos pos;
+};
+
+/* One method of an interface: `NAME(REQUEST) -> RESPONSE`, both structs. */
+struct sos_app_method {
+  char *name;
+  char *request;
+  char *response;
+  struct sos_app_pos pos;
+};
+
+/* One declared error of an interface: `error NAME = CODE`. */
+struct sos_app_error {
+  char *name;
+  uint32_t code; /* 1..65535, unique in its interface */
+  struct sos_app_pos pos;
+};
+
+/* One `interface NAME { ... }`: the methods a service that `implements`
+ * it answers, and the errors they may fail with. */
+struct sos_app_interface {
+  char *name;
+  struct sos_app_method *methods;
+  uint32_t nmethods;
+  struct sos_app_error *errors;
+  uint32_t nerrors;
+  char *package; /* as for structs */
+  struct sos_app_pos pos;
 };
 
 /* What a store holds. */
@@ -106,6 +168,7 @@ struct sos_app_store {
  * array is owned by the struct; free it with sos_app_free. */
 struct sos_app {
   char *file;    /* the path it was read from, as given */
+  int is_package; /* 1 for a `package NAME { ... }` file: declarations only */
   char *name;    /* `app NAME VERSION` */
   char *version; /* semantic version text, e.g. "1.0.0" */
   char *extends; /* `extends "path"` as written, or NULL */
@@ -124,6 +187,16 @@ struct sos_app {
   uint32_t nstructs;
   struct sos_app_store *stores; /* in the order declared */
   uint32_t nstores;
+  struct sos_app_enum *enums; /* in the order declared, imported ones after */
+  uint32_t nenums;
+  struct sos_app_interface *interfaces; /* likewise */
+  uint32_t ninterfaces;
+  char **imports; /* `import "path.sos"` as written (NULL after sos_app_load,
+                     whose result holds the imported declarations) */
+  uint32_t nimports;
+  uint32_t nstructs_own; /* structs[0..nstructs_own) are the app's own, the
+                            rest imported (likewise enums, interfaces) */
+  uint32_t nenums_own, ninterfaces_own;
 };
 
 /* Parses one definition from text (len bytes, need not be NUL-terminated);

@@ -141,6 +141,8 @@ static int rebase_all(struct sos_app *base, const char *ext) {
     rc = rebase(&base->sources[i], ext, n);
   for (uint32_t i = 0; rc == 0 && i < base->nfiles; i++)
     rc = rebase(&base->files[i], ext, n);
+  for (uint32_t i = 0; rc == 0 && i < base->nimports; i++)
+    rc = rebase(&base->imports[i], ext, n);
   return rc;
 }
 
@@ -233,6 +235,74 @@ static int merge_structs(struct sos_app *base, struct sos_app *ext) {
   return 0;
 }
 
+/* enums and interfaces: as structs. */
+static int merge_enums(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nenums; i++) {
+    struct sos_app_enum *e = &ext->enums[i], *b = NULL;
+    for (uint32_t j = 0; j < base->nenums && !b; j++)
+      if (strcmp(base->enums[j].name, e->name) == 0) b = &base->enums[j];
+    if (!b && !(b = sos__app_push(&base->enums, &base->nenums, sizeof *b))) return SOS_ENOMEM;
+    struct sos_app_enum t = *b;
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, enums, nenums);
+  return 0;
+}
+
+static int merge_interfaces(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->ninterfaces; i++) {
+    struct sos_app_interface *e = &ext->interfaces[i], *b = NULL;
+    for (uint32_t j = 0; j < base->ninterfaces && !b; j++)
+      if (strcmp(base->interfaces[j].name, e->name) == 0) b = &base->interfaces[j];
+    if (!b && !(b = sos__app_push(&base->interfaces, &base->ninterfaces, sizeof *b)))
+      return SOS_ENOMEM;
+    struct sos_app_interface t = *b;
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, interfaces, ninterfaces);
+  return 0;
+}
+
+/* The package of every declaration becomes the extending app's name: a
+ * base's declarations are the app's own. */
+static int adopt(struct sos_app *app) {
+  size_t n = strlen(app->name);
+  for (uint32_t i = 0; i < app->nstructs; i++) {
+    sos_free(app->structs[i].package);
+    if (!(app->structs[i].package = sos_strndup(app->name, n))) return SOS_ENOMEM;
+  }
+  for (uint32_t i = 0; i < app->nenums; i++) {
+    sos_free(app->enums[i].package);
+    if (!(app->enums[i].package = sos_strndup(app->name, n))) return SOS_ENOMEM;
+  }
+  for (uint32_t i = 0; i < app->ninterfaces; i++) {
+    sos_free(app->interfaces[i].package);
+    if (!(app->interfaces[i].package = sos_strndup(app->name, n))) return SOS_ENOMEM;
+  }
+  app->nstructs_own = app->nstructs;
+  app->nenums_own = app->nenums;
+  app->ninterfaces_own = app->ninterfaces;
+  return 0;
+}
+
+/* imports: the base's paths, then the extending file's new ones. */
+static int merge_imports(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nimports; i++) {
+    bool seen = false;
+    for (uint32_t j = 0; j < base->nimports && !seen; j++)
+      seen = strcmp(base->imports[j], ext->imports[i]) == 0;
+    if (seen) continue;
+    char **slot = sos__app_push(&base->imports, &base->nimports, sizeof *slot);
+    if (!slot) return SOS_ENOMEM;
+    *slot = ext->imports[i];
+    ext->imports[i] = NULL;
+  }
+  TAKE(ext, base, imports, nimports);
+  return 0;
+}
+
 /* stores: as structs. */
 static int merge_stores(struct sos_app *base, struct sos_app *ext) {
   for (uint32_t i = 0; i < ext->nstores; i++) {
@@ -260,8 +330,12 @@ static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given
   int rc = merge_uses(base, ext);
   if (rc == 0) rc = merge_params(base, ext);
   if (rc == 0) rc = merge_structs(base, ext);
+  if (rc == 0) rc = merge_enums(base, ext);
+  if (rc == 0) rc = merge_interfaces(base, ext);
+  if (rc == 0) rc = merge_imports(base, ext);
   if (rc == 0) rc = merge_stores(base, ext);
   if (rc == 0) rc = merge_services(base, ext, given);
+  if (rc == 0) rc = adopt(ext);
   return rc;
 }
 
@@ -441,6 +515,7 @@ static int load_one(struct loader *L, const char *path, struct sos_app **out,
 
 /* Checks that the resolved app is complete; pos is its `app` keyword. */
 static int check(struct loader *L, const struct sos_app *app, struct sos_app_pos pos) {
+  if (app->is_package) return 0;
   if (!app->module && !app->nsources)
     return sos__lang_error(L->err, L->errlen, app->file, pos,
                            "app %s has no code; add module \"FILE.wasm\" or sources "
@@ -464,6 +539,130 @@ static int check(struct loader *L, const struct sos_app *app, struct sos_app_pos
   return 0;
 }
 
+/* ---- imports ------------------------------------------------------------------ */
+
+static int load_full(struct loader *L, const char *path, struct sos_app **out,
+                     struct sos__app_info *info);
+
+/* The declaration of name among app's structs, enums and interfaces, as
+ * its package (NULL when there is none). */
+static const char *declared(const struct sos_app *app, const char *name) {
+  for (uint32_t i = 0; i < app->nstructs; i++)
+    if (strcmp(app->structs[i].name, name) == 0) return app->structs[i].package;
+  for (uint32_t i = 0; i < app->nenums; i++)
+    if (strcmp(app->enums[i].name, name) == 0) return app->enums[i].package;
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    if (strcmp(app->interfaces[i].name, name) == 0) return app->interfaces[i].package;
+  return NULL;
+}
+
+/* Whether the declaration name of package pkg is new to app (false when
+ * the same package's is there already, as when two imports import a
+ * third); a name that another package declared is an error. */
+static int take_decl(struct loader *L, const struct sos_app *app, struct sos_app_pos pos,
+                     const char *name, const char *pkg, bool *fresh) {
+  const char *have = declared(app, name);
+  *fresh = !have;
+  if (!have || strcmp(have, pkg) == 0) return 0;
+  return sos__lang_error(L->err, L->errlen, app->file, pos,
+                         "%s is declared by both %s and the imported package %s; rename "
+                         "one", name, have, pkg);
+}
+
+/* Moves the declarations of im (all of them: its own and what it imported)
+ * to the end of app's. */
+static int adopt_imported(struct loader *L, struct sos_app *app, struct sos_app *im,
+                          struct sos_app_pos pos) {
+  bool fresh;
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < im->nstructs; i++) {
+    struct sos_app_struct *st = &im->structs[i], *slot;
+    if ((rc = take_decl(L, app, pos, st->name, st->package, &fresh)) || !fresh) continue;
+    if (!(slot = sos__app_push(&app->structs, &app->nstructs, sizeof *slot))) return SOS_ENOMEM;
+    *slot = *st;
+    memset(st, 0, sizeof *st);
+  }
+  for (uint32_t i = 0; rc == 0 && i < im->nenums; i++) {
+    struct sos_app_enum *e = &im->enums[i], *slot;
+    if ((rc = take_decl(L, app, pos, e->name, e->package, &fresh)) || !fresh) continue;
+    if (!(slot = sos__app_push(&app->enums, &app->nenums, sizeof *slot))) return SOS_ENOMEM;
+    *slot = *e;
+    memset(e, 0, sizeof *e);
+  }
+  for (uint32_t i = 0; rc == 0 && i < im->ninterfaces; i++) {
+    struct sos_app_interface *it = &im->interfaces[i], *slot;
+    if ((rc = take_decl(L, app, pos, it->name, it->package, &fresh)) || !fresh) continue;
+    if (!(slot = sos__app_push(&app->interfaces, &app->ninterfaces, sizeof *slot)))
+      return SOS_ENOMEM;
+    *slot = *it;
+    memset(it, 0, sizeof *it);
+  }
+  return rc;
+}
+
+/* Loads each import of app (read from path) and adds its declarations;
+ * then forgets the import paths: the result holds what they gave. */
+static int import_all(struct loader *L, const char *path, struct sos_app *app,
+                      struct sos_app_pos pos) {
+  char chain[512];
+  int rc = 0;
+  for (uint32_t i = 0; rc == 0 && i < app->nimports; i++) {
+    if (L->n > MAX_DEPTH)
+      return sos__lang_error(L->err, L->errlen, path, pos,
+                             "imports nest more than %d levels deep: %s", MAX_DEPTH,
+                             chain_text(L, app->imports[i], chain, sizeof chain));
+    char *im_path = join(path, dir_len(path), app->imports[i]);
+    if (!im_path) return no_memory(L, path);
+    struct sos_app *im = NULL;
+    struct sos__app_info iinfo;
+    if (in_chain(L, im_path))
+      rc = sos__lang_error(L->err, L->errlen, path, pos, "import cycle: %s",
+                           chain_text(L, im_path, chain, sizeof chain));
+    else
+      rc = load_full(L, im_path, &im, &iinfo);
+    if (L->unread) {
+      L->unread = false;
+      sos__lang_error(L->err, L->errlen, path, pos, "cannot read import %s: %s", im_path,
+                      strerror(L->read_errno));
+    }
+    if (rc == 0) {
+      sos__app_info_free(&iinfo);
+      rc = adopt_imported(L, app, im, pos);
+      if (rc == SOS_ENOMEM) no_memory(L, path);
+    }
+    sos_app_free(im);
+    sos_free(im_path);
+  }
+  for (uint32_t i = 0; i < app->nimports; i++) sos_free(app->imports[i]);
+  sos_free(app->imports);
+  app->imports = NULL;
+  app->nimports = 0;
+  return rc;
+}
+
+/* load_one, then the imports, then the checks that need every
+ * declaration. */
+static int load_full(struct loader *L, const char *path, struct sos_app **out,
+                     struct sos__app_info *info) {
+  int rc = load_one(L, path, out, info);
+  if (rc) return rc;
+  L->path[L->n] = path; /* in the chain while its imports load */
+  struct stat st;
+  L->known[L->n] = stat(path, &st) == 0;
+  L->dev[L->n] = L->known[L->n] ? st.st_dev : 0;
+  L->ino[L->n] = L->known[L->n] ? st.st_ino : 0;
+  L->n++;
+  rc = import_all(L, path, *out, info->app);
+  L->n--;
+  if (rc == 0) rc = sos__app_resolve(*out, path, true, L->err, L->errlen);
+  if (rc) {
+    sos_app_free(*out);
+    *out = NULL;
+    sos__app_info_free(info);
+  }
+  return rc;
+}
+
 int sos_app_load(const char *path, struct sos_app **out, char *err, size_t errlen) {
   struct loader L;
   struct sos__app_info info;
@@ -471,7 +670,7 @@ int sos_app_load(const char *path, struct sos_app **out, char *err, size_t errle
   L.err = err;
   L.errlen = errlen;
   if (err && errlen) err[0] = 0;
-  int rc = load_one(&L, path, out, &info);
+  int rc = load_full(&L, path, out, &info);
   if (L.unread && err && errlen)
     snprintf(err, errlen, "%s: cannot read: %s", path, strerror(L.read_errno));
   if (rc) return rc;

@@ -62,9 +62,17 @@ struct parser {
   struct sos__app_table_pos *tables; /* per store */
   uint32_t ntables;
   struct sos_app_pos app_pos, extends_pos, module_pos, sources_pos;
+  const char *pkg; /* the trailing `package` block being parsed, or NULL */
   const char *file;
   char *err;
   size_t errlen;
+};
+
+/* The struct block being parsed: its index, and the 1-based index of the
+ * union whose variants are being parsed (0 outside a union). */
+struct struct_ctx {
+  uint32_t index;
+  uint16_t group;
 };
 
 /* The service block being parsed: its index and where each field was. */
@@ -332,6 +340,11 @@ static int parse_service(struct parser *p, void *ctx) {
     if (strcmp(a->services[i].name, s->name) == 0)
       return fail(p, pos, "service %s is declared twice (first at line %u)", s->name,
                   a->services[i].pos.line);
+  if (is_word(&p->tok, "implements")) {
+    if ((rc = next(p)) != 0 ||
+        (rc = take_name(p, "interface name", NAME_TYPE, &s->implements)) != 0)
+      return rc;
+  }
   if (p->tok.kind != SOS__TOK_LBRACE)
     return expected(p, "\"{\" after the service name, on the same line");
   struct service_ctx sc = {.index = a->nservices - 1};
@@ -483,37 +496,89 @@ static int unknown_word(struct parser *p, const char *what, const char *const *w
               word_list(words, list, sizeof list));
 }
 
-/* Reads a field's type into *type. */
-static int take_type(struct parser *p, uint8_t *type) {
+/* Reads a scalar type or a type name (a struct or an enum, told apart
+ * once every declaration is known: see sos__app_resolve) into f. */
+static int take_base_type(struct parser *p, struct sos_app_field *f) {
   static const char *const aliases[][2] = {{"string", "text"}, {"str", "text"},
                                            {"boolean", "bool"}, {"blob", "bytes"},
                                            {"float", "f32"},    {"double", "f64"},
                                            {NULL, NULL}};
-  if (p->tok.kind != SOS__TOK_IDENT) return expected(p, "a type such as u64 or text");
-  if (!(*type = sos__app_type(p->tok.p, p->tok.len)))
+  if (p->tok.kind != SOS__TOK_IDENT)
+    return expected(p, "a type such as u64, text or a struct's name");
+  if ((f->type = sos__app_type(p->tok.p, p->tok.len)) != 0) return next(p);
+  if (!name_ok(&p->tok, NAME_TYPE) || sos__lang_suggest(p->tok.p, p->tok.len,
+                                                        sos__app_type_names))
     return unknown_word(p, "type", sos__app_type_names, aliases);
+  f->type = SOS_APP_T_STRUCT;
+  return take_name(p, "type name", NAME_TYPE, &f->type_name);
+}
+
+/* TYPE = [ "optional" ] ( "list" "<" BASE ">" | BASE ), into f.  A union
+ * variant (in_union) is neither optional nor a list. */
+static int take_type(struct parser *p, struct sos_app_field *f, bool in_union) {
+  int rc;
+  if (is_word(&p->tok, "optional")) {
+    if (in_union)
+      return fail(p, p->tok.pos, "a union's variants are optional already");
+    f->flags |= SOS_APP_F_OPTIONAL;
+    if ((rc = next(p)) != 0) return rc;
+  }
+  if (!is_word(&p->tok, "list")) return take_base_type(p, f);
+  if (in_union) return fail(p, p->tok.pos, "a union's variant cannot be a list");
+  f->flags |= SOS_APP_F_LIST;
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_LANGLE)
+    return expected(p, "\"<\" and the element type, as in list<text>");
+  if ((rc = next(p)) != 0) return rc;
+  if (is_word(&p->tok, "list") || is_word(&p->tok, "optional"))
+    return fail(p, p->tok.pos, "a list's elements are a plain type; for a list of lists, "
+                               "use a list of a struct that holds a list");
+  if ((rc = take_base_type(p, f)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_RANGLE) return expected(p, "\">\" to close list<...>");
   return next(p);
 }
 
-/* FIELD ":" TYPE "=" INTEGER, in the struct whose index is at ctx. */
+/* Whether the token after the current one is a `:` (a field named like a
+ * keyword) rather than what the keyword starts. */
+static bool colon_follows(struct parser *p) {
+  struct sos__lex peek = p->lx;
+  struct sos__tok t;
+  char err[8];
+  peek.err = err;
+  peek.errlen = sizeof err;
+  do
+    if (sos__lex_next(&peek, &t)) return false;
+  while (t.kind == SOS__TOK_COMMENT);
+  return t.kind == SOS__TOK_COLON;
+}
+
+static int parse_union(struct parser *p, struct struct_ctx *sc);
+
+/* FIELD ":" TYPE "=" INTEGER, or a union, in the struct of ctx. */
 static int parse_field(struct parser *p, void *ctx) {
-  struct sos_app_struct *st = &p->app->structs[*(const uint32_t *)ctx];
+  struct struct_ctx *sc = ctx;
+  struct sos_app_struct *st = &p->app->structs[sc->index];
   struct sos_app_pos pos = p->tok.pos;
+  if (is_word(&p->tok, "union") && !colon_follows(p)) return parse_union(p, sc);
   if (st->nfields >= SOS__APP_MAX_ITEMS)
     return fail(p, pos, "too many fields in struct %s (at most %u)", st->name,
                 SOS__APP_MAX_ITEMS);
   struct sos_app_field *f = sos__app_push(&st->fields, &st->nfields, sizeof *f);
   if (!f) return no_memory(p);
   f->pos = pos;
+  f->group = sc->group;
   int rc = take_name(p, "field name", NAME_FIELD, &f->name);
   if (rc) return rc;
   for (uint32_t i = 0; i + 1 < st->nfields; i++)
     if (strcmp(st->fields[i].name, f->name) == 0)
       return fail(p, pos, "field %s is declared twice in struct %s (first at line %u)",
                   f->name, st->name, st->fields[i].pos.line);
+  for (uint32_t i = 0; i < st->nunions; i++)
+    if (strcmp(st->unions[i], f->name) == 0)
+      return fail(p, pos, "struct %s has a union named %s already", st->name, f->name);
   if (p->tok.kind != SOS__TOK_COLON)
     return expected(p, "\":\" and a type after the field name, as in id: u64 = 1");
-  if ((rc = next(p)) != 0 || (rc = take_type(p, &f->type)) != 0) return rc;
+  if ((rc = next(p)) != 0 || (rc = take_type(p, f, sc->group != 0)) != 0) return rc;
   if (p->tok.kind != SOS__TOK_EQUALS)
     return expected(p, "\"=\" and the field number after the type, as in id: u64 = 1");
   if ((rc = next(p)) != 0) return rc;
@@ -529,7 +594,10 @@ static int parse_field(struct parser *p, void *ctx) {
   return next(p);
 }
 
-static const struct block struct_block;
+static const struct block struct_block, union_block, enum_block, interface_block;
+static int type_name_taken(struct parser *p, const char *kind, const char *name,
+                           struct sos_app_pos pos, const void *self);
+static int set_package(struct parser *p, char **pkg);
 
 /* "struct" TYPENAME "{" { field } "}" */
 static int parse_struct(struct parser *p, void *ctx) {
@@ -543,17 +611,230 @@ static int parse_struct(struct parser *p, void *ctx) {
   struct sos_app_struct *st = sos__app_push(&a->structs, &a->nstructs, sizeof *st);
   if (!st) return no_memory(p);
   st->pos = pos;
-  if ((rc = take_name(p, "struct name", NAME_TYPE, &st->name)) != 0) return rc;
-  for (uint32_t i = 0; i + 1 < a->nstructs; i++)
-    if (strcmp(a->structs[i].name, st->name) == 0)
-      return fail(p, pos, "struct %s is declared twice (first at line %u)", st->name,
-                  a->structs[i].pos.line);
+  if ((rc = take_name(p, "struct name", NAME_TYPE, &st->name)) != 0 ||
+      (rc = type_name_taken(p, "struct", st->name, pos, st)) != 0 ||
+      (rc = set_package(p, &st->package)) != 0)
+    return rc;
   if (p->tok.kind != SOS__TOK_LBRACE)
     return expected(p, "\"{\" after the struct name, on the same line");
-  uint32_t index = a->nstructs - 1;
+  struct struct_ctx sc = {.index = a->nstructs - 1};
   struct sos_app_pos open = p->tok.pos;
   if ((rc = next(p)) != 0) return rc;
-  return parse_block(p, &struct_block, open, &index);
+  return parse_block(p, &struct_block, open, &sc);
+}
+
+/* "union" NAME "{" { field } "}" inside a struct: fields of which at
+ * most one is set. */
+static int parse_union(struct parser *p, struct struct_ctx *sc) {
+  struct sos_app_struct *st = &p->app->structs[sc->index];
+  if (sc->group) return fail(p, p->tok.pos, "a union cannot hold another union");
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (st->nunions >= 0xffff) return fail(p, pos, "too many unions in struct %s", st->name);
+  char **slot = sos__app_push(&st->unions, &st->nunions, sizeof *slot);
+  if (!slot) return no_memory(p);
+  if ((rc = take_name(p, "union name", NAME_FIELD, slot)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < st->nunions; i++)
+    if (strcmp(st->unions[i], *slot) == 0)
+      return fail(p, pos, "union %s is declared twice in struct %s", *slot, st->name);
+  for (uint32_t i = 0; i < st->nfields; i++)
+    if (strcmp(st->fields[i].name, *slot) == 0)
+      return fail(p, pos, "struct %s has a field named %s already", st->name, *slot);
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" after the union name, on the same line");
+  struct struct_ctx inner = {.index = sc->index, .group = (uint16_t)st->nunions};
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0 || (rc = parse_block(p, &union_block, open, &inner)) != 0)
+    return rc;
+  for (uint32_t i = 0; i < st->nfields; i++)
+    if (st->fields[i].group == inner.group) return 0;
+  return fail(p, open, "union %s has no variant", *slot);
+}
+
+/* Whether name is taken by a struct, an enum or an interface declared
+ * before; if so reports it at pos. */
+static int type_name_taken(struct parser *p, const char *kind, const char *name,
+                           struct sos_app_pos pos, const void *self) {
+  const struct sos_app *a = p->app;
+  const struct sos_app_pos *first = NULL;
+  for (uint32_t i = 0; i < a->nstructs && !first; i++)
+    if (&a->structs[i] != self && strcmp(a->structs[i].name, name) == 0)
+      first = &a->structs[i].pos;
+  for (uint32_t i = 0; i < a->nenums && !first; i++)
+    if (&a->enums[i] != self && a->enums[i].name && strcmp(a->enums[i].name, name) == 0)
+      first = &a->enums[i].pos;
+  for (uint32_t i = 0; i < a->ninterfaces && !first; i++)
+    if (&a->interfaces[i] != self && a->interfaces[i].name &&
+        strcmp(a->interfaces[i].name, name) == 0)
+      first = &a->interfaces[i].pos;
+  if (!first) return 0;
+  return fail(p, pos, "%s %s is declared twice (first at line %u)", kind, name, first->line);
+}
+
+/* Copies the package being parsed into *pkg (NULL: the file's own, set
+ * when the file is done). */
+static int set_package(struct parser *p, char **pkg) {
+  if (!p->pkg) return 0;
+  return (*pkg = sos_strndup(p->pkg, strlen(p->pkg))) ? 0 : no_memory(p);
+}
+
+/* VALUE "=" INTEGER in the enum whose index is at ctx. */
+static int parse_enum_value(struct parser *p, void *ctx) {
+  struct sos_app_enum *e = &p->app->enums[*(const uint32_t *)ctx];
+  struct sos_app_pos pos = p->tok.pos;
+  if (e->nvalues >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many values in enum %s (at most %u)", e->name,
+                SOS__APP_MAX_ITEMS);
+  struct sos_app_enum_value *v = sos__app_push(&e->values, &e->nvalues, sizeof *v);
+  if (!v) return no_memory(p);
+  v->pos = pos;
+  int rc = take_name(p, "enum value", NAME_FIELD, &v->name);
+  if (rc) return rc;
+  for (uint32_t i = 0; i + 1 < e->nvalues; i++)
+    if (strcmp(e->values[i].name, v->name) == 0)
+      return fail(p, pos, "value %s is declared twice in enum %s", v->name, e->name);
+  if (p->tok.kind != SOS__TOK_EQUALS)
+    return expected(p, "\"=\" and a number after the value's name, as in red = 0");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_INT) return expected(p, "a number such as 0");
+  if (p->tok.value > INT32_MAX)
+    return fail(p, p->tok.pos, "an enum value is 0 to %d", INT32_MAX);
+  v->value = (uint32_t)p->tok.value;
+  for (uint32_t i = 0; i + 1 < e->nvalues; i++)
+    if (e->values[i].value == v->value)
+      return fail(p, p->tok.pos, "number %u is used twice in enum %s (first by %s)",
+                  v->value, e->name, e->values[i].name);
+  return next(p);
+}
+
+/* "enum" TYPENAME "{" { VALUE "=" INTEGER } "}" */
+static int parse_enum(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->nenums >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many enums (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos_app_enum *e = sos__app_push(&a->enums, &a->nenums, sizeof *e);
+  if (!e) return no_memory(p);
+  e->pos = pos;
+  if ((rc = take_name(p, "enum name", NAME_TYPE, &e->name)) != 0 ||
+      (rc = type_name_taken(p, "enum", e->name, pos, e)) != 0 || (rc = set_package(p, &e->package)))
+    return rc;
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" after the enum name, on the same line");
+  uint32_t index = a->nenums - 1;
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0) return rc;
+  return parse_block(p, &enum_block, open, &index);
+}
+
+/* "error" NAME "=" INTEGER in interface it. */
+static int parse_error_decl(struct parser *p, struct sos_app_interface *it) {
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (it->nerrors >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many errors in interface %s", it->name);
+  struct sos_app_error *e = sos__app_push(&it->errors, &it->nerrors, sizeof *e);
+  if (!e) return no_memory(p);
+  e->pos = pos;
+  if ((rc = take_name(p, "error name", NAME_FIELD, &e->name)) != 0) return rc;
+  for (uint32_t i = 0; i + 1 < it->nerrors; i++)
+    if (strcmp(it->errors[i].name, e->name) == 0)
+      return fail(p, pos, "error %s is declared twice in interface %s", e->name, it->name);
+  if (p->tok.kind != SOS__TOK_EQUALS)
+    return expected(p, "\"=\" and a code, as in error not_found = 1");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_INT || p->tok.value == 0 || p->tok.value > 65535)
+    return expected(p, "an error code from 1 to 65535");
+  e->code = (uint32_t)p->tok.value;
+  for (uint32_t i = 0; i + 1 < it->nerrors; i++)
+    if (it->errors[i].code == e->code)
+      return fail(p, p->tok.pos, "code %u is used twice in interface %s (first by %s)",
+                  e->code, it->name, it->errors[i].name);
+  return next(p);
+}
+
+/* "(" TYPENAME ")" "->" TYPENAME after a method's name. */
+static int parse_signature(struct parser *p, struct sos_app_method *m) {
+  int rc;
+  if (p->tok.kind != SOS__TOK_LPAREN)
+    return expected(p, "\"(\" and the request struct, as in get(GetReq) -> GetResp");
+  if ((rc = next(p)) != 0 || (rc = take_name(p, "struct name", NAME_TYPE, &m->request)))
+    return rc;
+  if (p->tok.kind != SOS__TOK_RPAREN) return expected(p, "\")\" after the request struct");
+  if ((rc = next(p)) != 0) return rc;
+  if (p->tok.kind != SOS__TOK_ARROW)
+    return expected(p, "\"->\" and the response struct, as in get(GetReq) -> GetResp");
+  if ((rc = next(p)) != 0) return rc;
+  return take_name(p, "struct name", NAME_TYPE, &m->response);
+}
+
+/* A method, NAME "(" REQ ")" "->" RESP, or "error" NAME "=" CODE, in the
+ * interface whose index is at ctx. */
+static int parse_member(struct parser *p, void *ctx) {
+  struct sos_app_interface *it = &p->app->interfaces[*(const uint32_t *)ctx];
+  struct sos_app_pos pos = p->tok.pos;
+  if (is_word(&p->tok, "error")) {
+    struct sos__lex peek = p->lx;
+    struct sos__tok t;
+    char err[8];
+    peek.err = err;
+    peek.errlen = sizeof err;
+    if (sos__lex_next(&peek, &t) == 0 && t.kind == SOS__TOK_IDENT)
+      return parse_error_decl(p, it);
+  }
+  if (it->nmethods >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many methods in interface %s", it->name);
+  struct sos_app_method *m = sos__app_push(&it->methods, &it->nmethods, sizeof *m);
+  if (!m) return no_memory(p);
+  m->pos = pos;
+  int rc = take_name(p, "method name", NAME_FIELD, &m->name);
+  if (rc) return rc;
+  for (uint32_t i = 0; i + 1 < it->nmethods; i++)
+    if (strcmp(it->methods[i].name, m->name) == 0)
+      return fail(p, pos, "method %s is declared twice in interface %s", m->name, it->name);
+  return parse_signature(p, m);
+}
+
+/* "interface" TYPENAME "{" { method | error } "}" */
+static int parse_interface(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->ninterfaces >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many interfaces (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos_app_interface *it = sos__app_push(&a->interfaces, &a->ninterfaces, sizeof *it);
+  if (!it) return no_memory(p);
+  it->pos = pos;
+  if ((rc = take_name(p, "interface name", NAME_TYPE, &it->name)) != 0 ||
+      (rc = type_name_taken(p, "interface", it->name, pos, it)) != 0 ||
+      (rc = set_package(p, &it->package)))
+    return rc;
+  if (p->tok.kind != SOS__TOK_LBRACE)
+    return expected(p, "\"{\" after the interface name, on the same line");
+  uint32_t index = a->ninterfaces - 1;
+  struct sos_app_pos open = p->tok.pos;
+  if ((rc = next(p)) != 0) return rc;
+  return parse_block(p, &interface_block, open, &index);
+}
+
+/* "import" STRING: a package (or app) whose declarations this one uses. */
+static int parse_import(struct parser *p, void *ctx) {
+  (void)ctx;
+  if (p->pkg)
+    return fail(p, p->tok.pos, "an imported package cannot import (its imports are "
+                               "resolved already)");
+  int rc = next(p);
+  if (rc) return rc;
+  if (p->tok.kind != SOS__TOK_STRING)
+    return expected(p, "the path of a definition in quotes, such as \"../greeter/app.sos\"");
+  return add_to_list(p, &p->app->imports, &p->app->nimports, "imports", false);
 }
 
 /* ---- stores ---------------------------------------------------------------------- */
@@ -651,14 +932,29 @@ static int check_tables(struct parser *p) {
 
 /* Later issues add http, egress and secret here. */
 static const struct stmt app_stmts[] = {
-    {"module", parse_module}, {"sources", parse_sources}, {"files", parse_files},
-    {"uses", parse_uses},     {"env", parse_env},         {"struct", parse_struct},
-    {"store", parse_store},   {"service", parse_service}, {NULL, NULL},
+    {"module", parse_module},   {"sources", parse_sources},
+    {"files", parse_files},     {"uses", parse_uses},
+    {"env", parse_env},         {"import", parse_import},
+    {"struct", parse_struct},   {"enum", parse_enum},
+    {"interface", parse_interface}, {"store", parse_store},
+    {"service", parse_service}, {NULL, NULL},
 };
-static const char *const app_keywords[] = {"module", "sources", "files", "uses", "env",
-                                           "struct", "store",   "service", NULL};
+static const char *const app_keywords[] = {"module", "sources", "files",     "uses",
+                                           "env",    "import",  "struct",    "enum",
+                                           "interface", "store", "service",  NULL};
 static const struct block app_block = {app_stmts, app_keywords, "app", "statement",
                                        "module \"app.wasm\"", NULL};
+
+/* A package holds declarations only. */
+static const struct stmt package_stmts[] = {
+    {"import", parse_import}, {"struct", parse_struct},       {"enum", parse_enum},
+    {"interface", parse_interface}, {NULL, NULL},
+};
+static const char *const package_keywords[] = {"import", "struct", "enum", "interface",
+                                               NULL};
+static const struct block package_block = {package_stmts, package_keywords, "package",
+                                           "statement", "struct Point { x: i32 = 1 }",
+                                           NULL};
 
 static const struct stmt service_stmts[] = {
     {"instances", parse_instances},
@@ -676,6 +972,13 @@ static const struct block service_block = {service_stmts, service_keywords, "ser
 
 static const struct block struct_block = {NULL,    NULL,          "struct",
                                           "field", "id: u64 = 1", parse_field};
+static const struct block union_block = {NULL,      NULL,           "union",
+                                         "variant", "email: text = 2", parse_field};
+static const struct block enum_block = {NULL,    NULL,       "enum",
+                                        "value", "red = 0", parse_enum_value};
+static const struct block interface_block = {NULL,     NULL,
+                                             "interface", "method",
+                                             "get(GetReq) -> GetResp", parse_member};
 
 /* Reports an unknown keyword in block b, with a suggestion or else the
  * list of the block's keywords. */
@@ -732,30 +1035,82 @@ static int parse_app(struct parser *p) {
   return check_tables(p);
 }
 
-/* file = { separator } app { separator } EOF.  Later top-level
- * declarations (interfaces) join `app` here. */
+/* "package" NAME [ VERSION ] "{" declarations "}".  The file's own
+ * package (first) names the definition; a later one holds declarations
+ * imported from that package (what sos_app_print writes into images). */
+static int parse_package(struct parser *p, bool own) {
+  struct sos_app *a = p->app;
+  char *name = NULL;
+  if (own) p->app_pos = p->tok.pos;
+  int rc = next(p);
+  if (rc || (rc = take_name(p, "package name", NAME_LOWER, &name)) != 0) goto done;
+  if (p->tok.kind == SOS__TOK_VERSION) {
+    if (own && !(a->version = sos_strndup(p->tok.p, p->tok.len))) rc = no_memory(p);
+    if (rc || (rc = next(p)) != 0) goto done;
+  }
+  if (p->tok.kind != SOS__TOK_LBRACE) {
+    rc = expected(p, "\"{\" to open the package block, on the same line");
+    goto done;
+  }
+  struct sos_app_pos open = p->tok.pos;
+  p->pkg = own ? NULL : name;
+  if ((rc = next(p)) == 0) rc = parse_block(p, &package_block, open, NULL);
+  if (own) {
+    a->is_package = 1;
+    a->name = name;
+    name = NULL;
+  }
+done:
+  sos_free(name);
+  return rc;
+}
+
+/* Sets the package of the file's own declarations to its name, and counts
+ * them (the imported ones follow). */
+static int own_declarations(struct parser *p) {
+  struct sos_app *a = p->app;
+  a->nstructs_own = a->nstructs;
+  a->nenums_own = a->nenums;
+  a->ninterfaces_own = a->ninterfaces;
+  for (uint32_t i = 0; i < a->nstructs; i++)
+    if (!(a->structs[i].package = sos_strndup(a->name, strlen(a->name))))
+      return no_memory(p);
+  for (uint32_t i = 0; i < a->nenums; i++)
+    if (!(a->enums[i].package = sos_strndup(a->name, strlen(a->name))))
+      return no_memory(p);
+  for (uint32_t i = 0; i < a->ninterfaces; i++)
+    if (!(a->interfaces[i].package = sos_strndup(a->name, strlen(a->name))))
+      return no_memory(p);
+  return 0;
+}
+
+/* file = { sep } ( app | package ) { sep } { package { sep } } EOF. */
 static int parse_file(struct parser *p) {
-  static const char *const decls[] = {"app", NULL};
+  static const char *const decls[] = {"app", "package", NULL};
   int rc = next(p);
   if (rc || (rc = skip_separators(p)) != 0) return rc;
   if (p->tok.kind == SOS__TOK_EOF)
     return fail(p, p->tok.pos, "expected an app definition: app NAME VERSION { ... }");
-  if (!is_word(&p->tok, "app")) {
+  if (!is_word(&p->tok, "app") && !is_word(&p->tok, "package")) {
     char shown[64];
     const char *hint = p->tok.kind == SOS__TOK_IDENT
                            ? sos__lang_suggest(p->tok.p, p->tok.len, decls)
                            : NULL;
     if (hint)
-      return fail(p, p->tok.pos, "unknown declaration \"%s\"; did you mean \"app\"?",
-                  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown));
+      return fail(p, p->tok.pos, "unknown declaration \"%s\"; did you mean \"%s\"?",
+                  sos__lang_show(p->tok.p, p->tok.len, shown, sizeof shown), hint);
     return expected(p, "an app definition: app NAME VERSION { ... }");
   }
-  if ((rc = parse_app(p)) != 0 || (rc = skip_separators(p)) != 0) return rc;
+  rc = is_word(&p->tok, "app") ? parse_app(p) : parse_package(p, true);
+  if (rc || (rc = own_declarations(p)) != 0 || (rc = skip_separators(p)) != 0) return rc;
+  while (is_word(&p->tok, "package"))
+    if ((rc = parse_package(p, false)) != 0 || (rc = skip_separators(p)) != 0) return rc;
+  p->pkg = NULL;
   if (is_word(&p->tok, "app"))
     return fail(p, p->tok.pos, "a second app; a file holds one app definition");
   if (p->tok.kind != SOS__TOK_EOF)
     return expected(p, "the end of the file after the app block");
-  return 0;
+  return sos__app_resolve(p->app, p->file, false, p->err, p->errlen);
 }
 
 int sos__app_parse(const char *text, size_t len, const char *file,
@@ -837,6 +1192,40 @@ static void free_list(char **list, uint32_t n) {
   sos_free(list);
 }
 
+void sos__app_struct_clear(struct sos_app_struct *st) {
+  for (uint32_t j = 0; j < st->nfields; j++) {
+    sos_free(st->fields[j].name);
+    sos_free(st->fields[j].type_name);
+  }
+  sos_free(st->fields);
+  free_list(st->unions, st->nunions);
+  sos_free(st->name);
+  sos_free(st->package);
+  memset(st, 0, sizeof *st);
+}
+
+void sos__app_enum_clear(struct sos_app_enum *e) {
+  for (uint32_t j = 0; j < e->nvalues; j++) sos_free(e->values[j].name);
+  sos_free(e->values);
+  sos_free(e->name);
+  sos_free(e->package);
+  memset(e, 0, sizeof *e);
+}
+
+void sos__app_interface_clear(struct sos_app_interface *it) {
+  for (uint32_t j = 0; j < it->nmethods; j++) {
+    sos_free(it->methods[j].name);
+    sos_free(it->methods[j].request);
+    sos_free(it->methods[j].response);
+  }
+  sos_free(it->methods);
+  for (uint32_t j = 0; j < it->nerrors; j++) sos_free(it->errors[j].name);
+  sos_free(it->errors);
+  sos_free(it->name);
+  sos_free(it->package);
+  memset(it, 0, sizeof *it);
+}
+
 void sos_app_free(struct sos_app *app) {
   if (!app) return;
   sos_free(app->file);
@@ -852,15 +1241,19 @@ void sos_app_free(struct sos_app *app) {
     sos_free(app->params[i].value);
   }
   sos_free(app->params);
-  for (uint32_t i = 0; i < app->nservices; i++) sos_free(app->services[i].name);
-  sos_free(app->services);
-  for (uint32_t i = 0; i < app->nstructs; i++) {
-    for (uint32_t j = 0; j < app->structs[i].nfields; j++)
-      sos_free(app->structs[i].fields[j].name);
-    sos_free(app->structs[i].fields);
-    sos_free(app->structs[i].name);
+  for (uint32_t i = 0; i < app->nservices; i++) {
+    sos_free(app->services[i].name);
+    sos_free(app->services[i].implements);
   }
+  sos_free(app->services);
+  for (uint32_t i = 0; i < app->nstructs; i++) sos__app_struct_clear(&app->structs[i]);
   sos_free(app->structs);
+  for (uint32_t i = 0; i < app->nenums; i++) sos__app_enum_clear(&app->enums[i]);
+  sos_free(app->enums);
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    sos__app_interface_clear(&app->interfaces[i]);
+  sos_free(app->interfaces);
+  free_list(app->imports, app->nimports);
   for (uint32_t i = 0; i < app->nstores; i++) {
     const struct sos_app_store *s = &app->stores[i];
     sos_free(s->name);

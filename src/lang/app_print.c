@@ -78,7 +78,8 @@ static void print_paths(struct sos__buf *b, const char *kw, char *const *list,
 }
 
 static void print_service(struct sos__buf *b, const struct sos_app_service *s) {
-  sos__buf_fmt(b, "  service %s {\n", s->name ? s->name : "");
+  sos__buf_fmt(b, "  service %s%s%s {\n", s->name ? s->name : "",
+               s->implements ? " implements " : "", s->implements ? s->implements : "");
   sos__buf_fmt(b, "    instances %u..%u\n", s->min_instances, s->max_instances);
   sos__buf_str(b, "    memory ");
   print_size(b, s->memory);
@@ -89,15 +90,97 @@ static void print_service(struct sos__buf *b, const struct sos_app_service *s) {
   sos__buf_fmt(b, "\n    keys %llu\n  }\n", (unsigned long long)s->quota_keys);
 }
 
-/* A struct in block form, one field per line ("{}" when it has none). */
+/* One field line of a struct (indent: its spaces). */
+static void print_field(struct sos__buf *b, const struct sos_app_field *f, const char *indent) {
+  char type[96];
+  sos__buf_fmt(b, "%s%s: %s = %u\n", indent, f->name ? f->name : "",
+               sos__app_field_type(f, type, sizeof type), f->tag);
+}
+
+/* A struct in block form, one field per line ("{}" when it has none);
+ * each union's variants in a block of their own where its first is. */
 static void print_struct(struct sos__buf *b, const struct sos_app_struct *st) {
   sos__buf_fmt(b, "  struct %s {%s", st->name ? st->name : "", st->nfields ? "\n" : "}\n");
   for (uint32_t i = 0; i < st->nfields; i++) {
     const struct sos_app_field *f = &st->fields[i];
-    const char *type = sos_app_type_name(f->type);
-    sos__buf_fmt(b, "    %s: %s = %u\n", f->name ? f->name : "", type ? type : "?", f->tag);
+    if (!f->group) {
+      print_field(b, f, "    ");
+      continue;
+    }
+    bool first = true;
+    for (uint32_t j = 0; j < i && first; j++) first = st->fields[j].group != f->group;
+    if (!first) continue;
+    sos__buf_fmt(b, "    union %s {\n", st->unions[f->group - 1]);
+    for (uint32_t j = i; j < st->nfields; j++)
+      if (st->fields[j].group == f->group) print_field(b, &st->fields[j], "      ");
+    sos__buf_str(b, "    }\n");
   }
   if (st->nfields) sos__buf_str(b, "  }\n");
+}
+
+static void print_enum(struct sos__buf *b, const struct sos_app_enum *e) {
+  sos__buf_fmt(b, "  enum %s {%s", e->name, e->nvalues ? "\n" : "}\n");
+  for (uint32_t i = 0; i < e->nvalues; i++)
+    sos__buf_fmt(b, "    %s = %u\n", e->values[i].name, e->values[i].value);
+  if (e->nvalues) sos__buf_str(b, "  }\n");
+}
+
+static void print_interface(struct sos__buf *b, const struct sos_app_interface *it) {
+  sos__buf_fmt(b, "  interface %s {%s", it->name, it->nmethods + it->nerrors ? "\n" : "}\n");
+  for (uint32_t i = 0; i < it->nmethods; i++)
+    sos__buf_fmt(b, "    %s(%s) -> %s\n", it->methods[i].name, it->methods[i].request,
+                 it->methods[i].response);
+  for (uint32_t i = 0; i < it->nerrors; i++)
+    sos__buf_fmt(b, "    error %s = %u\n", it->errors[i].name, it->errors[i].code);
+  if (it->nmethods + it->nerrors) sos__buf_str(b, "  }\n");
+}
+
+/* Whether a declaration of package decl belongs to package pkg (NULL:
+ * the app's own, which hand-built definitions may leave without one). */
+static bool in_pkg(const struct sos_app *app, const char *decl, const char *pkg) {
+  bool own = !decl || strcmp(decl, app->name) == 0;
+  return pkg ? !own && strcmp(decl, pkg) == 0 : own;
+}
+
+/* The declarations of package pkg, or the own ones (pkg NULL). */
+static void print_decls(struct sos__buf *b, const struct sos_app *app, const char *pkg) {
+  for (uint32_t i = 0; i < app->nenums; i++)
+    if (in_pkg(app, app->enums[i].package, pkg)) print_enum(b, &app->enums[i]);
+  for (uint32_t i = 0; i < app->nstructs; i++)
+    if (in_pkg(app, app->structs[i].package, pkg)) print_struct(b, &app->structs[i]);
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    if (in_pkg(app, app->interfaces[i].package, pkg)) print_interface(b, &app->interfaces[i]);
+}
+
+/* The imported packages in order of first appearance: the names of the
+ * packages of every declaration, as an array of count entries. */
+static uint32_t imported_pkgs(const struct sos_app *app, const char **names, uint32_t cap) {
+  uint32_t n = 0;
+  for (int kind = 0; kind < 3; kind++) {
+    uint32_t count = kind == 0 ? app->nenums : kind == 1 ? app->nstructs : app->ninterfaces;
+    for (uint32_t i = 0; i < count; i++) {
+      const char *pkg = kind == 0   ? app->enums[i].package
+                        : kind == 1 ? app->structs[i].package
+                                    : app->interfaces[i].package;
+      bool seen = in_pkg(app, pkg, NULL);
+      for (uint32_t j = 0; j < n && !seen; j++) seen = strcmp(names[j], pkg) == 0;
+      if (!seen && n < cap) names[n++] = pkg;
+    }
+  }
+  return n;
+}
+
+static void print_package(struct sos__buf *b, const struct sos_app *app, const char *pkg) {
+  sos__buf_fmt(b, "package %s {\n", pkg);
+  print_decls(b, app, pkg);
+  sos__buf_str(b, "}\n");
+}
+
+/* The imported declarations, one package block per package. */
+static void print_imported(struct sos__buf *b, const struct sos_app *app) {
+  const char *names[256];
+  uint32_t n = imported_pkgs(app, names, 256);
+  for (uint32_t i = 0; i < n; i++) print_package(b, app, names[i]);
 }
 
 static void print_store(struct sos__buf *b, const struct sos_app_store *s) {
@@ -116,8 +199,12 @@ int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
   struct sos__buf b = {0};
   *out = NULL;
   if (len) *len = 0;
-  if (!app || !app->name || !app->version) return SOS_EINVAL;
-  sos__buf_fmt(&b, "app %s %s {\n", app->name, app->version);
+  if (!app || !app->name || (!app->version && !app->is_package)) return SOS_EINVAL;
+  if (app->is_package)
+    sos__buf_fmt(&b, "package %s%s%s {\n", app->name, app->version ? " " : "",
+                 app->version ? app->version : "");
+  else
+    sos__buf_fmt(&b, "app %s %s {\n", app->name, app->version);
   if (app->module) {
     sos__buf_str(&b, "  module ");
     sos__buf_quote(&b, app->module);
@@ -133,10 +220,16 @@ int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
     sos__buf_quote(&b, app->params[i].value ? app->params[i].value : "");
     sos__buf_add(&b, "\n", 1);
   }
-  for (uint32_t i = 0; i < app->nstructs; i++) print_struct(&b, &app->structs[i]);
+  for (uint32_t i = 0; i < app->nimports; i++) {
+    sos__buf_str(&b, "  import ");
+    sos__buf_quote(&b, app->imports[i]);
+    sos__buf_add(&b, "\n", 1);
+  }
+  print_decls(&b, app, NULL);
   for (uint32_t i = 0; i < app->nstores; i++) print_store(&b, &app->stores[i]);
   for (uint32_t i = 0; i < app->nservices; i++) print_service(&b, &app->services[i]);
   sos__buf_str(&b, "}\n");
+  print_imported(&b, app);
   return sos__buf_finish(&b, out, len);
 }
 
@@ -258,6 +351,17 @@ static void on_rbrace(struct fmt *f, const struct sos__tok *t) {
   f->in_stmt = true; /* the statement that holds the block ends after it */
 }
 
+/* Whether a space goes between tokens of kinds a and b on one line: not
+ * before `,` `:` `..` `(` `)` `<` `>`, nor after `..` `(` `<`
+ * (`store hits: kv`, `1..4`, `list<text>`, `hello(Req) -> Resp`). */
+static bool spaced(enum sos__tok_kind a, enum sos__tok_kind b) {
+  if (b == SOS__TOK_COMMA || b == SOS__TOK_COLON || b == SOS__TOK_RANGE ||
+      b == SOS__TOK_LPAREN || b == SOS__TOK_RPAREN || b == SOS__TOK_LANGLE ||
+      b == SOS__TOK_RANGLE)
+    return false;
+  return a != SOS__TOK_RANGE && a != SOS__TOK_LPAREN && a != SOS__TOK_LANGLE;
+}
+
 /* A token that is part of a statement. */
 static void on_word(struct fmt *f, const struct sos__tok *t) {
   enum sos__tok_kind k = t->kind;
@@ -268,8 +372,7 @@ static void on_word(struct fmt *f, const struct sos__tok *t) {
     begin_line(f, f->depth);
   } else if (f->cont) {
     new_line(f, f->depth + 2);
-  } else if (k != SOS__TOK_COMMA && k != SOS__TOK_COLON && k != SOS__TOK_RANGE &&
-             f->prev != SOS__TOK_RANGE) {
+  } else if (spaced(f->prev, k)) {
     sos__buf_add(&f->code, " ", 1);
   }
   add_tok(f, t);

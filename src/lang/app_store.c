@@ -62,11 +62,12 @@ bool sos__app_field_fits(const struct sos_app_struct *st, const char *field, boo
   const struct sos_app_field *f = NULL;
   for (uint32_t i = 0; i < st->nfields && !f; i++)
     if (strcmp(st->fields[i].name, field) == 0) f = &st->fields[i];
-  if (f && keyable(f->type)) return true;
+  if (f && !f->flags && !f->group && keyable(f->type)) return true;
   if (f) {
+    char type[96];
     snprintf(why, n, "field %s of struct %s is %s; a key or an index must be text, "
                      "bytes or an integer",
-             field, st->name, sos_app_type_name(f->type));
+             field, st->name, sos__app_field_type(f, type, sizeof type));
     return false;
   }
   const char *near = hint ? sos__lang_suggest_name(field, strlen(field), st->fields,

@@ -46,6 +46,10 @@ enum sos__tok_kind {
   SOS__TOK_RANGE,    /* .. */
   SOS__TOK_ARROW,    /* -> */
   SOS__TOK_COLON,    /* : */
+  SOS__TOK_LPAREN,   /* ( */
+  SOS__TOK_RPAREN,   /* ) */
+  SOS__TOK_LANGLE,   /* < */
+  SOS__TOK_RANGLE,   /* > */
 };
 
 /* One token.  p and len are its text in the source (borrowed). */
@@ -190,11 +194,33 @@ int sos__app_parse(const char *text, size_t len, const char *file,
 /* Frees what info holds and empties it. */
 void sos__app_info_free(struct sos__app_info *info);
 
+/* Free what one declaration holds and zero it. */
+void sos__app_struct_clear(struct sos_app_struct *st);
+void sos__app_enum_clear(struct sos_app_enum *e);
+void sos__app_interface_clear(struct sos_app_interface *it);
+
 /* Appends one element of size bytes to the array whose pointer is at
  * arrp (a `T **`) and whose count is *n, growing it to the next power of
  * two (at least 4); the new slot is zeroed and returned, and *n grows by
  * one.  NULL when out of memory (nothing changes). */
 void *sos__app_push(void *arrp, uint32_t *n, size_t size);
+
+/* ---- the IDL's checks (idl_check.c) ---------------------------------------------- */
+
+/* Resolves the type names of app's fields (a struct's or an enum's, which
+ * the parser cannot tell apart) and checks the declarations together:
+ * methods name structs, services implement declared interfaces, no
+ * struct holds itself by value, a table's struct has only scalar fields.
+ * strict (sos_app_load, with every import and base present) reports a
+ * name that is declared nowhere; otherwise such names stay unresolved
+ * (SOS_APP_T_STRUCT).  Errors: SOS_EINVAL with "file:line:col: message"
+ * (positions of imported declarations refer to their own files). */
+int sos__app_resolve(struct sos_app *app, const char *file, bool strict, char *err,
+                     size_t errlen);
+
+/* Writes field f's type as written ("u64", "list<text>", "optional Person")
+ * into buf (n bytes) and returns buf. */
+const char *sos__app_field_type(const struct sos_app_field *f, char *buf, size_t n);
 
 /* ---- stores and structs (app_store.c) ---------------------------------------- */
 

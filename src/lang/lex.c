@@ -269,6 +269,10 @@ static enum sos__tok_kind punct(int c) {
   case ',': return SOS__TOK_COMMA;
   case '=': return SOS__TOK_EQUALS;
   case ':': return SOS__TOK_COLON;
+  case '(': return SOS__TOK_LPAREN;
+  case ')': return SOS__TOK_RPAREN;
+  case '<': return SOS__TOK_LANGLE;
+  case '>': return SOS__TOK_RANGLE;
   }
   return SOS__TOK_EOF;
 }

@@ -581,7 +581,7 @@ TEST(app_parse_errors_in_structs) {
                                           "a string");
   FAILS(WRAP("  struct E { id u8 = 1 }\n"), "3:17: expected \":\" and a type after the field "
                                             "name, as in id: u64 = 1, found \"u8\"");
-  FAILS(WRAP("  struct E { id: = 1 }\n"), "3:18: expected a type such as u64 or text, found "
+  FAILS(WRAP("  struct E { id: = 1 }\n"), "3:18: expected a type such as u64, text or a struct's name, found "
                                           "\"=\"");
   FAILS(WRAP("  struct E { id: u65 = 1 }\n"), "3:18: unknown type \"u65\"; did you mean "
                                               "\"u64\"?");
@@ -733,7 +733,7 @@ TEST(app_parse_errors_in_statements) {
   FAILS(WRAP("  modul \"a\"\n"), "3:3: unknown statement \"modul\"; did you mean \"module\"?");
   FAILS(WRAP("  servise x {}\n"), "3:3: unknown statement \"servise\"; did you mean \"service\"?");
   FAILS(WRAP("  zzz kv\n"), "3:3: unknown statement \"zzz\"; expected module, sources, "
-                            "files, uses, env, struct, store or service");
+                            "files, uses, env, import, struct, enum, interface, store or service");
   FAILS(WRAP("  stor x: kv\n"), "3:3: unknown statement \"stor\"; did you mean \"store\"?");
   FAILS(WRAP("  strct X {}\n"), "3:3: unknown statement \"strct\"; did you mean \"struct\"?");
   FAILS(WRAP("  \"a\"\n"), "3:3: expected a statement such as module \"app.wasm\", found a string");
