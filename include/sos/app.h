@@ -194,6 +194,8 @@ struct sos_app {
   char **imports; /* `import "path.sos"` as written (NULL after sos_app_load,
                      whose result holds the imported declarations) */
   uint32_t nimports;
+  struct sos_app_pos *import_pos; /* where each import's path is written (for
+                                     a base's, the extends path), for messages */
   uint32_t nstructs_own; /* structs[0..nstructs_own) are the app's own, the
                             rest imported (likewise enums, interfaces) */
   uint32_t nenums_own, ninterfaces_own;

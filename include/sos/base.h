@@ -74,4 +74,20 @@ uint64_t sos_alloc_fail_at(uint64_t n);
  * (*out)[*len] is 0, one byte past the data. */
 int sos_file_read(const char *path, uint8_t **out, size_t *len);
 
+
+/* ---- versions (version.c) ---- */
+
+/* Parses a version MAJOR.MINOR.PATCH (each at most 9 digits) into out.
+ * Errors: SOS_EINVAL. */
+int sos_version_parse(const char *s, uint64_t out[3]);
+
+/* Whether version (MAJOR.MINOR.PATCH) satisfies requirement req: 1 or 0;
+ * SOS_EINVAL when either is malformed.  req is comparisons joined by
+ * commas, all of which must hold: `=`, `>`, `>=`, `<`, `<=`, `^`
+ * (the same major, or for 0.x the same minor; at least the version) or
+ * `~` (the same major and minor, at least the version) before a version
+ * of one to three numbers; a bare version means `^`; NULL, "" or "*"
+ * accept any version.  ">=1.2, <2" and "^1.2" select the same. */
+int sos_version_match(const char *version, const char *req);
+
 #endif

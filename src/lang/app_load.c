@@ -201,7 +201,13 @@ static int merge_services(struct sos_app *base, struct sos_app *ext, const uint8
         return SOS_ENOMEM;
       *b = *e;
       e->name = NULL;
+      e->implements = NULL;
       continue;
+    }
+    if (e->implements) { /* the extending file says what it implements */
+      sos_free(b->implements);
+      b->implements = e->implements;
+      e->implements = NULL;
     }
     uint8_t g = given ? given[i] : 0xff;
     if (g & SOS__APP_GIVES_INSTANCES) {
@@ -287,19 +293,30 @@ static int adopt(struct sos_app *app) {
   return 0;
 }
 
-/* imports: the base's paths, then the extending file's new ones. */
-static int merge_imports(struct sos_app *base, struct sos_app *ext) {
+/* imports: the base's paths (reported at the extends path at),
+ * then the extending file's new ones. */
+static int merge_imports(struct sos_app *base, struct sos_app *ext, struct sos_app_pos at) {
+  uint32_t n = base->nimports + ext->nimports;
+  struct sos_app_pos *pos = n ? sos_malloc(n * sizeof *pos) : NULL;
+  if (n && !pos) return SOS_ENOMEM;
+  for (uint32_t i = 0; i < base->nimports; i++) pos[i] = at;
   for (uint32_t i = 0; i < ext->nimports; i++) {
     bool seen = false;
     for (uint32_t j = 0; j < base->nimports && !seen; j++)
       seen = strcmp(base->imports[j], ext->imports[i]) == 0;
     if (seen) continue;
     char **slot = sos__app_push(&base->imports, &base->nimports, sizeof *slot);
-    if (!slot) return SOS_ENOMEM;
+    if (!slot) {
+      sos_free(pos);
+      return SOS_ENOMEM;
+    }
     *slot = ext->imports[i];
     ext->imports[i] = NULL;
+    pos[base->nimports - 1] = ext->import_pos[i];
   }
   TAKE(ext, base, imports, nimports);
+  sos_free(ext->import_pos);
+  ext->import_pos = pos;
   return 0;
 }
 
@@ -320,7 +337,8 @@ static int merge_stores(struct sos_app *base, struct sos_app *ext) {
 
 /* Applies ext (its service blocks gave the fields in given) on top of
  * base; ext becomes the result.  Both are still freed by the caller. */
-static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given) {
+static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given,
+                 struct sos_app_pos at) {
   if (!ext->module && !ext->nsources) {
     ext->module = base->module;
     base->module = NULL;
@@ -332,7 +350,7 @@ static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given
   if (rc == 0) rc = merge_structs(base, ext);
   if (rc == 0) rc = merge_enums(base, ext);
   if (rc == 0) rc = merge_interfaces(base, ext);
-  if (rc == 0) rc = merge_imports(base, ext);
+  if (rc == 0) rc = merge_imports(base, ext, at);
   if (rc == 0) rc = merge_stores(base, ext);
   if (rc == 0) rc = merge_services(base, ext, given);
   if (rc == 0) rc = adopt(ext);
@@ -481,7 +499,7 @@ static int extend(struct loader *L, const char *path, struct sos_app *app,
     sos__app_info_free(&binfo);
     rc = check_tables(L, path, app, base, info);
     if (rc == 0 && (rc = rebase_all(base, app->extends)) == 0)
-      rc = merge(base, app, info->given);
+      rc = merge(base, app, info->given, info->extends);
     if (rc == SOS_ENOMEM) no_memory(L, path);
   }
   sos_app_free(base);
@@ -556,17 +574,39 @@ static const char *declared(const struct sos_app *app, const char *name) {
   return NULL;
 }
 
+/* Whether app holds a declaration of package pkg. */
+static bool declared_by(const struct sos_app *app, const char *pkg) {
+  for (uint32_t i = 0; i < app->nstructs; i++)
+    if (strcmp(app->structs[i].package, pkg) == 0) return true;
+  for (uint32_t i = 0; i < app->nenums; i++)
+    if (strcmp(app->enums[i].package, pkg) == 0) return true;
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    if (strcmp(app->interfaces[i].package, pkg) == 0) return true;
+  return false;
+}
+
 /* Whether the declaration name of package pkg is new to app (false when
  * the same package's is there already, as when two imports import a
  * third); a name that another package declared is an error. */
-static int take_decl(struct loader *L, const struct sos_app *app, struct sos_app_pos pos,
-                     const char *name, const char *pkg, bool *fresh) {
+static int take_decl(struct loader *L, const struct sos_app *app, const struct sos_app *im,
+                     struct sos_app_pos pos, const char *name, const char *pkg, bool *fresh) {
   const char *have = declared(app, name);
   *fresh = !have;
-  if (!have || strcmp(have, pkg) == 0) return 0;
-  return sos__lang_error(L->err, L->errlen, app->file, pos,
-                         "%s is declared by both %s and the imported package %s; rename "
-                         "one", name, have, pkg);
+  if (!have) return 0;
+  if (strcmp(have, pkg) != 0 || strcmp(pkg, app->name) == 0)
+    return sos__lang_error(L->err, L->errlen, app->file, pos,
+                           "%s is declared by both %s and the imported package %s; rename "
+                           "one", name, have, pkg);
+  char *a = NULL, *b = NULL;
+  int rc = sos__app_decl_text(app, name, &a);
+  if (rc == 0) rc = sos__app_decl_text(im, name, &b);
+  if (rc == 0 && strcmp(a, b) != 0)
+    rc = sos__lang_error(L->err, L->errlen, app->file, pos,
+                         "package %s is imported twice with different declarations of %s",
+                         pkg, name);
+  sos_free(a);
+  sos_free(b);
+  return rc;
 }
 
 /* Moves the declarations of im (all of them: its own and what it imported)
@@ -575,23 +615,27 @@ static int adopt_imported(struct loader *L, struct sos_app *app, struct sos_app 
                           struct sos_app_pos pos) {
   bool fresh;
   int rc = 0;
+  if (strcmp(im->name, app->name) == 0 || declared_by(im, app->name))
+    return sos__lang_error(L->err, L->errlen, app->file, pos,
+                           "the imported package %s has the name of this definition; rename one",
+                           app->name);
   for (uint32_t i = 0; rc == 0 && i < im->nstructs; i++) {
     struct sos_app_struct *st = &im->structs[i], *slot;
-    if ((rc = take_decl(L, app, pos, st->name, st->package, &fresh)) || !fresh) continue;
+    if ((rc = take_decl(L, app, im, pos, st->name, st->package, &fresh)) || !fresh) continue;
     if (!(slot = sos__app_push(&app->structs, &app->nstructs, sizeof *slot))) return SOS_ENOMEM;
     *slot = *st;
     memset(st, 0, sizeof *st);
   }
   for (uint32_t i = 0; rc == 0 && i < im->nenums; i++) {
     struct sos_app_enum *e = &im->enums[i], *slot;
-    if ((rc = take_decl(L, app, pos, e->name, e->package, &fresh)) || !fresh) continue;
+    if ((rc = take_decl(L, app, im, pos, e->name, e->package, &fresh)) || !fresh) continue;
     if (!(slot = sos__app_push(&app->enums, &app->nenums, sizeof *slot))) return SOS_ENOMEM;
     *slot = *e;
     memset(e, 0, sizeof *e);
   }
   for (uint32_t i = 0; rc == 0 && i < im->ninterfaces; i++) {
     struct sos_app_interface *it = &im->interfaces[i], *slot;
-    if ((rc = take_decl(L, app, pos, it->name, it->package, &fresh)) || !fresh) continue;
+    if ((rc = take_decl(L, app, im, pos, it->name, it->package, &fresh)) || !fresh) continue;
     if (!(slot = sos__app_push(&app->interfaces, &app->ninterfaces, sizeof *slot)))
       return SOS_ENOMEM;
     *slot = *it;
@@ -602,11 +646,11 @@ static int adopt_imported(struct loader *L, struct sos_app *app, struct sos_app 
 
 /* Loads each import of app (read from path) and adds its declarations;
  * then forgets the import paths: the result holds what they gave. */
-static int import_all(struct loader *L, const char *path, struct sos_app *app,
-                      struct sos_app_pos pos) {
+static int import_all(struct loader *L, const char *path, struct sos_app *app) {
   char chain[512];
   int rc = 0;
   for (uint32_t i = 0; rc == 0 && i < app->nimports; i++) {
+    struct sos_app_pos pos = app->import_pos[i];
     if (L->n > MAX_DEPTH)
       return sos__lang_error(L->err, L->errlen, path, pos,
                              "imports nest more than %d levels deep: %s", MAX_DEPTH,
@@ -635,7 +679,9 @@ static int import_all(struct loader *L, const char *path, struct sos_app *app,
   }
   for (uint32_t i = 0; i < app->nimports; i++) sos_free(app->imports[i]);
   sos_free(app->imports);
+  sos_free(app->import_pos);
   app->imports = NULL;
+  app->import_pos = NULL;
   app->nimports = 0;
   return rc;
 }
@@ -652,7 +698,7 @@ static int load_full(struct loader *L, const char *path, struct sos_app **out,
   L->dev[L->n] = L->known[L->n] ? st.st_dev : 0;
   L->ino[L->n] = L->known[L->n] ? st.st_ino : 0;
   L->n++;
-  rc = import_all(L, path, *out, info->app);
+  rc = import_all(L, path, *out);
   L->n--;
   if (rc == 0) rc = sos__app_resolve(*out, path, true, L->err, L->errlen);
   if (rc) {

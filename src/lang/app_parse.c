@@ -506,9 +506,7 @@ static int take_base_type(struct parser *p, struct sos_app_field *f) {
   if (p->tok.kind != SOS__TOK_IDENT)
     return expected(p, "a type such as u64, text or a struct's name");
   if ((f->type = sos__app_type(p->tok.p, p->tok.len)) != 0) return next(p);
-  if (!name_ok(&p->tok, NAME_TYPE) || sos__lang_suggest(p->tok.p, p->tok.len,
-                                                        sos__app_type_names))
-    return unknown_word(p, "type", sos__app_type_names, aliases);
+  if (!name_ok(&p->tok, NAME_TYPE)) return unknown_word(p, "type", sos__app_type_names, aliases);
   f->type = SOS_APP_T_STRUCT;
   return take_name(p, "type name", NAME_TYPE, &f->type_name);
 }
@@ -525,6 +523,8 @@ static int take_type(struct parser *p, struct sos_app_field *f, bool in_union) {
   }
   if (!is_word(&p->tok, "list")) return take_base_type(p, f);
   if (in_union) return fail(p, p->tok.pos, "a union's variant cannot be a list");
+  if (f->flags & SOS_APP_F_OPTIONAL)
+    return fail(p, p->tok.pos, "a list cannot be optional: an empty list is its absence");
   f->flags |= SOS_APP_F_LIST;
   if ((rc = next(p)) != 0) return rc;
   if (p->tok.kind != SOS__TOK_LANGLE)
@@ -727,8 +727,11 @@ static int parse_enum(struct parser *p, void *ctx) {
     return expected(p, "\"{\" after the enum name, on the same line");
   uint32_t index = a->nenums - 1;
   struct sos_app_pos open = p->tok.pos;
-  if ((rc = next(p)) != 0) return rc;
-  return parse_block(p, &enum_block, open, &index);
+  if ((rc = next(p)) != 0 || (rc = parse_block(p, &enum_block, open, &index)) != 0) return rc;
+  if (!a->enums[index].nvalues)
+    return fail(p, pos, "enum %s has no value; give it one such as none = 0",
+                a->enums[index].name);
+  return 0;
 }
 
 /* "error" NAME "=" INTEGER in interface it. */
@@ -834,7 +837,15 @@ static int parse_import(struct parser *p, void *ctx) {
   if (rc) return rc;
   if (p->tok.kind != SOS__TOK_STRING)
     return expected(p, "the path of a definition in quotes, such as \"../greeter/app.sos\"");
-  return add_to_list(p, &p->app->imports, &p->app->nimports, "imports", false);
+  struct sos_app_pos pos = p->tok.pos;
+  if ((rc = add_to_list(p, &p->app->imports, &p->app->nimports, "imports", false)) != 0)
+    return rc;
+  struct sos_app_pos *grown = sos_realloc(p->app->import_pos,
+                                          p->app->nimports * sizeof *grown);
+  if (!grown) return no_memory(p);
+  p->app->import_pos = grown;
+  grown[p->app->nimports - 1] = pos;
+  return 0;
 }
 
 /* ---- stores ---------------------------------------------------------------------- */
@@ -1254,6 +1265,7 @@ void sos_app_free(struct sos_app *app) {
     sos__app_interface_clear(&app->interfaces[i]);
   sos_free(app->interfaces);
   free_list(app->imports, app->nimports);
+  sos_free(app->import_pos);
   for (uint32_t i = 0; i < app->nstores; i++) {
     const struct sos_app_store *s = &app->stores[i];
     sos_free(s->name);

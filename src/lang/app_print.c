@@ -176,6 +176,20 @@ static void print_package(struct sos__buf *b, const struct sos_app *app, const c
   sos__buf_str(b, "}\n");
 }
 
+int sos__app_decl_text(const struct sos_app *app, const char *name, char **out) {
+  struct sos__buf b = {0};
+  for (uint32_t i = 0; i < app->nstructs; i++)
+    if (app->structs[i].name && strcmp(app->structs[i].name, name) == 0)
+      print_struct(&b, &app->structs[i]);
+  for (uint32_t i = 0; i < app->nenums; i++)
+    if (app->enums[i].name && strcmp(app->enums[i].name, name) == 0)
+      print_enum(&b, &app->enums[i]);
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    if (app->interfaces[i].name && strcmp(app->interfaces[i].name, name) == 0)
+      print_interface(&b, &app->interfaces[i]);
+  return sos__buf_finish(&b, out, NULL);
+}
+
 /* The imported declarations, one package block per package. */
 static void print_imported(struct sos__buf *b, const struct sos_app *app) {
   const char *names[256];

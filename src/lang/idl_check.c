@@ -155,9 +155,50 @@ static int check_table_structs(const struct sos_app *app, const char *file, char
       if (f->flags || f->group || f->type_name)
         return sos__lang_error(err, errlen, file, f->pos,
                                "struct %s is the row type of table %s, whose rows hold "
-                               "only bool, integer, float, text and bytes fields; %s is %s",
+                               "only bool, integer, float, text and bytes fields; %s is %s%s",
                                app->structs[k].name, s->name, f->name,
-                               sos__app_field_type(f, type, sizeof type));
+                               sos__app_field_type(f, type, sizeof type),
+                               f->group ? " in a union" : "");
+    }
+  }
+  return 0;
+}
+
+/* The kind and position of the declaration of name before index `before`
+ * of kind `kind` (0 structs, 1 enums, 2 interfaces), or NULL. */
+static const char *earlier(const struct sos_app *app, const char *name, int kind,
+                           uint32_t before, struct sos_app_pos *pos) {
+  static const char *const kinds[] = {"struct", "enum", "interface"};
+  for (int k = 0; k <= kind; k++) {
+    uint32_t n = k == 0 ? app->nstructs : k == 1 ? app->nenums : app->ninterfaces;
+    if (k == kind) n = before;
+    for (uint32_t i = 0; i < n; i++) {
+      const char *other = k == 0   ? app->structs[i].name
+                          : k == 1 ? app->enums[i].name
+                                   : app->interfaces[i].name;
+      if (strcmp(other, name) != 0) continue;
+      *pos = k == 0 ? app->structs[i].pos : k == 1 ? app->enums[i].pos : app->interfaces[i].pos;
+      return kinds[k];
+    }
+  }
+  return NULL;
+}
+
+/* Structs, enums and interfaces share one namespace (also across a base
+ * and an extending file, which replace declarations by name and kind). */
+static int check_names(const struct sos_app *app, const char *file, char *err,
+                       size_t errlen) {
+  struct sos_app_pos first;
+  for (int kind = 1; kind < 3; kind++) {
+    uint32_t n = kind == 1 ? app->nenums : app->ninterfaces;
+    for (uint32_t i = 0; i < n; i++) {
+      const char *name = kind == 1 ? app->enums[i].name : app->interfaces[i].name;
+      struct sos_app_pos pos = kind == 1 ? app->enums[i].pos : app->interfaces[i].pos;
+      const char *other = earlier(app, name, kind, i, &first);
+      if (other)
+        return sos__lang_error(err, errlen, file, pos,
+                               "%s is declared as %s %s too (at line %u); rename one", name,
+                               strchr("aeiou", other[0]) ? "an" : "a", other, first.line);
     }
   }
   return 0;
@@ -165,7 +206,8 @@ static int check_table_structs(const struct sos_app *app, const char *file, char
 
 int sos__app_resolve(struct sos_app *app, const char *file, bool strict, char *err,
                      size_t errlen) {
-  int rc = resolve_fields(app, file, strict, err, errlen);
+  int rc = check_names(app, file, err, errlen);
+  if (rc == 0) rc = resolve_fields(app, file, strict, err, errlen);
   if (rc == 0) rc = check_methods(app, file, strict, err, errlen);
   if (rc == 0) rc = check_services(app, file, strict, err, errlen);
   if (rc == 0) rc = check_cycles(app, file, err, errlen);

@@ -194,6 +194,10 @@ int sos__app_parse(const char *text, size_t len, const char *file,
 /* Frees what info holds and empties it. */
 void sos__app_info_free(struct sos__app_info *info);
 
+/* The canonical text of app's declarations named name (a struct, an
+ * enum or an interface; empty when none), in *out (sos_free). */
+int sos__app_decl_text(const struct sos_app *app, const char *name, char **out);
+
 /* Free what one declaration holds and zero it. */
 void sos__app_struct_clear(struct sos_app_struct *st);
 void sos__app_enum_clear(struct sos_app_enum *e);

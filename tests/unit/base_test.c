@@ -184,3 +184,32 @@ TEST(base_file_read_out_of_memory) {
   free(big);
   rmdir(dir);
 }
+
+TEST(base_version_requirements) {
+  uint64_t v[3];
+  CHECK_EQ(sos_version_parse("1.20.3", v), 0);
+  CHECK(v[0] == 1 && v[1] == 20 && v[2] == 3);
+  CHECK_EQ(sos_version_parse("1.2", v), SOS_EINVAL);
+  CHECK_EQ(sos_version_parse("1.2.3x", v), SOS_EINVAL);
+  CHECK_EQ(sos_version_match("1.2.3", NULL), 1);
+  CHECK_EQ(sos_version_match("1.2.3", "*"), 1);
+  CHECK_EQ(sos_version_match("1.2.3", "1.2"), 1);      /* ^1.2 */
+  CHECK_EQ(sos_version_match("1.9.0", "^1.2"), 1);
+  CHECK_EQ(sos_version_match("2.0.0", "^1.2"), 0);
+  CHECK_EQ(sos_version_match("1.1.9", "^1.2"), 0);
+  CHECK_EQ(sos_version_match("0.3.1", "^0.3"), 1);     /* 0.x: the minor counts */
+  CHECK_EQ(sos_version_match("0.4.0", "^0.3"), 0);
+  CHECK_EQ(sos_version_match("0.0.4", "^0.0.3"), 0);
+  CHECK_EQ(sos_version_match("1.2.9", "~1.2.3"), 1);
+  CHECK_EQ(sos_version_match("1.3.0", "~1.2.3"), 0);
+  CHECK_EQ(sos_version_match("1.5.0", ">=1.2, <2"), 1);
+  CHECK_EQ(sos_version_match("2.0.0", ">=1.2, <2"), 0);
+  CHECK_EQ(sos_version_match("1.2.3", "=1.2.3"), 1);
+  CHECK_EQ(sos_version_match("1.2.4", "=1.2.3"), 0);
+  CHECK_EQ(sos_version_match("1.2.4", ">1.2.3"), 1);
+  CHECK_EQ(sos_version_match("1.2.3", "<=1.2.3"), 1);
+  CHECK_EQ(sos_version_match("1.2.3", "=>1"), SOS_EINVAL);
+  CHECK_EQ(sos_version_match("1.2.3", ">=1.x"), SOS_EINVAL);
+  CHECK_EQ(sos_version_match("1.2.3", "1,"), SOS_EINVAL);
+  CHECK_EQ(sos_version_match("x", "1"), SOS_EINVAL);
+}
