@@ -40,7 +40,8 @@ $(B)/tests/diff_run: $(B)/obj/tests/diff/diff_run.o $(B)/libsos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench-kernels: $(BENCH_NATIVE) $(BENCH_WASM)
-bench-build: bench-kernels $(B)/bench/run_sos $(B)/bench/micro $(B)/bench/store_direct
+bench-build: bench-kernels $(B)/bench/run_sos $(B)/bench/micro $(B)/bench/store_direct \
+             $(B)/bench/idl/bench
 
 .PHONY: bench-kernels bench-build
 
@@ -48,3 +49,14 @@ bench-build: bench-kernels $(B)/bench/run_sos $(B)/bench/micro $(B)/bench/store_
 $(B)/bench/store_direct: $(B)/obj/bench/store_direct.o $(B)/libsos.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The IDL codec benchmark: bench/idl/bench.c with the code `sos idl`
+# generates for bench/idl/bench.sos and the guest runtime, built natively.
+$(B)/bench/idl/gen/bench.sos.c: bench/idl/bench.sos $(B)/sos
+	@mkdir -p $(dir $@)
+	$(B)/sos idl -o $(dir $@) bench/idl/bench.sos >/dev/null
+
+$(B)/bench/idl/bench: bench/idl/bench.c $(B)/bench/idl/gen/bench.sos.c sdk/sos_wire.c \
+                      sdk/sos_wire.h
+	$(BENCH_NATIVE_CC) -std=c11 -D_GNU_SOURCE -O2 $(WARN) -I $(B)/bench/idl/gen -I sdk \
+	  -I include -o $@ bench/idl/bench.c $(B)/bench/idl/gen/bench.sos.c sdk/sos_wire.c

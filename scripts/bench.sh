@@ -10,9 +10,10 @@
 # checks that every port computed the same checksum (a mismatch is printed
 # loudly and marked "!" in the table), prints a table with the ratios and
 # their geometric means, then runs the engine micro-benchmarks
-# (bench/micro.c) and the node benchmark (scripts/bench_node.sh: service
-# calls, instances, memory of a real sosd).  The table is also written to
-# $B/bench/results.txt.
+# (bench/micro.c), the node benchmark (scripts/bench_node.sh: service
+# calls, instances, memory of a real sosd), the storage benchmark and the
+# IDL codec's line (bench/idl: encode+decode of a typical request with the
+# generated C).  The table is also written to $B/bench/results.txt.
 #
 # Usage: scripts/bench.sh [KERNEL...]
 # Environment: B (build folder, default build), BENCH_REPEAT (best of R
@@ -123,5 +124,11 @@ echo
 bash scripts/bench_node.sh | tee -a "$B/bench/results.txt" || echo "bench: node benchmark failed" >&2
 echo
 bash scripts/bench_store.sh | tee -a "$B/bench/results.txt" || echo "bench: storage benchmark failed" >&2
+echo
+mkdir -p "$B/bench/idl"
+if make -s B="$B" "$B/bench/idl/bench" >"$B/bench/idl/build.log" 2>&1; then
+  timeout "$TMO" "$B/bench/idl/bench" | tee -a "$B/bench/results.txt" ||
+    echo "bench: idl codec benchmark failed" >&2
+else echo "bench: the idl codec benchmark does not build (see $B/bench/idl/build.log)" >&2; fi
 [ $mismatch = 0 ] || echo "bench: WARNING: some checksums did not match (marked !)" >&2
 exit 0

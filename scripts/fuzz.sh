@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fuzzes the WebAssembly engine and the app-definition parser with
-# libFuzzer (`make fuzz`).
+# Fuzzes the WebAssembly engine, the app-definition parser and the wire
+# codec with libFuzzer (`make fuzz`).
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60; either order)
-# TARGET is `wasm` (tests/fuzz/fuzz_wasm.c: the engine) or `app`
-# (tests/fuzz/fuzz_app.c: src/lang's parser, printer and formatter).  With
-# no TARGET both run: wasm for SECONDS, then app for FUZZ_APP_SECONDS
-# (default 15); with one, only that target runs, for SECONDS.
+# TARGET is `wasm` (tests/fuzz/fuzz_wasm.c: the engine), `app`
+# (tests/fuzz/fuzz_app.c: src/lang's parser, printer and formatter) or
+# `idl` (tests/fuzz/fuzz_idl.c: src/idl's wire and JSON codec).  With no
+# TARGET all run: wasm for SECONDS, then app for FUZZ_APP_SECONDS and idl
+# for FUZZ_IDL_SECONDS (default 15 each); with one, only that target
+# runs, for SECONDS.
 #
 # wasm: builds build/fuzz/fuzz_wasm from tests/fuzz/fuzz_wasm.c and every
 # source of src/base and src/wasm with clang -fsanitize=fuzzer,address,
@@ -22,32 +24,39 @@
 # the dictionary tests/fuzz/app.dict, inputs up to 16 KiB.  Logs go to
 # build/fuzz/fuzz_app.log.
 #
+# idl: builds build/fuzz/fuzz_idl from tests/fuzz/fuzz_idl.c and the
+# sources of src/base, src/lang and src/idl (not the C generator, gen_*)
+# the same way, seeds build/fuzz/corpus_idl with a few JSON objects and
+# wire messages written here, and fuzzes with tests/fuzz/idl.dict, inputs
+# up to 16 KiB.  Logs go to build/fuzz/fuzz_idl.log.
+#
 # A crashing, leaking, hanging or memory-hungry input is saved under
-# build/fuzz/crashes/ (app- in front for the app target) and the exit
+# build/fuzz/crashes/ (app- or idl- in front for those targets) and the exit
 # status is then non-zero.  Environment: FUZZ_JOBS (workers, default
 # min(2, nproc)), SOS_WASM_TESTSUITE (the spec suite), FUZZ_APP_SECONDS,
-# FUZZ_BUILD_ONLY=1 (build the targets and stop).
+# FUZZ_IDL_SECONDS, FUZZ_BUILD_ONLY=1 (build the targets and stop).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SECS=60
 TARGET=
 for arg in "$@"; do
   case $arg in
-    wasm|app) TARGET=$arg ;;
-    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app]" >&2; exit 2 ;;
+    wasm|app|idl) TARGET=$arg ;;
+    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app|idl]" >&2; exit 2 ;;
     *) SECS=$arg ;;
   esac
 done
 OUT=build/fuzz
 JOBS=${FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 SUITE=${SOS_WASM_TESTSUITE:-../shared/wasm-testsuite}
-mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/crashes"
+mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/corpus_idl" "$OUT/crashes"
 
 # sources TARGET: the files that make up a fuzz target.
 sources() {
   case $1 in
     wasm) echo src/base/*.c src/wasm/*.c tests/fuzz/fuzz_wasm.c ;;
     app) echo src/base/*.c src/lang/*.c tests/fuzz/fuzz_app.c ;;
+    idl) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') tests/fuzz/fuzz_idl.c ;;
   esac
 }
 
@@ -128,6 +137,23 @@ seed_app() {
   echo "fuzz: seeded the app corpus with $(ls "$dir" | wc -l) definitions"
 }
 
+# seed_idl: adds a few JSON objects and wire messages of fuzz_idl.c's
+# struct All to an empty corpus.
+seed_idl() {
+  local dir=$OUT/corpus_idl
+  [ -n "$(ls -A "$dir")" ] && return 0
+  printf '%s' '{"a_bool":true,"a_u8":255,"a_u64":"18446744073709551615","a_i8":-128,' \
+    '"a_f32":0.5,"a_f64":"NaN","a_text":"h\u00e9\ud834\udd1e","a_bytes":"AAE=",' \
+    '"a_mood":"happy","a_inner":{"name":"x","kids":[{"n":-1}]},"l_u16":[1,2],' \
+    '"l_f64":[-0,1e300],"l_text":["",""],"l_mood":["calm",7],"o_u32":0,"p_text":"t"}' \
+    >"$dir/seed-json"
+  printf '{"l_inner":[{},{"kids":[{"kids":[{}]}]}],"o_inner":{},"p_i64":"-9223372036854775808"}' \
+    >"$dir/seed-json2"
+  printf '\x0a\x03ada\x10\xac\x02\x7a\x02\x0a\x00\xc0\x3e\x05' >"$dir/seed-wire"
+  printf '\x7a\x03\x1a\x01\x00\xd2\x02\x03\x0a\x01x' >"$dir/seed-wire2"
+  echo "fuzz: seeded the idl corpus with $(ls "$dir" | wc -l) messages"
+}
+
 # run TARGET SECONDS: fuzzes one target; non-zero when an input failed.
 run() {
   local bin=$OUT/fuzz_$1 corpus=$OUT/corpus log=$OUT/fuzz.log prefix=$OUT/crashes/
@@ -136,6 +162,10 @@ run() {
     corpus=$OUT/corpus_app log=$OUT/fuzz_app.log prefix=$OUT/crashes/app-
     opts=(-max_len=16384 -dict=tests/fuzz/app.dict)
     seed_app
+  elif [ "$1" = idl ]; then
+    corpus=$OUT/corpus_idl log=$OUT/fuzz_idl.log prefix=$OUT/crashes/idl-
+    opts=(-max_len=16384 -dict=tests/fuzz/idl.dict)
+    seed_idl
   else
     seed_wasm
   fi
@@ -152,7 +182,7 @@ run() {
   if [ "$after" -gt "$before" ]; then
     echo "fuzz: $((after - before)) new failing input(s) in $OUT/crashes:"
     ls -t "$OUT/crashes" | head -n $((after - before)) | sed 's/^/  /'
-    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_app:' "$log" | sed 's/^/  /'
+    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(app|idl):' "$log" | sed 's/^/  /'
     return 1
   fi
   if [ "$rc" -ne 0 ]; then
@@ -162,7 +192,7 @@ run() {
   echo "fuzz: no crashes in $1"
 }
 
-targets=${TARGET:-wasm app}
+targets=${TARGET:-wasm app idl}
 for t in $targets; do
   build "$t" || { echo "fuzz: build of $t failed"; exit 1; }
 done
@@ -173,6 +203,7 @@ if [ -n "$TARGET" ]; then
 else
   run wasm "$SECS" || status=1
   run app "${FUZZ_APP_SECONDS:-15}" || status=1
+  run idl "${FUZZ_IDL_SECONDS:-15}" || status=1
 fi
 [ $status = 0 ] && echo "fuzz: no crashes"
 exit $status

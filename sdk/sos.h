@@ -137,6 +137,81 @@ int sos_result(int handle, char **resp, size_t *resp_len);
  * are ignored. */
 void sos_close(int handle);
 
+/* ---- time travel: plans of dependent calls ----------------------------------- */
+
+/* A plan is a graph of calls sent as ONE message and run by the kernel
+ * next to the callees: a step's request may take fields of earlier steps'
+ * results (sos_plan_bind), a step may run once per element of a list in
+ * an earlier result (sos_plan_each) after a filter (sos_plan_where_*),
+ * and only the steps marked with sos_plan_keep come back.  Steps run as
+ * soon as what they read is ready, so independent ones run in parallel.
+ * Binds and each need typed methods (an interface): the kernel checks
+ * that source and target fields have the same type.  Field paths name
+ * fields through nested structs with dots ("person.name").
+ *
+ *   sos_plan *p = sos_plan_new();
+ *   int a = sos_plan_call(p, "users", "get", req, len);       step 0
+ *   int b = sos_plan_call(p, "mail", "send", tmpl, tlen);     step 1
+ *   sos_plan_bind(p, b, "to", a, "user.email");               mail.to := users.get's user.email
+ *   sos_plan_keep(p, b);
+ *   int h = sos_plan_start(p, 0);                             one message
+ *   sos_plan_free(p);
+ *   sos_await_all(&h, 1, SOS_FOREVER); sos_result(h, &res, &len);
+ *   sos_plan_result(res, len, b, &body, &blen);
+ *
+ * Failure: the first step that fails stops the plan (steps not yet
+ * started never start); the plan's status is that step's, and
+ * sos_plan_failed names it.  Closing the handle cancels the plan. */
+typedef struct sos_plan sos_plan;
+
+#define SOS_PLAN_MAX_STEPS 256
+enum { SOS_PLAN_EQ, SOS_PLAN_NE, SOS_PLAN_LT, SOS_PLAN_LE, SOS_PLAN_GT, SOS_PLAN_GE };
+
+/* A new, empty plan (free with sos_plan_free), or NULL when out of memory. */
+sos_plan *sos_plan_new(void);
+void sos_plan_free(sos_plan *p);
+
+/* Adds a step calling service.method with len bytes at req as its request
+ * (copied; binds add to it).  Returns the step's index (0, 1, ...) or
+ * -SOS_STATUS_INVALID / -SOS_STATUS_BUSY. */
+int sos_plan_call(sos_plan *p, const char *service, const char *method, const void *req,
+                  size_t len);
+
+/* Sets request field `field` of step to the field at `path` of step from's
+ * response (from < step).  Returns 0 or SOS_STATUS_INVALID. */
+int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char *path);
+
+/* Runs step once per element of the list at `path` in step from's
+ * response, each element going into request field `field`. */
+int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char *path);
+
+/* For an each step: only the elements whose field at path (empty for the
+ * element itself) compares with value by op (SOS_PLAN_EQ ...). */
+int sos_plan_where_int(sos_plan *p, int step, const char *path, int op, int64_t value);
+int sos_plan_where_text(sos_plan *p, int step, const char *path, int op, const char *value);
+
+/* Returns step's result with the plan's. */
+int sos_plan_keep(sos_plan *p, int step);
+
+/* Sends the plan (it may be freed at once): a handle (> 0) to await like a
+ * call's, whose response is the PlanResult read by the calls below, or
+ * -status.  timeout_ms as for sos_call_async. */
+int sos_plan_start(sos_plan *p, uint32_t timeout_ms);
+
+/* In a plan's response res (len bytes): kept step's status, and its
+ * response in *body (borrowed from res).  SOS_STATUS_NOT_FOUND for a step
+ * that was not kept or did not run. */
+int sos_plan_result(const void *res, size_t len, int step, const void **body, size_t *blen);
+
+/* For a kept each step: how many calls it made, and call i's status and
+ * response (-SOS_STATUS_NOT_FOUND past the end). */
+size_t sos_plan_items(const void *res, size_t len, int step);
+int sos_plan_item(const void *res, size_t len, int step, size_t i, const void **body,
+                  size_t *blen);
+
+/* The index of the step that failed, or -1. */
+int sos_plan_failed(const void *res, size_t len);
+
 /* ---- storage: kv stores ---------------------------------------------------- */
 
 /* A kv store is declared in app.sos with `store NAME: kv` and named by

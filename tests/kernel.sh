@@ -65,11 +65,23 @@ INPUT="from stdin" check "call reads stdin with -" 0 "=hello, from stdin" "" $SO
 check "env parameter" 0 "=hello" "" $SOS call hello env
 check "unknown method" 1 "" "NO_METHOD" $SOS call hello nosuch
 check "unknown service" 1 "" "no service named nosuch" $SOS call nosuch greet
-check "built-in time now" 0 "" "" $SOS call time now
+check "built-in time now" 0 '{"ns":' "" $SOS call time now
 check "built-in services list" 0 '"name":"hello"' "" $SOS call services list
-check "built-in services describe" 0 '"min":1' "" $SOS call services describe hello
-check "built-in logs tail" 0 "version 1 deployed" "" $SOS call logs tail "hello 5"
-check "built-in time sleep" 0 "=ok" "" $SOS call time sleep 20
+check "built-in services describe" 0 '"app_version":"1.0.0"' "" $SOS call services describe '{"name":"hello"}'
+check "services describe meets a version requirement" 0 '"name":"hello"' "" \
+  $SOS call services describe '{"name":"hello","version":">=1.0, <2"}'
+check "services describe refuses an unmet requirement" 1 "" "version_mismatch (2): hello is version 1.0.0, which does not meet ^2" \
+  $SOS call services describe '{"name":"hello","version":"^2"}'
+check "services describe refuses a bad requirement" 1 "" "bad_requirement (3)" \
+  $SOS call services describe '{"name":"hello","version":"=>1"}'
+check "services describe of nothing is not_found" 1 "" "not_found (1): no service named nosuch" \
+  $SOS call services describe '{"name":"nosuch"}'
+check "built-in logs tail" 0 "version 1 deployed" "" $SOS call logs tail '{"service":"hello","lines":5}'
+check "built-in time sleep" 0 "={}" "" $SOS call time sleep '{"ms":20}'
+check "a typed request is checked against its struct" 1 "" 'Sleep: unknown field "mss"' \
+  $SOS call time sleep '{"mss":20}'
+check "built-in described" 0 "interface Time {" "" $SOS describe time
+check "--raw sends wire bytes to a built-in" 0 "" "" $SOS call --raw time now
 check "--data finds the same node" 0 "=hello, data" "" env -u SOS_HOME $SOS call --data "$SOS_HOME" hello greet data
 check "another --data has no node" 1 "" "no node is running on $tmp/other" $SOS ps --data "$tmp/other"
 check "ps lists hello" 0 "hello" "" $SOS ps

@@ -15,6 +15,7 @@
 
 #include "sos/app.h"
 #include "sos/base.h"
+#include "sos/idl.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -39,26 +40,55 @@ static int status_of(int rc) { return rc == SOS_EINVAL ? SOS_CLI_NO : SOS_CLI_US
 
 /* ---- sos check ---------------------------------------------------------------- */
 
+/* Parses check's arguments: [--against OLD] [FILE|DIR]. */
+static int check_args(const struct sos__cli_cmd *self, int argc, char **argv,
+                      const char **arg, const char **against) {
+  for (int i = 1; i < argc; i++) {
+    int m = sos__cli_opt(self, argc, argv, &i, "--against", against);
+    if (m < 0) return SOS_CLI_USAGE;
+    if (m) continue;
+    if (sos__cli_is_help(argv[i])) {
+      sos__cli_help(self);
+      return SOS_CLI_OK;
+    }
+    if (argv[i][0] == '-' && argv[i][1])
+      return sos__cli_usage(self, "unknown option '%s'", argv[i]);
+    if (*arg) return sos__cli_usage(self, "expected at most one FILE or DIR");
+    *arg = argv[i];
+  }
+  return -1;
+}
+
+/* Loads the definition at arg (a file or a folder) or prints why not. */
+static int load_def(const char *arg, char *path, size_t n, struct sos_app **app) {
+  char err[1024];
+  def_path(arg, path, n);
+  int rc = sos_app_load(path, app, err, sizeof err);
+  if (rc) fprintf(stderr, "%s\n", err[0] ? err : sos_strerror(rc));
+  return rc;
+}
+
 static int check_main(const struct sos__cli_cmd *self, int argc, char **argv) {
-  char path[PATH_MAX], err[1024];
-  if (argc == 2 && sos__cli_is_help(argv[1])) {
-    sos__cli_help(self);
-    return SOS_CLI_OK;
-  }
-  if (argc > 2) return sos__cli_usage(self, "expected at most one FILE or DIR");
-  if (argc == 2 && argv[1][0] == '-' && argv[1][1])
-    return sos__cli_usage(self, "unknown option '%s'", argv[1]);
-  def_path(argc == 2 ? argv[1] : NULL, path, sizeof path);
-  struct sos_app *app;
-  int rc = sos_app_load(path, &app, err, sizeof err);
-  if (rc) {
-    fprintf(stderr, "%s\n", err[0] ? err : sos_strerror(rc));
-    return status_of(rc);
-  }
-  printf("%s: ok (app %s %s, %u service%s)\n", path, app->name, app->version,
-         app->nservices, app->nservices == 1 ? "" : "s");
+  char path[PATH_MAX], old_path[PATH_MAX], err[1024];
+  const char *arg = NULL, *against = NULL;
+  int rc = check_args(self, argc, argv, &arg, &against);
+  if (rc >= 0) return rc;
+  struct sos_app *app, *old = NULL;
+  if ((rc = load_def(arg, path, sizeof path, &app)) != 0) return status_of(rc);
+  if (against && (rc = load_def(against, old_path, sizeof old_path, &old)) == 0 &&
+      (rc = sos_idl_compat(old, app, err, sizeof err)) != 0)
+    fprintf(stderr, "%s\n(a breaking change against %s; docs/language.md, \"Changing an "
+                    "interface\", lists what may change)\n", err, old_path);
+  if (rc == 0 && app->is_package)
+    printf("%s: ok (package %s, %u structs, %u enums, %u interfaces)\n", path, app->name,
+           app->nstructs_own, app->nenums_own, app->ninterfaces_own);
+  else if (rc == 0)
+    printf("%s: ok (app %s %s, %u service%s)\n", path, app->name, app->version,
+           app->nservices, app->nservices == 1 ? "" : "s");
+  if (rc == 0 && against) printf("%s: compatible with %s\n", path, old_path);
   sos_app_free(app);
-  return SOS_CLI_OK;
+  sos_app_free(old);
+  return rc ? status_of(rc) : SOS_CLI_OK;
 }
 
 /* ---- sos fmt -------------------------------------------------------------------- */
@@ -154,17 +184,24 @@ const struct sos__cli_cmd sos__cli_check = {
     .name = "check",
     .path = "sos check",
     .summary = "check an app definition (app.sos)",
-    .help = "Usage: sos check [FILE|DIR]\n"
+    .help = "Usage: sos check [--against OLD] [FILE|DIR]\n"
             "\n"
             "Loads the app definition FILE (DIR/app.sos for a folder; ./app.sos\n"
-            "by default) as a build would: it follows `extends`, merges the\n"
-            "bases, and checks that the result is a complete app.  Prints\n"
-            "`FILE: ok (app NAME VERSION, N services)`, or the first error as\n"
-            "`FILE:LINE:COL: message` on stderr.  docs/language.md describes\n"
-            "the language.\n"
+            "by default), or an interface package, as a build would: it follows\n"
+            "`extends` and `import`, merges the bases, and checks that the result\n"
+            "is complete.  Prints `FILE: ok (app NAME VERSION, N services)`, or\n"
+            "the first error as `FILE:LINE:COL: message` on stderr.\n"
+            "docs/language.md describes the language.\n"
             "\n"
-            "Exit status: 0 valid; 1 an error in a definition; 2 when a file\n"
-            "cannot be read, or on a usage error.\n",
+            "Options:\n"
+            "  --against OLD  also check that FILE keeps every client and server of\n"
+            "                 the definition OLD (a file or folder) working: no\n"
+            "                 interface, method, error, field or enum value of OLD\n"
+            "                 removed or changed (docs/language.md, \"Changing an\n"
+            "                 interface\")\n"
+            "\n"
+            "Exit status: 0 valid; 1 an error in a definition or a breaking change;\n"
+            "2 when a file cannot be read, or on a usage error.\n",
     .run = check_main,
 };
 

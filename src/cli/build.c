@@ -22,6 +22,14 @@
  * around a loop.  Names starting with '.' are skipped in folders (.git,
  * .sos itself); a file named explicitly is taken whatever its name.
  *
+ * An app that declares or imports structs, enums or interfaces gets the
+ * C code of `sos idl` (include/sos/idl_gen.h) generated into the
+ * temporary folder and compiled with it: -ITMP, TMP/NAME.sos.c and the
+ * SDK's sos_wire.c.  Copies that `sos idl` left in DIR would come first
+ * in the compiler's search (an #include "..." looks beside the including
+ * file before -I), so they are refreshed when out of date, and a
+ * `sources` entry naming NAME.sos.c is left out for the fresh one.
+ *
  * The compiler runs with fork and execvp, never a shell, so no path is
  * ever interpreted.  Its diagnostics go to our stderr as they come; its
  * stdout is sent to stderr too, because stdout belongs to the one line
@@ -33,6 +41,7 @@
 
 #include "sos/app.h"
 #include "sos/base.h"
+#include "sos/idl_gen.h"
 #include "sos/image.h"
 #include "sos/wasm.h"
 
@@ -183,14 +192,34 @@ static int find_sdk(char *sdk, size_t cap) {
               "set SOS_SDK to its folder", beside, SDK_INSTALLED);
 }
 
+/* The generated code's part of a compile: -ITMP, TMP/NAME.sos.c and
+ * SDK/sos_wire.c (on is false for an app without IDL declarations). */
+struct idl_part {
+  bool on;
+  char inc[PATH_MAX + 2];
+  char source[PATH_MAX];
+  char header[PATH_MAX];
+  char wire[PATH_MAX];
+  const char *name; /* NAME.sos.c, to leave out of `sources` */
+};
+
+/* Whether path's last component is name. */
+static bool named(const char *path, const char *name) {
+  const char *slash = strrchr(path, '/');
+  return strcmp(slash ? slash + 1 : path, name) == 0;
+}
+
 /* The compiler's command line (NULL-ended; strings owned by the caller's
- * buffers except the source paths, which are fresh; free with free_argv). */
+ * buffers except the source paths, which are fresh: *nfresh of them from
+ * argv[8]; free with free_argv). */
 static char **compiler_argv(struct build *b, const char *cc, const char *inc,
-                            const char *out, const char *sdk_c) {
+                            const char *out, const char *sdk_c, const struct idl_part *g,
+                            uint32_t *nfresh) {
   static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
                                       "-mexec-model=reactor"};
-  size_t n = 0, total = 1 + 4 + 3 + b->app->nsources + 2;
+  size_t n = 0, total = 1 + 4 + 3 + b->app->nsources + 2 + 3;
   char **argv = sos_calloc(total, sizeof *argv);
+  *nfresh = 0;
   if (!argv) return NULL;
   argv[n++] = (char *)cc;
   for (size_t i = 0; i < 4; i++) argv[n++] = (char *)fixed[i];
@@ -199,20 +228,66 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
   argv[n++] = (char *)out;
   for (uint32_t i = 0; i < b->app->nsources; i++) {
     char path[PATH_MAX];
+    if (g->on && named(b->app->sources[i], g->name)) continue; /* compiled fresh below */
     if (join(path, sizeof path, b->dir, b->app->sources[i]) != 0 ||
         !(argv[n++] = sos_strndup(path, strlen(path)))) {
       for (size_t j = 8; j < n; j++) sos_free(argv[j]);
       sos_free(argv);
       return NULL;
     }
+    (*nfresh)++;
   }
   argv[n++] = (char *)sdk_c;
+  if (g->on) {
+    argv[n++] = (char *)g->inc;
+    argv[n++] = (char *)g->source;
+    argv[n++] = (char *)g->wire;
+  }
   return argv;
 }
 
-static void free_argv(char **argv, uint32_t nsources) {
-  for (uint32_t i = 0; argv && i < nsources; i++) sos_free(argv[8 + i]);
+static void free_argv(char **argv, uint32_t nfresh) {
+  for (uint32_t i = 0; argv && i < nfresh; i++) sos_free(argv[8 + i]);
   sos_free(argv);
+}
+
+/* Writes one generated file into the temporary folder, and refreshes a
+ * copy of it in the app's folder when there is one. */
+static int put_generated(struct build *b, const char *tmp, const char *name, const char *text,
+                         size_t len, char *path, size_t cap) {
+  char err[PATH_MAX + 256], mine[PATH_MAX];
+  if (sos__cli_idl_put(tmp, name, text, len, false, path, cap, err, sizeof err) < 0)
+    return fail("%s", err);
+  int rc = sos__cli_idl_put(b->dir, name, text, len, true, mine, sizeof mine, err, sizeof err);
+  if (rc < 0) return fail("%s", err);
+  if (rc == SOS__CLI_IDL_WROTE)
+    fprintf(stderr, "sos build: regenerated %s, which was out of date\n", mine);
+  return BUILD_ON;
+}
+
+/* Generates the app's C code into tmp and fills g, when the app has any
+ * structs, enums or interfaces. */
+static int generate_idl(struct build *b, const char *sdk, const char *tmp,
+                        struct idl_part *g) {
+  char err[1024];
+  struct sos_idl_gen gen;
+  memset(g, 0, sizeof *g);
+  if (!sos_idl_gen_wanted(b->app)) return BUILD_ON;
+  if (join(g->wire, sizeof g->wire, sdk, "sos_wire.c") != 0 || access(g->wire, R_OK) != 0)
+    return fail("the guest SDK in %s has no sos_wire.c, which the app's structs and "
+                "interfaces need: update the SDK", sdk);
+  if (snprintf(g->inc, sizeof g->inc, "-I%s", tmp) >= (int)sizeof g->inc)
+    return fail("%s: path too long", tmp);
+  if (sos_idl_gen_c(b->app, &gen, err, sizeof err) != 0) return fail("%s", err);
+  g->on = true;
+  int rc = put_generated(b, tmp, gen.header_name, gen.header, gen.header_len, g->header,
+                         sizeof g->header);
+  if (rc == BUILD_ON)
+    rc = put_generated(b, tmp, gen.source_name, gen.source, gen.source_len, g->source,
+                       sizeof g->source);
+  if (rc == BUILD_ON) g->name = g->source + strlen(g->source) - strlen(gen.source_name);
+  sos_idl_gen_free(&gen);
+  return rc;
 }
 
 /* In the child: runs argv with stdout sent to stderr; reports exec's
@@ -270,10 +345,19 @@ static int compile_sources(struct build *b) {
     rmdir(tmp);
     return fail("%s: path too long", tmp);
   }
+  struct idl_part *g = sos_calloc(1, sizeof *g);
+  rc = g ? generate_idl(b, sdk, tmp, g) : fail("out of memory");
   const char *cc = getenv("SOS_CLANG");
-  char **argv = compiler_argv(b, cc && *cc ? cc : "clang", inc, out, sdk_c);
-  rc = argv ? run_compiler(argv) : fail("out of memory");
-  free_argv(argv, b->app->nsources);
+  uint32_t nfresh = 0;
+  char **argv = NULL;
+  if (rc == BUILD_ON) {
+    argv = compiler_argv(b, cc && *cc ? cc : "clang", inc, out, sdk_c, g, &nfresh);
+    rc = argv ? run_compiler(argv) : fail("out of memory");
+  }
+  free_argv(argv, nfresh);
+  if (g && g->source[0]) unlink(g->source);
+  if (g && g->header[0]) unlink(g->header);
+  sos_free(g);
   char err[512];
   if (rc == BUILD_ON && sos__cli_read_file(out, &b->module, &b->modlen, err, sizeof err))
     rc = fail("the compiled module %s: %s", out, err);
@@ -515,6 +599,10 @@ const struct sos__cli_cmd sos__cli_build = {
         "     The compiler is $SOS_CLANG if set, else clang.  SDK, the guest SDK's\n"
         "     folder (sos.h, sos.c), is $SOS_SDK if set, else ../sdk beside the\n"
         "     sos program, else " SDK_INSTALLED ".\n"
+        "     An app that declares or imports structs, enums or interfaces also\n"
+        "     gets their C code (see `sos idl`), generated into TMP and compiled\n"
+        "     with -ITMP TMP/NAME.sos.c SDK/sos_wire.c, so its sources can\n"
+        "     #include \"NAME.sos.h\".  Copies of those files in DIR are refreshed.\n"
         "  3. Checks that the module is valid WebAssembly.\n"
         "  4. Takes the `files` entries, paths inside DIR: \"x.txt\" is one file,\n"
         "     \"static/\" a folder taken with everything under it, except names\n"

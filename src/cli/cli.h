@@ -122,6 +122,7 @@ enum {
   SOS__CLI_F_WORKERS = 1 << 5,    /* --workers N */
   SOS__CLI_F_OUT = 1 << 6,        /* --out DIR */
   SOS__CLI_F_PURGE = 1 << 7,      /* --purge */
+  SOS__CLI_F_RAW = 1 << 8,        /* --raw */
 };
 struct sos__cli_args {
   char data[4096];      /* the data directory, resolved */
@@ -138,6 +139,7 @@ int sos__cli_parse(const struct sos__cli_cmd *cmd, int argc, char **argv, unsign
 const char *sos__cli_value(const struct sos__cli_args *a, unsigned bit);
 
 /* The command groups and commands of the node (node.c, service.c). */
+extern const struct sos__cli_cmd sos__cli_describe;
 extern const struct sos__cli_cmd sos__cli_node, sos__cli_deploy, sos__cli_ps, sos__cli_call,
     sos__cli_logs, sos__cli_rollback, sos__cli_rm, sos__cli_kv, sos__cli_log, sos__cli_files,
     sos__cli_table;
@@ -156,6 +158,22 @@ extern const struct sos__cli_cmd sos__cli_wasm;
 
 /* `sos build`: an app folder into an image (build.c). */
 extern const struct sos__cli_cmd sos__cli_build;
+
+/* `sos idl`: C code from an app's structs, enums and interfaces (idl.c). */
+extern const struct sos__cli_cmd sos__cli_idl;
+
+/* What sos__cli_idl_put did with a file. */
+enum { SOS__CLI_IDL_SAME = 0, SOS__CLI_IDL_WROTE = 1, SOS__CLI_IDL_ABSENT = 2 };
+
+/* Writes the generated file name (len bytes of text) into dir, its path
+ * going to path: SOS__CLI_IDL_SAME when the file already holds that
+ * text, SOS__CLI_IDL_WROTE when it was written (atomically; dir created
+ * if missing).  With refresh, only an existing file is rewritten, and
+ * only when it was generated (SOS_IDL_GEN_MARK): SOS__CLI_IDL_ABSENT when
+ * there is none.  Errors: SOS_EINVAL (a foreign file in the way, a path
+ * too long), SOS_EIO; both with a sentence in err (idl.c). */
+int sos__cli_idl_put(const char *dir, const char *name, const char *text, size_t len,
+                     bool refresh, char *path, size_t cap, char *err, size_t errlen);
 
 /* `sos check` and `sos fmt`: app definitions (app.c). */
 extern const struct sos__cli_cmd sos__cli_check;

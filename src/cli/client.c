@@ -155,6 +155,7 @@ static const struct {
     {SOS__CLI_F_WORKERS, "--workers", NULL, true},
     {SOS__CLI_F_OUT, "--out", NULL, true},
     {SOS__CLI_F_PURGE, "--purge", NULL, false},
+    {SOS__CLI_F_RAW, "--raw", NULL, false},
 };
 
 /* Matches argv[*i] against one option; 1 matched, 0 not, -1 error. */

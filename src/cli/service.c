@@ -123,9 +123,21 @@ static int read_stdin(uint8_t **out, size_t *len) {
   return sos_file_read("/dev/stdin", out, len);
 }
 
+/* A typed call's failure: its Error struct as "NAME (CODE): message". */
+static void print_typed_error(const struct sos__cli_cmd *cmd, const struct sos__cli_args *a,
+                              const struct sos__cli_reply *r) {
+  cJSON *e = cJSON_ParseWithLength((const char *)r->body, r->len);
+  const cJSON *code = cJSON_GetObjectItem(e, "code");
+  fprintf(stderr, "%s: %s.%s: %s (%d): %s\n", cmd->path, a->pos[0], a->pos[1],
+          str(e, "name")[0] ? str(e, "name") : "error",
+          cJSON_IsNumber(code) ? (int)code->valuedouble : 0, str(e, "message"));
+  cJSON_Delete(e);
+}
+
 static int run_call(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
-  int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_TIMEOUT | SOS__CLI_F_JSON, 2, 3, &a);
+  int rc = sos__cli_parse(cmd, argc, argv,
+                          SOS__CLI_F_TIMEOUT | SOS__CLI_F_JSON | SOS__CLI_F_RAW, 2, 3, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
   uint8_t *body = NULL;
   size_t len = 0;
@@ -137,6 +149,7 @@ static int run_call(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   }
   cJSON *j = sos__cli_op("call", a.pos[0]);
   cJSON_AddStringToObject(j, "method", a.pos[1]);
+  if (!(a.flags & SOS__CLI_F_RAW)) cJSON_AddBoolToObject(j, "typed", 1);
   const char *to = sos__cli_value(&a, SOS__CLI_F_TIMEOUT);
   uint64_t ms = 0;
   if (to && sos__cli_parse_u64(to, &ms)) {
@@ -156,15 +169,21 @@ static int run_call(const struct sos__cli_cmd *cmd, int argc, char **argv) {
     fprintf(stderr, "%s: %s\n", cmd->path, err);
     return SOS_CLI_NO;
   }
+  bool typed = cJSON_IsTrue(cJSON_GetObjectItem(r.json, "typed"));
   if (a.flags & SOS__CLI_F_JSON) {
     r.body[r.len] = 0; /* text up to the first NUL; binary needs the plain form */
-    cJSON_AddItemToObject(r.json, "response", cJSON_CreateString((char *)r.body));
+    cJSON *resp = typed ? cJSON_ParseWithLength((char *)r.body, r.len) : NULL;
+    cJSON_AddItemToObject(r.json, "response",
+                          resp ? resp : cJSON_CreateString((char *)r.body));
     print_json(r.json);
   } else if (r.ok) {
     fwrite(r.body, 1, r.len, stdout);
-    if (isatty(1) && (!r.len || r.body[r.len - 1] != '\n')) putchar('\n');
+    if ((typed || isatty(1)) && (!r.len || r.body[r.len - 1] != '\n')) putchar('\n');
+  } else if (typed) {
+    print_typed_error(cmd, &a, &r);
   } else {
-    fprintf(stderr, "%s: %s.%s: %s: %s", cmd->path, a.pos[0], a.pos[1], str(r.json, "status_name"),
+    const char *sn = str(r.json, "status_name");
+    fprintf(stderr, "%s: %s.%s: %s%s%s", cmd->path, a.pos[0], a.pos[1], sn, sn[0] ? ": " : "",
             str(r.json, "error"));
     if (r.len) {
       fputs(": ", stderr);
@@ -274,13 +293,53 @@ const struct sos__cli_cmd sos__cli_call = {
             "Sends REQUEST (the bytes of the argument; '-' reads stdin; none: empty)\n"
             "to SERVICE's METHOD and prints the response bytes.  On failure prints\n"
             "the status and the service's message on stderr and exits 1.\n"
+            "When SERVICE implements an interface declaring METHOD, REQUEST is JSON\n"
+            "('{\"name\": \"ada\"}'), encoded with the method's request struct, and\n"
+            "the response prints as JSON; a declared error prints as NAME (CODE).\n"
             "Built-in services: time (now, sleep), services (list, describe),\n"
             "logs (tail).\n"
             "\n"
             "Options:\n"
             "  --timeout MS   give up after MS milliseconds (default: the service's)\n"
-            "  --json         print status and response as JSON\n" DATA_HELP,
+            "  --json         print status and response as JSON\n"
+            "  --raw          send REQUEST's bytes as they are, even to a typed method\n" DATA_HELP,
     .run = run_call,
+};
+
+/* ---- describe ------------------------------------------------------------------ */
+
+static int run_describe(const struct sos__cli_cmd *cmd, int argc, char **argv) {
+  struct sos__cli_args a;
+  int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_JSON, 1, 1, &a);
+  if (rc) return rc == 1 ? SOS_CLI_OK : rc;
+  struct sos__cli_reply r;
+  if (sos__cli_ask(cmd, a.data, sos__cli_op("describe", a.pos[0]), NULL, 0, 10000, &r))
+    return SOS_CLI_NO;
+  if (a.flags & SOS__CLI_F_JSON) {
+    cJSON_AddItemToObject(r.json, "text", cJSON_CreateString((char *)r.body));
+    print_json(r.json);
+  } else {
+    printf("# service %s: app %s %s, version %d\n", a.pos[0], str(r.json, "app"),
+           str(r.json, "app_version"), (int)num(r.json, "version"));
+    fwrite(r.body, 1, r.len, stdout);
+  }
+  sos__cli_reply_free(&r);
+  return SOS_CLI_OK;
+}
+
+const struct sos__cli_cmd sos__cli_describe = {
+    .name = "describe",
+    .path = "sos describe",
+    .summary = "print a service's interface",
+    .help = "Usage: sos describe SERVICE [--json] [--data DIR]\n"
+            "\n"
+            "Prints the interface SERVICE implements, and every struct and enum its\n"
+            "methods reach, in the SOS language, from the schema of its current\n"
+            "version.  A service without an interface has nothing to describe.\n"
+            "\n"
+            "Options:\n"
+            "  --json         print the answer as JSON\n" DATA_HELP,
+    .run = run_describe,
 };
 
 const struct sos__cli_cmd sos__cli_logs = {

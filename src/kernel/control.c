@@ -153,7 +153,12 @@ static void call_done(struct req *r) {
   cJSON_AddNumberToObject(j, "status", r->status);
   cJSON_AddStringToObject(j, "status_name", status_names[r->status]);
   if (r->status != SOS_STATUS_OK) cJSON_AddStringToObject(j, "error", status_words[r->status]);
-  send_frame(c, j, r->resp, r->resp_len);
+  char *json = NULL;
+  size_t jlen = 0;
+  if (r->schema && sos__k_typed_response(c->k, r, &json, &jlen) == 0)
+    cJSON_AddBoolToObject(j, "typed", 1); /* the body is JSON */
+  send_frame(c, j, json ? (const uint8_t *)json : r->resp, json ? jlen : r->resp_len);
+  sos_free(json);
   paid(c);
 }
 
@@ -188,12 +193,50 @@ static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_
     if (!r->deadline || d < r->deadline) r->deadline = d;
   }
   r->svc = builtin ? NULL : s;
+  cJSON *typed = cJSON_GetObjectItem(j, "typed");
+  if (cJSON_IsTrue(typed)) {
+    char err[512];
+    int rc = sos__k_typed_request(k, builtin ? NULL : s, svc, r, err, sizeof err);
+    if (rc < 0) {
+      sos__k_req_free(k, r);
+      pthread_mutex_unlock(&k->mu);
+      return send_error(c, err);
+    }
+  }
   owe(c);
   if (builtin)
     sos__k_builtin_call(k, svc, r);
   else
     sos__k_submit(k, r);
   pthread_mutex_unlock(&k->mu);
+}
+
+/* {"op":"describe","service":NAME}: the service's interface in SOS syntax
+ * as the body. */
+static void op_describe(struct conn *c, const cJSON *j) {
+  struct kernel *k = c->k;
+  const char *svc = str_field(j, "service");
+  char err[300], *text = NULL;
+  if (!svc) return send_error(c, "describe needs a service");
+  pthread_mutex_lock(&k->mu);
+  int rc = sos__k_describe(k, svc, &text, err, sizeof err);
+  struct svc *s = rc ? NULL : sos__k_svc_find(k, svc);
+  cJSON *reply = rc ? NULL : ok_reply();
+  if (!rc && !s) { /* a built-in */
+    cJSON_AddStringToObject(reply, "interface", sos__k_builtin_interface(svc));
+    cJSON_AddStringToObject(reply, "app", "sos");
+    cJSON_AddStringToObject(reply, "app_version", SOSD_VERSION);
+    cJSON_AddNumberToObject(reply, "version", 1);
+  } else if (s) {
+    cJSON_AddStringToObject(reply, "interface", s->cur->def->implements);
+    cJSON_AddStringToObject(reply, "app", s->cur->img->app->name);
+    cJSON_AddStringToObject(reply, "app_version", s->cur->img->app->version);
+    cJSON_AddNumberToObject(reply, "version", s->cur->n);
+  }
+  pthread_mutex_unlock(&k->mu);
+  if (rc) return send_error(c, err);
+  send_frame(c, reply, text, strlen(text));
+  sos_free(text);
 }
 
 static void op_status(struct conn *c) {
@@ -919,6 +962,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
     return;
   }
   if (!strcmp(op, "call")) op_call(c, j, body, blen);
+  else if (!strcmp(op, "describe")) op_describe(c, j);
   else if (!strcmp(op, "status")) op_status(c);
   else if (!strcmp(op, "ps")) op_ps(c);
   else if (!strcmp(op, "deploy")) op_deploy(c, body, blen);

@@ -30,6 +30,7 @@
 #include "sos/abi.h"
 #include "sos/app.h"
 #include "sos/base.h"
+#include "sos/idl.h"
 #include "sos/image.h"
 #include "sos/store.h"
 #include "sos/wasi.h"
@@ -78,6 +79,15 @@ struct req {
   void *owner;
   int64_t tag;            /* an outside caller's "id", -1: none */
   bool detached;          /* nobody wants the answer: free when done */
+  const struct sos_idl *schema; /* an outside typed call: the schema whose
+                                   resp_type struct the response is
+                                   converted from (JSON), else NULL */
+  struct image_ref *typed;      /* the image holding schema (a reference), or
+                                   NULL for a built-in's */
+  int resp_type;
+  struct plan *plan;      /* a step's call of this plan (plan.c), or NULL */
+  uint32_t plan_step, plan_item;
+  struct plan *plan_self; /* this request is a plan's, run by it, or NULL */
   struct req *next;       /* in a service's queue or the done list */
 };
 
@@ -127,8 +137,19 @@ struct ver {
 
 /* A loaded image: the decoded definition and the compiled module, shared by
  * every version that comes from it. */
+/* Whether a caller image's interfaces agree with a callee image's
+ * (typed.c), remembered per pair. */
+struct verdict {
+  char callee[SOS_IMAGE_ID_LEN + 1];
+  bool ok;
+  char why[512];
+  struct verdict *next;
+};
+
 struct image_ref {
   char id[SOS_IMAGE_ID_LEN + 1];
+  struct sos_idl *idl;          /* its compiled schema, or NULL when untyped */
+  struct verdict *verdicts;     /* agreement with callees' images */
   uint32_t refs;
   struct sos_image *img;
   struct sos_app *app;
@@ -154,6 +175,8 @@ struct svc {
   uint32_t crashes;             /* consecutive traps */
   uint64_t backoff_until;       /* monotonic ns */
   uint64_t calls, errors, traps;
+  uint64_t sent;                /* calls and plans its instances sent: messages */
+  uint64_t calls_planned;       /* of calls, those a plan made for its caller */
   int job_state;                /* for jobs: 0 not run, 1 running, 2 exited */
   uint32_t job_code;
   uint32_t job_done;            /* the version whose job has run, or 0 */
@@ -194,6 +217,8 @@ struct kernel {
   struct req *done;             /* outside callers to tell, on the loop */
   sos_wasm_func **abi_funcs;    /* the "sos" imports, one per ABI call */
   uint32_t inflight;            /* requests from outside not yet answered */
+  struct sos_idl *sos_idl;      /* package sos (src/idl/builtins.c), typed.c */
+  int err_type, plan_type;      /* its structs Error and Plan */
 };
 
 /* ---- time.c: clocks and the timer heap --------------------------------- */
@@ -220,6 +245,10 @@ void sos__k_submit(struct kernel *k, struct req *r);
 /* Finishes r with status and a copy of resp (k->mu held). */
 void sos__k_complete(struct kernel *k, struct req *r, int status,
                      const void *resp, size_t len);
+/* The caller lets go of r (k->mu held): frees it when answered, else
+ * cancels what can be cancelled (a request still queued, a plan's later
+ * steps, a built-in's wait) and lets the rest finish unobserved. */
+void sos__k_release(struct kernel *k, struct req *r);
 /* Frees r (k->mu held, r not in any queue or heap). */
 void sos__k_req_free(struct kernel *k, struct req *r);
 struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
@@ -256,8 +285,55 @@ void sos__k_abi_free(struct kernel *k);
 int sos__k_link(struct kernel *k, struct image_ref *ir, char *err, size_t errlen);
 /* Whether name is a built-in service. */
 bool sos__k_builtin(const char *name);
+/* The interface (of package sos) of built-in service name, or NULL. */
+const char *sos__k_builtin_interface(const char *name);
 /* Answers r, addressed to built-in service name (k->mu held). */
 void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
+
+/* ---- typed.c: interfaces, schemas and JSON ------------------------------ */
+
+int sos__k_typed_init(struct kernel *k);
+void sos__k_typed_free(struct kernel *k);
+/* Compiles ir->app's schema into ir->idl (left NULL for an app that
+ * declares no types).  Errors as sos_idl_new. */
+int sos__k_typed_image(struct image_ref *ir, char *err, size_t errlen);
+void sos__k_typed_image_free(struct image_ref *ir);
+/* For an outside call r to s, or to built-in service builtin when s is
+ * NULL (k->mu held): when it implements an interface
+ * declaring r's method, converts r's JSON body to wire bytes, sets
+ * r->typed (a new reference on the image) and r->resp_type and returns
+ * 1; returns 0 for an untyped call; a negative error with a message when
+ * the JSON does not fit the request struct. */
+int sos__k_typed_request(struct kernel *k, struct svc *s, const char *builtin, struct req *r,
+                         char *err, size_t errlen);
+/* The JSON of a finished typed call's response (OK) or Error struct
+ * (ERROR) in *json (sos_free); an error when there is none or the bytes do
+ * not decode. */
+int sos__k_typed_response(struct kernel *k, struct req *r, char **json, size_t *len);
+/* The interface of service name and the types it reaches, in SOS syntax
+ * (k->mu held).  *text is the caller's (sos_free).  Errors: SOS_ENOENT
+ * (no such service, or untyped) with a message. */
+int sos__k_describe(struct kernel *k, const char *name, char **text, char *err,
+                    size_t errlen);
+/* Checks that caller's image and callee's current one agree on the
+ * callee's interface (k->mu held); SOS_EINVAL with why in err. */
+int sos__k_typed_agree(struct kernel *k, struct image_ref *caller, struct svc *callee,
+                       char *err, size_t errlen);
+
+/* ---- plan.c: time travel ------------------------------------------------ */
+
+/* Runs the plan in r's body for caller (k->mu held); r completes with the
+ * encoded PlanResult, or a status and a message.  Returns 0. */
+int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r);
+/* One call of a plan's step finished (k->mu held); frees r. */
+void sos__k_plan_step_done(struct kernel *k, struct req *r);
+/* The caller let go of plan request r: start no more steps. */
+void sos__k_plan_cancel(struct kernel *k, struct req *r);
+/* Plan request r is being answered before its plan finished (a deadline):
+ * the plan stops and frees itself once its running calls are done. */
+void sos__k_plan_orphan(struct kernel *k, struct req *r);
+/* Whether an app may call service name (its uses, or a built-in). */
+bool sos__k_allowed(const struct sos_app *app, const char *name);
 
 /* ---- kv.c: the kv store system calls ---------------------------------- */
 int sos__k_h_kv_get(struct sos_wasm_hostcall *c);

@@ -123,6 +123,7 @@ static int check_abi(struct image_ref *ir, char *err, size_t errlen) {
 
 static void image_ref_free(struct image_ref *ir) {
   if (!ir) return;
+  sos__k_typed_image_free(ir);
   sos_free(ir->imports);
   sos_wasi_free(ir->wasi);
   sos_wasm_module_free(ir->mod);
@@ -159,6 +160,7 @@ static int image_ref_make(struct kernel *k, struct sos_image *img, struct image_
   memcpy(ir->id, img->id, sizeof ir->id);
   int rc = sos_app_parse(img->definition, img->deflen, "app.sos (in the image)", &ir->app, err,
                          errlen);
+  if (!rc) rc = sos__k_typed_image(ir, err, errlen);
   if (!rc) rc = sos_wasm_module_new(img->module, img->modlen, &ir->mod, err, errlen);
   if (!rc) rc = make_wasi(k, ir);
   if (!rc) rc = sos__k_link(k, ir, err, errlen);
@@ -565,6 +567,10 @@ static cJSON *svc_json(const struct svc *s) {
   cJSON_AddNumberToObject(o, "calls", (double)s->calls);
   cJSON_AddNumberToObject(o, "errors", (double)s->errors);
   cJSON_AddNumberToObject(o, "traps", (double)s->traps);
+  cJSON_AddNumberToObject(o, "sent", (double)s->sent);
+  cJSON_AddNumberToObject(o, "calls_planned", (double)s->calls_planned);
+  if (s->cur->def->implements)
+    cJSON_AddStringToObject(o, "interface", s->cur->def->implements);
   cJSON_AddNumberToObject(o, "versions", s->vers ? s->vers->n : 0);
   return o;
 }

@@ -53,6 +53,7 @@ struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
 void sos__k_req_free(struct kernel *k, struct req *r) {
   if (!r) return;
   sos__k_timer_clear(k, &r->timer);
+  if (r->typed) sos__k_image_unref(k, r->typed);
   sos_free(r->method);
   sos_free(r->body);
   sos_free(r->resp);
@@ -64,6 +65,7 @@ void sos__k_complete(struct kernel *k, struct req *r, int status,
   if (r->state == R_DONE) return;
   r->state = R_DONE;
   sos__k_timer_clear(k, &r->timer);
+  if (r->plan_self) sos__k_plan_orphan(k, r);
   if (r->runner) { /* answered (timed out) while an instance handles it */
     r->runner->cur = NULL;
     r->runner->kill = true;
@@ -76,7 +78,9 @@ void sos__k_complete(struct kernel *k, struct req *r, int status,
     r->resp_len = (uint32_t)len;
   }
   if (r->svc && status != SOS_STATUS_OK) r->svc->errors++;
-  if (r->detached) {
+  if (r->plan) {
+    sos__k_plan_step_done(k, r);
+  } else if (r->detached) {
     sos__k_req_free(k, r);
   } else if (r->caller) {
     sos__k_try_wake(k, r->caller);
@@ -255,12 +259,7 @@ static void drop_handles(struct kernel *k, struct inst *in) {
   for (uint32_t i = 0; i < in->nh; i++) {
     struct req *r = in->h[i];
     if (!r) continue;
-    if (r->state == R_DONE) {
-      sos__k_req_free(k, r);
-    } else {
-      r->caller = NULL;
-      r->detached = true;
-    }
+    sos__k_release(k, r);
     in->h[i] = NULL;
   }
   in->nh = 0;
@@ -511,6 +510,25 @@ bool sos__k_try_wake(struct kernel *k, struct inst *in) {
   return false;
 }
 
+static void unqueue(struct svc *s, struct req *r);
+
+void sos__k_release(struct kernel *k, struct req *r) {
+  if (r->state == R_DONE) {
+    sos__k_req_free(k, r);
+    return;
+  }
+  r->caller = NULL;
+  r->detached = true;
+  if (r->plan_self) {
+    sos__k_plan_cancel(k, r);
+  } else if (r->state == R_QUEUED && r->svc) { /* not started: it never will be */
+    unqueue(r->svc, r);
+    sos__k_complete(k, r, SOS_STATUS_CANCELLED, NULL, 0);
+  } else if (!r->svc && r->timer.kind == KT_REQ_SLEEP) { /* a built-in's wait */
+    sos__k_complete(k, r, SOS_STATUS_CANCELLED, NULL, 0);
+  }
+}
+
 /* Takes r out of its service's queue. */
 static void unqueue(struct svc *s, struct req *r) {
   struct req *prev = NULL;
@@ -537,8 +555,8 @@ void sos__k_timer_fired(struct kernel *k, struct ktimer *t) {
     return;
   }
   struct req *r = container_of(t, struct req, timer);
-  if (t->kind == KT_REQ_SLEEP) {
-    sos__k_complete(k, r, SOS_STATUS_OK, "ok", 2);
+  if (t->kind == KT_REQ_SLEEP) { /* time.sleep: an Empty answer */
+    sos__k_complete(k, r, SOS_STATUS_OK, NULL, 0);
     return;
   }
   if (r->state == R_QUEUED && r->svc) unqueue(r->svc, r);

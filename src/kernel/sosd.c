@@ -155,6 +155,7 @@ static void teardown(struct kernel *k) {
   pthread_mutex_unlock(&k->mu);
   sos__k_control_flush(k);
   sos__k_abi_free(k);
+  sos__k_typed_free(k);
   sos_free(k->heap);
   sos_free(k->data);
 }
@@ -171,6 +172,7 @@ static int start(struct kernel *k, uint32_t workers) {
   k->timer.data = k;
   sos__k_files_init(k);
   int rc = sos__k_abi_init(k);
+  if (!rc) rc = sos__k_typed_init(k);
   if (!rc) rc = sos__k_node_open(k, err, sizeof err);
   if (!rc) {
     char dir[4200];

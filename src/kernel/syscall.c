@@ -72,9 +72,8 @@ static int h_respond(struct sos_wasm_hostcall *c) {
 /* ---- calls -------------------------------------------------------------- */
 
 /* Whether in's definition lets it call name. */
-static bool allowed(const struct inst *in, const char *name) {
+bool sos__k_allowed(const struct sos_app *app, const char *name) {
   if (sos__k_builtin(name)) return true;
-  const struct sos_app *app = in->ver->img->app;
   for (uint32_t i = 0; i < app->nuses; i++)
     if (strcmp(app->uses[i], name) == 0) return true;
   return false;
@@ -130,7 +129,7 @@ static int h_call(struct sos_wasm_hostcall *c) {
   struct svc *target = NULL;
   uint32_t h = 0;
   struct req *r = NULL;
-  if (!allowed(in, name)) {
+  if (!sos__k_allowed(in->ver->img->app, name)) {
     status = SOS_STATUS_DENIED;
     sos__k_log(in->svc, "warn", "denied: call to %s (not in uses of app %s)", name,
                in->ver->img->app->name);
@@ -147,13 +146,51 @@ static int h_call(struct sos_wasm_hostcall *c) {
     return SOS_WASM_HOST_OK;
   }
   in->h[h - 1] = r;
+  in->svc->sent++;
   r->caller = in;
   r->svc = target;
   r->deadline = call_deadline(in, target, A32(6));
-  if (target)
+  char why[512];
+  if (target && sos__k_typed_agree(k, in->ver->img, target, why, sizeof why)) {
+    sos__k_log(in->svc, "warn", "call to %s refused: %s", name, why);
+    sos__k_complete(k, r, SOS_STATUS_INVALID, why, strlen(why));
+  } else if (target)
     sos__k_submit(k, r);
   else
     sos__k_builtin_call(k, name, r);
+  pthread_mutex_unlock(&k->mu);
+  c->results[0] = h;
+  return SOS_WASM_HOST_OK;
+}
+
+/* call_plan(plan, plan_len, timeout_ms) -> i32: a handle, or -status. */
+static int h_call_plan(struct sos_wasm_hostcall *c) {
+  struct kernel *k = c->env;
+  struct inst *in = me(c);
+  uint32_t len = A32(1);
+  const uint8_t *body = sos_wasm_mem(c->instance, A32(0), len);
+  if (!body && len) return oob(c);
+  if (len > SOS_ABI_MAX_MESSAGE) {
+    c->results[0] = (uint32_t)-SOS_STATUS_TOO_BIG;
+    return SOS_WASM_HOST_OK;
+  }
+  pthread_mutex_lock(&k->mu);
+  uint32_t h = new_handle(in);
+  struct req *r = h ? sos__k_req_new("plan", 4, body, len) : NULL;
+  if (!r) {
+    pthread_mutex_unlock(&k->mu);
+    c->results[0] = (uint32_t)-SOS_STATUS_BUSY;
+    return SOS_WASM_HOST_OK;
+  }
+  in->h[h - 1] = r;
+  r->caller = in;
+  r->state = R_RUNNING;
+  r->deadline = call_deadline(in, NULL, A32(2));
+  if (r->deadline) {
+    r->timer.kind = KT_REQ_DEADLINE;
+    sos__k_timer_set(k, &r->timer, r->deadline);
+  }
+  sos__k_plan_start(k, in, r);
   pthread_mutex_unlock(&k->mu);
   c->results[0] = h;
   return SOS_WASM_HOST_OK;
@@ -237,12 +274,7 @@ static int h_close(struct sos_wasm_hostcall *c) {
   struct req *r = handle_req(in, h);
   if (r) {
     in->h[h - 1] = NULL;
-    if (r->state == R_DONE) {
-      sos__k_req_free(k, r);
-    } else {
-      r->caller = NULL;
-      r->detached = true;
-    }
+    sos__k_release(k, r);
   }
   pthread_mutex_unlock(&k->mu);
   return SOS_WASM_HOST_OK;
@@ -327,6 +359,7 @@ static const struct abi_def {
     {"request", "ii", "", h_request},
     {"respond", "ii", "", h_respond},
     {"call", "iiiiiii", "i", h_call},
+    {"call_plan", "iii", "i", h_call_plan},
     {"await", "iiii", "i", h_await},
     {"result", "iiii", "i", h_result},
     {"close", "i", "", h_close},

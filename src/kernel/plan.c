@@ -1,0 +1,724 @@
+/*
+ * plan.c - time travel: a graph of dependent calls that a caller sends as
+ * one message and the kernel runs next to the callees.
+ *
+ * A plan (struct Plan of the `sos` package, src/idl/builtins.c, sent with
+ * the call_plan system call) is a list of steps.  A step calls
+ * service.method with a request built from its template (wire bytes) and
+ * its binds: each bind sets a field of the request to a field of an
+ * earlier step's result (`hello.name := lookup.person.name`).  A step may
+ * also run once per element of a list in an earlier result (`each`),
+ * that element going into one field of its request, after dropping the
+ * elements a `where` condition rejects: map and filter.  Steps run as
+ * soon as the steps they read from have succeeded, so independent steps
+ * run in parallel.  Only the steps marked `keep` come back, in one
+ * PlanResult message; the caller sees one handle, one round trip.
+ *
+ * Splicing is cheap because of the wire format (docs/wire.md): a field
+ * that appears twice keeps its last value, so setting a field of a
+ * request is appending one key and the source field's payload, copied
+ * as it is, to the template.  The kernel checks first that the source
+ * field and the target field have the same type (through both services'
+ * schemas), so a plan can never make a callee misread a value.  Only
+ * typed methods (of a service's interface) can be read from or bound to.
+ *
+ * A step that fails ends the plan: steps not started are not started,
+ * the plan's status is the failed step's, and PlanResult.failed names it
+ * (1-based).  Closing the plan's handle cancels it the same way.  Each
+ * step's call obeys the caller's `uses`, the plan's deadline and the
+ * callee's timeout, exactly as a call the caller made itself would.
+ *
+ * A plan's life: plan_new decodes and checks it (k->mu held), launches
+ * the steps that depend on nothing; each step's requests complete through
+ * sos__k_plan_step_done, which records the result and launches what has
+ * become ready; when nothing runs and nothing can start, the plan's own
+ * request completes with the encoded PlanResult.
+ */
+#include "kernel/kernel.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_STEPS 256
+#define MAX_ITEMS 4096 /* calls one `each` step may make */
+
+enum { S_WAIT, S_RUN, S_DONE };
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
+
+struct bind {
+  const char *field, *path; /* borrowed from the plan message */
+  uint32_t flen, plen, from;
+};
+
+struct item {
+  int status;
+  uint8_t *body;
+  uint32_t len;
+};
+
+struct step {
+  const char *service, *method, *each_path, *each_field, *where_path, *where_text;
+  uint32_t slen, mlen, each_plen, each_flen, where_plen, where_tlen;
+  const uint8_t *tmpl;
+  uint32_t tlen;
+  struct bind *binds;
+  uint32_t nbinds, each_from;
+  bool each, where, where_num, keep;
+  uint32_t where_op;
+  int64_t where_int;
+  int state, status;
+  struct svc *svc;
+  struct image_ref *img; /* the callee's image when it started (a reference) */
+  int req_type, resp_type;
+  struct item *items; /* one per call: one, or one per element for each */
+  uint32_t nitems, pending;
+};
+
+struct plan {
+  uint8_t *msg; /* the plan message (owned); steps borrow from it */
+  uint32_t len;
+  struct step *steps;
+  uint32_t nsteps, running;
+  int failed;  /* 1-based step that failed, or 0 */
+  bool cancelled;
+  struct req *r; /* the caller's request (its handle) */
+  struct inst *caller;
+};
+
+/* ---- reading wire bytes ------------------------------------------------ */
+
+/* A cursor over a message that sos_idl_check has accepted. */
+struct cur {
+  const uint8_t *p, *end;
+};
+
+static bool varint(struct cur *c, uint64_t *v) {
+  uint64_t x = 0;
+  for (int s = 0; s < 64 && c->p < c->end; s += 7) {
+    uint8_t b = *c->p++;
+    x |= (uint64_t)(b & 0x7f) << s;
+    if (!(b & 0x80)) {
+      *v = x;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The next field: its tag, wire type, varint value or payload. */
+static bool field(struct cur *c, uint32_t *tag, uint32_t *wire, uint64_t *u,
+                  const uint8_t **p, uint32_t *n) {
+  uint64_t key;
+  if (c->p >= c->end || !varint(c, &key)) return false;
+  *tag = (uint32_t)(key >> 3);
+  *wire = key & 7;
+  *p = c->p;
+  *n = 0;
+  switch (*wire) {
+  case 0: return varint(c, u);
+  case 1: *n = 8; break;
+  case 5: *n = 4; break;
+  case 2:
+    if (!varint(c, u) || *u > (uint64_t)(c->end - c->p)) return false;
+    *p = c->p;
+    *n = (uint32_t)*u;
+    break;
+  default: return false;
+  }
+  if ((size_t)(c->end - c->p) < *n) return false;
+  c->p += *n;
+  return true;
+}
+
+/* The next element of a list of LEN elements. */
+static bool element(struct cur *c, const uint8_t **p, uint32_t *n) {
+  uint64_t len;
+  if (!varint(c, &len) || len > (uint64_t)(c->end - c->p)) return false;
+  *p = c->p;
+  *n = (uint32_t)len;
+  c->p += len;
+  return true;
+}
+
+/* ---- writing wire bytes -------------------------------------------------- */
+
+/* A growable byte buffer; oom is set when a growth fails (later adds do
+ * nothing, and the caller checks once). */
+struct bbuf {
+  uint8_t *p;
+  size_t len, cap;
+  bool oom;
+};
+
+static void bbuf_add(struct bbuf *b, const void *p, size_t n) {
+  if (b->oom || !n) return;
+  if (b->len + n > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 64;
+    while (cap < b->len + n) cap *= 2;
+    uint8_t *q = sos_realloc(b->p, cap);
+    if (!q) {
+      b->oom = true;
+      return;
+    }
+    b->p = q;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+}
+
+static void bbuf_free(struct bbuf *b) {
+  sos_free(b->p);
+  *b = (struct bbuf){0};
+}
+
+static void put_varint(struct bbuf *b, uint64_t v) {
+  uint8_t t[10];
+  size_t n = 0;
+  do {
+    t[n] = (uint8_t)(v & 0x7f);
+    v >>= 7;
+    if (v) t[n] |= 0x80;
+    n++;
+  } while (v);
+  bbuf_add(b, t, n);
+}
+
+static void put_key(struct bbuf *b, uint32_t tag, uint32_t wire) {
+  put_varint(b, (uint64_t)tag << 3 | wire);
+}
+
+static void put_bytes(struct bbuf *b, uint32_t tag, const void *p, size_t n) {
+  put_key(b, tag, 2);
+  put_varint(b, n);
+  bbuf_add(b, p, n);
+}
+
+/* ---- decoding a plan ---------------------------------------------------- */
+
+static void read_ref(const uint8_t *p, uint32_t n, uint32_t *step, const char **path,
+                     uint32_t *plen) {
+  struct cur c = {p, p + n};
+  uint32_t tag, wire, len;
+  uint64_t u;
+  const uint8_t *q;
+  while (field(&c, &tag, &wire, &u, &q, &len)) {
+    if (tag == 1 && wire == 0) *step = (uint32_t)u;
+    if (tag == 2 && wire == 2) *path = (const char *)q, *plen = len;
+  }
+}
+
+/* How many LEN elements the list payload p (n bytes) holds. */
+static uint32_t count(const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  const uint8_t *e;
+  uint32_t elen, k = 0;
+  while (c.p < c.end && element(&c, &e, &elen)) k++;
+  return k;
+}
+
+static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  const uint8_t *e;
+  uint32_t elen, k = count(p, n);
+  sos_free(st->binds); /* the last `binds` field counts */
+  st->nbinds = 0;
+  if (k && !(st->binds = sos_calloc(k, sizeof *st->binds))) return false;
+  while (st->nbinds < k && element(&c, &e, &elen)) {
+    struct bind *b = &st->binds[st->nbinds++];
+    struct cur f = {e, e + elen};
+    uint32_t tag, wire, len;
+    uint64_t u;
+    const uint8_t *q;
+    while (field(&f, &tag, &wire, &u, &q, &len)) {
+      if (tag == 1 && wire == 2) b->field = (const char *)q, b->flen = len;
+      if (tag == 2 && wire == 2) read_ref(q, len, &b->from, &b->path, &b->plen);
+    }
+  }
+  return true;
+}
+
+static void read_where(struct step *st, const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  uint32_t tag, wire, len;
+  uint64_t u;
+  const uint8_t *q;
+  st->where = true;
+  while (field(&c, &tag, &wire, &u, &q, &len)) {
+    if (tag == 1 && wire == 2) st->where_path = (const char *)q, st->where_plen = len;
+    if (tag == 2 && wire == 0) st->where_op = (uint32_t)u;
+    if (tag == 3 && wire == 0)
+      st->where_num = true, st->where_int = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+    if (tag == 4 && wire == 2) st->where_text = (const char *)q, st->where_tlen = len;
+  }
+}
+
+static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  uint32_t tag, wire, len;
+  uint64_t u;
+  const uint8_t *q;
+  while (field(&c, &tag, &wire, &u, &q, &len)) {
+    switch (tag) {
+    case 1: st->service = (const char *)q, st->slen = len; break;
+    case 2: st->method = (const char *)q, st->mlen = len; break;
+    case 3: st->tmpl = q, st->tlen = len; break;
+    case 4:
+      if (!read_binds(st, q, len)) return false;
+      break;
+    case 5:
+      st->each = true;
+      read_ref(q, len, &st->each_from, &st->each_path, &st->each_plen);
+      break;
+    case 6: st->each_field = (const char *)q, st->each_flen = len; break;
+    case 7: read_where(st, q, len); break;
+    case 8: st->keep = u != 0; break;
+    }
+  }
+  return true;
+}
+
+static void plan_free(struct kernel *k, struct plan *pl) {
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    for (uint32_t j = 0; j < st->nitems; j++) sos_free(st->items[j].body);
+    sos_free(st->items);
+    sos_free(st->binds);
+    if (st->img) sos__k_image_unref(k, st->img);
+  }
+  sos_free(pl->steps);
+  sos_free(pl->msg);
+  sos_free(pl);
+}
+
+/* Copies a borrowed string of n bytes into buf (cap bytes); false when it
+ * does not fit or holds a NUL. */
+static bool cstr(const char *p, uint32_t n, char *buf, size_t cap) {
+  if (n >= cap || (n && memchr(p, 0, n))) return false;
+  memcpy(buf, p, n);
+  buf[n] = 0;
+  return true;
+}
+
+/* Decodes the plan message into pl and checks what needs no callee:
+ * counts, names, references to earlier steps only. */
+static int decode(struct kernel *k, struct plan *pl, char *err, size_t errlen) {
+  int rc = sos_idl_check(k->sos_idl, k->plan_type, pl->msg, pl->len, err, errlen);
+  if (rc) return SOS_STATUS_INVALID;
+  struct cur c = {pl->msg, pl->msg + pl->len};
+  uint32_t tag, wire, len;
+  uint64_t u;
+  const uint8_t *q;
+  while (field(&c, &tag, &wire, &u, &q, &len)) {
+    if (tag != 1 || wire != 2) continue;
+    struct cur l = {q, q + len};
+    const uint8_t *e;
+    uint32_t elen, m = count(q, len);
+    if (pl->nsteps) break; /* a second `steps` field: refused below */
+    if (m > MAX_STEPS) {
+      snprintf(err, errlen, "a plan has at most %d steps", MAX_STEPS);
+      return SOS_STATUS_TOO_BIG;
+    }
+    if (m && !(pl->steps = sos_calloc(m, sizeof *pl->steps))) return SOS_STATUS_BUSY;
+    while (pl->nsteps < m && element(&l, &e, &elen))
+      if (!read_step(&pl->steps[pl->nsteps++], e, elen)) return SOS_STATUS_BUSY;
+  }
+  if (!pl->nsteps) {
+    snprintf(err, errlen, "a plan needs at least one step");
+    return SOS_STATUS_INVALID;
+  }
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    for (uint32_t j = 0; j < st->nbinds; j++)
+      if (st->binds[j].from >= i || !st->binds[j].flen) {
+        snprintf(err, errlen, "step %u: a bind must name a field and an earlier step", i);
+        return SOS_STATUS_INVALID;
+      }
+    if (st->each && (st->each_from >= i || !st->each_flen)) {
+      snprintf(err, errlen, "step %u: each must name an earlier step and a field", i);
+      return SOS_STATUS_INVALID;
+    }
+  }
+  return 0;
+}
+
+/* ---- launching steps ----------------------------------------------------- */
+
+/* The type and place of a field, from a schema and a message. */
+static int field_at(const struct sos_idl *idl, int type, const uint8_t *msg, uint32_t len,
+                    const char *path, uint32_t plen, struct sos_idl_value *v, char *err,
+                    size_t errlen) {
+  char name[256];
+  if (!cstr(path, plen, name, sizeof name)) {
+    snprintf(err, errlen, "a field path is at most 255 bytes");
+    return SOS_STATUS_INVALID;
+  }
+  return sos_idl_get_field(idl, type, msg, len, name, v, err, errlen) ? SOS_STATUS_INVALID : 0;
+}
+
+/* Whether a source field's value fits a target field (same type, same
+ * list-ness unless elem, where the source is a list and the target takes
+ * one element; structs and enums by name). */
+static bool same_type(const struct step *from, const struct sos_idl_value *s,
+                      const struct step *to, const struct sos_idl_value *t, bool elem) {
+  if (s->type != t->type || (t->flags & SOS_APP_F_LIST)) {
+    if (s->type != t->type) return false;
+  }
+  bool slist = (s->flags & SOS_APP_F_LIST) != 0, tlist = (t->flags & SOS_APP_F_LIST) != 0;
+  if (elem ? (!slist || tlist) : slist != tlist) return false;
+  if (s->type == SOS_APP_T_STRUCT) {
+    const char *a = sos_idl_struct_name(from->img->idl, s->type_index);
+    const char *b = sos_idl_struct_name(to->img->idl, t->type_index);
+    return a && b && strcmp(a, b) == 0;
+  }
+  return true;
+}
+
+/* Appends field tag with the source's payload to the request b. */
+static void append_field(struct bbuf *b, uint32_t tag, const struct sos_idl_value *v) {
+  if (!v->present) return;
+  put_key(b, tag, v->wire);
+  if (v->wire == 0) put_varint(b, v->u);
+  else if (v->wire == 2) {
+    put_varint(b, v->n);
+    bbuf_add(b, v->p, v->n);
+  } else {
+    uint8_t t[8];
+    for (int i = 0; i < 8; i++) t[i] = (uint8_t)(v->u >> (8 * i));
+    bbuf_add(b, t, v->wire == 1 ? 8 : 4);
+  }
+}
+
+/* The request of step st: its template and its binds. */
+static int build_request(struct plan *pl, struct step *st, struct bbuf *b, char *err,
+                         size_t errlen) {
+  bbuf_add(b, st->tmpl, st->tlen);
+  for (uint32_t j = 0; j < st->nbinds; j++) {
+    const struct bind *bd = &st->binds[j];
+    struct step *from = &pl->steps[bd->from];
+    struct sos_idl_value s, t;
+    int rc = field_at(from->img->idl, from->resp_type, from->items[0].body, from->items[0].len,
+                      bd->path, bd->plen, &s, err, errlen);
+    if (!rc) rc = field_at(st->img->idl, st->req_type, NULL, 0, bd->field, bd->flen, &t, err,
+                           errlen);
+    if (rc) return rc;
+    if (!same_type(from, &s, st, &t, false)) {
+      snprintf(err, errlen, "bind %.*s: step %u's %.*s has another type", (int)bd->flen,
+               bd->field, bd->from, (int)bd->plen, bd->path);
+      return SOS_STATUS_INVALID;
+    }
+    append_field(b, t.tag, &s);
+  }
+  return 0;
+}
+
+/* Whether element e of a list (of the type in v) passes st's where. */
+static bool passes(const struct step *from, const struct step *st,
+                   const struct sos_idl_value *v, const uint8_t *e, uint32_t n) {
+  struct sos_idl_value f = {0};
+  char err[8];
+  if (!st->where) return true;
+  if (v->type == SOS_APP_T_STRUCT) {
+    if (field_at(from->img->idl, v->type_index, e, n, st->where_path, st->where_plen, &f,
+                 err, sizeof err))
+      return false;
+  } else {
+    f.type = v->type;
+    f.p = e, f.n = n;
+    struct cur c = {e, e + n};
+    if (v->wire == 0 && varint(&c, &f.u))
+      f.i = (int64_t)(f.u >> 1) ^ -(int64_t)(f.u & 1);
+  }
+  int cmp;
+  if (st->where_text && (f.type == SOS_APP_T_TEXT || f.type == SOS_APP_T_BYTES)) {
+    size_t m = f.n < st->where_tlen ? f.n : st->where_tlen;
+    cmp = memcmp(f.p, st->where_text, m);
+    if (!cmp) cmp = f.n < st->where_tlen ? -1 : f.n > st->where_tlen;
+  } else if (st->where_num && f.type >= SOS_APP_T_I8 && f.type <= SOS_APP_T_I64) {
+    cmp = f.i < st->where_int ? -1 : f.i > st->where_int;
+  } else if (st->where_num && f.type >= SOS_APP_T_BOOL && f.type <= SOS_APP_T_U64) {
+    cmp = st->where_int < 0 ? 1 : f.u < (uint64_t)st->where_int ? -1 : f.u > (uint64_t)st->where_int;
+  } else if (st->where_num && f.type == SOS_APP_T_ENUM) {
+    cmp = (int64_t)f.u < st->where_int ? -1 : (int64_t)f.u > st->where_int;
+  } else {
+    return false;
+  }
+  switch (st->where_op) {
+  case OP_EQ: return cmp == 0;
+  case OP_NE: return cmp != 0;
+  case OP_LT: return cmp < 0;
+  case OP_LE: return cmp <= 0;
+  case OP_GT: return cmp > 0;
+  default: return cmp >= 0;
+  }
+}
+
+/* Submits one call of step st (item index i) with request bytes b. */
+static void submit(struct kernel *k, struct plan *pl, struct step *st, uint32_t i,
+                   const struct bbuf *b) {
+  char method[SOS_ABI_MAX_NAME + 1];
+  cstr(st->method, st->mlen, method, sizeof method);
+  struct req *r = sos__k_req_new(method, strlen(method), b->p, b->len);
+  st->pending++;
+  if (!r) {
+    st->items[i].status = SOS_STATUS_BUSY;
+    st->pending--;
+    return;
+  }
+  r->svc = st->svc;
+  r->plan = pl;
+  r->plan_step = (uint32_t)(st - pl->steps);
+  r->plan_item = i;
+  uint64_t d = sos__k_now() + st->svc->cur->def->timeout_ms * 1000000u;
+  r->deadline = pl->r->deadline && pl->r->deadline < d ? pl->r->deadline : d;
+  st->svc->calls_planned++;
+  sos__k_submit(k, r);
+}
+
+/* The calls of an `each` step: one per element that passes where. */
+static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char *err,
+                       size_t errlen) {
+  struct step *from = &pl->steps[st->each_from];
+  struct sos_idl_value v, t;
+  int rc = field_at(from->img->idl, from->resp_type, from->items[0].body, from->items[0].len,
+                    st->each_path, st->each_plen, &v, err, errlen);
+  if (!rc) rc = field_at(st->img->idl, st->req_type, NULL, 0, st->each_field, st->each_flen,
+                         &t, err, errlen);
+  if (rc) return rc;
+  if (!same_type(from, &v, st, &t, true) || (v.wire != 2 && v.type != SOS_APP_T_STRUCT &&
+                                             v.type != SOS_APP_T_TEXT && v.type != SOS_APP_T_BYTES &&
+                                             t.wire != 0)) {
+    snprintf(err, errlen, "each: step %u's %.*s is not a list of what %.*s takes",
+             st->each_from, (int)st->each_plen, st->each_path, (int)st->each_flen,
+             st->each_field);
+    return SOS_STATUS_INVALID;
+  }
+  /* Elements: LEN-prefixed for text, bytes and structs; varints otherwise
+   * (fixed-width floats are refused above, as wire 0 or 2 only). */
+  bool lenp = t.wire == 2;
+  struct cur c = {v.p, v.p + v.n};
+  const uint8_t *marks[MAX_ITEMS];
+  uint32_t lens[MAX_ITEMS], n = 0;
+  while (c.p < c.end) {
+    const uint8_t *e = c.p;
+    uint32_t elen;
+    uint64_t u;
+    if (lenp ? !element(&c, &e, &elen) : !varint(&c, &u)) break;
+    if (!lenp) elen = (uint32_t)(c.p - e);
+    if (!passes(from, st, &v, e, elen)) continue;
+    if (n == MAX_ITEMS) {
+      snprintf(err, errlen, "each: more than %d elements", MAX_ITEMS);
+      return SOS_STATUS_TOO_BIG;
+    }
+    marks[n] = e;
+    lens[n++] = elen;
+  }
+  if (n && !(st->items = sos_calloc(n, sizeof *st->items))) return SOS_STATUS_BUSY;
+  st->nitems = n;
+  for (uint32_t i = 0; i < n && !pl->failed; i++) {
+    struct bbuf b = {0};
+    rc = build_request(pl, st, &b, err, errlen);
+    if (rc) {
+      bbuf_free(&b);
+      return rc;
+    }
+    put_key(&b, t.tag, t.wire);
+    if (lenp) put_varint(&b, lens[i]);
+    bbuf_add(&b, marks[i], lens[i]);
+    submit(k, pl, st, i, &b);
+    bbuf_free(&b);
+  }
+  return 0;
+}
+
+/* Resolves step st's service and schema and checks the caller may call it. */
+static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
+                   size_t errlen) {
+  char name[SOS_ABI_MAX_NAME + 1], method[SOS_ABI_MAX_NAME + 1];
+  uint32_t i = (uint32_t)(st - pl->steps);
+  if (!cstr(st->service, st->slen, name, sizeof name) || !st->slen ||
+      !cstr(st->method, st->mlen, method, sizeof method)) {
+    snprintf(err, errlen, "step %u: bad service or method name", i);
+    return SOS_STATUS_INVALID;
+  }
+  if (!sos__k_allowed(pl->caller->ver->img->app, name)) {
+    snprintf(err, errlen, "step %u: %s is not in the caller's uses", i, name);
+    return SOS_STATUS_DENIED;
+  }
+  if (!(st->svc = sos__k_svc_find(k, name)) || st->svc->removed) {
+    snprintf(err, errlen, "step %u: no service named %s", i, name);
+    return SOS_STATUS_NOT_FOUND;
+  }
+  st->img = st->svc->cur->img;
+  st->img->refs++;
+  const char *iface = st->svc->cur->def->implements;
+  int ix = st->img->idl && iface ? sos_idl_interface(st->img->idl, iface) : -1;
+  if (ix < 0 || sos_idl_method(st->img->idl, ix, method, &st->req_type, &st->resp_type) < 0) {
+    st->req_type = st->resp_type = -1;
+    bool read = st->nbinds || st->each;
+    for (uint32_t j = i + 1; j < pl->nsteps && !read; j++) {
+      read = pl->steps[j].each && pl->steps[j].each_from == i;
+      for (uint32_t b = 0; b < pl->steps[j].nbinds && !read; b++)
+        read = pl->steps[j].binds[b].from == i;
+    }
+    if (read) {
+      snprintf(err, errlen, "step %u: %s.%s is not a typed method, so its fields cannot be "
+               "bound", i, name, method);
+      return SOS_STATUS_INVALID;
+    }
+  }
+  char why[400];
+  if (sos__k_typed_agree(k, pl->caller->ver->img, st->svc, why, sizeof why)) {
+    snprintf(err, errlen, "step %u: %s", i, why);
+    return SOS_STATUS_INVALID;
+  }
+  return 0;
+}
+
+/* Starts step st, whose inputs are ready: status 0, or a failure. */
+static int launch(struct kernel *k, struct plan *pl, struct step *st, char *err,
+                  size_t errlen) {
+  int rc = resolve(k, pl, st, err, errlen);
+  if (rc) return rc;
+  st->state = S_RUN;
+  pl->running++;
+  if (st->each) return launch_each(k, pl, st, err, errlen);
+  if (!(st->items = sos_calloc(1, sizeof *st->items))) return SOS_STATUS_BUSY;
+  st->nitems = 1;
+  struct bbuf b = {0};
+  rc = build_request(pl, st, &b, err, errlen);
+  if (!rc) submit(k, pl, st, 0, &b);
+  bbuf_free(&b);
+  return rc;
+}
+
+/* ---- finishing ------------------------------------------------------------ */
+
+/* Encodes what the caller gets: the kept steps' results. */
+static void encode_result(struct plan *pl, struct bbuf *out) {
+  struct bbuf list = {0};
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    if (!st->keep || st->state != S_DONE) continue;
+    struct bbuf sr = {0}, items = {0};
+    if (i) put_key(&sr, 1, 0), put_varint(&sr, i);
+    if (st->status) put_key(&sr, 2, 0), put_varint(&sr, (uint64_t)st->status);
+    if (!st->each && st->nitems && st->items[0].len)
+      put_bytes(&sr, 3, st->items[0].body, st->items[0].len);
+    for (uint32_t j = 0; st->each && j < st->nitems; j++) {
+      struct bbuf it = {0};
+      if (st->items[j].status) put_key(&it, 1, 0), put_varint(&it, (uint64_t)st->items[j].status);
+      if (st->items[j].len) put_bytes(&it, 2, st->items[j].body, st->items[j].len);
+      put_varint(&items, it.len);
+      bbuf_add(&items, it.p, it.len);
+      bbuf_free(&it);
+    }
+    if (items.len) put_bytes(&sr, 4, items.p, items.len);
+    put_varint(&list, sr.len);
+    bbuf_add(&list, sr.p, sr.len);
+    bbuf_free(&sr);
+    bbuf_free(&items);
+  }
+  if (list.len) put_bytes(out, 1, list.p, list.len);
+  if (pl->failed) put_key(out, 2, 0), put_varint(out, (uint64_t)pl->failed);
+  bbuf_free(&list);
+}
+
+/* Completes the plan's request when nothing runs any more. */
+static void finish(struct kernel *k, struct plan *pl, int status, const char *msg) {
+  struct req *r = pl->r;
+  if (pl->running) return;
+  if (!r) { /* answered already (its deadline passed) */
+    plan_free(k, pl);
+    return;
+  }
+  struct bbuf b = {0};
+  if (msg && msg[0]) bbuf_add(&b, msg, strlen(msg));
+  else encode_result(pl, &b);
+  r->plan_self = NULL;
+  plan_free(k, pl);
+  sos__k_complete(k, r, b.oom ? SOS_STATUS_BUSY : status, b.p, b.oom ? 0 : b.len);
+  bbuf_free(&b);
+}
+
+/* Launches every step whose inputs are ready; finishes when none runs. */
+static void advance(struct kernel *k, struct plan *pl) {
+  char err[512] = "";
+  int status = 0;
+  for (uint32_t i = 0; i < pl->nsteps && !pl->failed && !pl->cancelled; i++) {
+    struct step *st = &pl->steps[i];
+    if (st->state != S_WAIT) continue;
+    bool ready = !st->each || pl->steps[st->each_from].state == S_DONE;
+    for (uint32_t j = 0; j < st->nbinds && ready; j++)
+      ready = pl->steps[st->binds[j].from].state == S_DONE;
+    if (!ready) continue;
+    int rc = launch(k, pl, st, err, sizeof err);
+    if (rc) {
+      st->status = status = rc;
+      pl->failed = (int)i + 1;
+      if (st->state == S_RUN && !st->pending) pl->running--;
+      st->state = S_DONE;
+    } else if (st->state == S_RUN && !st->pending) { /* an each over no element */
+      st->state = S_DONE;
+      pl->running--;
+    }
+  }
+  if (pl->running) return;
+  if (!status && pl->failed) status = pl->steps[pl->failed - 1].status;
+  if (pl->cancelled && !status) status = SOS_STATUS_CANCELLED;
+  finish(k, pl, status, status && err[0] ? err : NULL);
+}
+
+void sos__k_plan_step_done(struct kernel *k, struct req *r) {
+  struct plan *pl = r->plan;
+  struct step *st = &pl->steps[r->plan_step];
+  struct item *it = &st->items[r->plan_item];
+  it->status = r->status;
+  it->body = r->resp;
+  it->len = r->resp_len;
+  r->resp = NULL;
+  sos__k_req_free(k, r);
+  if (it->status && !st->status) st->status = it->status;
+  if (--st->pending) return;
+  st->state = S_DONE;
+  pl->running--;
+  if (st->status && !pl->failed) pl->failed = (int)r->plan_step + 1;
+  advance(k, pl);
+}
+
+int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
+  char err[512] = "";
+  struct plan *pl = sos_calloc(1, sizeof *pl);
+  if (!pl) return SOS_STATUS_BUSY;
+  pl->r = r;
+  pl->caller = caller;
+  pl->msg = r->body; /* the plan takes the request's bytes */
+  pl->len = r->len;
+  r->body = NULL;
+  r->len = 0;
+  r->plan_self = pl;
+  caller->svc->sent++;
+  int status = decode(k, pl, err, sizeof err);
+  if (status) {
+    r->plan_self = NULL;
+    plan_free(k, pl);
+    sos__k_complete(k, r, status, err, strlen(err));
+    return 0;
+  }
+  advance(k, pl);
+  return 0;
+}
+
+void sos__k_plan_cancel(struct kernel *k, struct req *r) {
+  struct plan *pl = r->plan_self;
+  (void)k;
+  if (pl) pl->cancelled = true;
+}
+
+void sos__k_plan_orphan(struct kernel *k, struct req *r) {
+  struct plan *pl = r->plan_self;
+  r->plan_self = NULL;
+  pl->cancelled = true;
+  pl->r = NULL;
+  if (!pl->running) plan_free(k, pl);
+}
