@@ -257,6 +257,18 @@ void sos_wire_note(int status, const char *msg);
  * status.  A status of OK with a NULL body is a failed copy: TOO_BIG. */
 int sos_wire_take(int status, char *body, size_t len, sos_arena *a);
 
+/* ---- discovery ------------------------------------------------------------------ */
+
+/* Resolves service name through the services built-in: it must exist,
+ * implement interface (unless NULL) and, when requirement is not NULL,
+ * belong to an app whose version meets it (">=1.2, <2", "^1", "~1.4").
+ * Returns SOS_STATUS_OK, or the failure (SOS_STATUS_ERROR for not_found,
+ * version_mismatch, bad_requirement; SOS_STATUS_INVALID for another
+ * interface) with its message in sos_wire_last_error().  Typed apps call
+ * it through each interface's generated I_service(name, requirement, &s).
+ * Defined in sdk/sos_typed.c, compiled into apps that declare types. */
+int sos_service_find(const char *name, const char *requirement, const char *interface);
+
 /* ---- the format ---------------------------------------------------------------- */
 
 /* Wire types (docs/wire.md). */

@@ -414,6 +414,66 @@ for t in 3 -5 0 -100 2147483647 -2147483648; do $P temp -- "$t" >/dev/null; done
 check "-- ends the options" 0 "=hello, -x" "" $SOS call hello greet -- -x
 check "signed keys sort by value" 0 "=$(printf -- '-2147483648\n-100\n-5\n0\n3\n2147483647')" "" $P temps
 
+# ---- typed services, discovery, time travel ----------------------------------------------------
+# psf SERVICE FIELD: a number from sos ps --json
+psf() { $SOS ps --json | python3 -c "import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='$1'][0]['$2'])"; }
+check "deploy greeter (an interface)" 0 "deployed greeter" "" $SOS deploy apps/greeter
+check "deploy greeter-client (imports it)" 0 "deployed greeter-client" "" $SOS deploy apps/greeter-client
+check "a typed call takes and prints JSON" 0 '={"greeting":"hello, ada hello, ada","words":2}' "" \
+  $SOS call greeter hello '{"name":"ada","times":2}'
+check "an enum by name" 0 '"greeting":"hello, ada!"' "" $SOS call greeter hello '{"name":"ada","mood":"happy"}'
+check "a declared error prints its name and code" 1 "" "no_name (1): a greeting needs a name" \
+  $SOS call greeter hello '{}'
+check "JSON that does not fit the request struct" 1 "" 'HelloReq: unknown field "nam"' \
+  $SOS call greeter hello '{"nam":"x"}'
+check "out of range for its type" 1 "" "HelloReq.times: 5000000000 does not fit u32" \
+  $SOS call greeter hello '{"name":"x","times":5000000000}'
+INPUT=$(printf '\x0a\x05ab') check "malformed wire bytes are refused by the server" 1 "" "INVALID" \
+  $SOS call --raw greeter hello -
+check "sos describe prints the interface" 0 "interface Greeter {" "" $SOS describe greeter
+check "and the structs it reaches" 0 "struct HelloReq {" "" $SOS describe greeter
+check "an untyped service has nothing to describe" 1 "" "has no interface" $SOS describe sleepy
+check "a typed stub calls the service" 0 "=hello, bob" "" $SOS call greeter-client hi bob
+check "two futures awaited together" 0 "oh, it's you, bob" "" $SOS call greeter-client moods bob
+check "deploy numbers and planner" 0 "deployed planner" "" \
+  bash -c "$SOS deploy tests/apps/numbers && $SOS deploy tests/apps/planner"
+check "a plan of 10 dependent calls" 0 "=15" "" $SOS call planner chain "5 10"
+sent0=$(psf planner sent); calls0=$(psf numbers calls); planned0=$(psf numbers calls_planned)
+check "another chain of 10" 0 "=10" "" $SOS call planner chain "0 10"
+check "reaches the callee's node as ONE message" 0 "=1" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['sent'])\") - $sent0 ))"
+check "which ran 10 calls next to the callee" 0 "=10 10" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls'])\") - $calls0 )) \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"
+sent0=$(psf planner sent)
+check "the same 10 calls one by one" 0 "=10" "" $SOS call planner seq "0 10"
+check "are 10 messages" 0 "=10" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['sent'])\") - $sent0 ))"
+check "map over a list result, with a filter" 0 "=4: 4 9 16 25" "" $SOS call planner map "6 2"
+check "a bind between fields of different types fails the plan" 0 "bind n: step 0's label has another type" "" \
+  $SOS call planner badbind
+check "a failing step stops the plan" 0 "=status 1, failed step 1, step 0: 0 (n=2), step 1: 1, step 2: 2" "" \
+  $SOS call planner fails
+check "two kept steps come back" 0 "=8 9" "" $SOS call planner both 7
+planned0=$(psf numbers calls_planned)
+check "closing a plan's handle cancels it" 0 "=cancelled" "" $SOS call planner cancel 50
+check "only its first step ran" 0 "=1" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"
+check "discovery with a version requirement" 0 "=found numbers" "" $SOS call planner lookup ">=1.0, <2"
+check "discovery refuses an unmet requirement" 1 "" "numbers is version 1.0.0, which does not meet ^2" \
+  $SOS call planner lookup "^2"
+cp -r tests/apps/numbers "$tmp/numbers2"
+sed -i 's/struct Count { n: u32 = 1 }/struct Count { n: i64 = 1 }/' "$tmp/numbers2/app.sos"
+sed -i 's/app numbers 1.0.0/app numbers 2.0.0/' "$tmp/numbers2/app.sos"
+cp -r tests/apps/numbers "$tmp/numbers3"
+sed -i 's/struct Count { n: u32 = 1 }/struct Count { n: u32 = 1; step: u32 = 2 }/' "$tmp/numbers3/app.sos"
+check "sos check --against finds a breaking change" 1 "" "Count.n changed type from u32 to i64" \
+  $SOS check --against tests/apps/numbers "$tmp/numbers2"
+check "and accepts a new field" 0 "compatible with" "" $SOS check --against tests/apps/numbers "$tmp/numbers3"
+check "deploy an incompatible numbers" 0 "deployed numbers version 2" "" $SOS deploy "$tmp/numbers2"
+check "a caller with the old interface is refused, not misread" 1 "" "does not match numbers's (version 2): " \
+  $SOS call planner one 1
+check "also inside a plan" 1 "" "does not match numbers's (version 2)" $SOS call planner map "3 0"
+check "rollback numbers" 0 "numbers rolled back to version 1" "" $SOS rollback numbers
+check "and the caller works again" 0 "=2" "" $SOS call planner one 1
+
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
   $SOS deploy tests/apps/hello-howdy

@@ -193,13 +193,15 @@ static int find_sdk(char *sdk, size_t cap) {
 }
 
 /* The generated code's part of a compile: -ITMP, TMP/NAME.sos.c and
- * SDK/sos_wire.c (on is false for an app without IDL declarations). */
+ * SDK/sos_wire.c and SDK/sos_typed.c (on is false for an app without IDL
+ * declarations). */
 struct idl_part {
   bool on;
   char inc[PATH_MAX + 2];
   char source[PATH_MAX];
   char header[PATH_MAX];
   char wire[PATH_MAX];
+  char typed[PATH_MAX]; /* SDK/sos_typed.c: discovery and time travel */
   const char *name; /* NAME.sos.c, to leave out of `sources` */
 };
 
@@ -217,7 +219,7 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
                             uint32_t *nfresh) {
   static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
                                       "-mexec-model=reactor"};
-  size_t n = 0, total = 1 + 4 + 3 + b->app->nsources + 2 + 3;
+  size_t n = 0, total = 1 + 4 + 3 + b->app->nsources + 2 + 4;
   char **argv = sos_calloc(total, sizeof *argv);
   *nfresh = 0;
   if (!argv) return NULL;
@@ -242,6 +244,7 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
     argv[n++] = (char *)g->inc;
     argv[n++] = (char *)g->source;
     argv[n++] = (char *)g->wire;
+    argv[n++] = (char *)g->typed;
   }
   return argv;
 }
@@ -273,9 +276,10 @@ static int generate_idl(struct build *b, const char *sdk, const char *tmp,
   struct sos_idl_gen gen;
   memset(g, 0, sizeof *g);
   if (!sos_idl_gen_wanted(b->app)) return BUILD_ON;
-  if (join(g->wire, sizeof g->wire, sdk, "sos_wire.c") != 0 || access(g->wire, R_OK) != 0)
-    return fail("the guest SDK in %s has no sos_wire.c, which the app's structs and "
-                "interfaces need: update the SDK", sdk);
+  if (join(g->wire, sizeof g->wire, sdk, "sos_wire.c") != 0 || access(g->wire, R_OK) != 0 ||
+      join(g->typed, sizeof g->typed, sdk, "sos_typed.c") != 0 || access(g->typed, R_OK) != 0)
+    return fail("the guest SDK in %s has no sos_wire.c or sos_typed.c, which the app's "
+                "structs and interfaces need: update the SDK", sdk);
   if (snprintf(g->inc, sizeof g->inc, "-I%s", tmp) >= (int)sizeof g->inc)
     return fail("%s: path too long", tmp);
   if (sos_idl_gen_c(b->app, &gen, err, sizeof err) != 0) return fail("%s", err);

@@ -127,7 +127,8 @@ enum {
 struct sos__cli_args {
   char data[4096];      /* the data directory, resolved */
   unsigned flags;       /* SOS__CLI_F_* given */
-  const char *value[8]; /* values of options that take one (sos__cli_value) */
+  const char *value[16]; /* values of options that take one (sos__cli_value), by
+                            their index in client.c's table of options */
   const char *pos[8];   /* positional arguments */
   int npos;
 };

@@ -158,6 +158,11 @@ static const struct {
     {SOS__CLI_F_RAW, "--raw", NULL, false},
 };
 
+_Static_assert(sizeof options / sizeof options[0] <=
+                   sizeof ((struct sos__cli_args *)0)->value /
+                       sizeof ((struct sos__cli_args *)0)->value[0],
+               "every option needs a slot in sos__cli_args.value");
+
 /* Matches argv[*i] against one option; 1 matched, 0 not, -1 error. */
 static int match(const struct sos__cli_cmd *cmd, int argc, char **argv, int *i, size_t o,
                  struct sos__cli_args *a) {

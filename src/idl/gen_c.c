@@ -706,6 +706,14 @@ static void header_interface(struct gen *g, uint32_t i) {
   putf(&g->h, "/* The %s service named service (NUL-terminated, borrowed). */\n", it->name);
   putf(&g->h, "static inline %s %s_at(const char *service) {\n  %s s = {service};\n  return s;\n}\n",
        in, in, in);
+  putf(&g->h, "/* Discovery: the %s service named service, after the node confirms it\n"
+              " * implements %s and (requirement not NULL) its app's version meets\n"
+              " * requirement, e.g. \">=1.2\".  0, or a status with sos_wire_last_error(). */\n",
+       it->name, it->name);
+  putf(&g->h, "static inline int %s_service(const char *service, const char *requirement, %s *s) {\n"
+              "  int rc = sos_service_find(service, requirement, \"%s\");\n"
+              "  if (rc == 0) s->service = service;\n  return rc;\n}\n",
+       in, in, it->name);
   if (it->nerrors) {
     put(&g->h, "/* Its declared errors (Error.code). */\nenum {\n");
     for (uint32_t k = 0; k < it->nerrors; k++) {

@@ -671,7 +671,8 @@ static void advance(struct kernel *k, struct plan *pl) {
 
 void sos__k_plan_step_done(struct kernel *k, struct req *r) {
   struct plan *pl = r->plan;
-  struct step *st = &pl->steps[r->plan_step];
+  uint32_t index = r->plan_step;
+  struct step *st = &pl->steps[index];
   struct item *it = &st->items[r->plan_item];
   it->status = r->status;
   it->body = r->resp;
@@ -682,7 +683,7 @@ void sos__k_plan_step_done(struct kernel *k, struct req *r) {
   if (--st->pending) return;
   st->state = S_DONE;
   pl->running--;
-  if (st->status && !pl->failed) pl->failed = (int)r->plan_step + 1;
+  if (st->status && !pl->failed) pl->failed = (int)index + 1;
   advance(k, pl);
 }
 

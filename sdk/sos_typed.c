@@ -1,7 +1,10 @@
 /*
- * sos_plan.c - time travel for guests: building a plan of dependent calls,
- * sending it as one message (the call_plan import) and reading its
- * results.  sdk/sos.h documents the calls; src/kernel/plan.c runs plans.
+ * sos_typed.c - what typed apps get beyond the codec of sos_wire.c:
+ * discovery (sos_service_find, behind each interface's I_service) and
+ * time travel: building a plan of dependent calls, sending it as one
+ * message (the call_plan import) and reading its results.  sdk/sos.h
+ * documents the calls; src/kernel/plan.c runs plans and
+ * src/kernel/builtin.c answers services.describe.
  *
  * A plan is encoded as the struct Plan of package sos (its declaration is
  * the text in src/idl/builtins.c; the encoding is docs/wire.md's).  The
@@ -15,8 +18,10 @@
  * else; typed apps get the same format from sos_wire.c.
  */
 #include "sos.h"
+#include "sos_wire.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,4 +404,42 @@ int sos_plan_failed(const void *res, size_t len) {
   while (get_field(&c, &tag, &u, &p, &n))
     if (tag == 2) return (int)u - 1;
   return -1;
+}
+
+/* ---- discovery ------------------------------------------------------------- */
+
+int sos_service_find(const char *name, const char *requirement, const char *interface) {
+  struct out o = {0};
+  char *resp = NULL;
+  size_t len = 0;
+  text(&o, 1, name);
+  text(&o, 2, requirement);
+  int status = o.oom ? SOS_STATUS_BUSY
+                     : sos_call("services", "describe", o.p, o.len, &resp, &len);
+  free(o.p);
+  if (status) {
+    sos_wire_fault f;
+    if (status == SOS_STATUS_ERROR && resp && sos_wire_error_decode(&f, status, resp, len) == 0)
+      sos_wire_note(status, f.message);
+    else
+      sos_wire_note(status, resp ? resp : sos_status_text(status));
+    free(resp);
+    return status;
+  }
+  struct in c = {(const uint8_t *)resp, (const uint8_t *)resp + len};
+  uint32_t tag;
+  uint64_t u;
+  const uint8_t *p = NULL;
+  size_t n, ilen = 0;
+  const uint8_t *iface = NULL;
+  while (get_field(&c, &tag, &u, &p, &n))
+    if (tag == 5) iface = p, ilen = n; /* ServiceInfo.interface */
+  bool match = !interface || (iface && ilen == strlen(interface) &&
+                              memcmp(iface, interface, ilen) == 0);
+  free(resp);
+  if (match) return SOS_STATUS_OK;
+  char msg[200];
+  snprintf(msg, sizeof msg, "service %s does not implement %s", name, interface);
+  sos_wire_note(SOS_STATUS_INVALID, msg);
+  return SOS_STATUS_INVALID;
 }

@@ -1,0 +1,250 @@
+/*
+ * planner.c - time travel from a guest: plans of dependent calls to the
+ * numbers service, and the same work done call by call, to compare.
+ * Requests and responses are text (decimal numbers separated by spaces).
+ *
+ *   chain "N K"   a plan of K numbers.next steps, each step's n bound to
+ *                 the previous step's result: answers N + K.  One message.
+ *   seq "N K"     the same with K typed calls, one after the other.
+ *   map "N MIN"   range(N), then square for each item whose n >= MIN:
+ *                 answers the squares.
+ *   badbind       binds a text field to an i64 field: the plan fails.
+ *   fails         a chain whose middle step fails: which, and how.
+ *   both "N"      keeps two steps of a chain: "N+1 N+2".
+ *   lookup "REQ"  discovery: numbers_Numbers_service with requirement REQ.
+ *   cancel "K"    starts a chain of K slow steps (20 ms each) and closes its
+ *                 handle at once: the steps after the first never run.
+ *   one "N"       one typed call of next (the benchmark's reference).
+ */
+#include "planner.sos.h"
+#include "sos.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ARENA sos_wire_arena()
+
+/* Encodes {n} as a Num into w (over buf). */
+static void num_request(sos_wbuf *w, uint8_t *buf, size_t cap, int64_t n) {
+  numbers_Num m = {.n = n};
+  sos_wbuf_init(w, buf, cap);
+  numbers_Num_encode(&m, w);
+}
+
+/* Sends plan p, waits, and leaves its PlanResult in *res (free()). */
+static int run(sos_plan *p, char **res, size_t *len) {
+  int h = sos_plan_start(p, 0);
+  sos_plan_free(p);
+  if (h < 0) return -h;
+  int rc = sos_await_all(&h, 1, SOS_FOREVER);
+  if (rc < 0) return -rc;
+  return sos_result(h, res, len);
+}
+
+/* The n of a kept step's Num response, or fails. */
+static int step_n(const char *res, size_t len, int step, int64_t *n) {
+  const void *body;
+  size_t blen;
+  numbers_Num m;
+  int st = sos_plan_result(res, len, step, &body, &blen);
+  if (st) return st;
+  if (numbers_Num_decode(&m, body, blen, ARENA)) return SOS_STATUS_INVALID;
+  *n = m.n;
+  return 0;
+}
+
+static int chain(const struct sos_request *r) {
+  long long n0 = 0, k = 0;
+  if (sscanf(r->body, "%lld %lld", &n0, &k) != 2 || k < 1 || k > SOS_PLAN_MAX_STEPS)
+    return sos_fail(SOS_STATUS_INVALID, "chain takes N and K (1..%d)", SOS_PLAN_MAX_STEPS);
+  uint8_t buf[32];
+  sos_wbuf w;
+  num_request(&w, buf, sizeof buf, n0);
+  sos_plan *p = sos_plan_new();
+  int last = sos_plan_call(p, "numbers", "next", w.p, w.len);
+  for (long long i = 1; i < k; i++) {
+    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
+    sos_plan_bind(p, s, "n", last, "n");
+    last = s;
+  }
+  sos_plan_keep(p, last);
+  char *res = NULL;
+  size_t len = 0;
+  int64_t n = 0;
+  int st = run(p, &res, &len);
+  if (!st) st = step_n(res, len, last, &n);
+  int rc = st ? sos_fail(st, "plan: %.*s", (int)len, res ? res : "")
+              : sos_respondf("%lld", (long long)n);
+  free(res);
+  sos_arena_reset(ARENA);
+  return rc;
+}
+
+static int seq(const struct sos_request *r) {
+  long long n0 = 0, k = 0;
+  if (sscanf(r->body, "%lld %lld", &n0, &k) != 2 || k < 1)
+    return sos_fail(SOS_STATUS_INVALID, "seq takes N and K");
+  numbers_Numbers s = numbers_Numbers_at("numbers");
+  numbers_Num m = {.n = n0};
+  for (long long i = 0; i < k; i++) {
+    numbers_Num out;
+    int st = numbers_Numbers_next(s, &m, &out, ARENA);
+    if (st) return sos_fail(st, "next: %s", sos_wire_last_error()->message);
+    m.n = out.n;
+    sos_arena_reset(ARENA);
+  }
+  return sos_respondf("%lld", (long long)m.n);
+}
+
+static int one(const struct sos_request *r) {
+  numbers_Num m = {.n = atoll(r->body)}, out;
+  int st = numbers_Numbers_next(numbers_Numbers_at("numbers"), &m, &out, ARENA);
+  sos_arena_reset(ARENA);
+  return st ? sos_fail(st, "next: %s", sos_wire_last_error()->message)
+            : sos_respondf("%lld", (long long)out.n);
+}
+
+static int map(const struct sos_request *r) {
+  long long count = 0, min = 0;
+  if (sscanf(r->body, "%lld %lld", &count, &min) != 2)
+    return sos_fail(SOS_STATUS_INVALID, "map takes N and MIN");
+  numbers_Count c = {.n = (uint32_t)count};
+  uint8_t buf[32];
+  sos_wbuf w;
+  sos_wbuf_init(&w, buf, sizeof buf);
+  numbers_Count_encode(&c, &w);
+  sos_plan *p = sos_plan_new();
+  int a = sos_plan_call(p, "numbers", "range", w.p, w.len);
+  int b = sos_plan_call(p, "numbers", "square", NULL, 0);
+  sos_plan_each(p, b, "num", a, "items");
+  sos_plan_where_int(p, b, "n", SOS_PLAN_GE, min);
+  sos_plan_keep(p, b);
+  char *res = NULL, out[1024];
+  size_t len = 0, o = 0;
+  int st = run(p, &res, &len);
+  size_t items = st ? 0 : sos_plan_items(res, len, b);
+  o += (size_t)snprintf(out, sizeof out, "%zu:", items);
+  for (size_t i = 0; i < items && o < sizeof out - 24; i++) {
+    const void *body;
+    size_t blen;
+    numbers_Num m;
+    if (sos_plan_item(res, len, b, i, &body, &blen) ||
+        numbers_Num_decode(&m, body, blen, ARENA))
+      st = SOS_STATUS_INVALID;
+    else
+      o += (size_t)snprintf(out + o, sizeof out - o, " %lld", (long long)m.n);
+  }
+  int rc = st ? sos_fail(st, "plan: %.*s", (int)len, res ? res : "") : sos_respond(out, o);
+  free(res);
+  sos_arena_reset(ARENA);
+  return rc;
+}
+
+static int badbind(const struct sos_request *r) {
+  uint8_t buf[32];
+  sos_wbuf w;
+  (void)r;
+  num_request(&w, buf, sizeof buf, 1);
+  sos_plan *p = sos_plan_new();
+  int a = sos_plan_call(p, "numbers", "next", w.p, w.len);
+  int b = sos_plan_call(p, "numbers", "next", NULL, 0);
+  sos_plan_bind(p, b, "n", a, "label"); /* text into an i64 */
+  sos_plan_keep(p, b);
+  char *res = NULL;
+  size_t len = 0;
+  int st = run(p, &res, &len);
+  int rc = sos_respondf("%s: %.*s", sos_status_text(st), (int)len, res ? res : "");
+  free(res);
+  return rc;
+}
+
+static int fails(const struct sos_request *r) {
+  uint8_t buf[32];
+  sos_wbuf w;
+  (void)r;
+  num_request(&w, buf, sizeof buf, 1);
+  sos_plan *p = sos_plan_new();
+  int a = sos_plan_call(p, "numbers", "next", w.p, w.len);
+  int b = sos_plan_call(p, "numbers", "fail", NULL, 0);
+  int c = sos_plan_call(p, "numbers", "next", NULL, 0);
+  sos_plan_bind(p, b, "n", a, "n");
+  sos_plan_bind(p, c, "n", b, "n");
+  sos_plan_keep(p, a);
+  sos_plan_keep(p, b);
+  sos_plan_keep(p, c);
+  char *res = NULL;
+  size_t len = 0;
+  int st = run(p, &res, &len);
+  int64_t n = 0;
+  const void *body;
+  size_t blen;
+  int sa = step_n(res, len, a, &n);
+  int sb = sos_plan_result(res, len, b, &body, &blen);
+  int sc = sos_plan_result(res, len, c, &body, &blen);
+  int rc = sos_respondf("status %d, failed step %d, step 0: %d (n=%lld), step 1: %d, step 2: %d",
+                        st, sos_plan_failed(res, len), sa, (long long)n, sb, sc);
+  free(res);
+  sos_arena_reset(ARENA);
+  return rc;
+}
+
+static int both(const struct sos_request *r) {
+  uint8_t buf[32];
+  sos_wbuf w;
+  num_request(&w, buf, sizeof buf, atoll(r->body));
+  sos_plan *p = sos_plan_new();
+  int a = sos_plan_call(p, "numbers", "next", w.p, w.len);
+  int b = sos_plan_call(p, "numbers", "next", NULL, 0);
+  sos_plan_bind(p, b, "n", a, "n");
+  sos_plan_keep(p, a);
+  sos_plan_keep(p, b);
+  char *res = NULL;
+  size_t len = 0;
+  int64_t x = 0, y = 0;
+  int st = run(p, &res, &len);
+  if (!st) st = step_n(res, len, a, &x);
+  if (!st) st = step_n(res, len, b, &y);
+  int rc = st ? sos_fail(st, "plan failed") : sos_respondf("%lld %lld", (long long)x, (long long)y);
+  free(res);
+  sos_arena_reset(ARENA);
+  return rc;
+}
+
+static int lookup(const struct sos_request *r) {
+  numbers_Numbers s;
+  int st = numbers_Numbers_service("numbers", r->len ? r->body : NULL, &s);
+  if (st) return sos_fail(st, "%s", sos_wire_last_error()->message);
+  return sos_respondf("found %s", s.service);
+}
+
+static int cancel(const struct sos_request *r) {
+  long long k = atoll(r->body);
+  uint8_t buf[32];
+  sos_wbuf w;
+  num_request(&w, buf, sizeof buf, 0);
+  sos_plan *p = sos_plan_new();
+  int last = sos_plan_call(p, "numbers", "slow", w.p, w.len);
+  for (long long i = 1; i < k; i++) {
+    int s = sos_plan_call(p, "numbers", "slow", NULL, 0);
+    sos_plan_bind(p, s, "n", last, "n");
+    last = s;
+  }
+  int h = sos_plan_start(p, 0);
+  sos_plan_free(p);
+  if (h < 0) return sos_fail(-h, "start failed");
+  sos_close(h);
+  sos_sleep_ms(100); /* time for a chain that was not cancelled to run */
+  return sos_respond_str("cancelled");
+}
+
+void sos_main(void) {
+  sos_method("cancel", cancel);
+  sos_method("chain", chain);
+  sos_method("seq", seq);
+  sos_method("one", one);
+  sos_method("map", map);
+  sos_method("badbind", badbind);
+  sos_method("fails", fails);
+  sos_method("both", both);
+  sos_method("lookup", lookup);
+}
