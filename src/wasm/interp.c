@@ -779,13 +779,34 @@ L_ref_func:
   }
   SOS__MEMBINOPS(H_MEMBIN)
 
-/* x = a + b, then branch when x compares true with c (see ops.h). */
+/* x = a + b, then branch when x compares true with c (see ops.h).  The op
+ * writes x before its backward branch charges the loop's fuel; when the
+ * slice runs out there, x gets its old value back, because the run yields
+ * with pc at this op and the resumed run executes it again (else i would
+ * be incremented twice and an iteration skipped).  C may read x's slot. */
 #define BRA_BODY(B, C, e)                                                     \
   {                                                                           \
     uint32_t a = SL(3).u32 + (B);                                             \
+    uint64_t old_ = SL(2).u64;                                                \
     SL(2).u64 = a;                                                            \
     uint32_t b = (C);                                                         \
-    if (e) JUMP(pc[1]);                                                       \
+    if (e) {                                                                  \
+      int32_t o_ = (int32_t)pc[1];                                            \
+      if (o_ < 0) {                                                           \
+        int64_t k_ = pc[o_ + 1];                                              \
+        if (UNLIKELY((fuel -= k_) < 0)) {                                     \
+          fuel += k_;                                                         \
+          if (hard_cut || fuel != budget) {                                   \
+            SL(2).u64 = old_;                                                 \
+            goto out_of_fuel;                                                 \
+          }                                                                   \
+          fuel -= k_; /* a slice always makes progress */                     \
+        }                                                                     \
+        o_ += 2;                                                              \
+      }                                                                       \
+      pc += o_;                                                               \
+      NEXT();                                                                 \
+    }                                                                         \
     pc += 6;                                                                  \
     NEXT();                                                                   \
   }

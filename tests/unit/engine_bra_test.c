@@ -331,3 +331,31 @@ TEST(engine_bra_if_uses_the_inverted_comparison) {
   }
   fx_close(&f);
 }
+
+/* Regression: a bra_ op writes i = i + step and then, for a backward
+ * branch, charges the loop's fuel.  When the slice ran out there, the run
+ * yielded with pc still at the op, and the resumed run executed it again:
+ * i was incremented twice and one iteration was skipped (a guest loop over
+ * a plan's binds lost one under the kernel's fuel slices).  Every fused
+ * loop must give the same answer in slices of any size. */
+TEST(engine_bra_loops_survive_fuel_slices) {
+  struct fx f;
+  REQUIRE(OPEN(&f, m_bra));
+  struct sos_wasm_trap t;
+  for (int k = 0; k < 10; k++)
+    for (int form = 0; form < 4; form++) {
+      char name[16];
+      snprintf(name, sizeof name, "%s_%s", cmps[k], (const char *[]){"ii", "ir", "ri", "rr"}[form]);
+      for (int64_t slice = 1; slice <= 7; slice++) {
+        uint32_t start = 0, step = form < 2 ? 7 : 3, lim = form % 2 == 0 ? 100 : 200;
+        REQUIRE(sos_wasm_call_begin(f.in, fn(f.in, name),
+                                    (sos_wasm_val[]){start, step, lim}, 3) == 0);
+        int rc, yields = 0;
+        while ((rc = sos_wasm_run(f.in, slice, &t)) == SOS_WASM_YIELDED && yields < 100000)
+          yields++;
+        CHECK_EQ(rc, SOS_WASM_DONE);
+        CHECK_EQ((uint32_t)result1(f.in), loop_ref(k, start, step, lim));
+      }
+    }
+  fx_close(&f);
+}
