@@ -13,6 +13,12 @@
 #   10k idle       sosd's RSS with those 10,000 instances held         (<= 2 GB)
 # For scale it also times the same echo call made from outside through
 # `sos call` (a process and a control-socket round trip per call).
+# Typed calls and time travel (issue 5; bench/apps/typedbench, p50 in the
+# same run):
+#   typed call     numbers.next through its generated stub, against the
+#                  untyped echo call                                   (<= 1.2x)
+#   chain of 10    a plan of 10 dependent numbers.next calls sent as one
+#                  message, against one typed call                    (<= 4x)
 # Environment: B (build folder, default build), BENCH_CALLS (default 200000).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +40,9 @@ start_ms=$(awk '/sosd: ready/ { ms = $(NF-1); sub(/\(/, "", ms) } END { print ms
 $SOS deploy bench/apps/echo >/dev/null && $SOS deploy bench/apps/pingpong >/dev/null || exit 1
 $SOS call pingpong rtt 20000 >/dev/null # warm-up: code and instances
 read -r p50 p99 mean < <($SOS call pingpong rtt 100000)
+$SOS deploy tests/apps/numbers >/dev/null && $SOS deploy bench/apps/typedbench >/dev/null || exit 1
+$SOS call typedbench rtt 2000 >/dev/null # warm-up
+read -r t_untyped t_typed t_plan1 t_chain10 t_seq10 < <($SOS call typedbench rtt 20000)
 t0=$(now_ns)
 $SOS call pingpong flood "$N 64" >"$tmp/f1" &
 $SOS call pingpong flood "$N 64" >"$tmp/f2"
@@ -70,6 +79,13 @@ printf "  %-34s %12s   %s\n" "sosd idle RSS" "$((idle / 1024)) MB" "<= 10 MB"
 printf "  %-34s %12s   %s\n" "call rtt p50 (instance to instance)" "$((p50 / 1000)).$(((p50 % 1000) / 100)) us" "<= 5 us"
 printf "  %-34s %12s   %s\n" "call rtt p99" "$((p99 / 1000)).$(((p99 % 1000) / 100)) us" ""
 printf "  %-34s %12s   %s\n" "call rtt mean" "$((mean / 1000)).$(((mean % 1000) / 100)) us" ""
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+us() { awk -v ns="$1" 'BEGIN { printf "%.2f us", ns / 1000 }'; }
+printf "  %-34s %12s   %s\n" "untyped call p50 (echo)" "$(us "$t_untyped")" ""
+printf "  %-34s %12s   %s\n" "typed call p50 (stub, codec)" "$(us "$t_typed")" "$(ratio "$t_typed" "$t_untyped") untyped (<= 1.2x)"
+printf "  %-34s %12s   %s\n" "plan of 1 call p50" "$(us "$t_plan1")" "$(ratio "$t_plan1" "$t_typed") typed"
+printf "  %-34s %12s   %s\n" "plan: chain of 10 p50 (1 message)" "$(us "$t_chain10")" "$(ratio "$t_chain10" "$t_typed") typed (<= 4x)"
+printf "  %-34s %12s   %s\n" "10 typed calls one by one p50" "$(us "$t_seq10")" "$(ratio "$t_seq10" "$t_typed") typed"
 printf "  %-34s %12s   %s\n" "calls/s (2 callers x 64 in flight)" "$cps" ">= 200000"
 printf "  %-34s %12s   %s\n" "for scale: sos call from a shell" "${outside_us} us" "(process + socket)"
 printf "  %-34s %12s   %s\n" "instance start (10,000 pool / 10k)" "${start_us} us" "<= 50 us"

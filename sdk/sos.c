@@ -334,6 +334,13 @@ int sos_result(int handle, char **resp, size_t *resp_len) {
   return status;
 }
 
+int sos_result_into(int handle, void *buf, size_t cap, size_t *len) {
+  uint32_t n = 0;
+  int status = sos__abi_result(handle, buf, cap, &n);
+  *len = status == SOS_STATUS_PENDING || status < 0 ? 0 : n;
+  return status < 0 ? -status : status;
+}
+
 void sos_close(int handle) { sos__abi_close(handle); }
 
 int sos_call(const char *service, const char *method, const void *req, size_t len,

@@ -133,6 +133,12 @@ int sos_await_all(const int *handles, size_t n, int timeout_ms);
  * than once. */
 int sos_result(int handle, char **resp, size_t *resp_len);
 
+/* The outcome of a call as sos_result gives it, without allocating: copies
+ * min(len, cap) bytes of the response into buf and sets *len to its whole
+ * length (call again with a larger buffer when it exceeds cap; 0 while
+ * pending).  Returns the status as sos_result does. */
+int sos_result_into(int handle, void *buf, size_t cap, size_t *len);
+
 /* Forgets a call, cancelling it if it is still running.  Unknown handles
  * are ignored. */
 void sos_close(int handle);

@@ -13,9 +13,9 @@
  * handful of short fields, so encoding costs less than the call.  The
  * results come back as one PlanResult message, read in place.
  *
- * This file carries its own few lines of wire writing and reading, so
- * that an app that only sends plans of untyped requests needs nothing
- * else; typed apps get the same format from sos_wire.c.
+ * This file carries its own few lines of wire writing and reading (sizes
+ * first, then one pass into one buffer): the plan's layout is fixed, and
+ * the generated code of sos_wire.c is for the app's own types.
  */
 #include "sos.h"
 #include "sos_wire.h"
@@ -28,178 +28,217 @@
 __attribute__((import_module(SOS_ABI_MODULE), import_name("call_plan"))) int32_t
 sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
 
-/* One bind: request field `field` := field `path` of step `from`. */
+/* The builder keeps every string and request template in one pool
+ * (each after its length, and NUL-terminated), referred to by offset + 1
+ * (0: none), and the
+ * steps and binds in two arrays, so that building a plan of N steps costs
+ * a few reallocations, not several allocations per step: in a guest,
+ * malloc runs interpreted and would cost more than the kernel's work. */
 struct bind {
-  char *field, *path;
-  uint32_t from;
+  uint32_t step, from, field, path;
 };
 
 struct step {
-  char *service, *method;
-  uint8_t *req;
-  size_t len;
-  struct bind *binds;
-  uint32_t nbinds;
-  bool each, where, where_num, keep;
-  uint32_t each_from, where_op;
-  char *each_field, *each_path, *where_path, *where_text;
+  uint32_t service, method, req, req_len;
+  uint32_t each_field, each_path, each_from, where_path, where_text, where_op;
   int64_t where_int;
+  bool each, where, where_num, keep;
 };
 
 struct sos_plan {
+  uint8_t *pool;
+  size_t plen, pcap;
   struct step *steps;
-  uint32_t nsteps;
+  uint32_t nsteps, capsteps;
+  struct bind *binds;
+  uint32_t nbinds, capbinds;
   bool failed; /* out of memory while building: start fails */
 };
 
-/* ---- writing ------------------------------------------------------------- */
+/* Grows *arr (of *cap elements of size bytes) to hold one more than n. */
+static bool room(void *arrp, uint32_t n, uint32_t *cap, size_t size) {
+  if (n < *cap) return true;
+  void *arr;
+  memcpy(&arr, arrp, sizeof arr);
+  uint32_t c = *cap ? *cap * 2 : 16;
+  void *q = realloc(arr, (size_t)c * size);
+  if (!q) return false;
+  memcpy(arrp, &q, sizeof q);
+  *cap = c;
+  return true;
+}
 
-struct out {
-  uint8_t *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void add(struct out *o, const void *p, size_t n) {
-  if (o->oom || !n) return;
-  if (o->len + n > o->cap) {
-    size_t cap = o->cap ? o->cap * 2 : 256;
-    while (cap < o->len + n) cap *= 2;
-    uint8_t *q = realloc(o->p, cap);
-    if (!q) {
-      o->oom = true;
-      return;
-    }
-    o->p = q;
-    o->cap = cap;
+/* Copies n bytes into the pool, after their length (4 bytes) and before a
+ * NUL; their offset + 1, or 0 when out of memory (which marks the plan). */
+static uint32_t keep(sos_plan *p, const void *src, size_t n) {
+  if (p->plen + n + 5 > p->pcap) {
+    size_t c = p->pcap ? p->pcap : 256;
+    while (c < p->plen + n + 5) c *= 2;
+    uint8_t *q = realloc(p->pool, c);
+    if (!q) return p->failed = true, 0;
+    p->pool = q;
+    p->pcap = c;
   }
-  memcpy(o->p + o->len, p, n);
-  o->len += n;
+  uint32_t len = (uint32_t)n;
+  memcpy(p->pool + p->plen, &len, 4);
+  if (n) memcpy(p->pool + p->plen + 4, src, n);
+  p->pool[p->plen + 4 + n] = 0;
+  uint32_t off = (uint32_t)p->plen + 5;
+  p->plen += n + 5;
+  return off;
 }
 
-static void varint(struct out *o, uint64_t v) {
-  uint8_t t[10];
-  size_t n = 0;
-  do {
-    t[n] = (uint8_t)(v & 0x7f);
-    v >>= 7;
-    if (v) t[n] |= 0x80;
-    n++;
-  } while (v);
-  add(o, t, n);
+static uint32_t keep_str(sos_plan *p, const char *s) {
+  return s && *s ? keep(p, s, strlen(s)) : 0;
 }
 
-static void key(struct out *o, uint32_t tag, uint32_t wire) { varint(o, (uint64_t)tag << 3 | wire); }
-
-static void bytes(struct out *o, uint32_t tag, const void *p, size_t n) {
-  key(o, tag, 2);
-  varint(o, n);
-  add(o, p, n);
+static const char *str(const sos_plan *p, uint32_t off) {
+  return off ? (const char *)p->pool + off - 1 : "";
 }
 
-static void text(struct out *o, uint32_t tag, const char *s) {
-  if (s && *s) bytes(o, tag, s, strlen(s));
+/* The length of the pooled bytes at off (0 for none). */
+static size_t slen(const sos_plan *p, uint32_t off) {
+  uint32_t n = 0;
+  if (off) memcpy(&n, p->pool + off - 5, 4);
+  return n;
 }
 
-/* A nested struct field: tag, then the bytes of inner (freed here). */
-static void nested(struct out *o, uint32_t tag, struct out *inner) {
-  o->oom |= inner->oom;
-  bytes(o, tag, inner->p, inner->len);
-  free(inner->p);
+/* ---- encoding ---------------------------------------------------------------- */
+
+static size_t vlen(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, n++;
+  return n;
 }
 
-/* struct Ref { step: u32 = 1; path: text = 2 } */
-static void ref(struct out *o, uint32_t tag, uint32_t step, const char *path) {
-  struct out r = {0};
-  if (step) key(&r, 1, 0), varint(&r, step);
-  text(&r, 2, path);
-  nested(o, tag, &r);
+/* The size of a LEN field of tag < 16 holding n bytes. */
+static size_t len_field(size_t n) { return 1 + vlen(n) + n; }
+
+static size_t text_size(const sos_plan *p, uint32_t off) {
+  return off ? len_field(slen(p, off)) : 0;
 }
 
-static void encode_step(struct out *o, const struct step *s) {
-  text(o, 1, s->service);
-  text(o, 2, s->method);
-  if (s->len) bytes(o, 3, s->req, s->len);
-  if (s->nbinds) {
-    struct out list = {0};
-    for (uint32_t i = 0; i < s->nbinds; i++) {
-      struct out b = {0};
-      text(&b, 1, s->binds[i].field);
-      ref(&b, 2, s->binds[i].from, s->binds[i].path);
-      list.oom |= b.oom;
-      varint(&list, b.len);
-      add(&list, b.p, b.len);
-      free(b.p);
-    }
-    nested(o, 4, &list);
+static size_t ref_size(const sos_plan *p, uint32_t step, uint32_t path) {
+  return (step ? 1 + vlen(step) : 0) + text_size(p, path);
+}
+
+static size_t bind_size(const sos_plan *p, const struct bind *b) {
+  return text_size(p, b->field) + len_field(ref_size(p, b->from, b->path));
+}
+
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+
+static size_t where_size(const sos_plan *p, const struct step *s) {
+  return text_size(p, s->where_path) + (s->where_op ? 1 + vlen(s->where_op) : 0) +
+         (s->where_num ? 1 + vlen(zigzag(s->where_int)) : 0) + text_size(p, s->where_text);
+}
+
+/* The size of each step's encoding into size[] and of its binds' into
+ * bsize[] (both p->nsteps long), in one pass over the binds. */
+static void sizes(const sos_plan *p, uint32_t *size, uint32_t *bsize) {
+  memset(bsize, 0, p->nsteps * sizeof *bsize);
+  for (uint32_t i = 0; i < p->nbinds; i++) { /* list elements: length and bytes, no key */
+    size_t b = bind_size(p, &p->binds[i]);
+    bsize[p->binds[i].step] += (uint32_t)(vlen(b) + b);
+  }
+  for (uint32_t i = 0; i < p->nsteps; i++) {
+    const struct step *s = &p->steps[i];
+    size[i] = (uint32_t)(text_size(p, s->service) + text_size(p, s->method) +
+                         (s->req_len ? len_field(s->req_len) : 0) +
+                         (bsize[i] ? len_field(bsize[i]) : 0) +
+                         (s->each ? len_field(ref_size(p, s->each_from, s->each_path)) +
+                                        text_size(p, s->each_field)
+                                  : 0) +
+                         (s->where ? len_field(where_size(p, s)) : 0) + (s->keep ? 2 : 0));
+  }
+}
+
+static uint8_t *put_varint(uint8_t *q, uint64_t v) {
+  while (v >= 0x80) *q++ = (uint8_t)(v | 0x80), v >>= 7;
+  *q++ = (uint8_t)v;
+  return q;
+}
+
+/* Writes the key of LEN field tag and the length n. */
+static uint8_t *put_len(uint8_t *q, uint32_t tag, size_t n) {
+  *q++ = (uint8_t)(tag << 3 | 2);
+  return put_varint(q, n);
+}
+
+static uint8_t *put_text(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t off) {
+  if (!off) return q;
+  const char *t = str(p, off);
+  size_t n = slen(p, off);
+  q = put_len(q, tag, n);
+  memcpy(q, t, n);
+  return q + n;
+}
+
+static uint8_t *put_ref(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t step,
+                        uint32_t path) {
+  q = put_len(q, tag, ref_size(p, step, path));
+  if (step) *q++ = 1 << 3, q = put_varint(q, step);
+  return put_text(q, p, 2, path);
+}
+
+static uint8_t *put_step(uint8_t *q, const sos_plan *p, uint32_t i, size_t bs) {
+  const struct step *s = &p->steps[i];
+  q = put_text(q, p, 1, s->service);
+  q = put_text(q, p, 2, s->method);
+  if (s->req_len) {
+    q = put_len(q, 3, s->req_len);
+    memcpy(q, p->pool + s->req - 1, s->req_len);
+    q += s->req_len;
+  }
+  if (bs) q = put_len(q, 4, bs);
+  for (uint32_t j = 0; bs && j < p->nbinds; j++) {
+    const struct bind *b = &p->binds[j];
+    if (b->step != i) continue;
+    q = put_varint(q, bind_size(p, b));
+    q = put_text(q, p, 1, b->field);
+    q = put_ref(q, p, 2, b->from, b->path);
   }
   if (s->each) {
-    ref(o, 5, s->each_from, s->each_path);
-    text(o, 6, s->each_field);
+    q = put_ref(q, p, 5, s->each_from, s->each_path);
+    q = put_text(q, p, 6, s->each_field);
   }
   if (s->where) {
-    struct out w = {0};
-    text(&w, 1, s->where_path);
-    if (s->where_op) key(&w, 2, 0), varint(&w, s->where_op);
-    if (s->where_num) {
-      key(&w, 3, 0);
-      varint(&w, ((uint64_t)s->where_int << 1) ^ (uint64_t)(s->where_int >> 63));
-    }
-    if (s->where_text) bytes(&w, 4, s->where_text, strlen(s->where_text));
-    nested(o, 7, &w);
+    q = put_len(q, 7, where_size(p, s));
+    q = put_text(q, p, 1, s->where_path);
+    if (s->where_op) *q++ = 2 << 3, q = put_varint(q, s->where_op);
+    if (s->where_num) *q++ = 3 << 3, q = put_varint(q, zigzag(s->where_int));
+    q = put_text(q, p, 4, s->where_text);
   }
-  if (s->keep) key(o, 8, 0), varint(o, 1);
+  if (s->keep) *q++ = 8 << 3, *q++ = 1;
+  return q;
 }
 
 /* ---- building -------------------------------------------------------------- */
 
 sos_plan *sos_plan_new(void) { return calloc(1, sizeof(sos_plan)); }
 
-static void step_clear(struct step *s) {
-  free(s->service);
-  free(s->method);
-  free(s->req);
-  for (uint32_t i = 0; i < s->nbinds; i++) {
-    free(s->binds[i].field);
-    free(s->binds[i].path);
-  }
-  free(s->binds);
-  free(s->each_field);
-  free(s->each_path);
-  free(s->where_path);
-  free(s->where_text);
-}
-
 void sos_plan_free(sos_plan *p) {
   if (!p) return;
-  for (uint32_t i = 0; i < p->nsteps; i++) step_clear(&p->steps[i]);
+  free(p->pool);
   free(p->steps);
+  free(p->binds);
   free(p);
-}
-
-/* A copy of s, NULL only when out of memory (which marks the plan). */
-static char *dup(sos_plan *p, const char *s) {
-  char *d = strdup(s ? s : "");
-  if (!d) p->failed = true;
-  return d;
 }
 
 int sos_plan_call(sos_plan *p, const char *service, const char *method, const void *req,
                   size_t len) {
-  if (!p || !service || !method || p->nsteps >= SOS_PLAN_MAX_STEPS) return -SOS_STATUS_INVALID;
-  struct step *grown = realloc(p->steps, (p->nsteps + 1) * sizeof *grown);
-  if (!grown) {
+  if (!p || !service || !*service || !method || p->nsteps >= SOS_PLAN_MAX_STEPS)
+    return -SOS_STATUS_INVALID;
+  if (!room(&p->steps, p->nsteps, &p->capsteps, sizeof *p->steps)) {
     p->failed = true;
     return -SOS_STATUS_BUSY;
   }
-  p->steps = grown;
   struct step *s = &p->steps[p->nsteps];
   memset(s, 0, sizeof *s);
-  s->service = dup(p, service);
-  s->method = dup(p, method);
-  if (len && (s->req = malloc(len))) memcpy(s->req, req, len);
-  else if (len) p->failed = true;
-  s->len = len;
+  s->service = keep_str(p, service);
+  s->method = keep_str(p, method);
+  s->req = len ? keep(p, req, len) : 0;
+  s->req_len = (uint32_t)len;
   return (int)p->nsteps++;
 }
 
@@ -210,12 +249,11 @@ static struct step *later(sos_plan *p, int step, int from) {
 }
 
 int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char *path) {
-  struct step *s = later(p, step, from);
-  if (!s || !field || !*field) return SOS_STATUS_INVALID;
-  struct bind *grown = realloc(s->binds, (s->nbinds + 1) * sizeof *grown);
-  if (!grown) return p->failed = true, SOS_STATUS_BUSY;
-  s->binds = grown;
-  s->binds[s->nbinds++] = (struct bind){dup(p, field), dup(p, path), (uint32_t)from};
+  if (!later(p, step, from) || !field || !*field) return SOS_STATUS_INVALID;
+  if (!room(&p->binds, p->nbinds, &p->capbinds, sizeof *p->binds))
+    return p->failed = true, SOS_STATUS_BUSY;
+  p->binds[p->nbinds++] =
+      (struct bind){(uint32_t)step, (uint32_t)from, keep_str(p, field), keep_str(p, path)};
   return SOS_STATUS_OK;
 }
 
@@ -224,8 +262,8 @@ int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char
   if (!s || !field || !*field || !path || !*path || s->each) return SOS_STATUS_INVALID;
   s->each = true;
   s->each_from = (uint32_t)from;
-  s->each_field = dup(p, field);
-  s->each_path = dup(p, path);
+  s->each_field = keep_str(p, field);
+  s->each_path = keep_str(p, path);
   return SOS_STATUS_OK;
 }
 
@@ -237,7 +275,7 @@ static struct step *where_of(sos_plan *p, int step, const char *path, int op) {
   if (!s->each || s->where) return NULL;
   s->where = true;
   s->where_op = (uint32_t)op;
-  s->where_path = dup(p, path);
+  s->where_path = keep_str(p, path);
   return s;
 }
 
@@ -252,7 +290,7 @@ int sos_plan_where_int(sos_plan *p, int step, const char *path, int op, int64_t 
 int sos_plan_where_text(sos_plan *p, int step, const char *path, int op, const char *value) {
   struct step *s = value ? where_of(p, step, path, op) : NULL;
   if (!s) return SOS_STATUS_INVALID;
-  s->where_text = dup(p, value);
+  s->where_text = keep(p, value, strlen(value)); /* "" is a value here: off != 0 */
   return SOS_STATUS_OK;
 }
 
@@ -265,18 +303,20 @@ int sos_plan_keep(sos_plan *p, int step) {
 int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!p || !p->nsteps) return -SOS_STATUS_INVALID;
   if (p->failed) return -SOS_STATUS_BUSY;
-  struct out list = {0}, plan = {0};
+  uint32_t size[SOS_PLAN_MAX_STEPS], bsize[SOS_PLAN_MAX_STEPS];
+  sizes(p, size, bsize);
+  size_t list = 0;
+  for (uint32_t i = 0; i < p->nsteps; i++) list += vlen(size[i]) + size[i];
+  size_t total = len_field(list);
+  uint8_t stack[1024], *buf = total <= sizeof stack ? stack : malloc(total);
+  if (!buf) return -SOS_STATUS_BUSY;
+  uint8_t *q = put_len(buf, 1, list);
   for (uint32_t i = 0; i < p->nsteps; i++) {
-    struct out s = {0};
-    encode_step(&s, &p->steps[i]);
-    list.oom |= s.oom;
-    varint(&list, s.len);
-    add(&list, s.p, s.len);
-    free(s.p);
+    q = put_varint(q, size[i]);
+    q = put_step(q, p, i, bsize[i]);
   }
-  nested(&plan, 1, &list);
-  int h = plan.oom ? -SOS_STATUS_BUSY : sos__abi_call_plan(plan.p, plan.len, timeout_ms);
-  free(plan.p);
+  int h = sos__abi_call_plan(buf, (size_t)(q - buf), timeout_ms);
+  if (buf != stack) free(buf);
   return h;
 }
 
@@ -409,14 +449,16 @@ int sos_plan_failed(const void *res, size_t len) {
 /* ---- discovery ------------------------------------------------------------- */
 
 int sos_service_find(const char *name, const char *requirement, const char *interface) {
-  struct out o = {0};
   char *resp = NULL;
-  size_t len = 0;
-  text(&o, 1, name);
-  text(&o, 2, requirement);
-  int status = o.oom ? SOS_STATUS_BUSY
-                     : sos_call("services", "describe", o.p, o.len, &resp, &len);
-  free(o.p);
+  size_t len = 0, nl = name ? strlen(name) : 0, rl = requirement ? strlen(requirement) : 0;
+  if (nl > 255 || rl > 255) {
+    sos_wire_note(SOS_STATUS_INVALID, "a service name or requirement is at most 255 bytes");
+    return SOS_STATUS_INVALID;
+  }
+  uint8_t req[520], *q = req; /* struct Lookup { name: text = 1; version: text = 2 } */
+  if (nl) q = put_len(q, 1, nl), memcpy(q, name, nl), q += nl;
+  if (rl) q = put_len(q, 2, rl), memcpy(q, requirement, rl), q += rl;
+  int status = sos_call("services", "describe", req, (size_t)(q - req), &resp, &len);
   if (status) {
     sos_wire_fault f;
     if (status == SOS_STATUS_ERROR && resp && sos_wire_error_decode(&f, status, resp, len) == 0)

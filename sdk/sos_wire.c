@@ -23,6 +23,9 @@
  */
 #include "sos_wire.h"
 
+/* From sos.c (sdk/sos.h): the one import this file needs, for sos_wire_result. */
+int sos_result_into(int handle, void *buf, size_t cap, size_t *len);
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -710,18 +713,33 @@ int sos_wire_error_decode(sos_wire_fault *f, int status, const void *p, size_t n
   return SOS_STATUS_INVALID;
 }
 
-int sos_wire_take(int status, char *body, size_t len, sos_arena *a) {
-  if (status == SOS_STATUS_OK && !body) status = SOS_STATUS_TOO_BIG;
-  if (status == SOS_STATUS_OK) {
-    if (sos_arena_adopt(a ? a : sos_wire_arena(), body) == 0) return 0;
-    sos_wire_note(SOS_STATUS_TOO_BIG, "out of memory for the response");
+
+int sos_wire_result(int handle, sos_arena *a, const char **body, size_t *len) {
+  if (!a) a = sos_wire_arena();
+  size_t room = a->cur ? (size_t)(a->end - a->cur) : 0;
+  uint8_t *p = a->cur;
+  int status = sos_result_into(handle, p, room, len);
+  *body = "";
+  if (status == SOS_STATUS_PENDING || *len == 0) return status;
+  if (*len <= room) {
+    a->cur += (*len + 7) & ~(size_t)7; /* sos_arena_alloc's alignment */
+  } else if (!(p = sos_arena_alloc(a, *len))) {
+    *len = 0;
+    sos_wire_note(SOS_STATUS_TOO_BIG, "out of memory for the answer");
     return SOS_STATUS_TOO_BIG;
+  } else {
+    status = sos_result_into(handle, p, *len, len);
   }
-  if (body && status == SOS_STATUS_ERROR) sos_wire_error_decode(&last, status, body, len);
-  else if (body) {
-    sos_wire_note(status, "");
-    copy_text(last.message, sizeof last.message, body, len);
-  } else sos_wire_note(status, status == SOS_STATUS_TOO_BIG ? "out of memory for the answer" : "");
-  free(body);
+  *body = (const char *)p;
+  return status;
+}
+
+int sos_wire_outcome(int status, const char *body, size_t len) {
+  if (status == SOS_STATUS_OK) return 0;
+  if (status == SOS_STATUS_ERROR && len && sos_wire_error_decode(&last, status, body, len) == 0)
+    return status;
+  sos_wire_note(status, "");
+  copy_text(last.message, sizeof last.message, body, len);
+
   return status;
 }

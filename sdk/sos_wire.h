@@ -250,12 +250,6 @@ int sos_wire_error_decode(sos_wire_fault *f, int status, const void *p, size_t n
 /* Records a failed call in the last error: status with message msg. */
 void sos_wire_note(int status, const char *msg);
 
-/* For the generated client code: takes a finished call's outcome.  With
- * status OK, adopts body (from sos_result) into a and returns 0; the
- * caller decodes it.  Else records the failure in the last error
- * (decoding an Error struct when status is ERROR), frees body and returns
- * status.  A status of OK with a NULL body is a failed copy: TOO_BIG. */
-int sos_wire_take(int status, char *body, size_t len, sos_arena *a);
 
 /* ---- discovery ------------------------------------------------------------------ */
 
@@ -268,6 +262,18 @@ int sos_wire_take(int status, char *body, size_t len, sos_arena *a);
  * it through each interface's generated I_service(name, requirement, &s).
  * Defined in sdk/sos_typed.c, compiled into apps that declare types. */
 int sos_service_find(const char *name, const char *requirement, const char *interface);
+
+/* For the generated client code: a finished call's outcome without a
+ * malloc: the response is copied straight into a (sos_wire_arena() when
+ * NULL), where *body points (valid until a is reset; "" when empty).
+ * Returns the status (SOS_STATUS_PENDING while it runs), or
+ * SOS_STATUS_TOO_BIG when a cannot hold the response. */
+int sos_wire_result(int handle, sos_arena *a, const char **body, size_t *len);
+
+/* Records a failed outcome (status not OK, body its response: an Error
+ * struct for SOS_STATUS_ERROR, else text) in the last error and returns
+ * status; returns 0 for OK. */
+int sos_wire_outcome(int status, const char *body, size_t len);
 
 /* ---- the format ---------------------------------------------------------------- */
 

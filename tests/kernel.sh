@@ -438,6 +438,8 @@ check "two futures awaited together" 0 "oh, it's you, bob" "" $SOS call greeter-
 check "deploy numbers and planner" 0 "deployed planner" "" \
   bash -c "$SOS deploy tests/apps/numbers && $SOS deploy tests/apps/planner"
 check "a plan of 10 dependent calls" 0 "=15" "" $SOS call planner chain "5 10"
+check "a plan of 256 (the most), built across fuel slices" 0 "=256" "" $SOS call planner chain "0 256"
+check "a plan of 257 steps is refused" 1 "" "chain takes N and K (1..256)" $SOS call planner chain "0 257"
 sent0=$(psf planner sent); calls0=$(psf numbers calls); planned0=$(psf numbers calls_planned)
 check "another chain of 10" 0 "=10" "" $SOS call planner chain "0 10"
 check "reaches the callee's node as ONE message" 0 "=1" "" \

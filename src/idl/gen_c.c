@@ -987,10 +987,10 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
          "  if (handle < 0) sos_wire_note(-handle, rc ? sos_wire_error() : sos_status_text(-handle));\n"
          "  return handle;\n}\n");
   putf(o, "\nint %s_finish(int handle, %s *resp, sos_arena *a) {\n", mn, resp);
-  put(o, "  char *body;\n  size_t len;\n  int status = sos_result(handle, &body, &len);\n"
+  put(o, "  const char *body;\n  size_t len;\n  int status = sos_wire_result(handle, a, &body, &len);\n"
          "  memset(resp, 0, sizeof *resp);\n"
          "  if (status == SOS_STATUS_PENDING) return status;\n  sos_close(handle);\n"
-         "  if ((status = sos_wire_take(status, body, len, a)) != 0) return status;\n");
+         "  if ((status = sos_wire_outcome(status, body, len)) != 0) return status;\n");
   putf(o, "  if ((status = %s_decode(resp, body, len, a)) != 0) sos_wire_note(status, sos_wire_error());\n",
        resp);
   put(o, "  return status;\n}\n");

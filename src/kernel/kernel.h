@@ -214,6 +214,10 @@ struct kernel {
   struct sos_wasi_fs files;     /* the WASI tree "/" (files.c) */
   struct ktimer **heap;
   uint32_t nheap, capheap;
+  uint64_t armed_at;            /* when the loop's timer fires (the heap's top
+                                   when it was armed), 0: not armed.  A new
+                                   timer wakes the loop only when earlier: a
+                                   later one is found when the timer fires */
   struct req *done;             /* outside callers to tell, on the loop */
   sos_wasm_func **abi_funcs;    /* the "sos" imports, one per ABI call */
   uint32_t inflight;            /* requests from outside not yet answered */

@@ -52,7 +52,9 @@ static void sift_down(struct kernel *k, uint32_t i) {
 }
 
 /* Sets (or moves) t to fire at `at`.  Wakes the loop when t becomes the
- * earliest.  Out of memory leaves t unset; its owner then waits for its
+ * earliest and is earlier than the loop's timer is armed for (a later one
+ * is re-armed for when that timer fires, without waking anyone now: a
+ * call's deadline is set and cleared on every call).  Out of memory leaves t unset; its owner then waits for its
  * other way out (every timed wait has one: the request's own end). */
 void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at) {
   sos__k_timer_clear(k, t);
@@ -66,7 +68,10 @@ void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at) {
   t->at = at;
   place(k, k->nheap++, t);
   sift_up(k, (uint32_t)t->idx);
-  if (t->idx == 0) uv_async_send(&k->wake);
+  if (t->idx == 0 && (!k->armed_at || at < k->armed_at)) { /* earlier than the loop knows */
+    k->armed_at = at;
+    uv_async_send(&k->wake);
+  }
 }
 
 /* Removes t from the heap if it is there. */
@@ -103,6 +108,7 @@ void sos__k_timer_arm(struct kernel *k) {
   pthread_mutex_lock(&k->mu);
   bool any = k->nheap > 0;
   uint64_t at = any ? k->heap[0]->at : 0;
+  k->armed_at = at;
   pthread_mutex_unlock(&k->mu);
   if (!any) {
     uv_timer_stop(&k->timer);

@@ -45,7 +45,8 @@ static void check_struct(const struct sos_app *app, const struct sos_app_struct 
   if (sos_app_struct(app, st->name) != st) broken("struct names repeat", st->name);
   for (uint32_t i = 0; i < st->nfields; i++) {
     const struct sos_app_field *f = &st->fields[i];
-    if (!sos_app_type_name(f->type)) broken("a field has no type", f->name);
+    bool named = (f->type == SOS_APP_T_STRUCT || f->type == SOS_APP_T_ENUM) && f->type_name;
+    if (!sos_app_type_name(f->type) && !named) broken("a field has no type", f->name);
     if (f->tag < 1 || f->tag > 65535) broken("a field number is out of range", f->name);
     for (uint32_t j = 0; j < i; j++)
       if (strcmp(st->fields[j].name, f->name) == 0 || st->fields[j].tag == f->tag)

@@ -157,6 +157,16 @@ int sos_result(int handle, char **resp, size_t *resp_len) {
   return c->status;
 }
 
+int sos_result_into(int handle, void *buf, size_t cap, size_t *len) {
+  struct call *c = find(handle);
+  *len = 0;
+  if (!c) return SOS_STATUS_INVALID;
+  if (!c->done) return SOS_STATUS_PENDING;
+  *len = c->resp_len;
+  if (c->resp_len && c->resp_len <= cap) memcpy(buf, c->resp, c->resp_len);
+  return c->status;
+}
+
 void sos_close(int handle) {
   struct call *c = find(handle);
   if (!c) return;

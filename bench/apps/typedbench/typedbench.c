@@ -1,0 +1,93 @@
+/*
+ * typedbench.c - round trips as the caller sees them (p50 of N, ns):
+ *
+ *   rtt N   answers "untyped typed plan1 chain10 seq10":
+ *             untyped   echo.ping with 1 byte (the untyped reference)
+ *             typed     numbers.next through its generated stub: encode,
+ *                       call, the server's decode and encode, decode
+ *             plan1     a plan of that one call
+ *             chain10   a plan of 10 numbers.next, each bound to the
+ *                       previous result (one message)
+ *             seq10     the same 10 calls made one after the other
+ */
+#include "typedbench.sos.h"
+#include "sos.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define ARENA sos_wire_arena()
+
+static int cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int64_t p50(int64_t *t, int n) {
+  qsort(t, (size_t)n, sizeof *t, cmp);
+  return t[n / 2];
+}
+
+/* A plan of k chained next calls starting at 0; its status. */
+static int chain(int k) {
+  uint8_t buf[16];
+  sos_wbuf w;
+  numbers_Num m = {.n = 1};
+  sos_wbuf_init(&w, buf, sizeof buf);
+  numbers_Num_encode(&m, &w);
+  sos_plan *p = sos_plan_new();
+  int last = sos_plan_call(p, "numbers", "next", w.p, w.len);
+  for (int i = 1; i < k; i++) {
+    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
+    sos_plan_bind(p, s, "n", last, "n");
+    last = s;
+  }
+  sos_plan_keep(p, last);
+  int h = sos_plan_start(p, 0);
+  sos_plan_free(p);
+  if (h < 0) return -h;
+  sos_await_all(&h, 1, SOS_FOREVER);
+  int st = sos_result(h, NULL, NULL);
+  sos_close(h);
+  return st;
+}
+
+static int typed_next(int k) {
+  numbers_Numbers s = numbers_Numbers_at("numbers");
+  numbers_Num m = {.n = 1}, out;
+  for (int i = 0; i < k; i++) {
+    int st = numbers_Numbers_next(s, &m, &out, ARENA);
+    sos_arena_reset(ARENA);
+    if (st) return st;
+    m.n = out.n;
+  }
+  return 0;
+}
+
+static int rtt(const struct sos_request *req) {
+  int n = atoi(req->body);
+  if (n <= 0 || n > 200000) return sos_fail(SOS_STATUS_INVALID, "rtt takes 1..200000");
+  int64_t *t = malloc((size_t)n * sizeof *t), r[5];
+  if (!t) return sos_fail(SOS_STATUS_ERROR, "out of memory");
+  for (int kind = 0; kind < 5; kind++) {
+    for (int i = 0; i < n; i++) {
+      int64_t t0 = sos_monotonic_ns();
+      int st = kind == 0   ? sos_call("echo", "ping", "x", 1, NULL, NULL)
+               : kind == 1 ? typed_next(1)
+               : kind == 2 ? chain(1)
+               : kind == 3 ? chain(10)
+                           : typed_next(10);
+      t[i] = sos_monotonic_ns() - t0;
+      if (st) {
+        free(t);
+        return sos_fail(st, "kind %d call %d failed", kind, i);
+      }
+    }
+    r[kind] = p50(t, n);
+  }
+  free(t);
+  return sos_respondf("%lld %lld %lld %lld %lld", (long long)r[0], (long long)r[1],
+                      (long long)r[2], (long long)r[3], (long long)r[4]);
+}
+
+void sos_main(void) { sos_method("rtt", rtt); }
