@@ -196,12 +196,17 @@ int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char
 int sos_plan_where_int(sos_plan *p, int step, const char *path, int op, int64_t value);
 int sos_plan_where_text(sos_plan *p, int step, const char *path, int op, const char *value);
 
+/* Replaces step's request template (copied), so that one plan can be
+ * built once and started many times with new inputs, as a prepared query.
+ * Returns 0, SOS_STATUS_INVALID or SOS_STATUS_BUSY. */
+int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len);
+
 /* Returns step's result with the plan's. */
 int sos_plan_keep(sos_plan *p, int step);
 
-/* Sends the plan (it may be freed at once): a handle (> 0) to await like a
- * call's, whose response is the PlanResult read by the calls below, or
- * -status.  timeout_ms as for sos_call_async. */
+/* Sends the plan (it may be freed at once, or started again): a handle
+ * (> 0) to await like a call's, whose response is the PlanResult read by
+ * the calls below, or -status.  timeout_ms as for sos_call_async. */
 int sos_plan_start(sos_plan *p, uint32_t timeout_ms);
 
 /* In a plan's response res (len bytes): kept step's status, and its

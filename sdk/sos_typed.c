@@ -294,6 +294,21 @@ int sos_plan_where_text(sos_plan *p, int step, const char *path, int op, const c
   return SOS_STATUS_OK;
 }
 
+int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len) {
+  if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
+  struct step *s = &p->steps[step];
+  if (len <= s->req_len && s->req) { /* fits where the old one was */
+    memcpy(p->pool + s->req - 1, req, len);
+    s->req_len = (uint32_t)len;
+    return SOS_STATUS_OK;
+  }
+  uint32_t off = len ? keep(p, req, len) : 0;
+  if (len && !off) return SOS_STATUS_BUSY;
+  s->req = off;
+  s->req_len = (uint32_t)len;
+  return SOS_STATUS_OK;
+}
+
 int sos_plan_keep(sos_plan *p, int step) {
   if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
   p->steps[step].keep = true;

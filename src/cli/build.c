@@ -211,20 +211,29 @@ static bool named(const char *path, const char *name) {
   return strcmp(slash ? slash + 1 : path, name) == 0;
 }
 
+/* The compiler's fixed flags.  Bulk memory turns the app's memcpy and
+ * memset into single memory.copy and memory.fill instructions, which the
+ * engine runs natively, instead of wasi-libc's byte loops; with it, clang
+ * 14 lowers thread-locals (wasi-libc's errno) only in the local-exec
+ * model, which is right for an instance that has one thread. */
+static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
+                                    "-mexec-model=reactor", "-mbulk-memory",
+                                    "-ftls-model=local-exec"};
+#define NFIXED (sizeof fixed / sizeof fixed[0])
+#define FIRST_SOURCE (1 + NFIXED + 3) /* cc, the fixed flags, -I, -o OUT */
+
 /* The compiler's command line (NULL-ended; strings owned by the caller's
  * buffers except the source paths, which are fresh: *nfresh of them from
- * argv[8]; free with free_argv). */
+ * argv[FIRST_SOURCE]; free with free_argv). */
 static char **compiler_argv(struct build *b, const char *cc, const char *inc,
                             const char *out, const char *sdk_c, const struct idl_part *g,
                             uint32_t *nfresh) {
-  static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
-                                      "-mexec-model=reactor"};
-  size_t n = 0, total = 1 + 4 + 3 + b->app->nsources + 2 + 4;
+  size_t n = 0, total = FIRST_SOURCE + b->app->nsources + 2 + 4;
   char **argv = sos_calloc(total, sizeof *argv);
   *nfresh = 0;
   if (!argv) return NULL;
   argv[n++] = (char *)cc;
-  for (size_t i = 0; i < 4; i++) argv[n++] = (char *)fixed[i];
+  for (size_t i = 0; i < NFIXED; i++) argv[n++] = (char *)fixed[i];
   argv[n++] = (char *)inc;
   argv[n++] = (char *)"-o";
   argv[n++] = (char *)out;
@@ -233,7 +242,7 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
     if (g->on && named(b->app->sources[i], g->name)) continue; /* compiled fresh below */
     if (join(path, sizeof path, b->dir, b->app->sources[i]) != 0 ||
         !(argv[n++] = sos_strndup(path, strlen(path)))) {
-      for (size_t j = 8; j < n; j++) sos_free(argv[j]);
+      for (size_t j = FIRST_SOURCE; j < n; j++) sos_free(argv[j]);
       sos_free(argv);
       return NULL;
     }
@@ -250,7 +259,7 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
 }
 
 static void free_argv(char **argv, uint32_t nfresh) {
-  for (uint32_t i = 0; argv && i < nfresh; i++) sos_free(argv[8 + i]);
+  for (uint32_t i = 0; argv && i < nfresh; i++) sos_free(argv[FIRST_SOURCE + i]);
   sos_free(argv);
 }
 
@@ -599,6 +608,7 @@ const struct sos__cli_cmd sos__cli_build = {
         "  2. Gets the module: the file named by `module`, or the `sources`\n"
         "     compiled for WebAssembly with\n"
         "       clang --target=wasm32-wasi -O2 -std=c11 -mexec-model=reactor\n"
+        "             -mbulk-memory -ftls-model=local-exec\n"
         "             -ISDK -o TMP/module.wasm SOURCES... SDK/sos.c\n"
         "     The compiler is $SOS_CLANG if set, else clang.  SDK, the guest SDK's\n"
         "     folder (sos.h, sos.c), is $SOS_SDK if set, else ../sdk beside the\n"

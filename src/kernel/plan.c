@@ -79,6 +79,7 @@ struct plan {
   uint32_t len;
   struct step *steps;
   uint32_t nsteps, running;
+  uint32_t first; /* steps before it are not waiting any more */
   int failed;  /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
@@ -532,10 +533,32 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
 }
 
 /* Resolves step st's service and schema and checks the caller may call it. */
+/* An earlier step that called the same service and method and was
+ * resolved, whose checks hold for st too; or NULL.  A chain calls one
+ * method many times: its later steps skip the lookups. */
+static const struct step *resolved_twin(const struct plan *pl, const struct step *st) {
+  for (const struct step *o = st - 1; o >= pl->steps && o >= st - 4; o--)
+    if (o->img && o->slen == st->slen && o->mlen == st->mlen &&
+        memcmp(o->service, st->service, st->slen) == 0 &&
+        memcmp(o->method, st->method, st->mlen) == 0)
+      return o;
+  return NULL;
+}
+
 static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
                    size_t errlen) {
   char name[SOS_ABI_MAX_NAME + 1], method[SOS_ABI_MAX_NAME + 1];
   uint32_t i = (uint32_t)(st - pl->steps);
+  const struct step *twin = resolved_twin(pl, st);
+  if (twin && twin->req_type >= 0 && !twin->svc->removed &&
+      twin->svc->cur->img == twin->img) {
+    st->svc = twin->svc;
+    st->img = twin->img;
+    st->img->refs++;
+    st->req_type = twin->req_type;
+    st->resp_type = twin->resp_type;
+    return 0;
+  }
   if (!cstr(st->service, st->slen, name, sizeof name) || !st->slen ||
       !cstr(st->method, st->mlen, method, sizeof method)) {
     snprintf(err, errlen, "step %u: bad service or method name", i);
@@ -645,7 +668,8 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
 static void advance(struct kernel *k, struct plan *pl) {
   char err[512] = "";
   int status = 0;
-  for (uint32_t i = 0; i < pl->nsteps && !pl->failed && !pl->cancelled; i++) {
+  while (pl->first < pl->nsteps && pl->steps[pl->first].state != S_WAIT) pl->first++;
+  for (uint32_t i = pl->first; i < pl->nsteps && !pl->failed && !pl->cancelled; i++) {
     struct step *st = &pl->steps[i];
     if (st->state != S_WAIT) continue;
     bool ready = !st->each || pl->steps[st->each_from].state == S_DONE;

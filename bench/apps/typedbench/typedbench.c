@@ -1,7 +1,7 @@
 /*
  * typedbench.c - round trips as the caller sees them (p50 of N, ns):
  *
- *   rtt N   answers "untyped typed plan1 chain10 seq10":
+ *   rtt N   answers "untyped typed plan1 chain10 seq10 prepared10":
  *             untyped   echo.ping with 1 byte (the untyped reference)
  *             typed     numbers.next through its generated stub: encode,
  *                       call, the server's decode and encode, decode
@@ -9,6 +9,9 @@
  *             chain10   a plan of 10 numbers.next, each bound to the
  *                       previous result (one message)
  *             seq10     the same 10 calls made one after the other
+ *             prepared10  chain10 built once and started N times (only
+ *                       its first request changes): the plan's execution
+ *                       without the guest building it
  */
 #include "typedbench.sos.h"
 #include "sos.h"
@@ -52,6 +55,36 @@ static int chain(int k) {
   return st;
 }
 
+/* The chain of 10 built once; each start sets a new first request. */
+static sos_plan *prepared;
+static int prepared_last;
+
+static int run_prepared(int64_t n) {
+  uint8_t buf[16];
+  sos_wbuf w;
+  numbers_Num m = {.n = n};
+  if (!prepared) {
+    prepared = sos_plan_new();
+    int last = sos_plan_call(prepared, "numbers", "next", NULL, 0);
+    for (int i = 1; i < 10; i++) {
+      int s = sos_plan_call(prepared, "numbers", "next", NULL, 0);
+      sos_plan_bind(prepared, s, "n", last, "n");
+      last = s;
+    }
+    sos_plan_keep(prepared, last);
+    prepared_last = last;
+  }
+  sos_wbuf_init(&w, buf, sizeof buf);
+  numbers_Num_encode(&m, &w);
+  sos_plan_set_request(prepared, 0, w.p, w.len);
+  int h = sos_plan_start(prepared, 0);
+  if (h < 0) return -h;
+  sos_await_all(&h, 1, SOS_FOREVER);
+  int st = sos_result(h, NULL, NULL);
+  sos_close(h);
+  return st;
+}
+
 static int typed_next(int k) {
   numbers_Numbers s = numbers_Numbers_at("numbers");
   numbers_Num m = {.n = 1}, out;
@@ -67,16 +100,17 @@ static int typed_next(int k) {
 static int rtt(const struct sos_request *req) {
   int n = atoi(req->body);
   if (n <= 0 || n > 200000) return sos_fail(SOS_STATUS_INVALID, "rtt takes 1..200000");
-  int64_t *t = malloc((size_t)n * sizeof *t), r[5];
+  int64_t *t = malloc((size_t)n * sizeof *t), r[6];
   if (!t) return sos_fail(SOS_STATUS_ERROR, "out of memory");
-  for (int kind = 0; kind < 5; kind++) {
+  for (int kind = 0; kind < 6; kind++) {
     for (int i = 0; i < n; i++) {
       int64_t t0 = sos_monotonic_ns();
       int st = kind == 0   ? sos_call("echo", "ping", "x", 1, NULL, NULL)
                : kind == 1 ? typed_next(1)
                : kind == 2 ? chain(1)
                : kind == 3 ? chain(10)
-                           : typed_next(10);
+               : kind == 4 ? typed_next(10)
+                           : run_prepared(i);
       t[i] = sos_monotonic_ns() - t0;
       if (st) {
         free(t);
@@ -86,8 +120,22 @@ static int rtt(const struct sos_request *req) {
     r[kind] = p50(t, n);
   }
   free(t);
-  return sos_respondf("%lld %lld %lld %lld %lld", (long long)r[0], (long long)r[1],
-                      (long long)r[2], (long long)r[3], (long long)r[4]);
+  return sos_respondf("%lld %lld %lld %lld %lld %lld", (long long)r[0], (long long)r[1],
+                      (long long)r[2], (long long)r[3], (long long)r[4], (long long)r[5]);
 }
 
-void sos_main(void) { sos_method("rtt", rtt); }
+/* loop "N K": N plans of K chained calls, for profiling the kernel. */
+static int loop(const struct sos_request *req) {
+  int n = 0, k = 0;
+  if (sscanf(req->body, "%d %d", &n, &k) != 2) return sos_fail(SOS_STATUS_INVALID, "loop N K");
+  for (int i = 0; i < n; i++) {
+    int st = chain(k);
+    if (st) return sos_fail(st, "plan %d failed", i);
+  }
+  return sos_respond_str("ok");
+}
+
+void sos_main(void) {
+  sos_method("rtt", rtt);
+  sos_method("loop", loop);
+}
