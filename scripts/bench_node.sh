@@ -18,7 +18,10 @@
 #   typed call     numbers.next through its generated stub, against the
 #                  untyped echo call                                   (<= 1.2x)
 #   chain of 10    a plan of 10 dependent numbers.next calls sent as one
-#                  message, against one typed call                    (<= 4x)
+#                  message, against one typed call                    (<= 4x);
+#                  also the same plan built once and started again (a
+#                  prepared plan), 10 typed calls one by one, and the
+#                  generated codec's cost inside a guest
 # Environment: B (build folder, default build), BENCH_CALLS (default 200000).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +45,8 @@ $SOS call pingpong rtt 20000 >/dev/null # warm-up: code and instances
 read -r p50 p99 mean < <($SOS call pingpong rtt 100000)
 $SOS deploy tests/apps/numbers >/dev/null && $SOS deploy bench/apps/typedbench >/dev/null || exit 1
 $SOS call typedbench rtt 2000 >/dev/null # warm-up
-read -r t_untyped t_typed t_plan1 t_chain10 t_seq10 < <($SOS call typedbench rtt 20000)
+read -r t_untyped t_typed t_plan1 t_chain10 t_seq10 t_prep10 < <($SOS call typedbench rtt 20000)
+t_codec=$($SOS call typedbench codec 200000 | awk '{ print $1 }')
 t0=$(now_ns)
 $SOS call pingpong flood "$N 64" >"$tmp/f1" &
 $SOS call pingpong flood "$N 64" >"$tmp/f2"
@@ -85,7 +89,9 @@ printf "  %-34s %12s   %s\n" "untyped call p50 (echo)" "$(us "$t_untyped")" ""
 printf "  %-34s %12s   %s\n" "typed call p50 (stub, codec)" "$(us "$t_typed")" "$(ratio "$t_typed" "$t_untyped") untyped (<= 1.2x)"
 printf "  %-34s %12s   %s\n" "plan of 1 call p50" "$(us "$t_plan1")" "$(ratio "$t_plan1" "$t_typed") typed"
 printf "  %-34s %12s   %s\n" "plan: chain of 10 p50 (1 message)" "$(us "$t_chain10")" "$(ratio "$t_chain10" "$t_typed") typed (<= 4x)"
+printf "  %-34s %12s   %s\n" "the same chain, prepared once" "$(us "$t_prep10")" "$(ratio "$t_prep10" "$t_typed") typed"
 printf "  %-34s %12s   %s\n" "10 typed calls one by one p50" "$(us "$t_seq10")" "$(ratio "$t_seq10" "$t_typed") typed"
+printf "  %-34s %12s   %s\n" "guest codec: Num encode+decode" "${t_codec} ns" "(interpreted; native: bench/idl)"
 printf "  %-34s %12s   %s\n" "calls/s (2 callers x 64 in flight)" "$cps" ">= 200000"
 printf "  %-34s %12s   %s\n" "for scale: sos call from a shell" "${outside_us} us" "(process + socket)"
 printf "  %-34s %12s   %s\n" "instance start (10,000 pool / 10k)" "${start_us} us" "<= 50 us"

@@ -124,12 +124,32 @@ static int rtt(const struct sos_request *req) {
                       (long long)r[2], (long long)r[3], (long long)r[4], (long long)r[5]);
 }
 
-/* loop "N K": N plans of K chained calls, for profiling the kernel. */
+/* codec "N": ns per encode + decode of a Num in this instance (the
+ * interpreter's cost of the generated code, without a call). */
+static int codec(const struct sos_request *req) {
+  int n = atoi(req->body);
+  uint8_t buf[32];
+  int64_t sum = 0, t0 = sos_monotonic_ns();
+  for (int i = 0; i < n; i++) {
+    sos_wbuf w;
+    numbers_Num m = {.n = i, .label = SOS_TEXT("next")}, out;
+    sos_wbuf_init(&w, buf, sizeof buf);
+    numbers_Num_encode(&m, &w);
+    numbers_Num_decode(&out, w.p, w.len, ARENA);
+    sum += out.n;
+    sos_arena_reset(ARENA);
+  }
+  return sos_respondf("%lld ns (%lld)", (long long)((sos_monotonic_ns() - t0) / (n ? n : 1)),
+                      (long long)sum);
+}
+
+/* loop "N K": N plans of K chained calls (K 0: the prepared chain of 10),
+ * for profiling the kernel. */
 static int loop(const struct sos_request *req) {
   int n = 0, k = 0;
   if (sscanf(req->body, "%d %d", &n, &k) != 2) return sos_fail(SOS_STATUS_INVALID, "loop N K");
   for (int i = 0; i < n; i++) {
-    int st = chain(k);
+    int st = k ? chain(k) : run_prepared(i);
     if (st) return sos_fail(st, "plan %d failed", i);
   }
   return sos_respond_str("ok");
@@ -138,4 +158,5 @@ static int loop(const struct sos_request *req) {
 void sos_main(void) {
   sos_method("rtt", rtt);
   sos_method("loop", loop);
+  sos_method("codec", codec);
 }
