@@ -63,7 +63,8 @@ show build/sos logs hello -n 5
 caption "Next"
 cat <<'NEXT'
   build/sos --help                     every command (each has --help)
-  build/sos call time now              a built-in service (also: services list, logs tail NAME)
+  build/sos call time now              a typed built-in service (also: services list,
+                                       logs tail '{"service":"hello"}')
   build/sos deploy apps/crash && build/sos call crash trap
                                        a trap fails one call; the instance is replaced
   build/sos rollback hello             back to the previous version after a redeploy

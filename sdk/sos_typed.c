@@ -474,12 +474,9 @@ int sos_service_find(const char *name, const char *requirement, const char *inte
   if (nl) q = put_len(q, 1, nl), memcpy(q, name, nl), q += nl;
   if (rl) q = put_len(q, 2, rl), memcpy(q, requirement, rl), q += rl;
   int status = sos_call("services", "describe", req, (size_t)(q - req), &resp, &len);
-  if (status) {
-    sos_wire_fault f;
-    if (status == SOS_STATUS_ERROR && resp && sos_wire_error_decode(&f, status, resp, len) == 0)
-      sos_wire_note(status, f.message);
-    else
-      sos_wire_note(status, resp ? resp : sos_status_text(status));
+  if (status) { /* the Error struct's code and name, or the message */
+    sos_wire_outcome(status, resp ? resp : sos_status_text(status),
+                     resp ? len : strlen(sos_status_text(status)));
     free(resp);
     return status;
   }

@@ -23,8 +23,14 @@
  *   status                          pid, data, version, uptime, counts
  *   deploy   (body: image bytes)    image, app, services: [{name, version}]
  *   ps                              services: [...]
- *   call     service, method, [timeout_ms]  (body: request)
- *                                   status, status_name, body: response
+ *   call     service, method, [timeout_ms], [typed]  (body: request)
+ *                                   status, status_name, [typed], body: response
+ *                                   (typed: the request is JSON, converted with
+ *                                   the method's request struct when the
+ *                                   service's interface declares it; the
+ *                                   answer says typed when its body is JSON)
+ *   describe service                interface, app, app_version, version,
+ *                                   body: the interface in the SOS language
  *   logs     service, [lines], [from]       next (offset), body: text
  *   rollback service                version
  *   rm       service

@@ -25,10 +25,11 @@
  * An app that declares or imports structs, enums or interfaces gets the
  * C code of `sos idl` (include/sos/idl_gen.h) generated into the
  * temporary folder and compiled with it: -ITMP, TMP/NAME.sos.c and the
- * SDK's sos_wire.c.  Copies that `sos idl` left in DIR would come first
- * in the compiler's search (an #include "..." looks beside the including
- * file before -I), so they are refreshed when out of date, and a
- * `sources` entry naming NAME.sos.c is left out for the fresh one.
+ * SDK's sos_wire.c and sos_typed.c.  Copies that `sos idl` left in DIR
+ * would come first in the compiler's search (an #include "..." looks
+ * beside the including file before -I), so they are refreshed when out of
+ * date, and a `sources` entry naming NAME.sos.c is left out for the
+ * fresh one.
  *
  * The compiler runs with fork and execvp, never a shell, so no path is
  * ever interpreted.  Its diagnostics go to our stderr as they come; its
@@ -615,8 +616,9 @@ const struct sos__cli_cmd sos__cli_build = {
         "     sos program, else " SDK_INSTALLED ".\n"
         "     An app that declares or imports structs, enums or interfaces also\n"
         "     gets their C code (see `sos idl`), generated into TMP and compiled\n"
-        "     with -ITMP TMP/NAME.sos.c SDK/sos_wire.c, so its sources can\n"
-        "     #include \"NAME.sos.h\".  Copies of those files in DIR are refreshed.\n"
+        "     with -ITMP TMP/NAME.sos.c SDK/sos_wire.c SDK/sos_typed.c, so its\n"
+        "     sources can #include \"NAME.sos.h\".  Copies of those files in DIR\n"
+        "     are refreshed.\n"
         "  3. Checks that the module is valid WebAssembly.\n"
         "  4. Takes the `files` entries, paths inside DIR: \"x.txt\" is one file,\n"
         "     \"static/\" a folder taken with everything under it, except names\n"

@@ -288,7 +288,8 @@ const struct sos__cli_cmd sos__cli_call = {
     .name = "call",
     .path = "sos call",
     .summary = "call a service's method and print the response",
-    .help = "Usage: sos call SERVICE METHOD [REQUEST|-] [--timeout MS] [--json] [--data DIR]\n"
+    .help = "Usage: sos call SERVICE METHOD [REQUEST|-] [--timeout MS] [--json] [--raw]\n"
+            "                [--data DIR]\n"
             "\n"
             "Sends REQUEST (the bytes of the argument; '-' reads stdin; none: empty)\n"
             "to SERVICE's METHOD and prints the response bytes.  On failure prints\n"

@@ -4,8 +4,8 @@
  * (plans of dependent calls) and the interfaces of the built-in services
  * time, services and logs.  The kernel compiles this text once at
  * start; the guest SDK encodes and decodes the same messages
- * (sdk/sos.c), so docs/wire.md and this text are the contract between
- * them.  It is a package, so `sos check` and `sos describe` read it as
+ * (sdk/sos_typed.c, and the generated code over sdk/sos_wire.c), so
+ * docs/wire.md and this text are the contract between them.  It is a package, so `sos check` and `sos describe` read it as
  * any other.
  */
 #include "sos/idl.h"

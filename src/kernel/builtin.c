@@ -111,8 +111,11 @@ static void time_call(struct kernel *k, struct req *r, int req_type, int resp_ty
   }
   uint64_t ms = uint_field(k, r, req_type, "ms");
   if (ms > 86400000) return answer_text(k, r, SOS_STATUS_INVALID, "sleep: ms is at most a day");
-  r->timer.kind = KT_REQ_SLEEP;
-  sos__k_timer_set(k, &r->timer, sos__k_now() + ms * 1000000u);
+  uint64_t at = sos__k_now() + ms * 1000000u;
+  /* The request's one timer: the sleep's end, or its deadline when that
+   * comes first (then the call times out, as any call past its deadline). */
+  r->timer.kind = r->deadline && r->deadline < at ? KT_REQ_DEADLINE : KT_REQ_SLEEP;
+  sos__k_timer_set(k, &r->timer, r->timer.kind == KT_REQ_SLEEP ? at : r->deadline);
 }
 
 /* One ServiceInfo; schema included when with_schema. */
