@@ -400,18 +400,23 @@ static void run_done(struct kernel *k, struct inst *in) {
   }
   uint32_t n;
   const sos_wasm_val *res = sos_wasm_results(in->wi, &n);
+  int status = n ? guest_status((uint32_t)res[0]) : SOS_STATUS_OK;
   struct req *r = in->cur;
+  uint8_t *resp = in->resp;
+  uint32_t resp_len = in->resp_len;
   in->cur = NULL;
-  if (r) {
-    r->runner = NULL;
-    sos__k_complete(k, r, n ? guest_status((uint32_t)res[0]) : SOS_STATUS_OK, in->resp, in->resp_len);
-  }
-  sos_free(in->resp);
   in->resp = NULL;
   in->resp_len = 0;
   s->crashes = 0;
   drop_handles(k, in);
+  /* Idle first, then answer: a call the answer makes at once (a plan's next
+   * step) finds this instance free, warm, instead of queueing. */
   inst_idle(k, in);
+  if (r) {
+    r->runner = NULL;
+    sos__k_complete(k, r, status, resp, resp_len);
+  }
+  sos_free(resp);
 }
 
 static void run_trapped(struct kernel *k, struct inst *in, const struct sos_wasm_trap *t) {
