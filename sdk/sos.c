@@ -7,9 +7,9 @@
  * runtime's _initialize, and sos_handle once per request.  sos_init runs
  * the app's sos_main, which fills the method table; sos_handle copies the
  * method name and request into one buffer, finds the handler by name and
- * returns its status.  The table is a small array searched linearly: a
- * service has a handful of methods, and strcmp over them costs less than
- * the host call that fetched the request.
+ * returns its status.  The table is a small array searched linearly,
+ * comparing lengths first: a service has a handful of methods, and that
+ * costs less than the host call that fetched the request.
  *
  * Memory: the request buffer is kept and grown between requests, so a
  * steady stream of requests allocates nothing; one larger than
@@ -18,8 +18,10 @@
  * kernel at once, so only formatted text needs a buffer, on the stack when
  * it is short.
  *
- * Tables: rows are built in a growing buffer like kv batches and read in
- * place.  A query takes its whole answer in one kernel call, because the
+ * Tables: rows are wire-format struct values (docs/wire.md), built in a
+ * growing buffer like kv batches and read in place by a small walker of
+ * its own (varints, zigzag; this file does not depend on sos_wire.c,
+ * which only apps with IDL declarations get).  A query takes its whole answer in one kernel call, because the
  * ABI's bounds are values and a page cannot resume inside a run of equal
  * index values; the buffer keeps room for one more row of the largest
  * size, and that room is what proves a short answer complete.
@@ -116,8 +118,6 @@ int32_t sos__abi_table_query(const char *store, size_t store_len, uint32_t field
 
 /* A kv_batch record's header: u8 kind, u32 key length, u32 value length. */
 #define BATCH_HEADER 9
-/* A row field's header: u16 tag, u8 type; text and bytes add a u32 length. */
-#define FIELD_HEADER 3
 /* The largest record of a table query: u32 length and the largest row. */
 #define QUERY_RECORD_MAX (4 + (size_t)SOS_ABI_MAX_VALUE)
 /* How often a table write is tried while it keeps meeting another writer. */
@@ -125,6 +125,7 @@ int32_t sos__abi_table_query(const char *store, size_t store_len, uint32_t field
 
 struct method {
   char name[SOS_ABI_MAX_NAME + 1];
+  size_t len; /* strlen(name): most names differ in length, a cheap test */
   sos_handler *fn;
 };
 
@@ -177,6 +178,7 @@ int sos_method(const char *name, sos_handler *fn) {
   if (!m) return SOS_STATUS_ERROR;
   methods = m;
   memcpy(m[nmethods].name, name, len + 1);
+  m[nmethods].len = len;
   m[nmethods++].fn = fn;
   return SOS_STATUS_OK;
 }
@@ -223,10 +225,11 @@ int sos_fail(int status, const char *fmt, ...) {
   return status;
 }
 
-/* The handler registered for method, or NULL. */
-static sos_handler *find(const char *method) {
+/* The handler registered for method (len bytes), or NULL. */
+static sos_handler *find(const char *method, size_t len) {
   for (size_t i = 0; i < nmethods; i++)
-    if (strcmp(methods[i].name, method) == 0) return methods[i].fn;
+    if (methods[i].len == len && memcmp(methods[i].name, method, len) == 0)
+      return methods[i].fn;
   return NULL;
 }
 
@@ -278,7 +281,7 @@ int32_t sos__export_handle(uint32_t method_len, uint32_t req_len) {
   method[method_len] = 0;
   body[req_len] = 0;
   struct sos_request req = {method, body, req_len};
-  sos_handler *fn = find(method);
+  sos_handler *fn = find(method, method_len);
   int status = fn ? fn(&req) : no_method(method);
   fflush(stdout);
   if (reqcap > KEEP_BUFFER) {
@@ -715,80 +718,114 @@ int64_t sos_log_end(const char *store) { return sos__abi_log_end(store, strlen(s
 
 /* ---- storage: tables ------------------------------------------------------ */
 
-/* The width of a fixed-size field type; 0 for text and bytes (a u32 length
- * and the bytes), -1 for a type the row encoding does not have. */
-static int type_width(unsigned type) {
-  static const signed char w[] = {-1, 1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8, 0, 0};
-  return type < sizeof w ? w[type] : -1;
+/* Rows are struct values in the wire format of docs/wire.md: each field a
+ * varint key, tag << 3 | wire type, then its payload. */
+
+/* The largest varint: 64 bits in 7-bit groups. */
+#define VARINT_MAX 10
+
+/* Writes v as a varint at p (room for VARINT_MAX bytes); its length. */
+static size_t varint_put(unsigned char *p, uint64_t v) {
+  size_t n = 0;
+  for (; v >= 0x80; v >>= 7) p[n++] = (unsigned char)(v | 0x80);
+  p[n++] = (unsigned char)v;
+  return n;
 }
 
-/* Whether type is a signed integer type. */
-static bool type_signed(unsigned type) {
-  return type >= SOS_ROW_T_I8 && type <= SOS_ROW_T_I64;
+/* Reads the varint at *at of the len bytes at p into *v and moves *at
+ * past it; false when it is cut short or longer than 64 bits. */
+static bool varint_get(const unsigned char *p, size_t len, size_t *at, uint64_t *v) {
+  uint64_t x = 0;
+  for (size_t i = 0; i < VARINT_MAX && *at + i < len; i++) {
+    unsigned char b = p[*at + i];
+    if (i == VARINT_MAX - 1 && b > 1) return false; /* past 2^64 - 1 */
+    x |= (uint64_t)(b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      *at += i + 1;
+      *v = x;
+      return true;
+    }
+  }
+  return false;
 }
 
-int sos_row_field(struct sos_row *r, unsigned tag, unsigned type, const void *value,
+/* The zigzag mapping of signed integers (docs/wire.md, "Varints"). */
+static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* Whether the n bytes at p are exactly one varint. */
+static bool one_varint(const unsigned char *p, size_t n) {
+  size_t at = 0;
+  uint64_t v;
+  return varint_get(p, n, &at, &v) && at == n;
+}
+
+int sos_row_field(struct sos_row *r, unsigned tag, unsigned wire, const void *value,
                   size_t n) {
   if (r->status) return r->status;
-  int width = type_width(type);
-  if (!tag || tag > 0xffff || width < 0 || (width > 0 && n != (size_t)width))
-    return r->status = SOS_STATUS_INVALID;
-  size_t head = FIELD_HEADER + (width ? 0 : 4);
-  if (n > SOS_ABI_MAX_VALUE || !reserve_bytes(&r->buf, &r->cap, r->len, head + n))
+  bool ok = wire == SOS_ROW_LEN || (wire == SOS_ROW_I32 && n == 4) ||
+            (wire == SOS_ROW_I64 && n == 8) || (wire == SOS_ROW_VARINT && one_varint(value, n));
+  if (!tag || tag > 0xffff || !ok) return r->status = SOS_STATUS_INVALID;
+  if (n > SOS_ABI_MAX_VALUE || !reserve_bytes(&r->buf, &r->cap, r->len, 2 * VARINT_MAX + n))
     return r->status = SOS_STATUS_TOO_BIG;
   unsigned char *p = r->buf + r->len;
-  p[0] = (unsigned char)tag;
-  p[1] = (unsigned char)(tag >> 8);
-  p[2] = (unsigned char)type;
-  if (!width) put_u32(p + FIELD_HEADER, (uint32_t)n);
-  if (n) memcpy(p + head, value, n);
-  r->len += head + n;
+  size_t at = varint_put(p, (uint64_t)tag << 3 | wire);
+  if (wire == SOS_ROW_LEN) at += varint_put(p + at, n);
+  if (n) memcpy(p + at, value, n);
+  r->len += at + n;
   return SOS_STATUS_OK;
 }
 
-/* Appends a number field: the low width bytes of v, little-endian. */
-static int row_number(struct sos_row *r, unsigned tag, unsigned type, uint64_t v) {
+/* Appends a VARINT field holding v. */
+static int row_varint(struct sos_row *r, unsigned tag, uint64_t v) {
+  unsigned char b[VARINT_MAX];
+  return sos_row_field(r, tag, SOS_ROW_VARINT, b, varint_put(b, v));
+}
+
+/* Appends an I32 or I64 field (n = 4 or 8) holding the low n bytes of v,
+ * little-endian. */
+static int row_fixed(struct sos_row *r, unsigned tag, uint64_t v, size_t n) {
   unsigned char b[8];
-  for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-  return sos_row_field(r, tag, type, b, (size_t)type_width(type));
+  for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(v >> (8 * i));
+  return sos_row_field(r, tag, n == 4 ? SOS_ROW_I32 : SOS_ROW_I64, b, n);
 }
 
-int sos_row_bool(struct sos_row *r, unsigned tag, int v) {
-  return row_number(r, tag, SOS_ROW_T_BOOL, v != 0);
-}
+int sos_row_bool(struct sos_row *r, unsigned tag, int v) { return row_varint(r, tag, v != 0); }
 
-int sos_row_u32(struct sos_row *r, unsigned tag, uint32_t v) {
-  return row_number(r, tag, SOS_ROW_T_U32, v);
-}
+int sos_row_u32(struct sos_row *r, unsigned tag, uint32_t v) { return row_varint(r, tag, v); }
 
-int sos_row_u64(struct sos_row *r, unsigned tag, uint64_t v) {
-  return row_number(r, tag, SOS_ROW_T_U64, v);
-}
+int sos_row_u64(struct sos_row *r, unsigned tag, uint64_t v) { return row_varint(r, tag, v); }
 
 int sos_row_i32(struct sos_row *r, unsigned tag, int32_t v) {
-  return row_number(r, tag, SOS_ROW_T_I32, (uint64_t)(int64_t)v);
+  return row_varint(r, tag, zigzag(v));
 }
 
 int sos_row_i64(struct sos_row *r, unsigned tag, int64_t v) {
-  return row_number(r, tag, SOS_ROW_T_I64, (uint64_t)v);
+  return row_varint(r, tag, zigzag(v));
+}
+
+int sos_row_f32(struct sos_row *r, unsigned tag, float v) {
+  uint32_t bits;
+  memcpy(&bits, &v, sizeof bits); /* IEEE 754 binary32, as the wire holds it */
+  return row_fixed(r, tag, bits, 4);
 }
 
 int sos_row_f64(struct sos_row *r, unsigned tag, double v) {
   uint64_t bits;
-  memcpy(&bits, &v, sizeof bits); /* IEEE 754 binary64, as the encoding stores it */
-  return row_number(r, tag, SOS_ROW_T_F64, bits);
+  memcpy(&bits, &v, sizeof bits); /* IEEE 754 binary64 */
+  return row_fixed(r, tag, bits, 8);
 }
 
 int sos_row_text(struct sos_row *r, unsigned tag, const char *s) {
-  return sos_row_field(r, tag, SOS_ROW_T_TEXT, s, strlen(s));
+  return sos_row_field(r, tag, SOS_ROW_LEN, s, strlen(s));
 }
 
 int sos_row_textn(struct sos_row *r, unsigned tag, const char *s, size_t n) {
-  return sos_row_field(r, tag, SOS_ROW_T_TEXT, s, n);
+  return sos_row_field(r, tag, SOS_ROW_LEN, s, n);
 }
 
 int sos_row_bytes(struct sos_row *r, unsigned tag, const void *p, size_t n) {
-  return sos_row_field(r, tag, SOS_ROW_T_BYTES, p, n);
+  return sos_row_field(r, tag, SOS_ROW_LEN, p, n);
 }
 
 void sos_row_free(struct sos_row *r) {
@@ -796,9 +833,11 @@ void sos_row_free(struct sos_row *r) {
   *r = (struct sos_row)SOS_ROW_INIT;
 }
 
-/* One field of an encoded row, as sos_row_find describes it. */
+/* One field of an encoded row, as sos_row_find describes it; v is a
+ * VARINT's value, or an I32's or I64's bits. */
 struct field {
-  unsigned tag, type;
+  uint64_t tag, v;
+  unsigned wire;
   const unsigned char *value;
   size_t vlen;
 };
@@ -806,94 +845,117 @@ struct field {
 /* Reads the field at *at of the len bytes at p and moves *at past it.
  * Returns SOS_STATUS_OK, or SOS_STATUS_INVALID when it is malformed. */
 static int next_field(const unsigned char *p, size_t len, size_t *at, struct field *f) {
-  if (len - *at < FIELD_HEADER) return SOS_STATUS_INVALID;
-  const unsigned char *h = p + *at;
-  f->tag = (unsigned)h[0] | (unsigned)h[1] << 8;
-  f->type = h[2];
-  int width = type_width(f->type);
-  size_t from = *at + FIELD_HEADER;
-  if (width < 0) return SOS_STATUS_INVALID;
-  f->vlen = (size_t)width;
-  if (!width) {
-    if (len - from < 4) return SOS_STATUS_INVALID;
-    f->vlen = get_u32(p + from);
-    from += 4;
+  uint64_t key, n = 0;
+  if (!varint_get(p, len, at, &key)) return SOS_STATUS_INVALID;
+  f->tag = key >> 3;
+  f->wire = (unsigned)(key & 7);
+  f->value = p + *at;
+  size_t from = *at;
+  if (f->wire == SOS_ROW_VARINT) {
+    if (!varint_get(p, len, at, &f->v)) return SOS_STATUS_INVALID;
+    f->vlen = *at - from;
+    return SOS_STATUS_OK;
   }
-  if (len - from < f->vlen) return SOS_STATUS_INVALID;
-  f->value = p + from;
-  *at = from + f->vlen;
+  if (f->wire == SOS_ROW_LEN) {
+    if (!varint_get(p, len, at, &n)) return SOS_STATUS_INVALID;
+    f->value = p + *at;
+  } else if (f->wire == SOS_ROW_I32 || f->wire == SOS_ROW_I64) {
+    n = f->wire == SOS_ROW_I32 ? 4 : 8;
+  } else {
+    return SOS_STATUS_INVALID; /* wire types 3, 4, 6, 7 */
+  }
+  if (n > len - *at) return SOS_STATUS_INVALID;
+  f->vlen = (size_t)n;
+  f->v = 0;
+  for (size_t i = 0; f->wire != SOS_ROW_LEN && i < n; i++) f->v |= (uint64_t)f->value[i] << (8 * i);
+  *at += f->vlen;
   return SOS_STATUS_OK;
 }
 
-/* Finds field tag of row into *f; a status as sos_row_find's. */
+/* Finds the last occurrence of field tag in row (a later one replaces an
+ * earlier one, docs/wire.md) into *f; a status as sos_row_find's. */
 static int find_field(const void *row, size_t len, unsigned tag, struct field *f) {
+  struct field g;
   size_t at = 0;
+  int status = SOS_STATUS_NOT_FOUND;
   while (at < len) {
-    if (next_field(row, len, &at, f) != SOS_STATUS_OK) return SOS_STATUS_INVALID;
-    if (f->tag == tag) return SOS_STATUS_OK;
+    if (next_field(row, len, &at, &g) != SOS_STATUS_OK) return SOS_STATUS_INVALID;
+    if (g.tag == tag) {
+      *f = g;
+      status = SOS_STATUS_OK;
+    }
   }
-  return SOS_STATUS_NOT_FOUND;
+  return status;
 }
 
-int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *type,
+int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *wire,
                  const unsigned char **value, size_t *vlen) {
   struct field f;
   int status = find_field(row, len, tag, &f);
   if (status != SOS_STATUS_OK) return status;
-  if (type) *type = f.type;
+  if (wire) *wire = f.wire;
   if (value) *value = f.value;
   if (vlen) *vlen = f.vlen;
   return SOS_STATUS_OK;
 }
 
-/* Reads integer field tag as 64 bits (sign-extended when *is_signed). */
-static int get_integer(const void *row, size_t len, unsigned tag, uint64_t *bits,
-                       bool *is_signed) {
-  struct field f;
-  int status = find_field(row, len, tag, &f);
-  if (status != SOS_STATUS_OK) return status;
-  if (f.type < SOS_ROW_T_U8 || f.type > SOS_ROW_T_I64) return SOS_STATUS_INVALID;
-  uint64_t v = 0;
-  for (size_t i = 0; i < f.vlen; i++) v |= (uint64_t)f.value[i] << (8 * i);
-  *is_signed = type_signed(f.type);
-  if (*is_signed && f.vlen < 8 && (v >> (8 * f.vlen - 1)) & 1)
-    v |= ~(uint64_t)0 << (8 * f.vlen); /* sign-extend */
-  *bits = v;
-  return SOS_STATUS_OK;
+/* Reads field tag as wire type `wire` into *f: SOS_STATUS_OK, or
+ * SOS_STATUS_NOT_FOUND when absent (the caller's zero), or
+ * SOS_STATUS_INVALID for another wire type or a malformed row. */
+static int find_typed(const void *row, size_t len, unsigned tag, unsigned wire,
+                      struct field *f) {
+  int status = find_field(row, len, tag, f);
+  return status == SOS_STATUS_OK && f->wire != wire ? SOS_STATUS_INVALID : status;
 }
 
 int sos_row_get_u64(const void *row, size_t len, unsigned tag, uint64_t *out) {
-  uint64_t v;
-  bool is_signed;
-  int status = get_integer(row, len, tag, &v, &is_signed);
-  if (status != SOS_STATUS_OK) return status;
-  if (is_signed && (int64_t)v < 0) return SOS_STATUS_INVALID;
-  *out = v;
+  struct field f;
+  int status = find_typed(row, len, tag, SOS_ROW_VARINT, &f);
+  if (status == SOS_STATUS_INVALID) return status;
+  *out = status == SOS_STATUS_OK ? f.v : 0;
   return SOS_STATUS_OK;
 }
 
 int sos_row_get_i64(const void *row, size_t len, unsigned tag, int64_t *out) {
-  uint64_t v;
-  bool is_signed;
-  int status = get_integer(row, len, tag, &v, &is_signed);
-  if (status != SOS_STATUS_OK) return status;
-  if (!is_signed && v > INT64_MAX) return SOS_STATUS_INVALID;
-  *out = (int64_t)v;
+  struct field f;
+  int status = find_typed(row, len, tag, SOS_ROW_VARINT, &f);
+  if (status == SOS_STATUS_INVALID) return status;
+  *out = status == SOS_STATUS_OK ? unzigzag(f.v) : 0;
+  return SOS_STATUS_OK;
+}
+
+int sos_row_get_f64(const void *row, size_t len, unsigned tag, double *out) {
+  struct field f;
+  int status = find_field(row, len, tag, &f);
+  if (status == SOS_STATUS_NOT_FOUND) {
+    *out = 0;
+    return SOS_STATUS_OK;
+  }
+  if (status != SOS_STATUS_OK || (f.wire != SOS_ROW_I32 && f.wire != SOS_ROW_I64))
+    return SOS_STATUS_INVALID;
+  if (f.wire == SOS_ROW_I64) {
+    memcpy(out, &f.v, sizeof *out);
+  } else {
+    uint32_t bits = (uint32_t)f.v;
+    float x;
+    memcpy(&x, &bits, sizeof x);
+    *out = x;
+  }
   return SOS_STATUS_OK;
 }
 
 int sos_row_get_text(const void *row, size_t len, unsigned tag, char *buf, size_t cap) {
   struct field f;
-  int status = find_field(row, len, tag, &f);
-  if (status != SOS_STATUS_OK) return -status;
-  if ((f.type != SOS_ROW_T_TEXT && f.type != SOS_ROW_T_BYTES) || f.vlen > INT32_MAX)
+  int status = find_typed(row, len, tag, SOS_ROW_LEN, &f);
+  if (status == SOS_STATUS_INVALID || (status == SOS_STATUS_OK && f.vlen > INT32_MAX))
     return -SOS_STATUS_INVALID;
+  size_t n = status == SOS_STATUS_OK ? f.vlen : 0;
   if (cap) {
-    size_t n = f.vlen < cap ? f.vlen : cap - 1;
-    memcpy(buf, f.value, n);
-    buf[n] = 0;
+    size_t m = n < cap ? n : cap - 1;
+    if (m) memcpy(buf, f.value, m);
+    buf[m] = 0;
   }
-  return (int)f.vlen;
+  return (int)n;
 }
 
 /* The kernel's table_put (put) or table_del, tried again while it meets

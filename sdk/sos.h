@@ -3,7 +3,8 @@
  *
  * A service is a WebAssembly reactor built with
  *
- *   clang --target=wasm32-wasi -O2 -std=c11 -mexec-model=reactor -I sdk \
+ *   clang --target=wasm32-wasi -O2 -std=c11 -mexec-model=reactor -mbulk-memory \
+ *         -ftls-model=local-exec -I sdk \
  *         -o out.wasm app.c sdk/sos.c
  *
  * (what `sos build` runs).  sdk/sos.c supplies the exports the kernel
@@ -399,15 +400,43 @@ int64_t sos_log_end(const char *store);
 /* A table is declared in app.sos with
  * `store NAME: table STRUCT key FIELD index FIELD, ...` and named by that
  * NAME.  It holds rows of STRUCT, one per key value, with an ordered index
- * on each index field.  Rows cross the ABI in the row encoding of
- * docs/abi.md: fields back to back, each a u16 tag, a u8 type
- * (SOS_ROW_T_*) and the value.  Every field of a row must be a field of
- * the struct with that tag and exactly that type (an `age: u32` is
- * written with sos_row_u32), at most once; fields may be left out, except
- * the key.  Each service sees its own copy of its tables.
+ * on each index field.  A row is a value of STRUCT in the SOS wire format
+ * (docs/wire.md): fields back to back, each a varint key (its tag << 3 |
+ * its wire type) and a payload, in any order.  The kernel checks every row
+ * against the struct: a known tag with another wire type, a value out of
+ * its type's range (300 in a u8), invalid UTF-8 in text or a cut-short
+ * field makes it SOS_STATUS_INVALID; unknown tags are kept, and of a
+ * field written twice the last counts.  A field left out holds its zero
+ * value (0, "", an empty list), the key and indexed fields included: a
+ * row without its key field is the row with key 0 (or "").  Each service
+ * sees its own copy of its tables.
  *
- * Build a row with a struct sos_row and the sos_row_* appenders; read one
- * the kernel returned with sos_row_find and sos_row_get_*. */
+ * Build a row with a struct sos_row and the sos_row_* appenders, and read
+ * one the kernel returned with sos_row_find and sos_row_get_*; or use the
+ * C code that `sos idl` generates for the app's structs, which handles
+ * every field type (lists, optional fields, unions, nested structs):
+ *
+ *   app_Person p = {.id = 42, .name = SOS_TEXT("ada"), .tags = {tags, 2}};
+ *   uint8_t mem[256];
+ *   sos_wbuf w;
+ *   sos_wbuf_init(&w, mem, sizeof mem);
+ *   int status = app_Person_encode(&p, &w);
+ *   struct sos_row row = sos_row_of(w.p, w.len);
+ *   if (!status) status = sos_table_put("people", &row);
+ *   sos_wbuf_free(&w);
+ *
+ *   char *got;
+ *   size_t len;
+ *   if (sos_table_get("people", &key, &got, &len) == SOS_STATUS_OK) {
+ *     app_Person q;
+ *     if (app_Person_decode(&q, got, len, NULL) == 0) use(&q); // q.name points into got
+ *     free(got);
+ *   }
+ *
+ * (An encoder leaves zero values out: a Person with id 0 encodes without
+ * its id, which is still the row with key 0.  As a query bound, though, an
+ * empty message means no bound: write a zero bound with sos_row_*, which
+ * always write the field.) */
 struct sos_row {
   unsigned char *buf; /* the encoded fields */
   size_t len, cap;    /* bytes used and allocated */
@@ -415,19 +444,41 @@ struct sos_row {
 };
 #define SOS_ROW_INIT {NULL, 0, 0, 0}
 
+/* Wire types (docs/wire.md), as sos_row_field takes and sos_row_find
+ * gives them: VARINT for bool, integers (signed ones zigzag) and enums,
+ * I64 for f64, LEN for text, bytes, structs and lists, I32 for f32. */
+#define SOS_ROW_VARINT 0
+#define SOS_ROW_I64 1
+#define SOS_ROW_LEN 2
+#define SOS_ROW_I32 5
+
+/* A row over n bytes encoded elsewhere (the generated NAME_encode's
+ * output, say), for the sos_table_* calls: it borrows p, so do not
+ * sos_row_free it. */
+static inline struct sos_row sos_row_of(const void *p, size_t n) {
+  struct sos_row r = {(unsigned char *)p, n, 0, 0};
+  return r;
+}
+
 /* Each appends one field with tag (1 to 65535) to the row, copying the
  * value, and returns SOS_STATUS_OK, SOS_STATUS_INVALID (a tag of 0 or over
  * 65535) or SOS_STATUS_TOO_BIG (a text or bytes value over
  * SOS_ABI_MAX_VALUE, or out of memory).  As with batches, a failure is
  * kept in r->status: later appends do nothing and the sos_table_* calls
  * given the row return it, so checking the table call is enough.  The
- * type written is the one in the name: sos_row_u32 writes SOS_ROW_T_U32,
- * sos_row_bool SOS_ROW_T_BOOL (1 for any non-zero v). */
+ * field is written even at its zero value.  The wire form follows the
+ * name: sos_row_bool, _u32 and _u64 write a VARINT (bool: 1 for any
+ * non-zero v), _i32 and _i64 a zigzag VARINT, _f32 an I32, _f64 an I64,
+ * _text, _textn and _bytes a LEN.  So any unsigned field (u8 to u64, an
+ * enum's number) takes sos_row_u32 or _u64, any signed one sos_row_i32 or
+ * _i64; a value too large for the field's type (300 for a u8) makes the
+ * kernel refuse the row. */
 int sos_row_bool(struct sos_row *r, unsigned tag, int v);
 int sos_row_u32(struct sos_row *r, unsigned tag, uint32_t v);
 int sos_row_u64(struct sos_row *r, unsigned tag, uint64_t v);
 int sos_row_i32(struct sos_row *r, unsigned tag, int32_t v);
 int sos_row_i64(struct sos_row *r, unsigned tag, int64_t v);
+int sos_row_f32(struct sos_row *r, unsigned tag, float v);
 int sos_row_f64(struct sos_row *r, unsigned tag, double v);
 /* A text field holding the bytes of s up to its NUL. */
 int sos_row_text(struct sos_row *r, unsigned tag, const char *s);
@@ -436,42 +487,53 @@ int sos_row_textn(struct sos_row *r, unsigned tag, const char *s, size_t n);
 /* A bytes field holding the n bytes at p. */
 int sos_row_bytes(struct sos_row *r, unsigned tag, const void *p, size_t n);
 
-/* Appends one field already encoded by hand: type is a SOS_ROW_T_* and
- * the n bytes at value its encoding (1, 2, 4 or 8 little-endian bytes by
- * type; for text and bytes, the bytes without the u32 length, which this
- * adds).  Returns as the appenders above, and SOS_STATUS_INVALID for an
- * unknown type or an n that does not match it. */
-int sos_row_field(struct sos_row *r, unsigned tag, unsigned type, const void *value,
+/* Appends one field whose payload is encoded by hand: wire is a
+ * SOS_ROW_* wire type and the n bytes at value its payload as on the wire
+ * (docs/wire.md): for SOS_ROW_LEN the content without its length, which
+ * this adds (a nested struct's encoding, a list's elements back to back);
+ * for SOS_ROW_I32 and SOS_ROW_I64 4 or 8 little-endian bytes; for
+ * SOS_ROW_VARINT exactly one varint.  Returns as the appenders above, and
+ * SOS_STATUS_INVALID for another wire type or an n that does not fit it. */
+int sos_row_field(struct sos_row *r, unsigned tag, unsigned wire, const void *value,
                   size_t n);
 
 /* Releases the row's memory and empties it (status included) for reuse.
  * Accepts an empty row. */
 void sos_row_free(struct sos_row *r);
 
-/* Finds the field with tag in the len bytes of an encoded row.  On
- * success sets *type to its SOS_ROW_T_* and *value and *vlen to its value:
- * the little-endian bytes for numbers and booleans, the bytes without the
- * length for text and bytes (pointing into row, so valid as long as row
- * is).  type, value and vlen may be NULL.  Returns SOS_STATUS_OK,
- * SOS_STATUS_NOT_FOUND (the row is well formed and has no such field) or
- * SOS_STATUS_INVALID (the row is malformed before the field: an unknown
- * type, a field cut short). */
-int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *type,
+/* Finds the field with tag in the len bytes of an encoded row (its last
+ * occurrence, which is the one that counts).  On success sets *wire to
+ * its SOS_ROW_* wire type and *value and *vlen to its payload: for LEN
+ * the content without the length, for I32 and I64 the 4 or 8 bytes, for
+ * VARINT the varint's bytes; all pointing into row, so valid as long as
+ * row is.  wire, value and vlen may be NULL.  Returns SOS_STATUS_OK,
+ * SOS_STATUS_NOT_FOUND (the row is well formed and does not hold the
+ * field: it is at its zero value, or an optional field not given) or
+ * SOS_STATUS_INVALID (the row is malformed: a bad wire type, a varint or
+ * a length past the end). */
+int sos_row_find(const void *row, size_t len, unsigned tag, unsigned *wire,
                  const unsigned char **value, size_t *vlen);
 
-/* Reads an integer field of any width and signedness, widened: into a
- * uint64_t (a negative value is SOS_STATUS_INVALID) or an int64_t (an
- * unsigned value over INT64_MAX is SOS_STATUS_INVALID).  Returns
- * SOS_STATUS_OK, SOS_STATUS_NOT_FOUND, or SOS_STATUS_INVALID also for a
- * field that is not an integer (bool, float, text, bytes) and a malformed
- * row.  *out is written only on success. */
+/* The readers below give a field the row does not hold its zero value
+ * (0, 0.0, "") and return SOS_STATUS_OK, as the wire format reads it
+ * (other writers, such as the generated encoders, leave zeros out); use
+ * sos_row_find to tell an absent field from a zero one.
+ *
+ * sos_row_get_u64 and sos_row_get_i64 read a VARINT field (an integer of
+ * any width, a bool, an enum's number) into *out: the wire does not say
+ * whether a field is signed, so call the one of the field's signedness
+ * (_i64 undoes the zigzag mapping, _u64 does not).  sos_row_get_f64 reads
+ * an f64 (I64) or an f32 (I32, widened).  They return SOS_STATUS_OK, or
+ * SOS_STATUS_INVALID for a field of another wire type or a malformed row
+ * (*out is then not written). */
 int sos_row_get_u64(const void *row, size_t len, unsigned tag, uint64_t *out);
 int sos_row_get_i64(const void *row, size_t len, unsigned tag, int64_t *out);
+int sos_row_get_f64(const void *row, size_t len, unsigned tag, double *out);
 
 /* Copies a text (or bytes) field into buf as a NUL-terminated string,
  * truncated to cap - 1 bytes (nothing is written when cap is 0).  Returns
- * the value's full length, so a result >= cap means it was cut, or
- * -SOS_STATUS_NOT_FOUND, or -SOS_STATUS_INVALID (not text or bytes, or a
+ * the value's full length (0 for an absent field), so a result >= cap
+ * means it was cut, or -SOS_STATUS_INVALID (not a LEN field, or a
  * malformed row).  The value may hold NULs; sos_row_find gives it whole. */
 int sos_row_get_text(const void *row, size_t len, unsigned tag, char *buf, size_t cap);
 
@@ -480,17 +542,16 @@ int sos_row_get_text(const void *row, size_t len, unsigned tag, char *buf, size_
  * at the same time (SOS_STATUS_CONFLICT), tries again up to 8 times,
  * after random pauses of at most 2^i ms: the last write wins, as with
  * sos_kv_put.  Returns SOS_STATUS_OK,
- * SOS_STATUS_INVALID (no such table; a field the struct does not declare
- * with that tag and type, twice, or a row without its key),
+ * SOS_STATUS_INVALID (no such table, or a row that is not a well-formed
+ * value of the table's struct: see above),
  * SOS_STATUS_QUOTA, SOS_STATUS_TOO_BIG (a row over SOS_ABI_MAX_VALUE, a
- * text or bytes key of more than a few hundred bytes),
- * SOS_STATUS_CONFLICT (after the retries) or the failure kept in
- * row->status.  An indexed text or bytes value too long for the index
- * (docs/abi.md, "Lengths") leaves the row out of that index. */
+ * text or bytes key or indexed value of more than a few hundred bytes:
+ * docs/abi.md, "Lengths"), SOS_STATUS_CONFLICT (after the retries) or the
+ * failure kept in row->status. */
 int sos_table_put(const char *store, const struct sos_row *row);
 
-/* Reads the row whose key is key's key field (key is a row holding at
- * least that field; others are ignored).  *row receives a malloc'd copy
+/* Reads the row whose key is key's key field (key is a row holding that
+ * field, or none for key 0; other fields are checked and ignored).  *row receives a malloc'd copy
  * of the encoded row, NUL-terminated after *len bytes, which the caller
  * frees with free(); it is NULL (and *len 0) unless the status is
  * SOS_STATUS_OK.  row and len may be NULL to only test for the row.
@@ -512,15 +573,17 @@ typedef int sos_table_each(void *user, const unsigned char *row, size_t len);
 
 /* Calls each(user, row, len) for the rows whose field (the key's tag or an
  * indexed field's) lies in [lo, hi): lo and hi are rows holding that
- * field (other fields are ignored); NULL or an empty row means no bound.
- * Rows without the field are not visited.  The order is the field's (by
- * number for integers, bytewise for text and bytes, a string before the
- * longer ones it begins), then the key's.  At most limit rows (0: all).
+ * field (other fields are checked and ignored); NULL or an empty row
+ * means no bound, and a bound without the field bounds at its zero value.
+ * Rows without the field hold its zero value and come where it sorts.
+ * The order is the field's (by number for integers, bytewise for text
+ * and bytes, a string before the longer ones it begins), then the key's.
+ * At most limit rows (0: all).
  * Returns how many rows each was called for (counting the one that
  * stopped it), or -status: -SOS_STATUS_INVALID (no such table, a field
- * that is neither the key nor indexed, a bound without the field, of
- * another type or too long for the index),
- * -SOS_STATUS_TOO_BIG (out of memory), or -lo->status / -hi->status.
+ * that is neither the key nor indexed, a malformed bound or one too long
+ * for the index), -SOS_STATUS_TOO_BIG (out of memory), or -lo->status /
+ * -hi->status.
  *
  * The rows come from one kernel call rather than pages, so none is seen
  * twice or skipped because a page ended among rows of equal values (the

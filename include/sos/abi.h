@@ -82,25 +82,26 @@
  *       deletes the records below offset before (suspends until durable)
  *   log_end(store, store_len) -> i64    the next offset to be appended
  *
- * Tables (`store NAME: table STRUCT key FIELD index FIELD, ...`): rows of
- * the struct, in the row encoding below (until the IDL's wire format):
- * fields back to back, each u16 tag, u8 type (SOS_ROW_T_*), then the
- * value: 1, 2, 4 or 8 little-endian bytes by type, or for text and bytes a
- * u32 length and the bytes.  Every field must be declared with that tag
- * and type, at most once per row; a row must hold its key field.
+ * Tables (`store NAME: table STRUCT key FIELD index FIELD, ...`): a row
+ * is a value of the struct in the SOS wire format (docs/wire.md), checked
+ * against the struct before it is stored (malformed: INVALID).  A field
+ * the row leaves out holds its zero value, the key's included (a row
+ * without its key field has key 0 or "").  A key, and a bound of
+ * table_query, is a message holding the key or indexed field.
  *
  *   table_put(store, store_len, row, row_len) -> i32
  *       inserts or replaces the row with that key and updates the indexes
  *       (suspends until durable): OK, INVALID, QUOTA, TOO_BIG, or
  *       CONFLICT when another writer changed that key meanwhile (retry)
  *   table_get(store, store_len, key, key_len, buf, cap, len_out) -> i32
- *       key: a row holding the key field; OK or NOT_FOUND, copying the row
- *       as kv_get copies a value.  Never suspends.
+ *       key: a row holding the key field; OK, NOT_FOUND or INVALID,
+ *       copying the row as kv_get copies a value.  Never suspends.
  *   table_del(store, store_len, key, key_len) -> i32     (suspends)
  *   table_query(store, store_len, field, lo, lo_len, hi, hi_len, limit,
  *               buf, cap, len_out) -> i32
  *       the rows whose field (the key's tag, or an indexed field's) is
- *       >= lo's and < hi's (rows holding that field; empty: no bound), in
+ *       >= lo's and < hi's (messages holding that field; a bound of 0
+ *       bytes: no bound, so write a zero bound's field explicitly), in
  *       that field's order then the key's, at most limit, as records u32
  *       row_len, row while they fit; a count or -status, len_out as for
  *       kv_scan.  Never suspends.
@@ -173,21 +174,6 @@ enum {
 /* Most ops in one kv_batch, and its largest encoding. */
 #define SOS_ABI_MAX_BATCH_OPS 256
 #define SOS_ABI_MAX_BATCH_BYTES (4u << 20)
-
-/* Row field types (the numbering of the SOS language's field types). */
-#define SOS_ROW_T_BOOL 1
-#define SOS_ROW_T_U8 2
-#define SOS_ROW_T_U16 3
-#define SOS_ROW_T_U32 4
-#define SOS_ROW_T_U64 5
-#define SOS_ROW_T_I8 6
-#define SOS_ROW_T_I16 7
-#define SOS_ROW_T_I32 8
-#define SOS_ROW_T_I64 9
-#define SOS_ROW_T_F32 10
-#define SOS_ROW_T_F64 11
-#define SOS_ROW_T_TEXT 12
-#define SOS_ROW_T_BYTES 13
 
 /* kv_cas flags and kv_batch op kinds. */
 #define SOS_KV_OLD_ABSENT 1

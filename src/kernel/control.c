@@ -874,77 +874,92 @@ static const struct sos_app_field *table_field(const struct tbl *t, const char *
   return NULL;
 }
 
+/* The rows of a query's answer (records u32 length + row) as JSON. */
+static cJSON *table_rows(const struct tbl *t, const uint8_t *buf, size_t used) {
+  cJSON *rows = cJSON_CreateArray();
+  for (size_t at = 0; at + 4 <= used;) {
+    uint32_t n;
+    memcpy(&n, buf + at, 4);
+    cJSON_AddItemToArray(rows, sos__k_row_json(t, buf + at + 4, n));
+    at += 4 + n;
+  }
+  return rows;
+}
+
+/* The bound typed as text for field f (NULL or "": none) into *b; false
+ * with why when text is not a value of f's type. */
+static bool table_bound(const struct tbl *t, const struct sos_app_field *f, const char *text,
+                        uint8_t **b, size_t *len, char *why, size_t n) {
+  *b = NULL;
+  *len = 0;
+  return !text || !*text || sos__k_table_bound(t, f, text, b, len, why, n) == 0;
+}
+
+/* Reads the rows a table request asks for into *rows (k->mu held): the
+ * key's row (get) or a query's.  0, or an error with a message in why. */
+static int table_read(struct kernel *k, const struct tbl *t, const struct sos_app_field *f,
+                      const cJSON *j, bool get, cJSON **rows, char *why, size_t n) {
+  const char *from = str_field(j, get ? "key" : "from"), *to = get ? NULL : str_field(j, "to");
+  const cJSON *lim = cJSON_GetObjectItem(j, "limit");
+  uint8_t *lo = NULL, *hi = NULL, *buf = NULL;
+  size_t lolen = 0, hilen = 0, used = 0, cap = 4u << 20;
+  int32_t count = 0;
+  int rc = SOS_EINVAL;
+  if (table_bound(t, f, from, &lo, &lolen, why, n) && table_bound(t, f, to, &hi, &hilen, why, n)) {
+    if (get) {
+      rc = sos__k_table_get(k, t, lo, lolen, &buf, &used);
+      if (!rc) {
+        *rows = cJSON_CreateArray();
+        cJSON_AddItemToArray(*rows, sos__k_row_json(t, buf, used));
+      }
+    } else if ((buf = sos_malloc(cap))) {
+      uint32_t limit = cJSON_IsNumber(lim) && lim->valuedouble >= 1 ? (uint32_t)lim->valuedouble : 1000;
+      rc = sos__k_table_query(k, t, f->tag, lo, lolen, hi, hilen, limit, buf, cap, &count, &used);
+      if (!rc) *rows = table_rows(t, buf, used);
+    } else {
+      rc = SOS_ENOMEM;
+    }
+    if (rc == SOS_EINVAL) snprintf(why, n, "a value that is not the field's type, or a field "
+                                           "without an index: %s", f->name);
+  }
+  sos_free(lo);
+  sos_free(hi);
+  sos_free(buf);
+  return rc;
+}
+
 /* table: {service, store, action: get|query, key | field, from, to, limit}:
- * rows as JSON objects named by the struct's fields. */
+ * rows as JSON objects named by the struct's fields (docs/wire.md, JSON). */
 static void op_table(struct conn *c, const cJSON *j) {
   struct kernel *k = c->k;
   const char *svc = str_field(j, "service"), *store = str_field(j, "store");
   const char *action = str_field(j, "action"), *fname = str_field(j, "field");
-  const cJSON *lim = cJSON_GetObjectItem(j, "limit");
   if (!svc || !store || !action) return send_error(c, "table needs a service, a store and an action");
   bool get = !strcmp(action, "get");
-  const char *from = str_field(j, get ? "key" : "from"), *to = get ? NULL : str_field(j, "to");
-  if (get && !from) return send_error(c, "get needs a key");
+  const char *key = str_field(j, "key");
+  if (get && !key) return send_error(c, "get needs a key");
   struct tbl t;
-  char msg[300];
+  char msg[600] = "";
   bool found = false;
-  uint8_t lo[600], hi[600];
-  size_t lolen = 0, hilen = 0;
+  cJSON *rows = NULL;
   const struct sos_app_field *f = NULL;
+  int rc = SOS_EINVAL;
   pthread_mutex_lock(&k->mu); /* t points into the version's definition */
   struct svc *s = sos__k_svc_find(k, svc);
-  if (s) found = sos__k_table_of(s, s->cur->img->app, store, strlen(store), &t);
+  if (s) found = sos__k_table_of(s, s->cur->img, store, strlen(store), &t);
   if (found) f = table_field(&t, get ? NULL : fname);
-  if (f && from && *from) lolen = sos__k_row_from_text(f, from, lo, sizeof lo);
-  if (f && to && *to) hilen = sos__k_row_from_text(f, to, hi, sizeof hi);
-  int32_t count = 0;
-  size_t used = 0, cap = 4u << 20;
-  uint8_t *buf = NULL;
-  int rc = SOS_EINVAL;
-  if (f && (!from || !*from || lolen) && (!to || !*to || hilen) && (buf = sos_malloc(cap))) {
-    if (get && !(hilen = sos__k_row_from_text(f, from, hi, sizeof hi - 1))) rc = SOS_EINVAL;
-    else if (get) { /* [key, key + a bigger value): exactly the key's row */
-      rc = sos__k_table_query(k, &t, f->tag, lo, lolen, NULL, 0, 1, buf, cap, &count, &used);
-    } else {
-      uint32_t limit = cJSON_IsNumber(lim) && lim->valuedouble >= 1 ? (uint32_t)lim->valuedouble : 1000;
-      rc = sos__k_table_query(k, &t, f->tag, lo, lolen, hi, hilen, limit, buf, cap, &count, &used);
-    }
-  }
-  cJSON *rows = cJSON_CreateArray();
-  for (size_t at = 0; !rc && at + 4 <= used;) {
-    uint32_t n;
-    memcpy(&n, buf + at, 4);
-    if (get) { /* the first row at or after the key: is it the key? */
-      cJSON *o = sos__k_row_json(&t, buf + at + 4, n), *want = sos__k_row_json(&t, lo, lolen);
-      cJSON *a = cJSON_GetObjectItem(o, t.key->name), *b = cJSON_GetObjectItem(want, t.key->name);
-      if (cJSON_Compare(a, b, 1)) cJSON_AddItemToArray(rows, o);
-      else cJSON_Delete(o);
-      cJSON_Delete(want);
-    } else {
-      cJSON_AddItemToArray(rows, sos__k_row_json(&t, buf + at + 4, n));
-    }
-    at += 4 + n;
-  }
+  if (f) rc = table_read(k, &t, f, j, get, &rows, msg, sizeof msg);
   pthread_mutex_unlock(&k->mu);
-  sos_free(buf);
-  if (!s || !found) {
-    cJSON_Delete(rows);
+  if (!s || !found)
     snprintf(msg, sizeof msg, s ? "%s has no table store named %s" : "no service named %s%.0s", svc,
              store);
-    return send_error(c, msg);
-  }
-  if (rc || !f) {
-    cJSON_Delete(rows);
-    snprintf(msg, sizeof msg, !f ? "no field named %s in the table's struct"
-             : "a value that is not the field's type, or a field without an index: %s",
-             fname ? fname : "(key)");
-    return send_error(c, msg);
-  }
-  if (get && !cJSON_GetArraySize(rows)) {
-    cJSON_Delete(rows);
-    snprintf(msg, sizeof msg, "no row with key %.200s in %s/%s", from, svc, store);
-    return send_error(c, msg);
-  }
+  else if (!f)
+    snprintf(msg, sizeof msg, "no field named %s in the table's struct", fname);
+  else if (rc == SOS_ENOENT)
+    snprintf(msg, sizeof msg, "no row with key %.200s in %s/%s", key, svc, store);
+  else if (rc && !*msg)
+    snprintf(msg, sizeof msg, "reading %s/%s: %s", svc, store, sos_strerror(rc));
+  if (rc) return send_error(c, msg);
   cJSON *r = ok_reply();
   cJSON_AddItemToObject(r, "rows", rows);
   send_frame(c, r, NULL, 0);

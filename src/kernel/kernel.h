@@ -385,12 +385,15 @@ size_t sos__k_files_key(const struct svc *s, const char *path, uint8_t *key);
 
 /* ---- table.c: the table store system calls --------------------------- */
 #define SOS__K_MAX_INDEXES 16
-/* A table store as a definition declares it. */
+/* A table store as a definition declares it: its rows are values of
+ * struct `type` of schema idl, in the wire format (docs/wire.md). */
 struct tbl {
   const struct sos_app_struct *sd;
   const struct sos_app_field *key;
   const struct sos_app_field *idx[SOS__K_MAX_INDEXES];
   uint32_t nidx;
+  const struct sos_idl *idl;    /* the image's schema */
+  int type;                     /* sd's index in idl */
   uint8_t prefix[140];
   size_t plen;
 };
@@ -398,24 +401,33 @@ int sos__k_h_table_put(struct sos_wasm_hostcall *c);
 int sos__k_h_table_get(struct sos_wasm_hostcall *c);
 int sos__k_h_table_del(struct sos_wasm_hostcall *c);
 int sos__k_h_table_query(struct sos_wasm_hostcall *c);
-/* Fills t for the table store (slen bytes) of service s with app app;
- * false when app declares no table of that name. */
-bool sos__k_table_of(const struct svc *s, const struct sos_app *app, const char *store,
+/* Fills t for the table store (slen bytes) of service s with image ir
+ * (t borrows from ir); false when its app declares no table of that name. */
+bool sos__k_table_of(const struct svc *s, const struct image_ref *ir, const char *store,
                      size_t slen, struct tbl *t);
 /* Rows of t whose field (the key's tag or an index's) is in [lo, hi)
- * (rows in the row encoding; empty: no bound), at most limit, into buf as
- * table_query does.  SOS_EINVAL for a field that is neither, SOS_ETOOBIG
- * when not even the first row fits (*used: what it needs). */
+ * (lo and hi are wire messages holding the field, checked against t's
+ * struct; empty: no bound), at most limit, into buf as table_query does.
+ * SOS_EINVAL for a field that is neither or a bound too long for a key,
+ * SOS_ETOOBIG when not even the first row fits (*used: what it needs). */
 int sos__k_table_query(struct kernel *k, const struct tbl *t, uint32_t field, const uint8_t *lo,
                        size_t lolen, const uint8_t *hi, size_t hilen, uint32_t limit,
                        uint8_t *buf, size_t cap, int32_t *count, size_t *used);
 
-/* For `sos table`: the row encoding of field f holding the value written
- * as text (integers in decimal, true/false); its length, 0 when text is
- * not such a value or it does not fit cap.  And a row as a cJSON object
- * (returned as void * to keep cJSON out of this header). */
-size_t sos__k_row_from_text(const struct sos_app_field *f, const char *text, uint8_t *out,
-                            size_t cap);
+/* For `sos table`.  sos__k_table_get: the row whose key is key's (a wire
+ * message) into *row (sos_free) and *len; SOS_ENOENT when there is none,
+ * SOS_EINVAL for a malformed key, SOS_ETOOBIG for one too long, SOS_ENOMEM.
+ * sos__k_table_bound: the wire message holding only field f with the
+ * value written as text (integers in decimal, text as is, bytes in
+ * base64), the field written even at its zero value; *out (sos_free).
+ * Errors: those of sos_idl_from_json, with a message in err.
+ * sos__k_row_json: a row as a cJSON object named by the struct's fields
+ * (returned as void * to keep cJSON out of this header); a row the schema
+ * cannot read becomes {"error": why}. */
+int sos__k_table_get(struct kernel *k, const struct tbl *t, const uint8_t *key, size_t klen,
+                     uint8_t **row, size_t *len);
+int sos__k_table_bound(const struct tbl *t, const struct sos_app_field *f, const char *text,
+                       uint8_t **out, size_t *len, char *err, size_t errlen);
 void *sos__k_row_json(const struct tbl *t, const uint8_t *row, size_t len);
 
 /* ---- logstore.c: the log store system calls ------------------------- */

@@ -2,16 +2,26 @@
  * table.c - table stores: rows of a declared struct with a primary key and
  * secondary indexes (abi.h: table_put, table_get, table_del, table_query).
  *
- * A row travels in the row encoding of abi.h (tagged fields) and is
- * checked against its struct before anything is stored.  Keys in LMDB,
- * after the store's prefix P = service NUL store NUL:
+ * A row is a value of the table's struct in the SOS wire format
+ * (docs/wire.md), checked against the struct with the image's compiled
+ * schema (image_ref.idl, sos_idl_check) before anything is stored, so a
+ * table's struct may hold any IDL field: lists, optional fields, unions,
+ * enums, structs.  The key and the indexed fields are plain text, bytes
+ * or integer fields (the language checks it), picked out of a row with
+ * sos_idl_get_field.  As everywhere in the wire format, a field that is
+ * absent holds its zero value: a row without its key field has key 0 (or
+ * ""), and a row without an indexed field is indexed at 0 (or "").  A
+ * key-only row (table_get, table_del, the bounds of table_query) is a
+ * message holding just that field; an empty bound means no bound.
+ *
+ * Keys in LMDB, after the store's prefix P = service NUL store NUL:
  *   P 0x00 enc(pk)                      the row
  *   P 0x01 i enc(field_i) enc(pk)       index i's entry (empty value)
  * enc() preserves order under byte comparison: integers as 8 big-endian
- * bytes (signed ones with the sign bit flipped), bool as one byte, text
- * and bytes with each 0x00 written 0x00 0xff and ended by 0x00 0x00.  So a
- * range of a key or of an index is one ordered scan, and entries with the
- * same indexed value come in key order.
+ * bytes (signed ones with the sign bit flipped), text and bytes with each
+ * 0x00 written 0x00 0xff and ended by 0x00 0x00.  So a range of a key or
+ * of an index is one ordered scan, and entries with the same indexed
+ * value come in key order.
  *
  * A put reads the old row and writes, in one batch: a check that the row
  * is still the one read, the row, the old index entries' deletion and the
@@ -20,6 +30,7 @@
  */
 #include "kernel/kernel.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,16 +44,19 @@ static const struct sos_app_field *field_named(const struct sos_app_struct *sd, 
   return NULL;
 }
 
-/* Fills t for store (slen bytes) of service s whose app is app; false when
- * the app declares no table of that name. */
-bool sos__k_table_of(const struct svc *s, const struct sos_app *app, const char *store,
+/* Fills t for store (slen bytes) of service s whose image is ir; false
+ * when the app declares no table of that name. */
+bool sos__k_table_of(const struct svc *s, const struct image_ref *ir, const char *store,
                      size_t slen, struct tbl *t) {
+  const struct sos_app *app = ir->app;
   t->plen = sos__k_store_prefix(s, app, store, slen, SOS_APP_STORE_TABLE, t->prefix);
-  if (!t->plen) return false;
+  if (!t->plen || !ir->idl) return false;
   const struct sos_app_store *st = sos_app_store(app, (const char *)t->prefix + strlen(s->name) + 1);
   t->sd = st ? sos_app_struct(app, st->table_struct) : NULL;
   t->key = t->sd ? field_named(t->sd, st->key) : NULL;
-  if (!t->key) return false;
+  t->idl = ir->idl;
+  t->type = t->key ? sos_idl_struct(ir->idl, st->table_struct) : -1;
+  if (t->type < 0) return false;
   t->nidx = 0;
   for (uint32_t i = 0; i < st->nindexes && i < SOS__K_MAX_INDEXES; i++)
     if ((t->idx[t->nidx] = field_named(t->sd, st->indexes[i]))) t->nidx++;
@@ -51,88 +65,38 @@ bool sos__k_table_of(const struct svc *s, const struct sos_app *app, const char 
 
 /* ---- rows ----------------------------------------------------------------------- */
 
-/* The width of a fixed-size field type, 0 for text and bytes. */
-static size_t width(uint8_t type) {
-  static const uint8_t w[] = {0, 1, 1, 2, 4, 8, 1, 2, 4, 8, 4, 8, 0, 0};
-  return type < sizeof w ? w[type] : 0;
+/* Whether the len bytes at row are a well-formed value of t's struct. */
+static bool row_valid(const struct tbl *t, const uint8_t *row, size_t len) {
+  return sos_idl_check(t->idl, t->type, row, len, NULL, 0) == 0;
 }
 
-/* The field at *at of row (len bytes): its tag, type and value.  false at
- * the end or when malformed (*bad set). */
-static bool next_field(const uint8_t *row, size_t len, size_t *at, uint16_t *tag, uint8_t *type,
-                       const uint8_t **v, size_t *vlen, bool *bad) {
-  if (*at == len) return false;
-  *bad = true;
-  if (len - *at < 3) return false;
-  memcpy(tag, row + *at, 2);
-  *type = row[*at + 2];
-  size_t p = *at + 3, n = width(*type);
-  if (*type < SOS_ROW_T_BOOL || *type > SOS_ROW_T_BYTES) return false;
-  if (!n) {
-    uint32_t l;
-    if (len - p < 4) return false;
-    memcpy(&l, row + p, 4);
-    p += 4;
-    n = l;
-  }
-  if (len - p < n) return false;
-  *v = row + p;
-  *vlen = n;
-  *at = p + n;
-  *bad = false;
-  return true;
+/* Field f of a row into *v (absent: present false, its zero value);
+ * false when the row cannot be walked (a row stored under another
+ * schema). */
+static bool row_field(const struct tbl *t, const struct sos_app_field *f, const uint8_t *row,
+                      size_t len, struct sos_idl_value *v) {
+  return sos_idl_get_field(t->idl, t->type, row, len, f->name, v, NULL, 0) == 0;
 }
 
-/* Checks row against t's struct: every field declared with its type, at
- * most once, and (need_key) the key present. */
-static bool row_valid(const struct tbl *t, const uint8_t *row, size_t len, bool need_key) {
-  uint8_t seen[512] = {0};
-  size_t at = 0, vlen;
-  uint16_t tag;
-  uint8_t type;
-  const uint8_t *v;
-  bool bad = false, key = false;
-  while (next_field(row, len, &at, &tag, &type, &v, &vlen, &bad)) {
-    uint32_t i = 0;
-    while (i < t->sd->nfields && t->sd->fields[i].tag != tag) i++;
-    if (i == t->sd->nfields || t->sd->fields[i].type != type || i >= sizeof seen || seen[i]++)
-      return false;
-    key |= tag == t->key->tag;
-  }
-  return !bad && (key || !need_key);
-}
+/* Whether field type t is encoded by enc() as escaped bytes (text,
+ * bytes) rather than as 8 bytes. */
+static bool escaped(uint8_t t) { return t == SOS_APP_T_TEXT || t == SOS_APP_T_BYTES; }
 
-/* The value of field tag in a valid row, or NULL. */
-static const uint8_t *row_field(const uint8_t *row, size_t len, uint16_t want, uint8_t *type,
-                                size_t *vlen) {
-  size_t at = 0;
-  uint16_t tag;
-  const uint8_t *v;
-  bool bad;
-  while (next_field(row, len, &at, &tag, type, &v, vlen, &bad))
-    if (tag == want) return v;
-  return NULL;
-}
-
-/* Appends enc(value) to out (room for cap); returns its length, or 0 when
- * it does not fit. */
-static size_t enc(uint8_t type, const uint8_t *v, size_t vlen, uint8_t *out, size_t cap) {
-  size_t w = width(type);
-  if (w) {
+/* Appends enc(v) to out (room for cap); returns its length, or 0 when it
+ * does not fit. */
+static size_t enc(const struct sos_idl_value *v, uint8_t *out, size_t cap) {
+  if (!escaped(v->type)) {
     if (cap < 8) return 0;
-    uint64_t x = 0;
-    for (size_t i = 0; i < w; i++) x |= (uint64_t)v[i] << (8 * i);
-    bool sign = type >= SOS_ROW_T_I8 && type <= SOS_ROW_T_I64;
-    if (sign && w < 8 && (x >> (8 * w - 1)) & 1) x |= ~0ull << (8 * w); /* sign-extend */
-    if (sign) x ^= 1ull << 63;
+    bool sign = v->type >= SOS_APP_T_I8 && v->type <= SOS_APP_T_I64;
+    uint64_t x = sign ? (uint64_t)v->i ^ (1ull << 63) : v->u;
     for (int i = 7; i >= 0; i--, x >>= 8) out[i] = (uint8_t)x;
     return 8;
   }
   size_t n = 0;
-  for (size_t i = 0; i < vlen; i++) {
+  for (size_t i = 0; i < v->n; i++) {
     if (n + 2 > cap) return 0;
-    out[n++] = v[i];
-    if (!v[i]) out[n++] = 0xff;
+    out[n++] = v->p[i];
+    if (!v->p[i]) out[n++] = 0xff;
   }
   if (n + 2 > cap) return 0;
   out[n++] = 0;
@@ -140,9 +104,9 @@ static size_t enc(uint8_t type, const uint8_t *v, size_t vlen, uint8_t *out, siz
   return n;
 }
 
-/* The length of the enc() at p (as written by enc for type). */
+/* The length of the enc() at p (as written by enc for a field of type). */
 static size_t enc_len(uint8_t type, const uint8_t *p, size_t len) {
-  if (width(type)) return len >= 8 ? 8 : 0;
+  if (!escaped(type)) return len >= 8 ? 8 : 0;
   for (size_t i = 0; i + 1 < len; i++)
     if (!p[i]) {
       if (!p[i + 1]) return i + 2;
@@ -151,30 +115,26 @@ static size_t enc_len(uint8_t type, const uint8_t *p, size_t len) {
   return 0;
 }
 
-/* P 0x00 enc(pk) of row into key; its length or 0. */
+/* P 0x00 enc(pk) of row into key; its length, or 0 when it does not fit. */
 static size_t row_key(const struct tbl *t, const uint8_t *row, size_t len, uint8_t *key) {
-  uint8_t type;
-  size_t vlen;
-  const uint8_t *v = row_field(row, len, (uint16_t)t->key->tag, &type, &vlen);
-  if (!v) return 0;
+  struct sos_idl_value v;
+  if (!row_field(t, t->key, row, len, &v)) return 0;
   memcpy(key, t->prefix, t->plen);
   key[t->plen] = 0;
-  size_t n = enc(type, v, vlen, key + t->plen + 1, KEY_MAX - t->plen - 1);
+  size_t n = enc(&v, key + t->plen + 1, KEY_MAX - t->plen - 1);
   return n ? t->plen + 1 + n : 0;
 }
 
-/* P 0x01 i enc(field_i) enc(pk) of row into key; 0 when the row lacks the
- * field or it does not fit. */
+/* P 0x01 i enc(field_i) enc(pk) of row into key; 0 when it does not fit
+ * (or the row cannot be read). */
 static size_t index_key(const struct tbl *t, uint32_t i, const uint8_t *row, size_t len,
                         const uint8_t *rkey, size_t rklen, uint8_t *key) {
-  uint8_t type;
-  size_t vlen;
-  const uint8_t *v = row_field(row, len, (uint16_t)t->idx[i]->tag, &type, &vlen);
-  if (!v) return 0;
+  struct sos_idl_value v;
+  if (!row_field(t, t->idx[i], row, len, &v)) return 0;
   memcpy(key, t->prefix, t->plen);
   key[t->plen] = 1;
   key[t->plen + 1] = (uint8_t)i;
-  size_t at = t->plen + 2, n = enc(type, v, vlen, key + at, KEY_MAX - at);
+  size_t at = t->plen + 2, n = enc(&v, key + at, KEY_MAX - at);
   size_t pk = rklen - t->plen - 1;
   if (!n || at + n + pk > KEY_MAX) return 0;
   memcpy(key + at + n, rkey + t->plen + 1, pk);
@@ -183,13 +143,11 @@ static size_t index_key(const struct tbl *t, uint32_t i, const uint8_t *row, siz
 
 /* Whether the row's key and every index entry it needs fit LMDB's keys. */
 static bool keys_fit(const struct tbl *t, const uint8_t *row, size_t len) {
-  uint8_t rkey[KEY_MAX + 1], ikey[KEY_MAX + 1], type;
-  size_t rklen = row_key(t, row, len, rkey), vlen;
+  uint8_t rkey[KEY_MAX + 1], ikey[KEY_MAX + 1];
+  size_t rklen = row_key(t, row, len, rkey);
   if (!rklen) return false;
   for (uint32_t i = 0; i < t->nidx; i++)
-    if (row_field(row, len, (uint16_t)t->idx[i]->tag, &type, &vlen) &&
-        !index_key(t, i, row, len, rkey, rklen, ikey))
-      return false;
+    if (!index_key(t, i, row, len, rkey, rklen, ikey)) return false;
   return true;
 }
 
@@ -201,7 +159,11 @@ static int load_row(struct kernel *k, const uint8_t *rkey, size_t rklen, uint8_t
   int rc = sos_store_get(k->store, rkey, rklen, NULL, 0, len);
   if (rc) return rc == SOS_ENOENT ? 0 : rc;
   if (!(*out = sos_malloc(*len ? *len : 1))) return SOS_ENOMEM;
-  return sos_store_get(k->store, rkey, rklen, *out, *len, len);
+  if ((rc = sos_store_get(k->store, rkey, rklen, *out, *len, len))) {
+    sos_free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 /* ---- the batch of a put or a delete ----------------------------------------------------- */
@@ -269,7 +231,7 @@ static int table_args(struct sos_wasm_hostcall *c, struct tbl *t, const uint8_t 
   *len = A32(3);
   *p = sos_wasm_mem(c->instance, A32(2), *len);
   if ((!sp && slen) || (!*p && *len)) return -1;
-  return sos__k_table_of(in->svc, in->ver->img->app, sp ? sp : "", slen, t) ? 0 : 1;
+  return sos__k_table_of(in->svc, in->ver->img, sp ? sp : "", slen, t) ? 0 : 1;
 }
 
 int sos__k_h_table_put(struct sos_wasm_hostcall *c) {
@@ -278,7 +240,7 @@ int sos__k_h_table_put(struct sos_wasm_hostcall *c) {
   uint32_t len;
   int rc = table_args(c, &t, &row, &len);
   if (rc < 0) return oob(c);
-  if (rc || len > SOS_ABI_MAX_VALUE || !row_valid(&t, row, len, true))
+  if (rc || len > SOS_ABI_MAX_VALUE || !row_valid(&t, row, len))
     return (c->results[0] = len > SOS_ABI_MAX_VALUE ? SOS_STATUS_TOO_BIG : SOS_STATUS_INVALID),
            SOS_WASM_HOST_OK;
   if (!keys_fit(&t, row, len)) return (c->results[0] = SOS_STATUS_TOO_BIG), SOS_WASM_HOST_OK;
@@ -291,7 +253,7 @@ int sos__k_h_table_del(struct sos_wasm_hostcall *c) {
   uint32_t len;
   int rc = table_args(c, &t, &key, &len);
   if (rc < 0) return oob(c);
-  if (rc || !row_valid(&t, key, len, true))
+  if (rc || len > SOS_ABI_MAX_VALUE || !row_valid(&t, key, len))
     return (c->results[0] = SOS_STATUS_INVALID), SOS_WASM_HOST_OK;
   return table_write(c, &t, key, len, NULL, 0);
 }
@@ -306,7 +268,8 @@ int sos__k_h_table_get(struct sos_wasm_hostcall *c) {
   uint8_t *buf = sos_wasm_mem(c->instance, A32(4), cap);
   if (rc < 0 || (!buf && cap) || !sos_wasm_mem(c->instance, A32(6), 4)) return oob(c);
   uint8_t rkey[KEY_MAX + 1];
-  size_t rklen = !rc && row_valid(&t, key, len, true) ? row_key(&t, key, len, rkey) : 0, got = 0;
+  bool ok = !rc && len <= SOS_ABI_MAX_VALUE && row_valid(&t, key, len);
+  size_t rklen = ok ? row_key(&t, key, len, rkey) : 0, got = 0;
   if (!rklen) return (c->results[0] = SOS_STATUS_INVALID), SOS_WASM_HOST_OK;
   rc = sos_store_get(k->store, rkey, rklen, buf, cap, &got);
   sos_wasm_mem_set32(c->instance, A32(6), (uint32_t)got);
@@ -358,6 +321,17 @@ static int query_each(void *user, const void *k, size_t kl, const void *v, size_
   return rc;
 }
 
+/* Appends enc() of field f of the bound message b (n > 0 bytes) to the
+ * scan key at out + head; false when b cannot be read or it does not fit. */
+static bool bound_key(const struct tbl *t, const struct sos_app_field *f, const uint8_t *b,
+                      size_t n, uint8_t *out, size_t head, size_t *len) {
+  struct sos_idl_value v;
+  if (!row_field(t, f, b, n, &v)) return false;
+  size_t e = enc(&v, out + head, KEY_MAX - head);
+  *len = head + e;
+  return e != 0;
+}
+
 int sos__k_table_query(struct kernel *k, const struct tbl *t, uint32_t field, const uint8_t *lo,
                        size_t lolen, const uint8_t *hi, size_t hilen, uint32_t limit,
                        uint8_t *buf, size_t cap, int32_t *count, size_t *used) {
@@ -368,29 +342,18 @@ int sos__k_table_query(struct kernel *k, const struct tbl *t, uint32_t field, co
     if (idx == t->nidx) return SOS_EINVAL;
     o.by_index = true;
   }
-  o.field_type = o.by_index ? t->idx[idx]->type : t->key->type;
+  const struct sos_app_field *f = o.by_index ? t->idx[idx] : t->key;
+  o.field_type = f->type;
   uint8_t a[KEY_MAX + 1], b[KEY_MAX + 1];
   size_t head = t->plen + (o.by_index ? 2 : 1), al = head, bl = head;
   memcpy(a, t->prefix, t->plen);
   a[t->plen] = o.by_index ? 1 : 0;
   a[t->plen + 1] = (uint8_t)idx;
   memcpy(b, a, head);
-  const uint8_t *bounds[2] = {lo, hi};
-  size_t blens[2] = {lolen, hilen}, *lens[2] = {&al, &bl};
-  uint8_t *outs[2] = {a, b};
-  for (int i = 0; i < 2; i++) {
-    if (!blens[i]) continue;
-    uint8_t type;
-    size_t vlen;
-    const uint8_t *v = row_field(bounds[i], blens[i], (uint16_t)field, &type, &vlen);
-    size_t n = v && type == o.field_type ? enc(type, v, vlen, outs[i] + head, KEY_MAX - head) : 0;
-    if (!n) return SOS_EINVAL;
-    *lens[i] += n;
-  }
-  if (!hilen) { /* past every entry of this key or index */
-    bl = head;
-    b[head - 1]++;
-  }
+  if ((lolen && !bound_key(t, f, lo, lolen, a, head, &al)) ||
+      (hilen && !bound_key(t, f, hi, hilen, b, head, &bl)))
+    return SOS_EINVAL;
+  if (!hilen) b[head - 1]++; /* past every entry of this key or index */
   int rc = sos_store_scan(k->store, a, al, b, bl, limit, query_each, &o);
   *count = o.count;
   *used = o.count ? o.used : o.need;
@@ -411,8 +374,9 @@ int sos__k_h_table_query(struct sos_wasm_hostcall *c) {
       !sos_wasm_mem(c->instance, A32(10), 4))
     return oob(c);
   struct tbl t;
-  if (!sos__k_table_of(in->svc, in->ver->img->app, sp ? sp : "", slen, &t) ||
-      (lolen && !row_valid(&t, lo, lolen, false)) || (hilen && !row_valid(&t, hi, hilen, false)))
+  if (!sos__k_table_of(in->svc, in->ver->img, sp ? sp : "", slen, &t) ||
+      lolen > SOS_ABI_MAX_VALUE || hilen > SOS_ABI_MAX_VALUE ||
+      (lolen && !row_valid(&t, lo, lolen)) || (hilen && !row_valid(&t, hi, hilen)))
     return (c->results[0] = (uint32_t)-SOS_STATUS_INVALID), SOS_WASM_HOST_OK;
   int32_t count = 0;
   size_t used = 0;
@@ -427,92 +391,57 @@ int sos__k_h_table_query(struct sos_wasm_hostcall *c) {
 
 /* ---- for the control API (sos table) ------------------------------------------------- */
 
-#include <cjson/cJSON.h>
-#include <errno.h>
+int sos__k_table_get(struct kernel *k, const struct tbl *t, const uint8_t *key, size_t klen,
+                     uint8_t **row, size_t *len) {
+  uint8_t rkey[KEY_MAX + 1];
+  *row = NULL;
+  *len = 0;
+  if (!row_valid(t, key, klen)) return SOS_EINVAL;
+  size_t rklen = row_key(t, key, klen, rkey);
+  if (!rklen) return SOS_ETOOBIG;
+  int rc = load_row(k, rkey, rklen, row, len);
+  return rc ? rc : *row ? 0 : SOS_ENOENT;
+}
 
-size_t sos__k_row_from_text(const struct sos_app_field *f, const char *text, uint8_t *out,
-                            size_t cap) {
-  uint16_t tag = (uint16_t)f->tag;
-  size_t w = width(f->type), tl = strlen(text);
-  if (cap < 3 + (w ? w : 4 + tl)) return 0;
-  memcpy(out, &tag, 2);
-  out[2] = f->type;
-  if (!w) { /* text, bytes */
-    uint32_t l = (uint32_t)tl;
-    memcpy(out + 3, &l, 4);
-    memcpy(out + 7, text, tl);
-    return 7 + tl;
+/* Appends the varint v to out at *n (room for 10 more bytes). */
+static void put_varint(uint8_t *out, size_t *n, uint64_t v) {
+  for (; v >= 0x80; v >>= 7) out[(*n)++] = (uint8_t)(v | 0x80);
+  out[(*n)++] = (uint8_t)v;
+}
+
+int sos__k_table_bound(const struct tbl *t, const struct sos_app_field *f, const char *text,
+                       uint8_t **out, size_t *len, char *err, size_t errlen) {
+  *out = NULL;
+  snprintf(err, errlen, "out of memory");
+  cJSON *o = cJSON_CreateObject(); /* {"field": "text"}: from_json reads digits in strings */
+  char *json = o && cJSON_AddStringToObject(o, f->name, text) ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!json) return SOS_ENOMEM;
+  uint8_t *msg = NULL;
+  size_t n = 0;
+  int rc = sos_idl_from_json(t->idl, t->type, json, strlen(json), &msg, &n, err, errlen);
+  cJSON_free(json);
+  if (rc) return rc;
+  if (n == 0) { /* the zero value, which from_json leaves out: write it */
+    sos_free(msg);
+    if (!(msg = sos_malloc(16))) return SOS_ENOMEM;
+    put_varint(msg, &n, (uint64_t)f->tag << 3 | (escaped(f->type) ? 2 : 0));
+    msg[n++] = 0; /* a varint 0, or a length 0 */
   }
-  char *end;
-  errno = 0;
-  uint64_t x;
-  if (f->type == SOS_ROW_T_BOOL) {
-    if (strcmp(text, "true") && strcmp(text, "false")) return 0;
-    x = text[0] == 't';
-  } else if (f->type == SOS_ROW_T_F32 || f->type == SOS_ROW_T_F64) {
-    double d = strtod(text, &end);
-    if (*end || !*text) return 0;
-    float fl = (float)d;
-    if (f->type == SOS_ROW_T_F32) memcpy(&x, &fl, 4), x &= 0xffffffffu;
-    else memcpy(&x, &d, 8);
-  } else if (f->type >= SOS_ROW_T_I8) {
-    long long v = strtoll(text, &end, 10);
-    int bits = (int)(8 * w);
-    if (*end || !*text || errno || (bits < 64 && (v < -(1ll << (bits - 1)) || v >= (1ll << (bits - 1)))))
-      return 0;
-    x = (uint64_t)v;
-  } else {
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end || !*text || text[0] == '-' || errno || (w < 8 && v >> (8 * w))) return 0;
-    x = v;
-  }
-  for (size_t i = 0; i < w; i++) out[3 + i] = (uint8_t)(x >> (8 * i));
-  return 3 + w;
+  *out = msg;
+  *len = n;
+  return 0;
 }
 
 void *sos__k_row_json(const struct tbl *t, const uint8_t *row, size_t len) {
-  cJSON *o = cJSON_CreateObject();
-  size_t at = 0, vlen;
-  uint16_t tag;
-  uint8_t type;
-  const uint8_t *v;
-  bool bad;
-  while (next_field(row, len, &at, &tag, &type, &v, &vlen, &bad)) {
-    const char *name = "?";
-    for (uint32_t i = 0; i < t->sd->nfields; i++)
-      if (t->sd->fields[i].tag == tag) name = t->sd->fields[i].name;
-    size_t w = width(type);
-    if (type == SOS_ROW_T_TEXT || type == SOS_ROW_T_BYTES) {
-      char *s = sos_malloc(vlen * 4 + 1);
-      size_t n = 0;
-      for (size_t i = 0; s && i < vlen; i++) /* bytes that are not printable ASCII: \xNN */
-        n += (size_t)(v[i] >= 0x20 && v[i] < 0x7f && v[i] != '\\' ? sprintf(s + n, "%c", v[i])
-                                                                   : sprintf(s + n, "\\x%02x", v[i]));
-      if (s) s[n] = 0;
-      cJSON_AddStringToObject(o, name, s ? s : "");
-      sos_free(s);
-      continue;
-    }
-    uint64_t x = 0;
-    for (size_t i = 0; i < w; i++) x |= (uint64_t)v[i] << (8 * i);
-    double d;
-    if (type == SOS_ROW_T_BOOL) {
-      cJSON_AddBoolToObject(o, name, x != 0);
-      continue;
-    } else if (type == SOS_ROW_T_F64) {
-      memcpy(&d, &x, 8);
-    } else if (type == SOS_ROW_T_F32) {
-      float fl;
-      uint32_t x32 = (uint32_t)x;
-      memcpy(&fl, &x32, 4);
-      d = fl;
-    } else if (type >= SOS_ROW_T_I8) {
-      if (w < 8 && (x >> (8 * w - 1)) & 1) x |= ~0ull << (8 * w);
-      d = (double)(int64_t)x;
-    } else {
-      d = (double)x;
-    }
-    cJSON_AddNumberToObject(o, name, d);
+  char *json = NULL, err[256] = "out of memory";
+  size_t n = 0;
+  if (sos_idl_to_json(t->idl, t->type, row, len, &json, &n, err, sizeof err) != 0) {
+    cJSON *o = cJSON_CreateObject(); /* a row this schema cannot read: say why */
+    cJSON_AddStringToObject(o, "error", err);
+    return o;
   }
-  return o;
+  cJSON *o = cJSON_ParseWithLength(json, n);
+  sos_free(json);
+  return o ? o : cJSON_CreateObject();
 }

@@ -142,28 +142,6 @@ static int check_cycles(const struct sos_app *app, const char *file, char *err,
   return rc;
 }
 
-/* Table rows are still stored in the row encoding of abi.h, which holds
- * only plain scalar fields: a table's struct may have no others. */
-static int check_table_structs(const struct sos_app *app, const char *file, char *err,
-                               size_t errlen) {
-  char type[96];
-  for (uint32_t i = 0; i < app->nstores; i++) {
-    const struct sos_app_store *s = &app->stores[i];
-    int k = s->type == SOS_APP_STORE_TABLE ? find_struct(app, s->table_struct) : -1;
-    for (uint32_t j = 0; k >= 0 && j < app->structs[k].nfields; j++) {
-      const struct sos_app_field *f = &app->structs[k].fields[j];
-      if (f->flags || f->group || f->type_name)
-        return sos__lang_error(err, errlen, file, f->pos,
-                               "struct %s is the row type of table %s, whose rows hold "
-                               "only bool, integer, float, text and bytes fields; %s is %s%s",
-                               app->structs[k].name, s->name, f->name,
-                               sos__app_field_type(f, type, sizeof type),
-                               f->group ? " in a union" : "");
-    }
-  }
-  return 0;
-}
-
 /* The kind and position of the declaration of name before index `before`
  * of kind `kind` (0 structs, 1 enums, 2 interfaces), or NULL. */
 static const char *earlier(const struct sos_app *app, const char *name, int kind,
@@ -211,7 +189,6 @@ int sos__app_resolve(struct sos_app *app, const char *file, bool strict, char *e
   if (rc == 0) rc = check_methods(app, file, strict, err, errlen);
   if (rc == 0) rc = check_services(app, file, strict, err, errlen);
   if (rc == 0) rc = check_cycles(app, file, err, errlen);
-  if (rc == 0) rc = check_table_structs(app, file, err, errlen);
   return rc;
 }
 

@@ -885,33 +885,38 @@ TEST(lang_idl_struct_cycles) {
   sos_app_free(a);
 }
 
-/* The message about a table's row type, up to the field at fault. */
-#define ROWS                                                                         \
-  "struct R is the row type of table r, whose rows hold only bool, integer, float, " \
-  "text and bytes fields; "
+/* The message about a key or an index that is not a plain scalar. */
+#define KEYS "; a key or an index must be text, bytes or an integer"
 
-TEST(lang_idl_table_structs_hold_scalars_only) {
-  FAILS(WRAP("  struct R { id: u64 = 1; tags: list<text> = 2 }\n"
-             "  store r: table R key id\n"),
-        "3:27: " ROWS "tags is list<text>");
-  FAILS(WRAP("  struct R { id: u64 = 1; o: optional u8 = 2 }\n"
-             "  store r: table R key id\n"),
-        "3:27: " ROWS "o is optional u8");
-  FAILS(WRAP("  struct R { id: u64 = 1; p: P = 2 }\n  struct P {}\n"
-             "  store r: table R key id\n"),
-        "3:27: " ROWS "p is P");
-  FAILS(WRAP("  enum M { a = 0 }\n  struct R { id: u64 = 1; m: M = 2 }\n"
-             "  store r: table R key id\n"),
-        "4:27: " ROWS "m is M");
-  FAILS(WRAP("  store r: table R key id\n"
-             "  struct R { id: u64 = 1; union u { a: u8 = 2 } }\n"),
-        "4:37: " ROWS "a is u8 in a union");
-  /* a struct that no table uses may hold anything */
-  struct sos_app *a =
-      parse(WRAP("  struct R { id: u64 = 1; t: text = 2 }\n  store r: table R key id\n"
-                 "  struct S { r: R = 1; rs: list<R> = 2 }\n"));
-  CHECK(a != NULL);
+/* Table rows are wire-format struct values (docs/wire.md), so a table's
+ * struct may hold every field type; its key and indexes stay plain text,
+ * bytes or integer fields, which order rows. */
+TEST(lang_idl_table_structs_hold_any_field) {
+  struct sos_app *a = parse(
+      WRAP("  enum M { a = 0; b = 1 }\n  struct P { n: text = 1 }\n"
+           "  struct R { id: u64 = 1; tags: list<text> = 2; o: optional u8 = 3; p: P = 4\n"
+           "    m: M = 5; ps: list<P> = 6; union u { x: u8 = 7; y: text = 8 }; at: i64 = 9 }\n"
+           "  store r: table R key id index at\n"));
+  REQUIRE(a);
+  CHECK(a->nstores == 1 && a->stores[0].nindexes == 1);
+  CHECK(field_is(&sos_app_struct(a, "R")->fields[1], SOS_APP_T_TEXT, SOS_APP_F_LIST, 0, 2, NULL));
   sos_app_free(a);
+  /* the key and the indexes must not be lists, optional, in a union,
+   * enums or structs */
+  FAILS(WRAP("  struct R { id: u64 = 1; tags: list<text> = 2 }\n"
+             "  store r: table R key tags\n"),
+        "4:24: field tags of struct R is list<text>" KEYS);
+  FAILS(WRAP("  struct R { id: u64 = 1; o: optional u8 = 2 }\n"
+             "  store r: table R key id index o\n"),
+        "4:33: field o of struct R is optional u8" KEYS);
+  FAILS(WRAP("  store r: table R key id index x\n"
+             "  struct R { id: u64 = 1; union u { x: u8 = 2 } }\n"),
+        "3:33: field x of struct R is u8" KEYS);
+  FAILS(WRAP("  enum M { a = 0 }\n  struct R { id: u64 = 1; m: M = 2 }\n"
+             "  store r: table R key m\n"),
+        "5:24: field m of struct R is M" KEYS);
+  FAILS(WRAP("  struct P {}\n  struct R { p: P = 1 }\n  store r: table R key p\n"),
+        "5:24: field p of struct R is P" KEYS);
 }
 
 /* Struct and enum names close to a scalar type's ("Text", "Bool",
@@ -1371,13 +1376,20 @@ TEST(lang_idl_load_resolves_strictly) {
   CHECK(field_is(&a->structs[0].fields[0], SOS_APP_T_STRUCT, 0, 0, 1, "Point"));
   sos_app_free(a);
   /* a cycle through an imported struct is found too (here the imported
-   * struct holds nothing, so none) and a table's struct must be scalar */
+   * struct holds nothing, so none); a table's struct may hold an imported
+   * struct, but its key may not be one */
   put("t10.sos", "app t 1.0.0 {\n  module \"m\"\n  import \"pk.sos\"\n"
                  "  struct R { id: u64 = 1; p: Point = 2 }\n  store r: table R key id\n"
                  "  service s {}\n}\n");
-  LOAD_FAILS("t10.sos",
-             "@/t10.sos:4:27: struct R is the row type of table r, whose rows hold "
-             "only bool, integer, float, text and bytes fields; p is Point");
+  a = load("t10.sos");
+  REQUIRE(a);
+  CHECK(field_is(&sos_app_struct(a, "R")->fields[1], SOS_APP_T_STRUCT, 0, 0, 2, "Point"));
+  sos_app_free(a);
+  put("t11.sos", "app t 1.0.0 {\n  module \"m\"\n  import \"pk.sos\"\n"
+                 "  struct R { id: u64 = 1; p: Point = 2 }\n  store r: table R key p\n"
+                 "  service s {}\n}\n");
+  LOAD_FAILS("t11.sos", "@/t11.sos:5:24: field p of struct R is Point; a key or an index "
+                        "must be text, bytes or an integer");
   remove_root();
 }
 
@@ -1425,16 +1437,21 @@ TEST(lang_idl_extends_with_imports) {
   CHECK(load_fails("apps/b/app.sos", SOS_ENOENT,
                    "@/apps/b/app.sos:1:21: cannot read import "
                    "@/apps/b/../../base/broken/gone.sos: No such file or directory"));
-  /* an extending file's struct that a base table uses must stay scalar */
+  /* an extending file's struct that a base table uses may gain any
+   * field, but the base's key must stay a plain scalar */
   put("base/tab/app.sos",
       "app tab 1.0.0 {\n  sources \"t.c\"\n  struct R { id: u64 = 1 }\n"
       "  store r: table R key id\n  service s {}\n}\n");
   put("apps/tab/app.sos", "app t2 1.0.0 extends \"../../base/tab/app.sos\" {\n"
                           "  struct R { id: u64 = 1; tags: list<text> = 2 }\n}\n");
+  a = load("apps/tab/app.sos");
+  CHECK(a && a->nstores == 1 && sos_app_struct(a, "R")->nfields == 2);
+  sos_app_free(a);
+  put("apps/tab/app.sos", "app t2 1.0.0 extends \"../../base/tab/app.sos\" {\n"
+                          "  struct R { id: list<u64> = 1 }\n}\n");
   LOAD_FAILS("apps/tab/app.sos",
-             "@/apps/tab/app.sos:2:27: struct R is the row type of table "
-             "r, whose rows hold only bool, integer, float, text and bytes "
-             "fields; tags is list<text>");
+             "@/apps/tab/app.sos:2:10: struct R no longer fits the base's store r: field "
+             "id of struct R is list<u64>; a key or an index must be text, bytes or an integer");
   /* a base's service may implement an interface the extending file
    * declares; keeping the base's implements when not overridden */
   put("base/impl/app.sos", "app impl 1.0.0 {\n  sources \"i.c\"\n  struct Q {}\n"

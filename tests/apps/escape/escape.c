@@ -66,24 +66,36 @@ static int probe(const struct sos_request *req) {
   note("log-trim-negative", raw_trim("events", 6, -1));
   note("log-append", (int32_t)raw_append("events", 6, "r", 1));
   note("log-read", raw_read("events", 6, 0, 10, buf, sizeof buf, &len));
-  /* rows: u16 tag, u8 type, value (id: u64 = 1, note: text = 2) */
-  static const uint8_t good[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0};
-  static const uint8_t wrong_type[] = {1, 0, 4, 7, 0, 0, 0};
-  static const uint8_t unknown_tag[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 9, 0, 5, 1, 0, 0, 0, 0, 0, 0, 0};
-  static const uint8_t twice[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 5, 8, 0, 0, 0, 0, 0, 0, 0};
-  static const uint8_t no_key[] = {2, 0, 12, 1, 0, 0, 0, 'x'};
-  static const uint8_t cut[] = {1, 0, 5, 7, 0, 0};
-  static const uint8_t text_overrun[] = {1, 0, 5, 7, 0, 0, 0, 0, 0, 0, 0, 2, 0, 12, 0xff, 0xff, 0, 0};
+  /* rows in the wire format (id: u64 = 1, note: text = 2): keys are
+   * tag << 3 | wire type, 0x08 id as a VARINT, 0x12 note as a LEN */
+  static const uint8_t good[] = {0x08, 7};
+  static const uint8_t wrong_type[] = {0x0a, 1, 7};                /* id as LEN */
+  static const uint8_t bad_wire[] = {0x08, 7, 0x13, 0};            /* wire type 3 */
+  static const uint8_t bad_utf8[] = {0x08, 7, 0x12, 1, 0xff};
+  static const uint8_t cut[] = {0x08};                             /* no value */
+  static const uint8_t long_varint[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                        0xff, 0xff, 0xff, 0xff, 0x02};
+  static const uint8_t text_overrun[] = {0x08, 7, 0x12, 5, 'x'};
+  static const uint8_t unknown_tag[] = {0x08, 7, 0x48, 1};         /* tag 9: kept */
+  static const uint8_t twice[] = {0x08, 8, 0x08, 7};               /* the last counts: 7 */
+  static const uint8_t no_key[] = {0x12, 1, 'z'};                  /* key 0 */
   note("table-row", raw_tput("rows", 4, good, sizeof good));
   note("table-wrong-type", raw_tput("rows", 4, wrong_type, sizeof wrong_type));
-  note("table-unknown-field", raw_tput("rows", 4, unknown_tag, sizeof unknown_tag));
-  note("table-field-twice", raw_tput("rows", 4, twice, sizeof twice));
-  note("table-no-key", raw_tput("rows", 4, no_key, sizeof no_key));
+  note("table-bad-wire-type", raw_tput("rows", 4, bad_wire, sizeof bad_wire));
+  note("table-bad-utf8", raw_tput("rows", 4, bad_utf8, sizeof bad_utf8));
   note("table-truncated", raw_tput("rows", 4, cut, sizeof cut));
+  note("table-varint-past-64-bits", raw_tput("rows", 4, long_varint, sizeof long_varint));
   note("table-length-overrun", raw_tput("rows", 4, text_overrun, sizeof text_overrun));
   note("table-on-a-kv-store", raw_tput("mine", 4, good, sizeof good));
+  note("table-unknown-field-kept", raw_tput("rows", 4, unknown_tag, sizeof unknown_tag));
+  note("table-field-twice-last-counts", raw_tput("rows", 4, twice, sizeof twice));
+  note("table-no-key-is-key-0", raw_tput("rows", 4, no_key, sizeof no_key));
   note("table-query-unindexed", raw_tquery("rows", 4, 2, "", 0, "", 0, 10, buf, sizeof buf, &len));
+  note("table-query-bad-bound", raw_tquery("rows", 4, 1, cut, sizeof cut, "", 0, 10, buf, sizeof buf, &len));
   note("table-query-all", raw_tquery("rows", 4, 1, "", 0, "", 0, 10, buf, sizeof buf, &len));
+  /* two rows in key order: 0 {note "z"} (3 bytes), then 7 as twice wrote it (4) */
+  note("table-query-bytes", (int32_t)len);
+  note("table-query-first-row", buf[4] == 0x12 && buf[6] == 'z');
   return sos_respond(out, used);
 }
 

@@ -13,6 +13,18 @@
  *                     keyed by itself; answers "ok"
  *   temps             every T in key order, one per line: negative
  *                     numbers first, so the key encoding keeps signs
+ *   doc ID TITLE TAGS DUE
+ *                     puts a Doc row (a list and an optional field) encoded
+ *                     with the generated people_Doc_encode: ID a signed
+ *                     number, TAGS words joined by commas, DUE a number;
+ *                     "-" for an empty TITLE, no TAGS, no DUE.  A DUE makes
+ *                     the Doc's kind task.  Answers "ok"
+ *   docget ID         reads it back with people_Doc_decode: "ID TITLE TAGS
+ *                     DUE KIND", "-" for the empty ones
+ *   kinds             puts a Kinds row of every scalar type (and a list
+ *                     written by hand) with the sos_row_* appenders, reads
+ *                     it back with sos_row_get_* and answers "K B I F D BY
+ *                     BIG NEG L" (BY the bytes' length, L the list's)
  *
  * The queries answer one "ID NAME AGE" line per row, each ending in a
  * newline (nothing for no rows).  NAME is one word.
@@ -30,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "people.sos.h"
 #include "sos.h"
 
 #define STORE "people"
@@ -272,6 +285,160 @@ static int temps(const struct sos_request *req) {
   return rc < 0 ? sos_fail(-rc, NULL) : sos_respond(t.buf, t.n);
 }
 
+/* ---- docs: rows of any field type, through the generated codec ----------- */
+
+/* The next word of *p as a signed decimal number; false when there is
+ * none or it is not one. */
+static bool next_signed(const char **p, int64_t *out) {
+  const char *w;
+  size_t n;
+  char num[24];
+  if (!next_word(p, &w, &n) || n >= sizeof num) return false;
+  memcpy(num, w, n);
+  num[n] = 0;
+  char *end;
+  errno = 0;
+  long long v = strtoll(num, &end, 10);
+  if (errno || *end || end == num) return false;
+  *out = v;
+  return true;
+}
+
+/* Whether the n bytes at w are the word "-" (none). */
+static bool none(const char *w, size_t n) { return n == 1 && w[0] == '-'; }
+
+/* Splits the n bytes at w at commas into up to cap texts of items (they
+ * point into w); their count. */
+static uint32_t split_tags(const char *w, size_t n, sos_text *items, uint32_t cap) {
+  uint32_t k = 0;
+  for (const char *end = w + n; !none(w, n) && k < cap;) {
+    const char *comma = memchr(w, ',', (size_t)(end - w));
+    const char *stop = comma ? comma : end;
+    items[k++] = (sos_text){w, (uint32_t)(stop - w)};
+    if (!comma) break;
+    w = comma + 1;
+  }
+  return k;
+}
+
+/* Encodes d and calls sos_table_put (put) or sos_table_get with it,
+ * which then fills *row and *len. */
+static int doc_call(const people_Doc *d, bool put, char **row, size_t *len) {
+  uint8_t mem[512];
+  sos_wbuf w;
+  sos_wbuf_init(&w, mem, sizeof mem);
+  int status = people_Doc_encode(d, &w); /* id 0 is left out: still the key 0 */
+  struct sos_row r = sos_row_of(w.p, w.len);
+  if (!status) status = put ? sos_table_put("docs", &r) : sos_table_get("docs", &r, row, len);
+  sos_wbuf_free(&w);
+  return status;
+}
+
+static int doc(const struct sos_request *req) {
+  const char *p = req->body, *title, *tags, *due;
+  size_t tn, gn, dn;
+  uint64_t v = 0;
+  people_Doc d = {0};
+  sos_text items[8];
+  if (!next_signed(&p, &d.id) || !next_word(&p, &title, &tn) || !next_word(&p, &tags, &gn) ||
+      !next_word(&p, &due, &dn) || !at_end(p))
+    return sos_fail(SOS_STATUS_INVALID, "usage: doc ID TITLE TAG,TAG... DUE (- for none)");
+  d.has_due = !none(due, dn);
+  if (d.has_due && !next_number(&due, UINT32_MAX, &v))
+    return sos_fail(SOS_STATUS_INVALID, "doc: DUE is a number or -");
+  d.title = (sos_text){title, none(title, tn) ? 0 : (uint32_t)tn};
+  d.tags = (sos_list_text){items, split_tags(tags, gn, items, 8)};
+  d.due = (uint32_t)v;
+  d.kind = d.has_due ? people_Kind_task : people_Kind_note;
+  return answer_write("put", doc_call(&d, true, NULL, NULL));
+}
+
+/* Appends text s to t, or "-" when it is empty. */
+static void text_or_none(struct text *t, const char *s, size_t n) {
+  text_add(t, n ? s : "-", n ? n : 1);
+}
+
+/* Appends "ID TITLE TAGS DUE KIND" for d to t. */
+static void doc_line(struct text *t, const people_Doc *d) {
+  if (d->id < 0) text_add(t, "-", 1);
+  text_number(t, d->id < 0 ? 0 - (uint64_t)d->id : (uint64_t)d->id);
+  text_add(t, " ", 1);
+  text_or_none(t, d->title.p, d->title.len);
+  text_add(t, " ", 1);
+  for (uint32_t i = 0; i < d->tags.n; i++) {
+    if (i) text_add(t, ",", 1);
+    text_add(t, d->tags.items[i].p, d->tags.items[i].len);
+  }
+  if (!d->tags.n) text_add(t, "-", 1);
+  text_add(t, " ", 1);
+  if (d->has_due) text_number(t, d->due);
+  else text_add(t, "-", 1);
+  const char *kind = people_Kind_name(d->kind);
+  text_add(t, " ", 1);
+  text_or_none(t, kind, kind ? strlen(kind) : 0);
+}
+
+static int docget(const struct sos_request *req) {
+  const char *p = req->body;
+  people_Doc d = {0};
+  if (!next_signed(&p, &d.id) || !at_end(p)) return sos_fail(SOS_STATUS_INVALID, "usage: docget ID");
+  char *row = NULL;
+  size_t len = 0;
+  int status = doc_call(&d, false, &row, &len);
+  if (status) return sos_fail(status, "docget: %s", sos_status_text(status));
+  struct text t = {0};
+  status = people_Doc_decode(&d, row, len, NULL); /* d's text points into row */
+  if (!status) doc_line(&t, &d);
+  free(row);
+  sos_arena_reset(sos_wire_arena()); /* where the list was decoded */
+  if (status) status = sos_fail(status, "docget: %s", sos_wire_error());
+  else status = t.oom ? sos_fail(SOS_STATUS_ERROR, "out of memory") : sos_respond(t.p, t.len);
+  free(t.p);
+  return status;
+}
+
+/* ---- kinds: the SDK's row calls for every scalar type ---------------------- */
+
+static int kinds(const struct sos_request *req) {
+  (void)req;
+  struct sos_row r = SOS_ROW_INIT, key = SOS_ROW_INIT;
+  sos_row_u32(&r, 1, 7);
+  sos_row_bool(&r, 2, 5);
+  sos_row_i32(&r, 3, -300);
+  sos_row_f32(&r, 4, 1.5f);
+  sos_row_f64(&r, 5, -0.25);
+  sos_row_bytes(&r, 6, "\0\1", 2);
+  sos_row_u64(&r, 7, UINT64_MAX);
+  sos_row_i64(&r, 8, -5);
+  sos_row_field(&r, 9, SOS_ROW_LEN, "\1\2\3", 3); /* list<u32>: varints back to back */
+  int status = sos_table_put("kinds", &r);
+  sos_row_free(&r);
+  char *row = NULL;
+  size_t len = 0;
+  sos_row_u32(&key, 1, 7);
+  if (!status) status = sos_table_get("kinds", &key, &row, &len);
+  sos_row_free(&key);
+  if (status) return sos_fail(status, "kinds: %s", sos_status_text(status));
+  uint64_t k = 0, b = 0, big = 0;
+  int64_t i = 0, neg = 0;
+  double f = 0, d = 0;
+  size_t blen = 0, llen = 0;
+  sos_row_get_u64(row, len, 1, &k);
+  sos_row_get_u64(row, len, 2, &b);
+  sos_row_get_i64(row, len, 3, &i);
+  sos_row_get_f64(row, len, 4, &f);
+  sos_row_get_f64(row, len, 5, &d);
+  sos_row_find(row, len, 6, NULL, NULL, &blen);
+  sos_row_get_u64(row, len, 7, &big);
+  sos_row_get_i64(row, len, 8, &neg);
+  sos_row_find(row, len, 9, NULL, NULL, &llen);
+  free(row);
+  char out[256];
+  int n = snprintf(out, sizeof out, "%" PRIu64 " %" PRIu64 " %" PRId64 " %g %g %zu %" PRIu64
+                   " %" PRId64 " %zu", k, b, i, f, d, blen, big, neg, llen);
+  return sos_respond(out, (size_t)n);
+}
+
 void sos_main(void) {
   sos_method("temp", temp);
   sos_method("temps", temps);
@@ -281,4 +448,7 @@ void sos_main(void) {
   sos_method("age", age);
   sos_method("named", named);
   sos_method("all", all);
+  sos_method("doc", doc);
+  sos_method("docget", docget);
+  sos_method("kinds", kinds);
 }
