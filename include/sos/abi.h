@@ -30,6 +30,10 @@
  *   result(handle, buf, cap, len_out) -> i32    status of a finished call,
  *                                               PENDING if unfinished,
  *                                               -INVALID for a bad handle
+ *   call_plan(plan, plan_len, timeout_ms) -> i32
+ *                                               start a plan of dependent
+ *                                               calls (time travel): one
+ *                                               handle, or -status
  *   close(handle) -> ()                         forget (and cancel) a call
  *   log(level, ptr, len) -> ()                  a line in the service's log
  *   now() -> i64                                wall clock, ns since 1970
