@@ -7,142 +7,20 @@
  * (layout, comments, round trips, idempotence), and an allocation-failure
  * sweep over each entry point.
  */
-#include "lang/lang.h"
-#include "test.h"
+#include "lang_util.h"
 
-#include <ftw.h>
-#include <stdarg.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------------ */
-
-/* Parses text as "app.sos"; NULL (with the message printed) on error. */
-static struct sos_app *parse(const char *text) {
-  struct sos_app *app = NULL;
-  char err[512];
-  int rc = sos_app_parse(text, strlen(text), "app.sos", &app, err, sizeof err);
-  if (rc) fprintf(stderr, "  unexpected error %d: %s\n", rc, err);
-  return app;
-}
-
-/* Whether parsing text fails with SOS_EINVAL and exactly the message want
- * (which starts after "app.sos:"). */
-static bool parse_fails(const char *text, const char *want) {
-  struct sos_app *app = (struct sos_app *)1;
-  char err[512] = "", full[512];
-  int rc = sos_app_parse(text, strlen(text), "app.sos", &app, err, sizeof err);
-  snprintf(full, sizeof full, "app.sos:%s", want);
-  bool ok = rc == SOS_EINVAL && app == NULL && strcmp(err, full) == 0;
-  if (!ok) fprintf(stderr, "  got %d \"%s\"\n  want \"%s\"\n", rc, err, full);
-  if (rc == 0) sos_app_free(app);
-  return ok;
-}
-
-#define FAILS(text, want) CHECK(parse_fails(text, want))
-
-/* A definition with a module and one service around body. */
-#define WRAP(body) "app x 1.0.0 {\n  module \"x.wasm\"\n" body "}\n"
-
-/* Whether got equals want; prints both in full when not (CHECK_STR cuts
- * long texts). */
-static bool same_text(const char *got, const char *want) {
-  if (got && want && strcmp(got, want) == 0) return true;
-  fprintf(stderr, "  got:\n%s\n  want:\n%s\n", got ? got : "(null)", want);
-  return false;
-}
 
 /* Prints app canonically into a static buffer ("" on error). */
 static const char *printed(const struct sos_app *app) {
   static char buf[8192];
-  char *out;
-  size_t len;
+  char *out = print(app);
   buf[0] = 0;
-  if (app && sos_app_print(app, &out, &len) == 0) {
-    snprintf(buf, sizeof buf, "%s", out);
-    CHECK_EQ(len, strlen(out));
-    sos_free(out);
-  }
+  if (out) snprintf(buf, sizeof buf, "%s", out);
+  sos_free(out);
   return buf;
-}
-
-/* Formats text; the result is freed with sos_free (NULL on error). */
-static char *fmt(const char *text) {
-  char *out = NULL, err[512];
-  size_t len;
-  int rc = sos_app_fmt(text, strlen(text), "app.sos", &out, &len, err, sizeof err);
-  if (rc) fprintf(stderr, "  fmt error %d: %s\n", rc, err);
-  else CHECK_EQ(len, strlen(out));
-  return out;
-}
-
-/* ---- temporary folders --------------------------------------------------------- */
-
-static char tmp_root[64];
-
-static void make_root(void) {
-  snprintf(tmp_root, sizeof tmp_root, "/tmp/sos_app_XXXXXX");
-  if (!mkdtemp(tmp_root)) tmp_root[0] = 0;
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *f) {
-  (void)st, (void)flag, (void)f;
-  return remove(path);
-}
-
-static void remove_root(void) {
-  if (tmp_root[0]) nftw(tmp_root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The path root/rel in a static buffer (one of four, used in turn). */
-static const char *at(const char *rel) {
-  static char bufs[4][256];
-  static int k;
-  char *b = bufs[k++ & 3];
-  snprintf(b, 256, "%s/%s", tmp_root, rel);
-  return b;
-}
-
-/* Writes text to root/rel, making its folder. */
-static void put(const char *rel, const char *text) {
-  char dir[256];
-  snprintf(dir, sizeof dir, "%s", at(rel));
-  char *slash = strrchr(dir, '/');
-  *slash = 0;
-  mkdir(dir, 0755);
-  FILE *f = fopen(at(rel), "w");
-  if (!f) {
-    CHECK(!"cannot write a temporary file");
-    return;
-  }
-  fputs(text, f);
-  fclose(f);
-}
-
-/* Loads root/rel; NULL (with the message printed) on error. */
-static struct sos_app *load(const char *rel) {
-  struct sos_app *app = NULL;
-  char err[1024];
-  int rc = sos_app_load(at(rel), &app, err, sizeof err);
-  if (rc) fprintf(stderr, "  load error %d: %s\n", rc, err);
-  return app;
-}
-
-/* Whether loading root/rel fails with rc and the message want, in which
- * every "@" stands for the temporary root. */
-static bool load_fails(const char *rel, int want_rc, const char *want) {
-  struct sos_app *app = (struct sos_app *)1;
-  char err[1024] = "", full[1024];
-  size_t o = 0;
-  for (const char *w = want; *w && o < sizeof full - 64; w++)
-    o += (size_t)(*w == '@' ? snprintf(full + o, sizeof full - o, "%s", tmp_root)
-                            : snprintf(full + o, sizeof full - o, "%c", *w));
-  int rc = sos_app_load(at(rel), &app, err, sizeof err);
-  bool ok = rc == want_rc && app == NULL && strcmp(err, full) == 0;
-  if (!ok) fprintf(stderr, "  got %d \"%s\"\n  want %d \"%s\"\n", rc, err, want_rc, full);
-  if (rc == 0) sos_app_free(app);
-  return ok;
 }
 
 /* ---- the lexer ---------------------------------------------------------------- */
@@ -876,8 +754,8 @@ TEST(app_load_one_file) {
   put("d/x", "");
   CHECK(load_fails("d", SOS_EIO, "@/d: cannot read: Is a directory"));
   put("bad.sos", "app x 1.0.0 {\n  module \"m\"\n  servce x {}\n}\n");
-  CHECK(load_fails("bad.sos", SOS_EINVAL, "@/bad.sos:3:3: unknown statement \"servce\"; "
-                                          "did you mean \"service\"?"));
+  LOAD_FAILS("bad.sos", "@/bad.sos:3:3: unknown statement \"servce\"; "
+                        "did you mean \"service\"?");
   remove_root();
 }
 
@@ -885,11 +763,11 @@ TEST(app_load_checks_completeness) {
   make_root();
   REQUIRE(tmp_root[0]);
   put("a.sos", "# no code\napp x 1.0.0 {\n  service x {}\n}\n");
-  CHECK(load_fails("a.sos", SOS_EINVAL, "@/a.sos:2:1: app x has no code; add module "
-                                        "\"FILE.wasm\" or sources \"FILE.c\""));
+  LOAD_FAILS("a.sos", "@/a.sos:2:1: app x has no code; add module "
+                      "\"FILE.wasm\" or sources \"FILE.c\"");
   put("b.sos", "app y 1.0.0 {\n  sources \"y.c\"\n}\n");
-  CHECK(load_fails("b.sos", SOS_EINVAL, "@/b.sos:1:1: app y has no service; add one "
-                                        "such as service y { instances 1..4 }"));
+  LOAD_FAILS("b.sos", "@/b.sos:1:1: app y has no service; add one "
+                      "such as service y { instances 1..4 }");
   /* each is fine once the other gives what it lacks */
   put("c.sos", "app c 1.0.0 extends \"b.sos\" {\n  service c {}\n}\n");
   put("d.sos", "app d 1.0.0 extends \"a.sos\" { module \"d.wasm\" }\n");
@@ -1056,12 +934,12 @@ TEST(app_load_checks_tables) {
   REQUIRE(tmp_root[0]);
   /* one file: its struct must be there */
   put("a.sos", "app a 1.0.0 {\n  module \"m\"\n  store t: table Entry key id\n  service s {}\n}\n");
-  CHECK(load_fails("a.sos", SOS_EINVAL, "@/a.sos:3:18: unknown struct \"Entry\"; declare it "
-                                        "with struct Entry { FIELD: TYPE = 1 }"));
+  LOAD_FAILS("a.sos", "@/a.sos:3:18: unknown struct \"Entry\"; declare it "
+                      "with struct Entry { FIELD: TYPE = 1 }");
   put("b.sos", "app b 1.0.0 {\n  module \"m\"\n  struct Entry {}\n"
                "  store t: table Entri key id\n  service s {}\n}\n");
-  CHECK(load_fails("b.sos", SOS_EINVAL, "@/b.sos:4:18: unknown struct \"Entri\"; did you "
-                                        "mean \"Entry\"?"));
+  LOAD_FAILS("b.sos", "@/b.sos:4:18: unknown struct \"Entri\"; did you "
+                      "mean \"Entry\"?");
   /* a table may use its base's struct, which must have its fields */
   put("base.sos", "app base 1.0.0 {\n  module \"m\"\n"
                   "  struct Entry { id: text = 1; at: u64 = 2; score: f64 = 3 }\n"
@@ -1071,27 +949,27 @@ TEST(app_load_checks_tables) {
   CHECK(a && a->nstores == 2 && a->nstructs == 1);
   sos_app_free(a);
   put("key.sos", "app k 1.0.0 extends \"base.sos\" {\n  store more: table Entry key idd\n}\n");
-  CHECK(load_fails("key.sos", SOS_EINVAL, "@/key.sos:2:31: struct Entry has no field "
-                                          "\"idd\"; did you mean \"id\"?"));
+  LOAD_FAILS("key.sos", "@/key.sos:2:31: struct Entry has no field "
+                        "\"idd\"; did you mean \"id\"?");
   put("idx.sos", "app k 1.0.0 extends \"base.sos\" {\n"
                  "  store more: table Entry key id index at, score\n}\n");
-  CHECK(load_fails("idx.sos", SOS_EINVAL, "@/idx.sos:2:44: field score of struct Entry is "
-                                          "f64; a key or an index must be text, bytes or an "
-                                          "integer"));
+  LOAD_FAILS("idx.sos", "@/idx.sos:2:44: field score of struct Entry is "
+                        "f64; a key or an index must be text, bytes or an "
+                        "integer");
   put("sug.sos", "app k 1.0.0 extends \"base.sos\" {\n  store more: table Entyr key id\n}\n");
-  CHECK(load_fails("sug.sos", SOS_EINVAL, "@/sug.sos:2:21: unknown struct \"Entyr\"; did you "
-                                          "mean \"Entry\"?"));
+  LOAD_FAILS("sug.sos", "@/sug.sos:2:21: unknown struct \"Entyr\"; did you "
+                        "mean \"Entry\"?");
   /* a struct that replaces the base's must still fit the base's tables */
   put("drop.sos", "app d 1.0.0 extends \"base.sos\" {\n  struct Entry { id: text = 1 }\n}\n");
-  CHECK(load_fails("drop.sos", SOS_EINVAL, "@/drop.sos:2:10: struct Entry no longer fits "
-                                           "the base's store entries: struct Entry has no "
-                                           "field \"at\""));
+  LOAD_FAILS("drop.sos", "@/drop.sos:2:10: struct Entry no longer fits "
+                         "the base's store entries: struct Entry has no "
+                         "field \"at\"");
   put("type.sos", "app d 1.0.0 extends \"base.sos\" {\n"
                   "  struct Entry { id: bool = 1; at: u64 = 2 }\n}\n");
-  CHECK(load_fails("type.sos", SOS_EINVAL, "@/type.sos:2:10: struct Entry no longer fits "
-                                           "the base's store entries: field id of struct "
-                                           "Entry is bool; a key or an index must be text, "
-                                           "bytes or an integer"));
+  LOAD_FAILS("type.sos", "@/type.sos:2:10: struct Entry no longer fits "
+                         "the base's store entries: field id of struct "
+                         "Entry is bool; a key or an index must be text, "
+                         "bytes or an integer");
   /* unless the table is replaced too */
   put("both.sos", "app d 1.0.0 extends \"base.sos\" {\n  struct Entry { id: text = 1 }\n"
                   "  store entries: table Entry key id\n}\n");
@@ -1101,15 +979,15 @@ TEST(app_load_checks_tables) {
   /* two levels: the top's struct is checked against the first base's tables */
   put("mid.sos", "app m 1.0.0 extends \"base.sos\" {\n  env X = \"1\"\n}\n");
   put("deep.sos", "app d 1.0.0 extends \"mid.sos\" {\n  struct Entry { at: u8 = 2 }\n}\n");
-  CHECK(load_fails("deep.sos", SOS_EINVAL, "@/deep.sos:2:10: struct Entry no longer fits "
-                                           "the base's store entries: struct Entry has no "
-                                           "field \"id\""));
+  LOAD_FAILS("deep.sos", "@/deep.sos:2:10: struct Entry no longer fits "
+                         "the base's store entries: struct Entry has no "
+                         "field \"id\"");
   /* a base's table may not rely on a struct that only an extension declares */
   put("tmpl.sos", "app t 1.0.0 {\n  module \"m\"\n  store rows: table Row key id\n}\n");
   put("use.sos", "app u 1.0.0 extends \"tmpl.sos\" {\n  struct Row { id: u32 = 1 }\n"
                  "  service s {}\n}\n");
-  CHECK(load_fails("use.sos", SOS_EINVAL, "@/tmpl.sos:3:21: unknown struct \"Row\"; declare "
-                                          "it with struct Row { FIELD: TYPE = 1 }"));
+  LOAD_FAILS("use.sos", "@/tmpl.sos:3:21: unknown struct \"Row\"; declare "
+                        "it with struct Row { FIELD: TYPE = 1 }");
   remove_root();
 }
 
@@ -1145,21 +1023,19 @@ TEST(app_extends_cycles) {
   REQUIRE(tmp_root[0]);
   put("a.sos", "app a 1.0.0 extends \"b.sos\" {}\n");
   put("b.sos", "app b 1.0.0 extends \"a.sos\" {}\n");
-  CHECK(load_fails("a.sos", SOS_EINVAL,
-                   "@/b.sos:1:21: extends cycle: @/a.sos -> @/b.sos -> @/a.sos"));
+  LOAD_FAILS("a.sos", "@/b.sos:1:21: extends cycle: @/a.sos -> @/b.sos -> @/a.sos");
   put("self.sos", "app s 1.0.0 extends \"self.sos\" {}\n");
-  CHECK(load_fails("self.sos", SOS_EINVAL,
-                   "@/self.sos:1:21: extends cycle: @/self.sos -> @/self.sos"));
+  LOAD_FAILS("self.sos", "@/self.sos:1:21: extends cycle: @/self.sos -> @/self.sos");
   put("c/app.sos", "\napp c 1.0.0 extends \"../c/./app.sos\" {}\n");
-  CHECK(load_fails("c/app.sos", SOS_EINVAL,
-                   "@/c/app.sos:2:21: extends cycle: @/c/app.sos -> @/c/../c/./app.sos"));
+  LOAD_FAILS("c/app.sos",
+             "@/c/app.sos:2:21: extends cycle: @/c/app.sos -> @/c/../c/./app.sos");
   remove_root();
 }
 
 TEST(app_extends_depth) {
   make_root();
   REQUIRE(tmp_root[0]);
-  char name[16], text[128];
+  char name[24], text[128];
   for (int i = 0; i < 8; i++) { /* l0 -> l1 -> ... -> l8: eight levels */
     snprintf(name, sizeof name, "l%d.sos", i);
     snprintf(text, sizeof text, "app l%d 1.0.0 extends \"l%d.sos\" {}\n", i, i + 1);
@@ -1171,10 +1047,10 @@ TEST(app_extends_depth) {
   sos_app_free(a);
   put("l8.sos", "app l8 1.0.0 extends \"l9.sos\" {}\n");
   put("l9.sos", "app l9 1.0.0 {\n  module \"m\"\n  service s {}\n}\n");
-  CHECK(load_fails("l0.sos", SOS_EINVAL,
-                   "@/l8.sos:1:22: extends nests more than 8 levels deep: @/l0.sos -> "
-                   "@/l1.sos -> @/l2.sos -> @/l3.sos -> @/l4.sos -> @/l5.sos -> @/l6.sos -> "
-                   "@/l7.sos -> @/l8.sos -> l9.sos"));
+  LOAD_FAILS("l0.sos",
+             "@/l8.sos:1:22: extends nests more than 8 levels deep: @/l0.sos -> "
+             "@/l1.sos -> @/l2.sos -> @/l3.sos -> @/l4.sos -> @/l5.sos -> @/l6.sos -> "
+             "@/l7.sos -> @/l8.sos -> l9.sos");
   a = load("l1.sos"); /* from one level down it fits */
   CHECK(a != NULL);
   sos_app_free(a);
@@ -1196,8 +1072,8 @@ TEST(app_extends_missing_or_bad_base) {
                                      "Is a directory"));
   put("base.sos", "app b 1.0.0 {\n  module \"m\"\n  service s { queue x }\n}\n");
   put("e.sos", "app e 1.0.0 extends \"base.sos\" {}\n");
-  CHECK(load_fails("e.sos", SOS_EINVAL, "@/base.sos:3:21: expected a queue length such as "
-                                        "64, found \"x\""));
+  LOAD_FAILS("e.sos", "@/base.sos:3:21: expected a queue length such as "
+                      "64, found \"x\"");
   remove_root();
 }
 
@@ -1455,59 +1331,6 @@ TEST(app_fmt_is_idempotent_and_keeps_the_definition) {
 }
 
 /* ---- out of memory ------------------------------------------------------------------ */
-
-/* The operations under test: each returns its rc and, on success, the
- * canonical text of what it made (to compare with a run without faults). */
-enum op { OP_PARSE, OP_PRINT, OP_FMT, OP_LOAD };
-
-static int run_op(enum op op, const char *arg, struct sos_app *given, char **text) {
-  struct sos_app *a = NULL;
-  char err[512];
-  size_t len;
-  int rc;
-  *text = NULL;
-  switch (op) {
-  case OP_PARSE: rc = sos_app_parse(arg, strlen(arg), "app.sos", &a, err, sizeof err); break;
-  case OP_PRINT: return sos_app_print(given, text, &len);
-  case OP_FMT: return sos_app_fmt(arg, strlen(arg), "app.sos", text, &len, err, sizeof err);
-  default: rc = sos_app_load(arg, &a, err, sizeof err);
-  }
-  if (rc == SOS_ENOMEM) CHECK(a == NULL);
-  if (rc == 0) {
-    sos_alloc_fail_at(0);
-    CHECK_EQ(sos_app_print(a, text, &len), 0);
-  }
-  sos_app_free(a);
-  return rc;
-}
-
-/* Fails each allocation of op in turn: SOS_ENOMEM with nothing made (and,
- * under ASan, nothing leaked) until it succeeds with the same result as
- * a run without faults.  Returns the number of allocations it needs. */
-static int sweep(enum op op, const char *arg, struct sos_app *given) {
-  char *want, *got;
-  int rc = run_op(op, arg, given, &want);
-  if (rc != 0) {
-    CHECK(!"the operation fails without faults");
-    return 0;
-  }
-  for (uint64_t at = 1; at < 100000; at++) {
-    sos_alloc_fail_at(at);
-    rc = run_op(op, arg, given, &got);
-    sos_alloc_fail_at(0);
-    if (rc == 0) {
-      CHECK(same_text(got, want));
-      sos_free(got);
-      sos_free(want);
-      return (int)at;
-    }
-    CHECK_EQ(rc, SOS_ENOMEM);
-    CHECK(got == NULL);
-    if (rc != SOS_ENOMEM) break;
-  }
-  sos_free(want);
-  return 0;
-}
 
 TEST(app_alloc_failure_sweep) {
   CHECK(sweep(OP_PARSE, example, NULL) > 10);
