@@ -492,6 +492,17 @@ check "a bind between fields of different types fails the plan" 0 "bind n: step 
 check "a failing step stops the plan" 0 "=status 1, failed step 1, step 0: 0 (n=2), step 1: 1, step 2: 2" "" \
   $SOS call planner fails
 check "two kept steps come back" 0 "=8 9" "" $SOS call planner both 7
+check "hostile and mistaken plans get a status each, never a crash" 0 "=garbage: invalid request Plan at byte 0: truncated varint in a key
+empty: invalid request a plan needs at least one step
+truncated: invalid request Plan.steps (tag 1) at byte 2: length 64 runs past the end (1 left)
+nul-name: invalid request step 0: bad service or method name
+not-in-uses: denied: the caller's definition does not list it in uses step 0: hello is not in the caller's uses
+unknown-service: denied: the caller's definition does not list it in uses step 0: nosuch is not in the caller's uses
+unknown-path: invalid request Num has no field nosuch
+each-not-a-list: invalid request each: step 0's n is not a list of what num takes
+untyped-bind: invalid request step 1: numbers.nomethod is not a typed method, so its fields cannot be bound
+forward-bind: invalid request step 0: a bind must name a field and an earlier step" "" $SOS call planner bad
+check "and the planner still works after them" 0 "=8 9" "" $SOS call planner both 7
 planned0=$(psf numbers calls_planned)
 check "closing a plan's handle cancels it" 0 "=cancelled" "" $SOS call planner cancel 50
 check "only its first step ran" 0 "=1" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"

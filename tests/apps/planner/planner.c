@@ -14,6 +14,8 @@
  *   lookup "REQ"  discovery: numbers_Numbers_service with requirement REQ.
  *   cancel "K"    starts a chain of K slow steps (20 ms each) and closes its
  *                 handle at once: the steps after the first never run.
+ *   bad           hostile and mistaken plans, each answered with a status
+ *                 and never a crash: one line "case: status message" each.
  *   one "N"       one typed call of next (the benchmark's reference).
  */
 #include "planner.sos.h"
@@ -237,7 +239,70 @@ static int cancel(const struct sos_request *r) {
   return sos_respond_str("cancelled");
 }
 
+/* The raw import, to send bytes the builder would never make. */
+__attribute__((import_module(SOS_ABI_MODULE), import_name("call_plan"))) int32_t
+sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
+
+/* Runs plan bytes (or builder p when bytes is NULL) and appends
+ * "name: STATUS message" to out. */
+static size_t run_case(char *out, size_t o, size_t cap, const char *name, const void *bytes,
+                       size_t n, sos_plan *p) {
+  int h = bytes ? sos__abi_call_plan(bytes, n, 0) : sos_plan_start(p, 0);
+  sos_plan_free(p);
+  char *res = NULL;
+  size_t len = 0;
+  int st = h < 0 ? -h : 0;
+  if (h > 0) {
+    sos_await_all(&h, 1, SOS_FOREVER);
+    st = sos_result(h, &res, &len);
+    sos_close(h);
+  }
+  int w = snprintf(out + o, cap - o, "%s: %s %.*s\n", name, sos_status_text(st),
+                   st && res ? (int)len : 0, res ? res : "");
+  free(res);
+  return o + (w > 0 ? (size_t)w : 0);
+}
+
+static int bad(const struct sos_request *r) {
+  static char out[4096];
+  size_t o = 0, cap = sizeof out;
+  (void)r;
+  o = run_case(out, o, cap, "garbage", "\xff\xff\xff\xff", 4, NULL);
+  o = run_case(out, o, cap, "empty", "", 0, NULL);
+  /* steps: a list whose length runs past the end */
+  o = run_case(out, o, cap, "truncated", "\x0a\x40\x05", 3, NULL);
+  /* a step with a service name holding a NUL */
+  o = run_case(out, o, cap, "nul-name", "\x0a\x07\x06\x0a\x04n\x00" "ab", 9, NULL);
+  sos_plan *p = sos_plan_new();
+  sos_plan_call(p, "hello", "greet", "x", 1);
+  o = run_case(out, o, cap, "not-in-uses", NULL, 0, p);
+  p = sos_plan_new();
+  sos_plan_call(p, "nosuch", "x", NULL, 0);
+  o = run_case(out, o, cap, "unknown-service", NULL, 0, p);
+  p = sos_plan_new();
+  int a = sos_plan_call(p, "numbers", "next", NULL, 0);
+  int b = sos_plan_call(p, "numbers", "next", NULL, 0);
+  sos_plan_bind(p, b, "n", a, "nosuch");
+  o = run_case(out, o, cap, "unknown-path", NULL, 0, p);
+  p = sos_plan_new();
+  a = sos_plan_call(p, "numbers", "next", NULL, 0);
+  b = sos_plan_call(p, "numbers", "square", NULL, 0);
+  sos_plan_each(p, b, "num", a, "n"); /* n is no list */
+  o = run_case(out, o, cap, "each-not-a-list", NULL, 0, p);
+  p = sos_plan_new();
+  a = sos_plan_call(p, "numbers", "next", NULL, 0);
+  b = sos_plan_call(p, "numbers", "nomethod", NULL, 0);
+  sos_plan_bind(p, b, "n", a, "n");
+  o = run_case(out, o, cap, "untyped-bind", NULL, 0, p);
+  /* a bind to a step that comes later: refused by the kernel */
+  o = run_case(out, o, cap, "forward-bind",
+               "\x0a\x1a\x19\x0a\x07numbers\x12\x04next\x22\x08\x07\x0a\x01n\x12\x02\x08\x05",
+               28, NULL);
+  return sos_respond(out, o);
+}
+
 void sos_main(void) {
+  sos_method("bad", bad);
   sos_method("cancel", cancel);
   sos_method("chain", chain);
   sos_method("seq", seq);
