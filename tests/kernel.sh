@@ -506,6 +506,8 @@ check "and the planner still works after them" 0 "=8 9" "" $SOS call planner bot
 planned0=$(psf numbers calls_planned)
 check "closing a plan's handle cancels it" 0 "=cancelled" "" $SOS call planner cancel 50
 check "only its first step ran" 0 "=1" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"
+check "closing a queued call's future" 0 "=dropped" "" $SOS call planner dropq
+check "cancels it before it runs" 0 "=4 0" "" bash -c "$SOS logs numbers | grep -c 'slow 100[0-3]' | tr '\n' ' '; $SOS logs numbers | grep -c 'slow 1004' || true"
 check "discovery with a version requirement" 0 "=found numbers" "" $SOS call planner lookup ">=1.0, <2"
 check "discovery refuses an unmet requirement" 1 "" "numbers is version 1.0.0, which does not meet ^2" \
   $SOS call planner lookup "^2"

@@ -5,7 +5,7 @@
  *   range(Count) -> NumList   0, 1, ... n - 1
  *   square(Wrap) -> Num       num.n squared
  *   fail(Num) -> Num          always the declared error refused
- *   slow(Num) -> Num          n + 1 after 20 ms
+ *   slow(Num) -> Num          n + 1 after 20 ms, logging "slow N" first
  */
 #include "numbers.sos.h"
 #include "sos.h"
@@ -40,6 +40,7 @@ int numbers_Numbers_fail_serve(const numbers_Num *req, numbers_Num *resp, sos_ar
 }
 
 int numbers_Numbers_slow_serve(const numbers_Num *req, numbers_Num *resp, sos_arena *a) {
+  sos_log(SOS_LOG_INFO, "slow %lld", (long long)req->n);
   sos_sleep_ms(20);
   return numbers_Numbers_next_serve(req, resp, a);
 }

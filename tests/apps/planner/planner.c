@@ -14,6 +14,10 @@
  *   lookup "REQ"  discovery: numbers_Numbers_service with requirement REQ.
  *   cancel "K"    starts a chain of K slow steps (20 ms each) and closes its
  *                 handle at once: the steps after the first never run.
+ *   dropq         five slow calls at once to numbers (4 instances at most):
+ *                 the fifth waits in the queue, and closing its handle
+ *                 cancels it before it runs (numbers logs "slow N" for
+ *                 the calls that run: 1000..1003, never 1004).
  *   bad           hostile and mistaken plans, each answered with a status
  *                 and never a crash: one line "case: status message" each.
  *   one "N"       one typed call of next (the benchmark's reference).
@@ -239,6 +243,23 @@ static int cancel(const struct sos_request *r) {
   return sos_respond_str("cancelled");
 }
 
+static int dropq(const struct sos_request *r) {
+  numbers_Numbers s = numbers_Numbers_at("numbers");
+  int h[5];
+  (void)r;
+  for (int i = 0; i < 5; i++) {
+    numbers_Num m = {.n = 1000 + i};
+    h[i] = numbers_Numbers_slow_start(s, &m);
+    if (h[i] < 0) return sos_fail(-h[i], "start %d failed", i);
+  }
+  sos_close(h[4]); /* still queued: cancelled */
+  int rc = sos_await_all(h, 4, SOS_FOREVER);
+  if (rc < 0) return sos_fail(-rc, "await failed");
+  for (int i = 0; i < 4; i++) sos_close(h[i]);
+  sos_sleep_ms(60); /* time for a call that was not cancelled to run */
+  return sos_respond_str("dropped");
+}
+
 /* The raw import, to send bytes the builder would never make. */
 __attribute__((import_module(SOS_ABI_MODULE), import_name("call_plan"))) int32_t
 sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
@@ -302,6 +323,7 @@ static int bad(const struct sos_request *r) {
 }
 
 void sos_main(void) {
+  sos_method("dropq", dropq);
   sos_method("bad", bad);
   sos_method("cancel", cancel);
   sos_method("chain", chain);
