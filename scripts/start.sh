@@ -26,7 +26,9 @@ show build/sos node start
 show build/sos node status
 
 caption "Deploying the example apps (each is built from C into a verified image first)"
-for app in hello counter fanout sleepy kvcount eventlog; do show build/sos deploy apps/$app; done
+for app in hello counter fanout sleepy kvcount eventlog greeter greeter-client; do
+  show build/sos deploy apps/$app
+done
 
 caption "hello: a service call, addressed by name"
 show build/sos call hello greet world
@@ -55,6 +57,13 @@ caption "eventlog: a log store; a reader waiting in log_tail is woken by the app
 show build/sos call eventlog add "started at $(date -u +%H:%M:%S)"
 echo
 show build/sos log tail eventlog/events -n 3
+
+caption "greeter: a typed interface (app.sos declares it; sos build generates the C)"
+show build/sos describe greeter
+show build/sos call greeter hello '{"name":"ada","times":2,"mood":"happy"}'
+caption "greeter-client: calls it through the generated stub, two futures at once"
+show build/sos call greeter-client moods ada
+echo
 
 caption "The node's services and a log"
 show build/sos ps
