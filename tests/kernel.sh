@@ -206,6 +206,19 @@ check "the bytes quota is enforced" 1 "" "quota exceeded" $SOS kv put box/box bi
 check "rm keeps the data" 0 "box removed (its stored data stays" "" $SOS rm box
 check "a new deploy finds it" 0 "deployed box" "" $SOS deploy tests/apps/box
 check "the data is still there" 0 "=v" "" $SOS kv get box/box k4
+# the storage admin calls as the typed built-in `stores` (keys and values in base64)
+check "stores kv_get" 0 '={"value":"dg=="}' "" $SOS call stores kv_get '{"service":"box","store":"box","key":"azQ="}'
+check "stores kv_list" 0 '{"key":"azQ=","value":"dg=="}' "" $SOS call stores kv_list '{"service":"box","store":"box","prefix":"aw=="}'
+check "stores kv_del" 0 "={}" "" $SOS call stores kv_del '{"service":"box","store":"box","key":"azQ="}'
+check "stores kv_put (durable, under the box's quota)" 0 "={}" "" \
+  $SOS call stores kv_put '{"service":"box","store":"box","key":"azQ=","value":"dzI="}'
+check "the put is what sos kv sees" 0 "=w2" "" $SOS kv get box/box k4
+check "stores counts against the quota too" 1 "" "quota (4)" \
+  $SOS call stores kv_put '{"service":"box","store":"box","key":"azk=","value":"dg=="}'
+check "stores kv_get of a missing key" 1 "" "no_key (3)" $SOS call stores kv_get '{"service":"box","store":"box","key":"eno="}'
+check "stores of an undeclared store" 1 "" "no_store (2): box has no kv store named other" \
+  $SOS call stores kv_get '{"service":"box","store":"other","key":"eno="}'
+check "no app may call stores, whatever its uses" 0 "=4 " "" $SOS call proxy call "stores kv_get"
 
 # ---- kv from apps: the SDK, and attempts to escape the namespace -------------------------------
 check "deploy kvcount" 0 "deployed kvcount" "" $SOS deploy apps/kvcount
@@ -282,6 +295,8 @@ check "trimmed records are gone" 0 "=2 third" "" $SOS call eventlog since 0
 check "offsets never go back" 0 "=3" "" $SOS call eventlog end
 check "sos log tail" 0 "2	third" "" $SOS log tail eventlog/events
 check "sos log tail of a kv store" 1 "" "no log store named" $SOS log tail kvcount/counts
+check "stores log_read from an offset" 0 '={"records":[{"offset":2,"data":"dGhpcmQ="}],"end":3}' "" \
+  $SOS call stores log_read '{"service":"eventlog","store":"events","from":1}'
 
 # ---- snapshots and restores (box holds b, k1..k4: its 5-key quota) ---------------------------
 check "sos snapshot --help" 0 "Usage: sos snapshot" "" $SOS snapshot --help

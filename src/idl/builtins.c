@@ -2,7 +2,7 @@
  * builtins.c - the types SOS itself declares, in the SOS language: the
  * Error struct of failed typed calls, the messages of time travel
  * (plans of dependent calls) and the interfaces of the built-in services
- * time, services and logs.  The kernel compiles this text once at
+ * time, services, logs and stores (the storage admin calls).  The kernel compiles this text once at
  * start; the guest SDK encodes and decodes the same messages
  * (sdk/sos_typed.c, and the generated code over sdk/sos_wire.c), so
  * docs/wire.md and this text are the contract between them.  It is a package, so `sos check` and `sos describe` read it as
@@ -70,5 +70,29 @@ const char sos_idl_builtins[] =
     "  interface Logs {\n"
     "    tail(TailReq) -> TailResp\n"
     "    error not_found = 1\n"
+    "  }\n"
+    "\n"
+    "  # The storage admin calls: any service's kv and log stores, from\n"
+    "  # outside (the node's owner); no app may call them, whatever its uses.\n"
+    "  struct KvKey { service: text = 1; store: text = 2; key: bytes = 3 }\n"
+    "  struct KvValue { value: bytes = 1 }\n"
+    "  struct KvPut { service: text = 1; store: text = 2; key: bytes = 3; value: bytes = 4 }\n"
+    "  struct KvRange { service: text = 1; store: text = 2; prefix: bytes = 3; limit: u32 = 4 }\n"
+    "  struct KvPair { key: bytes = 1; value: bytes = 2 }\n"
+    "  struct KvList { pairs: list<KvPair> = 1 }\n"
+    "  struct LogRange { service: text = 1; store: text = 2; from: u64 = 3; limit: u32 = 4 }\n"
+    "  struct LogRecord { offset: u64 = 1; data: bytes = 2 }\n"
+    "  struct LogRecords { records: list<LogRecord> = 1; end: u64 = 2 }\n"
+    "  interface Stores {\n"
+    "    kv_get(KvKey) -> KvValue\n"
+    "    kv_put(KvPut) -> Empty\n"
+    "    kv_del(KvKey) -> Empty\n"
+    "    kv_list(KvRange) -> KvList\n"
+    "    log_read(LogRange) -> LogRecords\n"
+    "    error no_service = 1\n"
+    "    error no_store = 2\n"
+    "    error no_key = 3\n"
+    "    error quota = 4\n"
+    "    error bad_key = 5\n"
     "  }\n"
     "}\n";

@@ -13,6 +13,8 @@
  *                                              (">=1.2", "^1") its app's
  *                                              version must meet: discovery
  *   logs      tail(TailReq) -> TailResp        the last lines of a service's log
+ *   stores    kv_get, kv_put, kv_del, kv_list, log_read: the storage admin
+ *             calls (stores.c), for the node's owner only
  *
  * Requests are checked against their struct first; declared errors
  * (not_found, version_mismatch, bad_requirement) answer with the Error
@@ -29,10 +31,12 @@
 #include <string.h>
 
 static const char *const builtins[][2] = {
-    {"time", "Time"}, {"services", "Services"}, {"logs", "Logs"}};
+    {"time", "Time"}, {"services", "Services"}, {"logs", "Logs"}, {"stores", "Stores"}};
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 
 bool sos__k_builtin(const char *name) { return sos__k_builtin_interface(name) != NULL; }
+
+bool sos__k_builtin_admin(const char *name) { return strcmp(name, "stores") == 0; }
 
 const char *sos__k_builtin_interface(const char *name) {
   for (size_t i = 0; i < NBUILTINS; i++)
@@ -60,8 +64,7 @@ static void answer_json(struct kernel *k, struct req *r, int type, cJSON *j) {
   sos_free(wire);
 }
 
-/* Fails r with a declared error of interface iface (the Error struct). */
-static void answer_error(struct kernel *k, struct req *r, const char *iface, uint32_t code,
+void sos__k_answer_error(struct kernel *k, struct req *r, const char *iface, uint32_t code,
                          const char *message) {
   int ix = sos_idl_interface(k->sos_idl, iface);
   cJSON *j = cJSON_CreateObject();
@@ -153,19 +156,19 @@ static void services_call(struct kernel *k, struct req *r, int req_type, int res
   if (!text_field(k, r, req_type, "name", name, sizeof name) ||
       !(s = sos__k_svc_find(k, name)) || s->removed) {
     snprintf(msg, sizeof msg, "no service named %.79s", name);
-    return answer_error(k, r, "Services", 1, msg);
+    return sos__k_answer_error(k, r, "Services", 1, msg);
   }
   const char *version = s->cur->img->app->version;
   int m = sos_version_match(version, text_field(k, r, req_type, "version", want, sizeof want));
   if (m < 0) {
     snprintf(msg, sizeof msg, "bad version requirement \"%.100s\"; write one such as >=1.2 "
              "or ^1", want);
-    return answer_error(k, r, "Services", 3, msg);
+    return sos__k_answer_error(k, r, "Services", 3, msg);
   }
   if (!m) {
     snprintf(msg, sizeof msg, "%s is version %s, which does not meet %.100s", name, version,
              want);
-    return answer_error(k, r, "Services", 2, msg);
+    return sos__k_answer_error(k, r, "Services", 2, msg);
   }
   answer_json(k, r, resp_type, service_info(k, s, true));
 }
@@ -175,7 +178,7 @@ static void logs_call(struct kernel *k, struct req *r, int req_type, int resp_ty
   uint64_t lines = uint_field(k, r, req_type, "lines");
   if (!text_field(k, r, req_type, "service", name, sizeof name) || !sos__k_svc_find(k, name)) {
     snprintf(msg, sizeof msg, "no service named %.79s", name);
-    return answer_error(k, r, "Logs", 1, msg);
+    return sos__k_answer_error(k, r, "Logs", 1, msg);
   }
   char *text = NULL;
   size_t len = 0;
@@ -206,6 +209,8 @@ void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r) {
     time_call(k, r, req_type, resp_type);
   else if (strcmp(name, "services") == 0)
     services_call(k, r, req_type, resp_type);
-  else
+  else if (strcmp(name, "logs") == 0)
     logs_call(k, r, req_type, resp_type);
+  else
+    sos__k_stores_call(k, r, req_type);
 }

@@ -291,6 +291,15 @@ int sos__k_link(struct kernel *k, struct image_ref *ir, char *err, size_t errlen
 bool sos__k_builtin(const char *name);
 /* The interface (of package sos) of built-in service name, or NULL. */
 const char *sos__k_builtin_interface(const char *name);
+/* Whether built-in service name is for the node's owner only (stores):
+ * no instance may call it. */
+bool sos__k_builtin_admin(const char *name);
+/* Fails r with declared error code of interface iface of package sos (the
+ * Error struct, status ERROR); k->mu held. */
+void sos__k_answer_error(struct kernel *k, struct req *r, const char *iface, uint32_t code,
+                         const char *message);
+/* Answers a call r of the stores built-in (stores.c); k->mu held. */
+void sos__k_stores_call(struct kernel *k, struct req *r, int req_type);
 /* Answers r, addressed to built-in service name (k->mu held). */
 void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
 

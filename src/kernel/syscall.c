@@ -73,7 +73,7 @@ static int h_respond(struct sos_wasm_hostcall *c) {
 
 /* Whether in's definition lets it call name. */
 bool sos__k_allowed(const struct sos_app *app, const char *name) {
-  if (sos__k_builtin(name)) return true;
+  if (sos__k_builtin(name)) return !sos__k_builtin_admin(name); /* no ambient authority */
   for (uint32_t i = 0; i < app->nuses; i++)
     if (strcmp(app->uses[i], name) == 0) return true;
   return false;

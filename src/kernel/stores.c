@@ -1,0 +1,293 @@
+/*
+ * stores.c - the built-in service `stores`: the storage admin calls, typed.
+ *
+ * `sos kv`, `sos log` and the other storage commands speak the control
+ * protocol; this service gives the same powers an interface (Stores, in
+ * package sos: src/idl/builtins.c), so that `sos call stores kv_get
+ * '{"service":"box","store":"box","key":"azE="}'` works, `sos describe
+ * stores` documents it, and a program talking to the control socket can
+ * use typed calls for it.  It reaches into any service's stores, so only
+ * the node's owner may call it: calls from outside (the control socket,
+ * mode 0600) are accepted, and every instance is refused, whatever its
+ * app's `uses` says (sos__k_builtin_admin) - no ambient authority.
+ *
+ * Reads answer at once from a read transaction.  Writes go through the
+ * store's group commit like an app's, counted against the service's
+ * quota, and the call is answered from the committer's callback once the
+ * write is durable.  Answers are written straight in the wire format
+ * (their structs are small and fixed), requests read with the schema.
+ */
+#include "kernel/kernel.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { E_NO_SERVICE = 1, E_NO_STORE, E_NO_KEY, E_QUOTA, E_BAD_KEY };
+
+/* ---- writing answers ------------------------------------------------------ */
+
+static size_t put_varint(uint8_t *q, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) q[n++] = (uint8_t)(v | 0x80), v >>= 7;
+  q[n++] = (uint8_t)v;
+  return n;
+}
+
+/* A LEN field of tag (< 16) with n bytes at p, at q; its size. */
+static size_t put_bytes(uint8_t *q, uint32_t tag, const void *p, size_t n) {
+  size_t o = 0;
+  q[o++] = (uint8_t)(tag << 3 | 2);
+  o += put_varint(q + o, n);
+  if (n) memcpy(q + o, p, n);
+  return o + n;
+}
+
+/* The size of a LEN field holding n bytes (tag < 16). */
+static size_t len_size(size_t n) {
+  uint8_t t[10];
+  return 1 + put_varint(t, n) + n;
+}
+
+/* ---- reading requests ----------------------------------------------------- */
+
+/* The bytes of field name of r's request (type), or NULL when absent. */
+static const uint8_t *bytes_of(struct kernel *k, const struct req *r, int type, const char *name,
+                               size_t *n) {
+  struct sos_idl_value v;
+  char err[8];
+  *n = 0;
+  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
+      !v.present)
+    return NULL;
+  *n = v.n;
+  return v.p;
+}
+
+static uint64_t uint_of(struct kernel *k, const struct req *r, int type, const char *name) {
+  struct sos_idl_value v;
+  char err[8];
+  return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ? 0
+                                                                                          : v.u;
+}
+
+/* The store named by the request's service and store fields, of kind type
+ * (SOS_APP_STORE_*): its key prefix into prefix (room for 200 bytes) and
+ * its service; NULL, with the call answered, when there is none. */
+static struct svc *target(struct kernel *k, struct req *r, int req_type, int type,
+                          uint8_t *prefix, size_t *plen) {
+  char name[80], store[80], msg[256];
+  size_t n, sn;
+  const uint8_t *p = bytes_of(k, r, req_type, "service", &n);
+  const uint8_t *sp = bytes_of(k, r, req_type, "store", &sn);
+  snprintf(name, sizeof name, "%.*s", (int)(n < 79 ? n : 79), p ? (const char *)p : "");
+  snprintf(store, sizeof store, "%.*s", (int)(sn < 79 ? sn : 79), sp ? (const char *)sp : "");
+  struct svc *s = sos__k_svc_find(k, name);
+  if (!s || s->removed) {
+    snprintf(msg, sizeof msg, "no service named %s (see sos ps)", name);
+    sos__k_answer_error(k, r, "Stores", E_NO_SERVICE, msg);
+    return NULL;
+  }
+  *plen = sos__k_store_prefix(s, s->cur->img->app, store, strlen(store), type, prefix);
+  if (!*plen) {
+    snprintf(msg, sizeof msg, "%s has no %s store named %s (see its app.sos)", name,
+             type == SOS_APP_STORE_KV ? "kv" : "log", store);
+    sos__k_answer_error(k, r, "Stores", E_NO_STORE, msg);
+    return NULL;
+  }
+  return s;
+}
+
+/* The full key of the request's key field after prefix, into full (room
+ * for 200 + SOS_ABI_MAX_KEY); false, answered, when it is empty or long. */
+static bool full_key(struct kernel *k, struct req *r, int req_type, const uint8_t *prefix,
+                     size_t plen, uint8_t *full, size_t *flen) {
+  size_t n;
+  const uint8_t *key = bytes_of(k, r, req_type, "key", &n);
+  if (!key || !n || n > SOS_ABI_MAX_KEY) {
+    sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "a key is 1 to 256 bytes");
+    return false;
+  }
+  memcpy(full, prefix, plen);
+  memcpy(full + plen, key, n);
+  *flen = plen + n;
+  return true;
+}
+
+/* ---- the methods ------------------------------------------------------------ */
+
+static void kv_get(struct kernel *k, struct req *r, int req_type) {
+  uint8_t prefix[200], full[200 + SOS_ABI_MAX_KEY];
+  size_t plen, flen, used = 0;
+  if (!target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen) ||
+      !full_key(k, r, req_type, prefix, plen, full, &flen))
+    return;
+  uint8_t *buf = sos_malloc(SOS_ABI_MAX_VALUE + 16);
+  if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  int rc = sos_store_get(k->store, full, flen, buf + 16, SOS_ABI_MAX_VALUE, &used);
+  if (rc == SOS_ENOENT) {
+    sos__k_answer_error(k, r, "Stores", E_NO_KEY, "no such key");
+  } else if (rc) {
+    sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
+  } else { /* KvValue { value = 1 }, written in front of the value */
+    uint8_t head[16];
+    head[0] = 1 << 3 | 2;
+    size_t h = 1 + put_varint(head + 1, used);
+    memcpy(buf + 16 - h, head, h);
+    sos__k_complete(k, r, SOS_STATUS_OK, buf + 16 - h, h + used);
+  }
+  sos_free(buf);
+}
+
+/* A write in flight: answered from the committer thread. */
+struct write {
+  struct kernel *k;
+  struct req *r;
+};
+
+static void written(void *user, int rc, uint64_t info) {
+  struct write *w = user;
+  struct kernel *k = w->k;
+  (void)info;
+  pthread_mutex_lock(&k->mu);
+  if (rc == SOS_EQUOTA)
+    sos__k_answer_error(k, w->r, "Stores", E_QUOTA, "the service's storage quota is exceeded");
+  else if (rc)
+    sos__k_complete(k, w->r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
+  else
+    sos__k_complete(k, w->r, SOS_STATUS_OK, NULL, 0);
+  pthread_mutex_unlock(&k->mu);
+  sos_free(w);
+}
+
+static void kv_write(struct kernel *k, struct req *r, int req_type, bool put) {
+  uint8_t prefix[200], full[200 + SOS_ABI_MAX_KEY];
+  size_t plen, flen, vlen = 0;
+  struct svc *s = target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen);
+  if (!s || !full_key(k, r, req_type, prefix, plen, full, &flen)) return;
+  const uint8_t *val = put ? bytes_of(k, r, req_type, "value", &vlen) : NULL;
+  if (vlen > SOS_ABI_MAX_VALUE)
+    return sos__k_complete(k, r, SOS_STATUS_TOO_BIG, "a value is at most 1 MiB", 24);
+  struct write *w = sos_malloc(sizeof *w);
+  if (!w) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  *w = (struct write){k, r};
+  const struct sos_app_service *def = s->cur->def;
+  struct sos_store_quota q = {s->name, def->quota_bytes, def->quota_keys};
+  struct sos_store_op op = {put ? SOS_STORE_PUT : SOS_STORE_DEL, false, full, (uint32_t)flen,
+                            val ? val : (const uint8_t *)"", (uint32_t)vlen};
+  int rc = sos_store_submit(k->store, &q, &op, 1, written, w); /* copies the op */
+  if (rc) {
+    sos_free(w);
+    sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
+  }
+}
+
+/* Turns kv_scan records (u32 klen, u32 vlen, key, value) into a KvList. */
+static void answer_pairs(struct kernel *k, struct req *r, const uint8_t *buf, size_t used) {
+  size_t list = 0;
+  for (size_t p = 0; p + 8 <= used;) {
+    uint32_t kl, vl;
+    memcpy(&kl, buf + p, 4);
+    memcpy(&vl, buf + p + 4, 4);
+    size_t pair = len_size(kl) + len_size(vl);
+    list += len_size(pair) - 1; /* an element: its length and bytes */
+    p += 8 + kl + vl;
+  }
+  uint8_t *out = sos_malloc(len_size(list));
+  if (!out) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  size_t o = 0;
+  if (list) out[o++] = 1 << 3 | 2, o += put_varint(out + o, list);
+  for (size_t p = 0; p + 8 <= used;) {
+    uint32_t kl, vl;
+    memcpy(&kl, buf + p, 4);
+    memcpy(&vl, buf + p + 4, 4);
+    o += put_varint(out + o, len_size(kl) + len_size(vl));
+    o += put_bytes(out + o, 1, buf + p + 8, kl);
+    o += put_bytes(out + o, 2, buf + p + 8 + kl, vl);
+    p += 8 + kl + vl;
+  }
+  sos__k_complete(k, r, SOS_STATUS_OK, out, o);
+  sos_free(out);
+}
+
+static void kv_list(struct kernel *k, struct req *r, int req_type) {
+  uint8_t prefix[200], end[SOS_ABI_MAX_KEY + 1];
+  size_t plen, n;
+  if (!target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen)) return;
+  const uint8_t *from = bytes_of(k, r, req_type, "prefix", &n);
+  if (n > SOS_ABI_MAX_KEY) return sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "prefix too long");
+  uint64_t limit = uint_of(k, r, req_type, "limit");
+  size_t elen = n, cap = 4u << 20, used = 0;
+  if (n) memcpy(end, from, n); /* the prefix's successor bounds the scan */
+  while (elen && end[elen - 1] == 0xff) elen--;
+  if (elen) end[elen - 1]++;
+  uint8_t *buf = sos_malloc(cap);
+  if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  int32_t count = 0;
+  int rc = sos__k_kv_scan(k, prefix, plen, from ? from : (const uint8_t *)"", n, end, elen,
+                          limit && limit < 100000 ? (uint32_t)limit : 1000, buf, cap, &count,
+                          &used);
+  if (rc && !(rc == SOS_ETOOBIG && count))
+    sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
+  else
+    answer_pairs(k, r, buf, used);
+  sos_free(buf);
+}
+
+/* Turns log_read records (u64 offset, u32 length, bytes) into LogRecords. */
+static void answer_records(struct kernel *k, struct req *r, const uint8_t *buf, size_t used,
+                           uint64_t end) {
+  size_t list = 0;
+  uint8_t t[10];
+  for (size_t p = 0; p + 12 <= used;) {
+    uint64_t off;
+    uint32_t len;
+    memcpy(&off, buf + p, 8);
+    memcpy(&len, buf + p + 8, 4);
+    size_t rec = (off ? 1 + put_varint(t, off) : 0) + len_size(len);
+    list += len_size(rec) - 1;
+    p += 12 + len;
+  }
+  uint8_t *out = sos_malloc(len_size(list) + 11);
+  if (!out) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  size_t o = 0;
+  if (list) out[o++] = 1 << 3 | 2, o += put_varint(out + o, list);
+  for (size_t p = 0; p + 12 <= used;) {
+    uint64_t off;
+    uint32_t len;
+    memcpy(&off, buf + p, 8);
+    memcpy(&len, buf + p + 8, 4);
+    o += put_varint(out + o, (off ? 1 + put_varint(t, off) : 0) + len_size(len));
+    if (off) out[o++] = 1 << 3, o += put_varint(out + o, off);
+    o += put_bytes(out + o, 2, buf + p + 12, len);
+    p += 12 + len;
+  }
+  if (end) out[o++] = 2 << 3, o += put_varint(out + o, end);
+  sos__k_complete(k, r, SOS_STATUS_OK, out, o);
+  sos_free(out);
+}
+
+static void log_read(struct kernel *k, struct req *r, int req_type) {
+  uint8_t key[200];
+  size_t klen, cap = 4u << 20, used = 0;
+  if (!target(k, r, req_type, SOS_APP_STORE_LOG, key, &klen)) return;
+  uint64_t from = uint_of(k, r, req_type, "from"), limit = uint_of(k, r, req_type, "limit");
+  uint8_t *buf = sos_malloc(cap);
+  if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  int32_t count = 0;
+  int rc = sos__k_log_read(k, key, klen, from, limit && limit < 100000 ? (uint32_t)limit : 1000,
+                           buf, cap, &count, &used);
+  if (rc && !(rc == SOS_ETOOBIG && count))
+    sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
+  else
+    answer_records(k, r, buf, used, sos__k_log_end_of(k, key, klen));
+  sos_free(buf);
+}
+
+void sos__k_stores_call(struct kernel *k, struct req *r, int req_type) {
+  const char *m = r->method;
+  if (!strcmp(m, "kv_get")) kv_get(k, r, req_type);
+  else if (!strcmp(m, "kv_put")) kv_write(k, r, req_type, true);
+  else if (!strcmp(m, "kv_del")) kv_write(k, r, req_type, false);
+  else if (!strcmp(m, "kv_list")) kv_list(k, r, req_type);
+  else log_read(k, r, req_type);
+}
