@@ -182,10 +182,11 @@ static int run_call(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   } else if (typed) {
     print_typed_error(cmd, &a, &r);
   } else {
-    const char *sn = str(r.json, "status_name");
+    const char *sn = str(r.json, "status_name"), *words = str(r.json, "error");
     fprintf(stderr, "%s: %s.%s: %s%s%s", cmd->path, a.pos[0], a.pos[1], sn, sn[0] ? ": " : "",
-            str(r.json, "error"));
-    if (r.len) {
+            words);
+    bool same = r.len == strlen(words) && memcmp(r.body, words, r.len) == 0;
+    if (r.len && !same) { /* the service's message, unless it only repeats the words */
       fputs(": ", stderr);
       fwrite(r.body, 1, r.len, stderr);
     }
