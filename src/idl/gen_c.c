@@ -37,6 +37,8 @@
  */
 #include "sos/idl_gen.h"
 
+#include "idl/idl.h"
+
 #include "sos/base.h"
 
 #include <stdarg.h>
@@ -44,58 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- text being written -------------------------------------------------------- */
-
-/* A growing NUL-terminated text; oom records a failed allocation. */
-struct out {
-  char *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void out_add(struct out *o, const char *s, size_t n) {
-  if (o->oom) return;
-  if (o->cap - o->len <= n) {
-    size_t cap = o->cap ? o->cap : 4096;
-    while (cap - o->len <= n) cap *= 2;
-    char *p = sos_realloc(o->p, cap);
-    if (!p) {
-      o->oom = true;
-      return;
-    }
-    o->p = p;
-    o->cap = cap;
-  }
-  memcpy(o->p + o->len, s, n);
-  o->len += n;
-  o->p[o->len] = 0;
-}
-
-static void put(struct out *o, const char *s) { out_add(o, s, strlen(s)); }
-
-static void putf(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct out *o, const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n < sizeof buf) {
-    out_add(o, buf, (size_t)n);
-    return;
-  }
-  char *big = sos_malloc((size_t)n + 1);
-  if (!big) {
-    o->oom = true;
-    return;
-  }
-  va_start(ap, fmt);
-  vsnprintf(big, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  out_add(o, big, (size_t)n);
-  sos_free(big);
-}
+/* The texts are written into struct sos__idl_buf (idl.h): its rc records
+ * a failed allocation, checked once at the end. */
 
 /* ---- the generator's state -------------------------------------------------------- */
 
@@ -108,15 +60,15 @@ struct decl {
 
 struct gen {
   const struct sos_app *app;
-  struct out h, c;      /* the header and the source */
-  char *prefix;         /* the app's C prefix, for the source's own helpers */
-  char **sname;         /* the C names of the structs, */
-  char **ename;         /* the enums */
-  char **iname;         /* and the interfaces */
-  bool *served;         /* per interface: a service implements it */
-  uint32_t *order;      /* struct indexes, each after those it holds by value */
+  struct sos__idl_buf h, c; /* the header and the source */
+  char *prefix;             /* the app's C prefix, for the source's own helpers */
+  char **sname;             /* the C names of the structs, */
+  char **ename;             /* the enums */
+  char **iname;             /* and the interfaces */
+  bool *served;             /* per interface: a service implements it */
+  uint32_t *order;          /* struct indexes, each after those it holds by value */
   uint32_t norder;
-  uint8_t *mark;        /* per struct, for the walk: 0 new, 1 on the path, 2 done */
+  uint8_t *mark; /* per struct, for the walk: 0 new, 1 on the path, 2 done */
   struct decl *decls;
   uint32_t ndecls, capdecls;
   bool oom;
@@ -126,7 +78,8 @@ struct gen {
 };
 
 /* Records the first failure: SOS_EINVAL with a message. */
-static int fail(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct gen *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fail(struct gen *g, const char *fmt, ...) {
   if (g->rc) return g->rc;
   va_list ap;
@@ -199,12 +152,15 @@ static char *c_join(struct gen *g, const char *a, const char *b) {
 /* C keywords and the standard headers' macros that a member cannot be. */
 static bool reserved(const char *s) {
   static const char *const words[] = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
-      "true", "false", "alignas", "alignof", "noreturn", "static_assert", "thread_local",
-      "complex", "imaginary", "errno", "assert", "NULL", "offsetof", NULL};
+      "auto",     "break",     "case",     "char",     "const",         "continue",
+      "default",  "do",        "double",   "else",     "enum",          "extern",
+      "float",    "for",       "goto",     "if",       "inline",        "int",
+      "long",     "register",  "restrict", "return",   "short",         "signed",
+      "sizeof",   "static",    "struct",   "switch",   "typedef",       "union",
+      "unsigned", "void",      "volatile", "while",    "bool",          "true",
+      "false",    "alignas",   "alignof",  "noreturn", "static_assert", "thread_local",
+      "complex",  "imaginary", "errno",    "assert",   "NULL",          "offsetof",
+      NULL};
   if (s[0] == '_') return true; /* _Bool, _Atomic ... and reserved names */
   for (const char *const *w = words; *w; w++)
     if (strcmp(*w, s) == 0) return true;
@@ -260,7 +216,8 @@ static const struct kind kinds[] = {
     [SOS_APP_T_F32] = {"float", "sos_list_f32", "SOS_WIRE_T_F32", "SOS_WIRE_I32"},
     [SOS_APP_T_F64] = {"double", "sos_list_f64", "SOS_WIRE_T_F64", "SOS_WIRE_I64"},
     [SOS_APP_T_TEXT] = {"sos_text", "sos_list_text", "SOS_WIRE_T_TEXT", "SOS_WIRE_LEN"},
-    [SOS_APP_T_BYTES] = {"sos_bytes", "sos_list_bytes", "SOS_WIRE_T_BYTES", "SOS_WIRE_LEN"},
+    [SOS_APP_T_BYTES] = {"sos_bytes", "sos_list_bytes", "SOS_WIRE_T_BYTES",
+                         "SOS_WIRE_LEN"},
     [SOS_APP_T_STRUCT] = {NULL, NULL, NULL, "SOS_WIRE_LEN"},
     [SOS_APP_T_ENUM] = {NULL, NULL, "SOS_WIRE_T_ENUM", "SOS_WIRE_VARINT"},
 };
@@ -271,15 +228,15 @@ struct fld {
   const struct sos_app_field *f;
   uint8_t type;
   bool list, opt, variant;
-  int ref;           /* STRUCT, ENUM: the index of the struct or enum */
-  char mem[96];      /* the C member */
-  char uni[96];      /* a variant's union member */
-  char acc[200];     /* how the code reaches it from m: "m->name", "m->contact.email" */
-  char what[200];    /* "HelloReq.name (tag 1)", for messages */
-  char decl[160];    /* the IDL declaration: "name: list<text> = 1" */
+  int ref;            /* STRUCT, ENUM: the index of the struct or enum */
+  char mem[96];       /* the C member */
+  char uni[96];       /* a variant's union member */
+  char acc[200];      /* how the code reaches it from m: "m->name", "m->contact.email" */
+  char what[200];     /* "HelloReq.name (tag 1)", for messages */
+  char decl[160];     /* the IDL declaration: "name: list<text> = 1" */
   char idl_type[120]; /* the IDL type: "list<text>", "Person" */
-  const char *ctype; /* the C type of one value */
-  const char *wire;  /* SOS_WIRE_VARINT ... of the field */
+  const char *ctype;  /* the C type of one value */
+  const char *wire;   /* SOS_WIRE_VARINT ... of the field */
 };
 
 /* The IDL type of f without list or optional: "u32", "Person". */
@@ -322,8 +279,8 @@ static int field_info(struct gen *g, const struct sos_app_struct *st,
     snprintf(x->acc, sizeof x->acc, "m->%s.%s", x->uni, x->mem);
   } else snprintf(x->acc, sizeof x->acc, "m->%s", x->mem);
   snprintf(x->what, sizeof x->what, "%s.%s (tag %u)", st->name, f->name, f->tag);
-  snprintf(x->idl_type, sizeof x->idl_type, "%s%s%s", x->list ? "list<" : "", base_type(f),
-           x->list ? ">" : "");
+  snprintf(x->idl_type, sizeof x->idl_type, "%s%s%s", x->list ? "list<" : "",
+           base_type(f), x->list ? ">" : "");
   snprintf(x->decl, sizeof x->decl, "%s: %s%s = %u", f->name, x->opt ? "optional " : "",
            x->idl_type, f->tag);
   return 0;
@@ -365,61 +322,63 @@ static int order_structs(struct gen *g) {
 /* ---- the header: enums --------------------------------------------------------------- */
 
 /* The first lines of both files. */
-static void file_top(struct gen *g, struct out *o, const char *name, const char *what) {
+static void file_top(struct gen *g, struct sos__idl_buf *o, const char *name,
+                     const char *what) {
   const struct sos_app *app = g->app;
   const char *file = app->file ? strrchr(app->file, '/') : NULL;
   file = file ? file + 1 : app->file ? app->file : "app.sos";
-  putf(o, SOS_IDL_GEN_MARK " from %s (app %s %s); do not edit:\n", file, app->name,
-       app->version ? app->version : "");
-  putf(o, " * `sos build` regenerates it.\n *\n * %s.sos.%s - %s\n", name,
-       o == &g->h ? "h" : "c", what);
+  sos__idl_buf_fmt(o, SOS_IDL_GEN_MARK " from %s (app %s %s); do not edit:\n", file,
+                   app->name, app->version ? app->version : "");
+  sos__idl_buf_fmt(o, " * `sos build` regenerates it.\n *\n * %s.sos.%s - %s\n", name,
+                   o == &g->h ? "h" : "c", what);
 }
 
 static void header_intro(struct gen *g) {
   const char *a = g->app->name;
   file_top(g, &g->h, a, "C types, wire codecs and typed calls of the structs,");
-  putf(&g->h,
-       " * enums and interfaces of app %s and the packages it imports.\n"
-       " * docs/wire.md is the format, sdk/sos_wire.h the runtime.\n"
-       " *\n"
-       " * Every struct S below has\n"
-       " *   int S_encode(const S *m, sos_wbuf *w);\n"
-       " *       appends m's wire form to w; returns 0, or w's status:\n"
-       " *       SOS_STATUS_INVALID for a value the wire cannot carry (invalid UTF-8,\n"
-       " *       a union case that is none of its tags), SOS_STATUS_TOO_BIG.\n"
-       " *   int S_decode(S *m, const void *p, size_t n, sos_arena *a);\n"
-       " *       reads the n bytes at p into *m.  Text and bytes point into p (keep\n"
-       " *       it alive while you use them), lists come from a (NULL: the\n"
-       " *       request's arena, sos_wire_arena()).  Returns 0, or\n"
-       " *       SOS_STATUS_INVALID for malformed bytes (then *m is all zero),\n"
-       " *       SOS_STATUS_TOO_BIG; sos_wire_error() says where and why.\n"
-       " * A field at its zero value is not sent; an optional field is sent when\n"
-       " * its has_NAME is true; of a union NAME, the variant whose tag is in\n"
-       " * NAME_case (0: none).\n"
-       " *\n"
-       " * Every interface I has a handle type I, made by I_at(\"service\"), and\n"
-       " * for each method m(Req) -> Resp:\n"
-       " *   int I_m(I s, const Req *req, Resp *resp, sos_arena *a);\n"
-       " *       calls s.m and waits.  Returns the call's status: 0 with *resp\n"
-       " *       decoded (into a, as S_decode), SOS_STATUS_ERROR for an error the\n"
-       " *       interface declares, another status for other failures; for both,\n"
-       " *       sos_wire_last_error() gives the code, name and message.\n"
-       " *   int I_m_start(I s, const Req *req);\n"
-       " *       starts the call: a handle (> 0) for sos_await_any/all, or -status.\n"
-       " *       sos_close(handle) cancels it.\n"
-       " *   int I_m_finish(int handle, Resp *resp, sos_arena *a);\n"
-       " *       the outcome of a finished call, as I_m; SOS_STATUS_PENDING while\n"
-       " *       it runs.  Closes the handle otherwise.\n"
-       " * For an interface that a service of the app implements, the app defines\n"
-       " *   int I_m_serve(const Req *req, Resp *resp, sos_arena *a);\n"
-       " *       which fills *resp (zeroed before) and returns 0, or returns one of\n"
-       " *       I's error codes, with `return sos_wire_fail(I_not_found, \"...\")`\n"
-       " *       to give the message (or -SOS_STATUS_x to fail with that call status\n"
-       " *       instead, say -SOS_STATUS_TOO_BIG when memory runs out).  a holds\n"
-       " *       what it allocates for *resp (sos_arena_alloc) and is reset after\n"
-       " *       the request.  sos_main calls I_register() to register the methods.\n"
-       " */\n",
-       a);
+  sos__idl_buf_fmt(
+      &g->h,
+      " * enums and interfaces of app %s and the packages it imports.\n"
+      " * docs/wire.md is the format, sdk/sos_wire.h the runtime.\n"
+      " *\n"
+      " * Every struct S below has\n"
+      " *   int S_encode(const S *m, sos_wbuf *w);\n"
+      " *       appends m's wire form to w; returns 0, or w's status:\n"
+      " *       SOS_STATUS_INVALID for a value the wire cannot carry (invalid UTF-8,\n"
+      " *       a union case that is none of its tags), SOS_STATUS_TOO_BIG.\n"
+      " *   int S_decode(S *m, const void *p, size_t n, sos_arena *a);\n"
+      " *       reads the n bytes at p into *m.  Text and bytes point into p (keep\n"
+      " *       it alive while you use them), lists come from a (NULL: the\n"
+      " *       request's arena, sos_wire_arena()).  Returns 0, or\n"
+      " *       SOS_STATUS_INVALID for malformed bytes (then *m is all zero),\n"
+      " *       SOS_STATUS_TOO_BIG; sos_wire_error() says where and why.\n"
+      " * A field at its zero value is not sent; an optional field is sent when\n"
+      " * its has_NAME is true; of a union NAME, the variant whose tag is in\n"
+      " * NAME_case (0: none).\n"
+      " *\n"
+      " * Every interface I has a handle type I, made by I_at(\"service\"), and\n"
+      " * for each method m(Req) -> Resp:\n"
+      " *   int I_m(I s, const Req *req, Resp *resp, sos_arena *a);\n"
+      " *       calls s.m and waits.  Returns the call's status: 0 with *resp\n"
+      " *       decoded (into a, as S_decode), SOS_STATUS_ERROR for an error the\n"
+      " *       interface declares, another status for other failures; for both,\n"
+      " *       sos_wire_last_error() gives the code, name and message.\n"
+      " *   int I_m_start(I s, const Req *req);\n"
+      " *       starts the call: a handle (> 0) for sos_await_any/all, or -status.\n"
+      " *       sos_close(handle) cancels it.\n"
+      " *   int I_m_finish(int handle, Resp *resp, sos_arena *a);\n"
+      " *       the outcome of a finished call, as I_m; SOS_STATUS_PENDING while\n"
+      " *       it runs.  Closes the handle otherwise.\n"
+      " * For an interface that a service of the app implements, the app defines\n"
+      " *   int I_m_serve(const Req *req, Resp *resp, sos_arena *a);\n"
+      " *       which fills *resp (zeroed before) and returns 0, or returns one of\n"
+      " *       I's error codes, with `return sos_wire_fail(I_not_found, \"...\")`\n"
+      " *       to give the message (or -SOS_STATUS_x to fail with that call status\n"
+      " *       instead, say -SOS_STATUS_TOO_BIG when memory runs out).  a holds\n"
+      " *       what it allocates for *resp (sos_arena_alloc) and is reset after\n"
+      " *       the request.  sos_main calls I_register() to register the methods.\n"
+      " */\n",
+      a);
 }
 
 /* "GREETER_SOS_H" for app greeter, in buf. */
@@ -436,29 +395,35 @@ static void header_enum(struct gen *g, uint32_t i) {
   const char *en = g->ename[i];
   char origin[200], name[300];
   snprintf(origin, sizeof origin, "enum %s", e->name);
-  putf(&g->h, "\n/*\n * enum %s {  (package %s)\n", e->name, e->package ? e->package : "?");
+  sos__idl_buf_fmt(&g->h, "\n/*\n * enum %s {  (package %s)\n", e->name,
+                   e->package ? e->package : "?");
   for (uint32_t k = 0; k < e->nvalues; k++)
-    putf(&g->h, " *   %s = %u\n", e->values[k].name, e->values[k].value);
-  putf(&g->h, " * }\n */\ntypedef enum %s {\n", en);
+    sos__idl_buf_fmt(&g->h, " *   %s = %u\n", e->values[k].name, e->values[k].value);
+  sos__idl_buf_fmt(&g->h, " * }\n */\ntypedef enum %s {\n", en);
   for (uint32_t k = 0; k < e->nvalues; k++) {
     char *v = c_join(g, en, e->values[k].name);
     if (!v) return;
-    putf(&g->h, "  %s = %u,\n", v, e->values[k].value);
+    sos__idl_buf_fmt(&g->h, "  %s = %u,\n", v, e->values[k].value);
     snprintf(name, sizeof name, "value %s of enum %s", e->values[k].name, e->name);
     declare(g, v, name);
     sos_free(v);
   }
-  putf(&g->h,
-       "  /* keeps the type 32 bits wide: a number this reader does not declare\n"
-       "     is kept as it is */\n"
-       "  %s__MAX = 2147483647\n"
-       "} %s;\n",
-       en, en);
-  putf(&g->h, "_Static_assert(sizeof(%s) == 4, \"%s holds 32 bits\");\n", en, en);
-  putf(&g->h, "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n", en, en, en);
-  putf(&g->h, "/* The name of value v (\"%s\"), or NULL for a number %s does not declare. */\n",
-       e->nvalues ? e->values[0].name : "", e->name);
-  putf(&g->h, "const char *%s_name(%s v);\n", en, en);
+  sos__idl_buf_fmt(
+      &g->h,
+      "  /* keeps the type 32 bits wide: a number this reader does not declare\n"
+      "     is kept as it is */\n"
+      "  %s__MAX = 2147483647\n"
+      "} %s;\n",
+      en, en);
+  sos__idl_buf_fmt(&g->h, "_Static_assert(sizeof(%s) == 4, \"%s holds 32 bits\");\n", en,
+                   en);
+  sos__idl_buf_fmt(&g->h, "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n",
+                   en, en, en);
+  sos__idl_buf_fmt(
+      &g->h,
+      "/* The name of value v (\"%s\"), or NULL for a number %s does not declare. */\n",
+      e->nvalues ? e->values[0].name : "", e->name);
+  sos__idl_buf_fmt(&g->h, "const char *%s_name(%s v);\n", en, en);
   declare(g, en, origin);
   snprintf(name, sizeof name, "%s__MAX", en);
   declare(g, name, origin);
@@ -472,26 +437,27 @@ static void header_enum(struct gen *g, uint32_t i) {
 
 /* The IDL text of struct st, as a comment. */
 static void quote_struct(struct gen *g, const struct sos_app_struct *st) {
-  putf(&g->h, "\n/*\n * struct %s {  (package %s)\n", st->name, st->package ? st->package : "?");
+  sos__idl_buf_fmt(&g->h, "\n/*\n * struct %s {  (package %s)\n", st->name,
+                   st->package ? st->package : "?");
   for (uint32_t k = 0; k < st->nfields; k++) {
     const struct sos_app_field *f = &st->fields[k];
     struct fld x;
     if (field_info(g, st, f, &x)) return;
     if (!f->group) {
-      putf(&g->h, " *   %s\n", x.decl);
+      sos__idl_buf_fmt(&g->h, " *   %s\n", x.decl);
       continue;
     }
     bool first = true; /* a union is quoted whole at its first variant */
     for (uint32_t j = 0; j < k; j++) first = first && st->fields[j].group != f->group;
     if (!first) continue;
-    putf(&g->h, " *   union %s {\n", st->unions[f->group - 1]);
+    sos__idl_buf_fmt(&g->h, " *   union %s {\n", st->unions[f->group - 1]);
     for (uint32_t j = k; j < st->nfields; j++)
       if (st->fields[j].group == f->group)
-        putf(&g->h, " *     %s: %s = %u\n", st->fields[j].name, base_type(&st->fields[j]),
-             st->fields[j].tag);
-    put(&g->h, " *   }\n");
+        sos__idl_buf_fmt(&g->h, " *     %s: %s = %u\n", st->fields[j].name,
+                         base_type(&st->fields[j]), st->fields[j].tag);
+    sos__idl_buf_str(&g->h, " *   }\n");
   }
-  put(&g->h, " * }\n */\n");
+  sos__idl_buf_str(&g->h, " * }\n */\n");
 }
 
 /* The C members of one struct so far, to find two alike. */
@@ -522,11 +488,11 @@ static int add_member(struct gen *g, const struct sos_app_struct *st, struct mem
 }
 
 /* One member line: the declaration, then its comment at a column. */
-static void member_line(struct gen *g, const char *indent, const char *type, const char *name,
-                        const char *comment) {
+static void member_line(struct gen *g, const char *indent, const char *type,
+                        const char *name, const char *comment) {
   char decl[300];
   snprintf(decl, sizeof decl, "%s%s %s;", indent, type, name);
-  putf(&g->h, "%-36s /* %s */\n", decl, comment);
+  sos__idl_buf_fmt(&g->h, "%-36s /* %s */\n", decl, comment);
 }
 
 /* The C union of union group grp of st, with its _case member. */
@@ -540,13 +506,13 @@ static void union_members(struct gen *g, const struct sos_app_struct *st, uint16
   add_member(g, st, ms, mem);
   add_member(g, st, ms, uni);
   member_line(g, "  ", "uint32_t", mem, comment);
-  put(&g->h, "  union {\n");
+  sos__idl_buf_str(&g->h, "  union {\n");
   for (uint32_t k = 0; k < st->nfields; k++) {
     struct fld x;
     if (st->fields[k].group != grp || field_info(g, st, &st->fields[k], &x)) continue;
     member_line(g, "    ", member_type(g, &x, tb, sizeof tb), x.mem, x.decl);
   }
-  putf(&g->h, "  } %s;\n", uni);
+  sos__idl_buf_fmt(&g->h, "  } %s;\n", uni);
 }
 
 /* The C members of one field that is not a union variant. */
@@ -574,8 +540,8 @@ static void union_tags(struct gen *g, uint32_t i) {
     snprintf(name, sizeof name, "%s_%s", u, f->name);
     for (char *p = name; *p; p++)
       if (*p == '-') *p = '_';
-    putf(&g->h, "#define %s %u /* %s.%s */\n", name, f->tag, st->unions[f->group - 1],
-         f->name);
+    sos__idl_buf_fmt(&g->h, "#define %s %u /* %s.%s */\n", name, f->tag,
+                     st->unions[f->group - 1], f->name);
     snprintf(origin, sizeof origin, "variant %s of union %s.%s", f->name, st->name,
              st->unions[f->group - 1]);
     declare(g, name, origin);
@@ -588,7 +554,7 @@ static void header_struct(struct gen *g, uint32_t i) {
   const char *sn = g->sname[i];
   struct members members = {0}, *ms = &members;
   quote_struct(g, st);
-  putf(&g->h, "struct %s {\n", sn);
+  sos__idl_buf_fmt(&g->h, "struct %s {\n", sn);
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     const struct sos_app_field *f = &st->fields[k];
     struct fld x;
@@ -598,11 +564,13 @@ static void header_struct(struct gen *g, uint32_t i) {
     if (!f->group) field_members(g, &x, ms);
     else if (first) union_members(g, st, f->group, ms);
   }
-  if (!st->nfields) member_line(g, "  ", "uint8_t", "unused_", "C needs a member; always 0");
-  put(&g->h, "};\n");
+  if (!st->nfields)
+    member_line(g, "  ", "uint8_t", "unused_", "C needs a member; always 0");
+  sos__idl_buf_str(&g->h, "};\n");
   union_tags(g, i);
-  putf(&g->h, "int %s_encode(const %s *m, sos_wbuf *w);\n", sn, sn);
-  putf(&g->h, "int %s_decode(%s *m, const void *p, size_t n, sos_arena *a);\n", sn, sn);
+  sos__idl_buf_fmt(&g->h, "int %s_encode(const %s *m, sos_wbuf *w);\n", sn, sn);
+  sos__idl_buf_fmt(
+      &g->h, "int %s_decode(%s *m, const void *p, size_t n, sos_arena *a);\n", sn, sn);
   sos_free(members.name);
 }
 
@@ -610,14 +578,17 @@ static void header_struct(struct gen *g, uint32_t i) {
 static void header_typedefs(struct gen *g) {
   char name[300], origin[200];
   if (!g->app->nstructs) return;
-  put(&g->h, "\n/* ---- structs ---- */\n\n");
+  sos__idl_buf_str(&g->h, "\n/* ---- structs ---- */\n\n");
   for (uint32_t i = 0; i < g->app->nstructs; i++) {
     const char *sn = g->sname[i];
-    putf(&g->h, "typedef struct %s %s;\n", sn, sn);
-    putf(&g->h, "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n", sn, sn, sn);
+    sos__idl_buf_fmt(&g->h, "typedef struct %s %s;\n", sn, sn);
+    sos__idl_buf_fmt(&g->h,
+                     "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n", sn,
+                     sn, sn);
     snprintf(origin, sizeof origin, "struct %s", g->app->structs[i].name);
     declare(g, sn, origin);
-    static const char *const suffix[] = {"_list", "_encode", "_decode", "__write", "__read"};
+    static const char *const suffix[] = {"_list", "_encode", "_decode", "__write",
+                                         "__read"};
     for (size_t k = 0; k < sizeof suffix / sizeof *suffix; k++) {
       snprintf(name, sizeof name, "%s%s", sn, suffix[k]);
       declare(g, name, origin);
@@ -641,7 +612,8 @@ static void declare_interface(struct gen *g, uint32_t i) {
   }
   for (uint32_t k = 0; k < it->nerrors; k++) {
     char *e = c_join(g, in, it->errors[k].name);
-    snprintf(origin, sizeof origin, "error %s of interface %s", it->errors[k].name, it->name);
+    snprintf(origin, sizeof origin, "error %s of interface %s", it->errors[k].name,
+             it->name);
     if (e) declare(g, e, origin);
     sos_free(e);
   }
@@ -681,56 +653,73 @@ static void header_method(struct gen *g, uint32_t i, const struct sos_app_method
   char *mn = c_join(g, in, m->name);
   if (!mn) return;
   const char *req = g->sname[rq], *resp = g->sname[rs];
-  putf(&g->h, "\n/* %s(%s) -> %s */\n", m->name, m->request, m->response);
-  putf(&g->h, "int %s(%s s, const %s *req, %s *resp, sos_arena *a);\n", mn, in, req, resp);
-  putf(&g->h, "int %s_start(%s s, const %s *req);\n", mn, in, req);
-  putf(&g->h, "int %s_finish(int handle, %s *resp, sos_arena *a);\n", mn, resp);
+  sos__idl_buf_fmt(&g->h, "\n/* %s(%s) -> %s */\n", m->name, m->request, m->response);
+  sos__idl_buf_fmt(&g->h, "int %s(%s s, const %s *req, %s *resp, sos_arena *a);\n", mn,
+                   in, req, resp);
+  sos__idl_buf_fmt(&g->h, "int %s_start(%s s, const %s *req);\n", mn, in, req);
+  sos__idl_buf_fmt(&g->h, "int %s_finish(int handle, %s *resp, sos_arena *a);\n", mn,
+                   resp);
   if (g->served[i])
-    putf(&g->h, "/* Defined by the app: */\nint %s_serve(const %s *req, %s *resp, sos_arena *a);\n",
-         mn, req, resp);
+    sos__idl_buf_fmt(&g->h,
+                     "/* Defined by the app: */\nint %s_serve(const %s *req, %s *resp, "
+                     "sos_arena *a);\n",
+                     mn, req, resp);
   sos_free(mn);
 }
 
 static void header_interface(struct gen *g, uint32_t i) {
   const struct sos_app_interface *it = &g->app->interfaces[i];
   const char *in = g->iname[i];
-  putf(&g->h, "\n/*\n * interface %s {  (package %s)\n", it->name,
-       it->package ? it->package : "?");
+  sos__idl_buf_fmt(&g->h, "\n/*\n * interface %s {  (package %s)\n", it->name,
+                   it->package ? it->package : "?");
   for (uint32_t k = 0; k < it->nmethods; k++)
-    putf(&g->h, " *   %s(%s) -> %s\n", it->methods[k].name, it->methods[k].request,
-         it->methods[k].response);
+    sos__idl_buf_fmt(&g->h, " *   %s(%s) -> %s\n", it->methods[k].name,
+                     it->methods[k].request, it->methods[k].response);
   for (uint32_t k = 0; k < it->nerrors; k++)
-    putf(&g->h, " *   error %s = %u\n", it->errors[k].name, it->errors[k].code);
-  put(&g->h, " * }\n */\n");
-  putf(&g->h, "typedef struct %s { const char *service; } %s;\n", in, in);
-  putf(&g->h, "/* The %s service named service (NUL-terminated, borrowed). */\n", it->name);
-  putf(&g->h, "static inline %s %s_at(const char *service) {\n  %s s = {service};\n  return s;\n}\n",
-       in, in, in);
-  putf(&g->h, "/* Discovery: the %s service named service, after the node confirms it\n"
-              " * implements %s and (requirement not NULL) its app's version meets\n"
-              " * requirement, e.g. \">=1.2\".  0, or a status with sos_wire_last_error(). */\n",
-       it->name, it->name);
-  putf(&g->h, "static inline int %s_service(const char *service, const char *requirement, %s *s) {\n"
-              "  int rc = sos_service_find(service, requirement, \"%s\");\n"
-              "  if (rc == 0) s->service = service;\n  return rc;\n}\n",
-       in, in, it->name);
+    sos__idl_buf_fmt(&g->h, " *   error %s = %u\n", it->errors[k].name,
+                     it->errors[k].code);
+  sos__idl_buf_str(&g->h, " * }\n */\n");
+  sos__idl_buf_fmt(&g->h, "typedef struct %s { const char *service; } %s;\n", in, in);
+  sos__idl_buf_fmt(&g->h,
+                   "/* The %s service named service (NUL-terminated, borrowed). */\n",
+                   it->name);
+  sos__idl_buf_fmt(&g->h,
+                   "static inline %s %s_at(const char *service) {\n  %s s = {service};\n "
+                   " return s;\n}\n",
+                   in, in, in);
+  sos__idl_buf_fmt(
+      &g->h,
+      "/* Discovery: the %s service named service, after the node confirms it\n"
+      " * implements %s and (requirement not NULL) its app's version meets\n"
+      " * requirement, e.g. \">=1.2\".  0, or a status with sos_wire_last_error(). */\n",
+      it->name, it->name);
+  sos__idl_buf_fmt(&g->h,
+                   "static inline int %s_service(const char *service, const char "
+                   "*requirement, %s *s) {\n"
+                   "  int rc = sos_service_find(service, requirement, \"%s\");\n"
+                   "  if (rc == 0) s->service = service;\n  return rc;\n}\n",
+                   in, in, it->name);
   if (it->nerrors) {
-    put(&g->h, "/* Its declared errors (Error.code). */\nenum {\n");
+    sos__idl_buf_str(&g->h, "/* Its declared errors (Error.code). */\nenum {\n");
     for (uint32_t k = 0; k < it->nerrors; k++) {
       char *e = c_join(g, in, it->errors[k].name);
-      if (e) putf(&g->h, "  %s = %u,\n", e, it->errors[k].code);
+      if (e) sos__idl_buf_fmt(&g->h, "  %s = %u,\n", e, it->errors[k].code);
       sos_free(e);
     }
-    put(&g->h, "};\n");
+    sos__idl_buf_str(&g->h, "};\n");
   }
-  putf(&g->h, "/* The name of error code (\"%s\"), or NULL when %s declares none. */\n",
-       it->nerrors ? it->errors[0].name : "", it->name);
-  putf(&g->h, "const char *%s_error_name(uint32_t code);\n", in);
-  for (uint32_t k = 0; k < it->nmethods && !g->rc; k++) header_method(g, i, &it->methods[k]);
+  sos__idl_buf_fmt(
+      &g->h, "/* The name of error code (\"%s\"), or NULL when %s declares none. */\n",
+      it->nerrors ? it->errors[0].name : "", it->name);
+  sos__idl_buf_fmt(&g->h, "const char *%s_error_name(uint32_t code);\n", in);
+  for (uint32_t k = 0; k < it->nmethods && !g->rc; k++)
+    header_method(g, i, &it->methods[k]);
   if (g->served[i])
-    putf(&g->h, "/* Registers %s's methods with sos_method; call it in sos_main. */\n"
-                "void %s_register(void);\n",
-         it->name, in);
+    sos__idl_buf_fmt(
+        &g->h,
+        "/* Registers %s's methods with sos_method; call it in sos_main. */\n"
+        "void %s_register(void);\n",
+        it->name, in);
   declare_interface(g, i);
 }
 
@@ -738,14 +727,15 @@ static void gen_header(struct gen *g) {
   char guard[300];
   guard_name(g->app->name, guard, sizeof guard);
   header_intro(g);
-  putf(&g->h, "#ifndef %s\n#define %s\n\n#include \"sos_wire.h\"\n", guard, guard);
-  if (g->app->nenums) put(&g->h, "\n/* ---- enums ---- */\n");
+  sos__idl_buf_fmt(&g->h, "#ifndef %s\n#define %s\n\n#include \"sos_wire.h\"\n", guard,
+                   guard);
+  if (g->app->nenums) sos__idl_buf_str(&g->h, "\n/* ---- enums ---- */\n");
   for (uint32_t i = 0; i < g->app->nenums; i++) header_enum(g, i);
   header_typedefs(g);
   for (uint32_t i = 0; i < g->norder && !g->rc; i++) header_struct(g, g->order[i]);
-  if (g->app->ninterfaces) put(&g->h, "\n/* ---- interfaces ---- */\n");
+  if (g->app->ninterfaces) sos__idl_buf_str(&g->h, "\n/* ---- interfaces ---- */\n");
   for (uint32_t i = 0; i < g->app->ninterfaces && !g->rc; i++) header_interface(g, i);
-  putf(&g->h, "\n#endif\n");
+  sos__idl_buf_fmt(&g->h, "\n#endif\n");
 }
 
 /* ---- the source: encoders --------------------------------------------------------------- */
@@ -753,53 +743,65 @@ static void gen_header(struct gen *g) {
 /* How the encoder writes one field x whose value is reached by x->acc;
  * `cond` is the test that it is to be written. */
 static void write_field(struct gen *g, const struct fld *x, const char *cond) {
-  struct out *o = &g->c;
+  struct sos__idl_buf *o = &g->c;
   const char *a = x->acc;
   uint32_t tag = x->f->tag;
   char key[120];
   snprintf(key, sizeof key, "SOS_WIRE_KEY(%u, %s)", tag, x->wire);
-  putf(o, "  /* %s */\n", x->decl);
+  sos__idl_buf_fmt(o, "  /* %s */\n", x->decl);
   if (x->list && x->type == SOS_APP_T_STRUCT) {
-    putf(o, "  if (%s.n) {\n", a);
-    putf(o, "    if (depth >= SOS_WIRE_MAX_DEPTH) return sos_wire_enc_too_deep(w, \"%s\");\n",
-         x->what);
-    putf(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
-    putf(o, "    for (uint32_t i = 0; i < %s.n; i++) {\n      size_t item = sos_wire_begin_item(w);\n", a);
-    putf(o, "      if (%s__write(&%s.items[i], w, depth + 1)) return w->status;\n",
-         g->sname[x->ref], a);
-    put(o, "      sos_wire_end_item(w, item);\n    }\n    sos_wire_end(w, at, true);\n  }\n");
+    sos__idl_buf_fmt(o, "  if (%s.n) {\n", a);
+    sos__idl_buf_fmt(
+        o,
+        "    if (depth >= SOS_WIRE_MAX_DEPTH) return sos_wire_enc_too_deep(w, \"%s\");\n",
+        x->what);
+    sos__idl_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
+    sos__idl_buf_fmt(o,
+                     "    for (uint32_t i = 0; i < %s.n; i++) {\n      size_t item = "
+                     "sos_wire_begin_item(w);\n",
+                     a);
+    sos__idl_buf_fmt(
+        o, "      if (%s__write(&%s.items[i], w, depth + 1)) return w->status;\n",
+        g->sname[x->ref], a);
+    sos__idl_buf_str(o, "      sos_wire_end_item(w, item);\n    }\n    sos_wire_end(w, "
+                        "at, true);\n  }\n");
   } else if (x->list) {
-    putf(o, "  if (%s.n && sos_wire_put_list(w, %s, %s, %s.items, %s.n))\n", a, key,
-         kinds[x->type].t, a, a);
-    putf(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
+    sos__idl_buf_fmt(o, "  if (%s.n && sos_wire_put_list(w, %s, %s, %s.items, %s.n))\n",
+                     a, key, kinds[x->type].t, a, a);
+    sos__idl_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
   } else if (x->type == SOS_APP_T_STRUCT) {
     bool always = x->opt || x->variant; /* written even when empty */
-    if (!always) put(o, "  {\n");
-    else putf(o, "  if (%s) {\n", cond);
+    if (!always) sos__idl_buf_str(o, "  {\n");
+    else sos__idl_buf_fmt(o, "  if (%s) {\n", cond);
     if (always)
-      putf(o, "    if (depth >= SOS_WIRE_MAX_DEPTH) return sos_wire_enc_too_deep(w, \"%s\");\n",
-           x->what);
-    putf(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
-    putf(o, "    if (%s__write(&%s, w, depth + 1)) return w->status;\n", g->sname[x->ref], a);
-    putf(o, "    sos_wire_end(w, at, %s);\n", always ? "true" : "false");
+      sos__idl_buf_fmt(o,
+                       "    if (depth >= SOS_WIRE_MAX_DEPTH) return "
+                       "sos_wire_enc_too_deep(w, \"%s\");\n",
+                       x->what);
+    sos__idl_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
+    sos__idl_buf_fmt(o, "    if (%s__write(&%s, w, depth + 1)) return w->status;\n",
+                     g->sname[x->ref], a);
+    sos__idl_buf_fmt(o, "    sos_wire_end(w, at, %s);\n", always ? "true" : "false");
     if (!always) /* an empty struct is not written: only a written one is a level */
-      putf(o, "    if (depth >= SOS_WIRE_MAX_DEPTH && w->len != at)\n"
-              "      return sos_wire_enc_too_deep(w, \"%s\");\n", x->what);
-    put(o, "  }\n");
+      sos__idl_buf_fmt(o,
+                       "    if (depth >= SOS_WIRE_MAX_DEPTH && w->len != at)\n"
+                       "      return sos_wire_enc_too_deep(w, \"%s\");\n",
+                       x->what);
+    sos__idl_buf_str(o, "  }\n");
   } else if (x->type == SOS_APP_T_TEXT || x->type == SOS_APP_T_BYTES ||
              x->type == SOS_APP_T_ENUM) {
     const char *fn = x->type == SOS_APP_T_TEXT    ? "text"
                      : x->type == SOS_APP_T_BYTES ? "bytes"
                                                   : "enum";
-    putf(o, "  if (%s && sos_wire_put_%s(w, %s, %s%s))\n", cond, fn, key,
-         x->type == SOS_APP_T_ENUM ? "(int64_t)" : "", a);
-    putf(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
+    sos__idl_buf_fmt(o, "  if (%s && sos_wire_put_%s(w, %s, %s%s))\n", cond, fn, key,
+                     x->type == SOS_APP_T_ENUM ? "(int64_t)" : "", a);
+    sos__idl_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
   } else {
-    const char *fn = x->type == SOS_APP_T_F32   ? "f32"
-                     : x->type == SOS_APP_T_F64 ? "f64"
+    const char *fn = x->type == SOS_APP_T_F32                              ? "f32"
+                     : x->type == SOS_APP_T_F64                            ? "f64"
                      : x->type >= SOS_APP_T_I8 && x->type <= SOS_APP_T_I64 ? "sint"
                                                                            : "varint";
-    putf(o, "  if (%s) sos_wire_put_%s(w, %s, %s);\n", cond, fn, key, a);
+    sos__idl_buf_fmt(o, "  if (%s) sos_wire_put_%s(w, %s, %s);\n", cond, fn, key, a);
   }
 }
 
@@ -823,11 +825,14 @@ static void write_case_checks(struct gen *g, const struct sos_app_struct *st) {
   for (uint32_t u = 1; u <= st->nunions; u++) {
     char uni[96];
     member(st->unions[u - 1], uni, sizeof uni);
-    putf(&g->c, "  switch (m->%s_case) {\n  case 0:\n", uni);
+    sos__idl_buf_fmt(&g->c, "  switch (m->%s_case) {\n  case 0:\n", uni);
     for (uint32_t k = 0; k < st->nfields; k++)
-      if (st->fields[k].group == u) putf(&g->c, "  case %u:\n", st->fields[k].tag);
-    putf(&g->c, "    break;\n  default:\n    return sos_wire_enc_bad_case(w, \"%s.%s\", m->%s_case);\n  }\n",
-         st->name, st->unions[u - 1], uni);
+      if (st->fields[k].group == u)
+        sos__idl_buf_fmt(&g->c, "  case %u:\n", st->fields[k].tag);
+    sos__idl_buf_fmt(&g->c,
+                     "    break;\n  default:\n    return sos_wire_enc_bad_case(w, "
+                     "\"%s.%s\", m->%s_case);\n  }\n",
+                     st->name, st->unions[u - 1], uni);
   }
 }
 
@@ -835,10 +840,12 @@ static void source_writer(struct gen *g, uint32_t i) {
   const struct sos_app_struct *st = &g->app->structs[i];
   const char *sn = g->sname[i];
   bool nests = false; /* whether depth is used */
-  for (uint32_t k = 0; k < st->nfields; k++) nests |= st->fields[k].type == SOS_APP_T_STRUCT;
-  putf(&g->c, "\nstatic int %s__write(const %s *m, sos_wbuf *w, int depth) {\n", sn, sn);
-  if (!nests) put(&g->c, "  (void)depth;\n");
-  if (!st->nfields) put(&g->c, "  (void)m;\n");
+  for (uint32_t k = 0; k < st->nfields; k++)
+    nests |= st->fields[k].type == SOS_APP_T_STRUCT;
+  sos__idl_buf_fmt(
+      &g->c, "\nstatic int %s__write(const %s *m, sos_wbuf *w, int depth) {\n", sn, sn);
+  if (!nests) sos__idl_buf_str(&g->c, "  (void)depth;\n");
+  if (!st->nfields) sos__idl_buf_str(&g->c, "  (void)m;\n");
   write_case_checks(g, st);
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     struct fld x;
@@ -847,9 +854,11 @@ static void source_writer(struct gen *g, uint32_t i) {
     write_cond(&x, cond, sizeof cond);
     write_field(g, &x, cond);
   }
-  put(&g->c, "  return w->status;\n}\n");
-  putf(&g->c, "\nint %s_encode(const %s *m, sos_wbuf *w) {\n  %s__write(m, w, 1);\n  return w->status;\n}\n",
-       sn, sn, sn);
+  sos__idl_buf_str(&g->c, "  return w->status;\n}\n");
+  sos__idl_buf_fmt(&g->c,
+                   "\nint %s_encode(const %s *m, sos_wbuf *w) {\n  %s__write(m, w, 1);\n "
+                   " return w->status;\n}\n",
+                   sn, sn, sn);
 }
 
 /* ---- the source: decoders ----------------------------------------------------------------- */
@@ -860,114 +869,152 @@ struct needs {
 };
 
 /* How the decoder reads field x (its case of the key switch). */
-static void read_field(struct gen *g, const struct fld *x, struct out *o, struct needs *nd) {
+static void read_field(struct gen *g, const struct fld *x, struct sos__idl_buf *o,
+                       struct needs *nd) {
   const char *a = x->acc;
-  putf(o, "    case SOS_WIRE_KEY(%u, %s): /* %s */\n", x->f->tag, x->wire, x->decl);
+  sos__idl_buf_fmt(o, "    case SOS_WIRE_KEY(%u, %s): /* %s */\n", x->f->tag, x->wire,
+                   x->decl);
   if (x->list && x->type == SOS_APP_T_STRUCT) {
     const char *en = g->sname[x->ref];
     nd->q = nd->items = nd->rc = nd->depth = true;
-    putf(o, "      if (!(p = sos_wire_get_items(d, p, end, depth, sizeof(%s), &q, &qn, &items, &n)))\n", en);
-    putf(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
-    putf(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
-    put(o, "      for (uint32_t i = 0; i < n; i++) {\n        const uint8_t *e;\n        size_t en;\n");
-    put(o, "        q = sos_wire_get_len(d, q, p, &e, &en); /* counted: cannot fail */\n");
-    putf(o, "        if ((rc = %s__read(&%s.items[i], e, e + en, d, depth + 1)) != 0) return rc;\n      }\n",
-         en, a);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_items(d, p, end, depth, sizeof(%s), "
+                     "&q, &qn, &items, &n)))\n",
+                     en);
+    sos__idl_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
+    sos__idl_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
+    sos__idl_buf_str(o, "      for (uint32_t i = 0; i < n; i++) {\n        const uint8_t "
+                        "*e;\n        size_t en;\n");
+    sos__idl_buf_str(
+        o,
+        "        q = sos_wire_get_len(d, q, p, &e, &en); /* counted: cannot fail */\n");
+    sos__idl_buf_fmt(o,
+                     "        if ((rc = %s__read(&%s.items[i], e, e + en, d, depth + 1)) "
+                     "!= 0) return rc;\n      }\n",
+                     en, a);
   } else if (x->list) {
     nd->items = true;
-    putf(o, "      if (!(p = sos_wire_get_list(d, p, end, %s, &items, &n)))\n", kinds[x->type].t);
-    putf(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
-    putf(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_list(d, p, end, %s, &items, &n)))\n",
+                     kinds[x->type].t);
+    sos__idl_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
+    sos__idl_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
   } else if (x->type == SOS_APP_T_STRUCT) {
     nd->q = nd->rc = nd->depth = true;
-    putf(o, "      if (!(p = sos_wire_get_struct(d, p, end, depth, &q, &qn)))\n        return sos_wire_bad(d, \"%s\");\n",
-         x->what);
-    putf(o, "      if ((rc = %s__read(&%s, q, q + qn, d, depth + 1)) != 0) return rc;\n",
-         g->sname[x->ref], a);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_struct(d, p, end, depth, &q, &qn)))\n "
+                     "       return sos_wire_bad(d, \"%s\");\n",
+                     x->what);
+    sos__idl_buf_fmt(
+        o, "      if ((rc = %s__read(&%s, q, q + qn, d, depth + 1)) != 0) return rc;\n",
+        g->sname[x->ref], a);
   } else if (x->type >= SOS_APP_T_F32 && x->type <= SOS_APP_T_BYTES) {
     static const char *const fn[] = {"f32", "f64", "text", "bytes"};
-    putf(o, "      if (!(p = sos_wire_get_%s(d, p, end, &%s)))\n        return sos_wire_bad(d, \"%s\");\n",
-         fn[x->type - SOS_APP_T_F32], a, x->what);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_%s(d, p, end, &%s)))\n        return "
+                     "sos_wire_bad(d, \"%s\");\n",
+                     fn[x->type - SOS_APP_T_F32], a, x->what);
   } else if (x->type >= SOS_APP_T_I8 && x->type <= SOS_APP_T_I64) {
     nd->s = true;
-    putf(o, "      if (!(p = sos_wire_get_sint(d, p, end, %s, &s)))\n        return sos_wire_bad(d, \"%s\");\n",
-         kinds[x->type].t, x->what);
-    putf(o, "      %s = (%s)s;\n", a, x->ctype);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_sint(d, p, end, %s, &s)))\n        "
+                     "return sos_wire_bad(d, \"%s\");\n",
+                     kinds[x->type].t, x->what);
+    sos__idl_buf_fmt(o, "      %s = (%s)s;\n", a, x->ctype);
   } else {
     nd->v = true;
-    putf(o, "      if (!(p = sos_wire_get_uint(d, p, end, %s, &v)))\n        return sos_wire_bad(d, \"%s\");\n",
-         kinds[x->type].t, x->what);
-    if (x->type == SOS_APP_T_BOOL) putf(o, "      %s = v != 0;\n", a);
-    else putf(o, "      %s = (%s)v;\n", a, x->ctype);
+    sos__idl_buf_fmt(o,
+                     "      if (!(p = sos_wire_get_uint(d, p, end, %s, &v)))\n        "
+                     "return sos_wire_bad(d, \"%s\");\n",
+                     kinds[x->type].t, x->what);
+    if (x->type == SOS_APP_T_BOOL) sos__idl_buf_fmt(o, "      %s = v != 0;\n", a);
+    else sos__idl_buf_fmt(o, "      %s = (%s)v;\n", a, x->ctype);
   }
-  if (x->opt) putf(o, "      m->has_%s = true;\n", x->mem);
-  if (x->variant) putf(o, "      m->%s_case = %u;\n", x->uni, x->f->tag);
-  put(o, "      break;\n");
+  if (x->opt) sos__idl_buf_fmt(o, "      m->has_%s = true;\n", x->mem);
+  if (x->variant) sos__idl_buf_fmt(o, "      m->%s_case = %u;\n", x->uni, x->f->tag);
+  sos__idl_buf_str(o, "      break;\n");
 }
 
 /* The cases of the known tags met with another wire type than theirs. */
-static void read_wrong_types(struct gen *g, const struct sos_app_struct *st, struct out *o) {
-  put(o, "      switch (key >> 3) { /* a known tag with another wire type */\n");
+static void read_wrong_types(struct gen *g, const struct sos_app_struct *st,
+                             struct sos__idl_buf *o) {
+  sos__idl_buf_str(
+      o, "      switch (key >> 3) { /* a known tag with another wire type */\n");
   for (uint32_t k = 0; k < st->nfields; k++) {
     struct fld x;
     if (field_info(g, st, &st->fields[k], &x)) return;
-    putf(o, "      case %u:\n        return sos_wire_wrong_type(d, at, key, \"%s\", \"%s%s\", %s);\n",
-         x.f->tag, x.what, x.list ? "a list of " : "", base_type(x.f), x.wire);
+    sos__idl_buf_fmt(o,
+                     "      case %u:\n        return sos_wire_wrong_type(d, at, key, "
+                     "\"%s\", \"%s%s\", %s);\n",
+                     x.f->tag, x.what, x.list ? "a list of " : "", base_type(x.f),
+                     x.wire);
   }
-  put(o, "      }\n");
+  sos__idl_buf_str(o, "      }\n");
 }
 
 /* The declarations a decoder's body needs. */
-static void read_locals(struct out *o, const struct needs *nd) {
-  put(o, "  uint64_t key;\n  const uint8_t *at;\n");
-  if (nd->v) put(o, "  uint64_t v;\n");
-  if (nd->s) put(o, "  int64_t s;\n");
-  if (nd->q) put(o, "  const uint8_t *q;\n  size_t qn;\n");
-  if (nd->items) put(o, "  void *items;\n  uint32_t n;\n");
-  if (nd->rc) put(o, "  int rc;\n");
+static void read_locals(struct sos__idl_buf *o, const struct needs *nd) {
+  sos__idl_buf_str(o, "  uint64_t key;\n  const uint8_t *at;\n");
+  if (nd->v) sos__idl_buf_str(o, "  uint64_t v;\n");
+  if (nd->s) sos__idl_buf_str(o, "  int64_t s;\n");
+  if (nd->q) sos__idl_buf_str(o, "  const uint8_t *q;\n  size_t qn;\n");
+  if (nd->items) sos__idl_buf_str(o, "  void *items;\n  uint32_t n;\n");
+  if (nd->rc) sos__idl_buf_str(o, "  int rc;\n");
 }
 
 static void source_reader(struct gen *g, uint32_t i) {
   const struct sos_app_struct *st = &g->app->structs[i];
   const char *sn = g->sname[i];
-  struct out body = {0};
+  struct sos__idl_buf body = {0};
   struct needs nd = {0};
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     struct fld x;
     if (field_info(g, st, &st->fields[k], &x)) break;
     read_field(g, &x, &body, &nd);
   }
-  if (st->nfields) put(&body, "    default:\n");
-  else put(&body, "    default: /* no fields: every tag is unknown */\n");
+  if (st->nfields) sos__idl_buf_str(&body, "    default:\n");
+  else sos__idl_buf_str(&body, "    default: /* no fields: every tag is unknown */\n");
   if (st->nfields) read_wrong_types(g, st, &body);
-  putf(&body, "      if (!(p = sos_wire_skip(d, at, p, end, key))) return sos_wire_bad(d, \"%s\");\n",
-       st->name);
-  put(&body, "    }\n  }\n  return 0;\n}\n");
-  putf(&g->c, "\nstatic int %s__read(%s *m, const uint8_t *p, const uint8_t *end, sos_wire_dec *d,\n", sn, sn);
-  putf(&g->c, "%*sint depth) {\n", (int)(strlen(sn) + 18), "");
+  sos__idl_buf_fmt(&body,
+                   "      if (!(p = sos_wire_skip(d, at, p, end, key))) return "
+                   "sos_wire_bad(d, \"%s\");\n",
+                   st->name);
+  sos__idl_buf_str(&body, "    }\n  }\n  return 0;\n}\n");
+  sos__idl_buf_fmt(&g->c,
+                   "\nstatic int %s__read(%s *m, const uint8_t *p, const uint8_t *end, "
+                   "sos_wire_dec *d,\n",
+                   sn, sn);
+  sos__idl_buf_fmt(&g->c, "%*sint depth) {\n", (int)(strlen(sn) + 18), "");
   read_locals(&g->c, &nd);
-  if (!nd.depth) put(&g->c, "  (void)depth;\n");
-  put(&g->c, "  memset(m, 0, sizeof *m);\n  while (p < end) {\n    at = p;\n");
-  putf(&g->c, "    if (!(p = sos_wire_get_varint(d, p, end, &key))) return sos_wire_bad(d, \"%s\");\n",
-       st->name);
-  put(&g->c, "    switch (key) {\n");
-  if (body.oom) g->oom = true;
-  else if (body.p) put(&g->c, body.p);
+  if (!nd.depth) sos__idl_buf_str(&g->c, "  (void)depth;\n");
+  sos__idl_buf_str(&g->c,
+                   "  memset(m, 0, sizeof *m);\n  while (p < end) {\n    at = p;\n");
+  sos__idl_buf_fmt(&g->c,
+                   "    if (!(p = sos_wire_get_varint(d, p, end, &key))) return "
+                   "sos_wire_bad(d, \"%s\");\n",
+                   st->name);
+  sos__idl_buf_str(&g->c, "    switch (key) {\n");
+  if (body.rc) g->oom = true;
+  else sos__idl_buf_add(&g->c, body.p, body.len);
   sos_free(body.p);
-  putf(&g->c, "\nint %s_decode(%s *m, const void *p, size_t n, sos_arena *a) {\n", sn, sn);
-  put(&g->c, "  sos_wire_dec d;\n  sos_wire_dec_init(&d, p, a);\n");
-  putf(&g->c, "  int rc = %s__read(m, d.start, d.start + n, &d, 1);\n", sn);
-  put(&g->c, "  if (rc) memset(m, 0, sizeof *m); /* nothing partly decoded is used */\n  return rc;\n}\n");
+  sos__idl_buf_fmt(
+      &g->c, "\nint %s_decode(%s *m, const void *p, size_t n, sos_arena *a) {\n", sn, sn);
+  sos__idl_buf_str(&g->c, "  sos_wire_dec d;\n  sos_wire_dec_init(&d, p, a);\n");
+  sos__idl_buf_fmt(&g->c, "  int rc = %s__read(m, d.start, d.start + n, &d, 1);\n", sn);
+  sos__idl_buf_str(&g->c, "  if (rc) memset(m, 0, sizeof *m); /* nothing partly decoded "
+                          "is used */\n  return rc;\n}\n");
 }
 
 /* ---- the source: enums and interfaces ------------------------------------------------------ */
 
 static void source_enum(struct gen *g, uint32_t i) {
   const struct sos_app_enum *e = &g->app->enums[i];
-  putf(&g->c, "\nconst char *%s_name(%s v) {\n  switch ((uint32_t)v) {\n", g->ename[i], g->ename[i]);
+  sos__idl_buf_fmt(&g->c, "\nconst char *%s_name(%s v) {\n  switch ((uint32_t)v) {\n",
+                   g->ename[i], g->ename[i]);
   for (uint32_t k = 0; k < e->nvalues; k++)
-    putf(&g->c, "  case %u: return \"%s\";\n", e->values[k].value, e->values[k].name);
-  put(&g->c, "  default: return NULL;\n  }\n}\n");
+    sos__idl_buf_fmt(&g->c, "  case %u: return \"%s\";\n", e->values[k].value,
+                     e->values[k].name);
+  sos__idl_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
 }
 
 /* The client stubs of method m of interface i. */
@@ -978,32 +1025,43 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
   char *mn = c_join(g, in, m->name);
   if (!mn) return;
   const char *req = g->sname[rq], *resp = g->sname[rs];
-  struct out *o = &g->c;
-  putf(o, "\nint %s_start(%s s, const %s *req) {\n", mn, in, req);
-  put(o, "  uint8_t stack[SOS_WIRE_STACK];\n  sos_wbuf w;\n  sos_wbuf_init(&w, stack, sizeof stack);\n");
-  putf(o, "  int rc = %s_encode(req, &w);\n", req);
-  putf(o, "  int handle = rc ? -rc : sos_call_async(s.service, \"%s\", w.p, w.len, 0);\n", m->name);
-  put(o, "  sos_wbuf_free(&w);\n"
-         "  if (handle < 0) sos_wire_note(-handle, rc ? sos_wire_error() : sos_status_text(-handle));\n"
-         "  return handle;\n}\n");
-  putf(o, "\nint %s_finish(int handle, %s *resp, sos_arena *a) {\n", mn, resp);
-  put(o, "  const char *body;\n  size_t len;\n  int status = sos_wire_result(handle, a, &body, &len);\n"
+  struct sos__idl_buf *o = &g->c;
+  sos__idl_buf_fmt(o, "\nint %s_start(%s s, const %s *req) {\n", mn, in, req);
+  sos__idl_buf_str(o, "  uint8_t stack[SOS_WIRE_STACK];\n  sos_wbuf w;\n  "
+                      "sos_wbuf_init(&w, stack, sizeof stack);\n");
+  sos__idl_buf_fmt(o, "  int rc = %s_encode(req, &w);\n", req);
+  sos__idl_buf_fmt(
+      o, "  int handle = rc ? -rc : sos_call_async(s.service, \"%s\", w.p, w.len, 0);\n",
+      m->name);
+  sos__idl_buf_str(o, "  sos_wbuf_free(&w);\n"
+                      "  if (handle < 0) sos_wire_note(-handle, rc ? sos_wire_error() : "
+                      "sos_status_text(-handle));\n"
+                      "  return handle;\n}\n");
+  sos__idl_buf_fmt(o, "\nint %s_finish(int handle, %s *resp, sos_arena *a) {\n", mn,
+                   resp);
+  sos__idl_buf_str(
+      o, "  const char *body;\n  size_t len;\n  int status = sos_wire_result(handle, a, "
+         "&body, &len);\n"
          "  memset(resp, 0, sizeof *resp);\n"
          "  if (status == SOS_STATUS_PENDING) return status;\n  sos_close(handle);\n"
          "  if ((status = sos_wire_outcome(status, body, len)) != 0) return status;\n");
-  putf(o, "  if ((status = %s_decode(resp, body, len, a)) != 0) sos_wire_note(status, sos_wire_error());\n",
-       resp);
-  put(o, "  return status;\n}\n");
-  putf(o, "\nint %s(%s s, const %s *req, %s *resp, sos_arena *a) {\n", mn, in, req, resp);
-  putf(o, "  int handle = %s_start(s, req);\n", mn);
-  put(o, "  if (handle < 0) {\n    memset(resp, 0, sizeof *resp);\n    return -handle;\n  }\n"
-         "  int rc = sos_await_all(&handle, 1, SOS_FOREVER);\n"
-         "  if (rc < 0) {\n"
-         "    sos_close(handle);\n"
-         "    sos_wire_note(-rc, sos_status_text(-rc));\n"
-         "    memset(resp, 0, sizeof *resp);\n"
-         "    return -rc;\n  }\n");
-  putf(o, "  return %s_finish(handle, resp, a);\n}\n", mn);
+  sos__idl_buf_fmt(o,
+                   "  if ((status = %s_decode(resp, body, len, a)) != 0) "
+                   "sos_wire_note(status, sos_wire_error());\n",
+                   resp);
+  sos__idl_buf_str(o, "  return status;\n}\n");
+  sos__idl_buf_fmt(o, "\nint %s(%s s, const %s *req, %s *resp, sos_arena *a) {\n", mn, in,
+                   req, resp);
+  sos__idl_buf_fmt(o, "  int handle = %s_start(s, req);\n", mn);
+  sos__idl_buf_str(o, "  if (handle < 0) {\n    memset(resp, 0, sizeof *resp);\n    "
+                      "return -handle;\n  }\n"
+                      "  int rc = sos_await_all(&handle, 1, SOS_FOREVER);\n"
+                      "  if (rc < 0) {\n"
+                      "    sos_close(handle);\n"
+                      "    sos_wire_note(-rc, sos_status_text(-rc));\n"
+                      "    memset(resp, 0, sizeof *resp);\n"
+                      "    return -rc;\n  }\n");
+  sos__idl_buf_fmt(o, "  return %s_finish(handle, resp, a);\n}\n", mn);
   sos_free(mn);
 }
 
@@ -1016,56 +1074,67 @@ static void source_handler(struct gen *g, uint32_t i, const struct sos_app_metho
   char *mn = c_join(g, in, m->name);
   if (!mn) return;
   const char *req = g->sname[rq], *resp = g->sname[rs];
-  struct out *o = &g->c;
-  putf(o, "\n/* %s.%s: decodes the request, calls %s_serve, answers. */\n", it->name, m->name, mn);
-  putf(o, "static int %s__handle(const struct sos_request *r) {\n", mn);
-  putf(o, "  sos_arena *a = sos_wire_arena();\n  %s req;\n  %s resp;\n", req, resp);
-  putf(o, "  int rc = %s_decode(&req, r->body, r->len, a);\n", req);
-  putf(o, "  if (rc) {\n    rc = sos_fail(rc, \"%s.%s: %%s\", sos_wire_error());\n", it->name, m->name);
-  put(o, "  } else {\n    memset(&resp, 0, sizeof resp);\n    sos_wire_fail_clear();\n");
-  putf(o, "    rc = %s_serve(&req, &resp, a);\n", mn);
-  putf(o, "    if (rc) rc = %s__fail(\"%s.%s\", rc, %s_error_name((uint32_t)rc));\n", g->prefix,
-       it->name, m->name, in);
-  putf(o, "    else rc = %s__reply(\"%s.%s\", %s_encode(&resp, &answer));\n", g->prefix,
-       it->name, m->name, resp);
-  put(o, "  }\n  sos_arena_reset(a);\n  return rc;\n}\n");
+  struct sos__idl_buf *o = &g->c;
+  sos__idl_buf_fmt(o, "\n/* %s.%s: decodes the request, calls %s_serve, answers. */\n",
+                   it->name, m->name, mn);
+  sos__idl_buf_fmt(o, "static int %s__handle(const struct sos_request *r) {\n", mn);
+  sos__idl_buf_fmt(o, "  sos_arena *a = sos_wire_arena();\n  %s req;\n  %s resp;\n", req,
+                   resp);
+  sos__idl_buf_fmt(o, "  int rc = %s_decode(&req, r->body, r->len, a);\n", req);
+  sos__idl_buf_fmt(
+      o, "  if (rc) {\n    rc = sos_fail(rc, \"%s.%s: %%s\", sos_wire_error());\n",
+      it->name, m->name);
+  sos__idl_buf_str(
+      o, "  } else {\n    memset(&resp, 0, sizeof resp);\n    sos_wire_fail_clear();\n");
+  sos__idl_buf_fmt(o, "    rc = %s_serve(&req, &resp, a);\n", mn);
+  sos__idl_buf_fmt(
+      o, "    if (rc) rc = %s__fail(\"%s.%s\", rc, %s_error_name((uint32_t)rc));\n",
+      g->prefix, it->name, m->name, in);
+  sos__idl_buf_fmt(o, "    else rc = %s__reply(\"%s.%s\", %s_encode(&resp, &answer));\n",
+                   g->prefix, it->name, m->name, resp);
+  sos__idl_buf_str(o, "  }\n  sos_arena_reset(a);\n  return rc;\n}\n");
   sos_free(mn);
 }
 
 /* The source's own helpers for the server handlers. */
 static void source_server_helpers(struct gen *g) {
   const char *p = g->prefix;
-  putf(&g->c,
-       "\n/* The response being encoded: one at a time, as requests are. */\n"
-       "static uint8_t answer_stack[SOS_WIRE_STACK];\n"
-       "static sos_wbuf answer = {answer_stack, 0, sizeof answer_stack, false, 0};\n"
-       "\n/* Sends the encoded response in answer (rc 0) or says why it did not\n"
-       " * encode (TOO_BIG stays TOO_BIG; a bad value is the service's ERROR);\n"
-       " * empties answer. */\n"
-       "static int %s__reply(const char *what, int rc) {\n"
-       "  if (rc)\n"
-       "    rc = sos_fail(rc == SOS_STATUS_TOO_BIG ? rc : SOS_STATUS_ERROR,\n"
-       "                  \"%%s: the response does not encode: %%s\", what, sos_wire_error());\n"
-       "  else rc = sos_respond(answer.p, answer.len);\n"
-       "  sos_wbuf_free(&answer);\n"
-       "  sos_wbuf_init(&answer, answer_stack, sizeof answer_stack);\n"
-       "  return rc;\n"
-       "}\n"
-       "\n/* Answers with the Error struct of declared error code (name); fails\n"
-       " * with status -code for a negative code, and plainly for a code the\n"
-       " * interface does not declare. */\n"
-       "static int %s__fail(const char *what, int code, const char *name) {\n"
-       "  if (code < 0 && code > -65536)\n"
-       "    return sos_fail(-code, \"%%s: %%s\", what,\n"
-       "                    *sos_wire_fail_message() ? sos_wire_fail_message() : sos_status_text(-code));\n"
-       "  if (!name)\n"
-       "    return sos_fail(SOS_STATUS_ERROR, \"%%s: undeclared error code %%d: %%s\", what, code,\n"
-       "                    sos_wire_fail_message());\n"
-       "  int rc = sos_wire_error_encode(&answer, (uint32_t)code, name, sos_wire_fail_message());\n"
-       "  rc = %s__reply(what, rc);\n"
-       "  return rc ? rc : SOS_STATUS_ERROR;\n"
-       "}\n",
-       p, p, p);
+  sos__idl_buf_fmt(
+      &g->c,
+      "\n/* The response being encoded: one at a time, as requests are. */\n"
+      "static uint8_t answer_stack[SOS_WIRE_STACK];\n"
+      "static sos_wbuf answer = {answer_stack, 0, sizeof answer_stack, false, 0};\n"
+      "\n/* Sends the encoded response in answer (rc 0) or says why it did not\n"
+      " * encode (TOO_BIG stays TOO_BIG; a bad value is the service's ERROR);\n"
+      " * empties answer. */\n"
+      "static int %s__reply(const char *what, int rc) {\n"
+      "  if (rc)\n"
+      "    rc = sos_fail(rc == SOS_STATUS_TOO_BIG ? rc : SOS_STATUS_ERROR,\n"
+      "                  \"%%s: the response does not encode: %%s\", what, "
+      "sos_wire_error());\n"
+      "  else rc = sos_respond(answer.p, answer.len);\n"
+      "  sos_wbuf_free(&answer);\n"
+      "  sos_wbuf_init(&answer, answer_stack, sizeof answer_stack);\n"
+      "  return rc;\n"
+      "}\n"
+      "\n/* Answers with the Error struct of declared error code (name); fails\n"
+      " * with status -code for a negative code, and plainly for a code the\n"
+      " * interface does not declare. */\n"
+      "static int %s__fail(const char *what, int code, const char *name) {\n"
+      "  if (code < 0 && code > -65536)\n"
+      "    return sos_fail(-code, \"%%s: %%s\", what,\n"
+      "                    *sos_wire_fail_message() ? sos_wire_fail_message() : "
+      "sos_status_text(-code));\n"
+      "  if (!name)\n"
+      "    return sos_fail(SOS_STATUS_ERROR, \"%%s: undeclared error code %%d: %%s\", "
+      "what, code,\n"
+      "                    sos_wire_fail_message());\n"
+      "  int rc = sos_wire_error_encode(&answer, (uint32_t)code, name, "
+      "sos_wire_fail_message());\n"
+      "  rc = %s__reply(what, rc);\n"
+      "  return rc ? rc : SOS_STATUS_ERROR;\n"
+      "}\n",
+      p, p, p);
   char name[300];
   snprintf(name, sizeof name, "%s__reply", p);
   declare(g, name, "the generated code's own helpers");
@@ -1076,16 +1145,18 @@ static void source_server_helpers(struct gen *g) {
 static void source_interface(struct gen *g, uint32_t i) {
   const struct sos_app_interface *it = &g->app->interfaces[i];
   const char *in = g->iname[i];
-  putf(&g->c, "\n/* ---- interface %s ---- */\n", it->name);
-  putf(&g->c, "\nconst char *%s_error_name(uint32_t code) {\n", in);
-  if (!it->nerrors) put(&g->c, "  (void)code;\n  return NULL;\n}\n");
+  sos__idl_buf_fmt(&g->c, "\n/* ---- interface %s ---- */\n", it->name);
+  sos__idl_buf_fmt(&g->c, "\nconst char *%s_error_name(uint32_t code) {\n", in);
+  if (!it->nerrors) sos__idl_buf_str(&g->c, "  (void)code;\n  return NULL;\n}\n");
   else {
-    put(&g->c, "  switch (code) {\n");
+    sos__idl_buf_str(&g->c, "  switch (code) {\n");
     for (uint32_t k = 0; k < it->nerrors; k++)
-      putf(&g->c, "  case %u: return \"%s\";\n", it->errors[k].code, it->errors[k].name);
-    put(&g->c, "  default: return NULL;\n  }\n}\n");
+      sos__idl_buf_fmt(&g->c, "  case %u: return \"%s\";\n", it->errors[k].code,
+                       it->errors[k].name);
+    sos__idl_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
   }
-  for (uint32_t k = 0; k < it->nmethods && !g->rc; k++) source_client(g, i, &it->methods[k]);
+  for (uint32_t k = 0; k < it->nmethods && !g->rc; k++)
+    source_client(g, i, &it->methods[k]);
   if (!g->served[i]) return;
   char name[400];
   for (uint32_t k = 0; k < it->nmethods && !g->rc; k++) {
@@ -1095,13 +1166,15 @@ static void source_interface(struct gen *g, uint32_t i) {
     declare(g, name, "a method's server handler");
     sos_free(mn);
   }
-  putf(&g->c, "\nvoid %s_register(void) {\n", in);
+  sos__idl_buf_fmt(&g->c, "\nvoid %s_register(void) {\n", in);
   for (uint32_t k = 0; k < it->nmethods; k++) {
     char *mn = c_join(g, in, it->methods[k].name);
-    if (mn) putf(&g->c, "  sos_method(\"%s\", %s__handle);\n", it->methods[k].name, mn);
+    if (mn)
+      sos__idl_buf_fmt(&g->c, "  sos_method(\"%s\", %s__handle);\n", it->methods[k].name,
+                       mn);
     sos_free(mn);
   }
-  put(&g->c, "}\n");
+  sos__idl_buf_str(&g->c, "}\n");
 }
 
 static bool any_served(const struct gen *g) {
@@ -1115,20 +1188,23 @@ static void gen_source(struct gen *g) {
   char what[200];
   snprintf(what, sizeof what, "the code behind %s.sos.h, which documents it.", a);
   file_top(g, &g->c, a, what);
-  put(&g->c, " */\n");
-  putf(&g->c, "#include \"%s.sos.h\"\n\n#include <string.h>\n", a);
-  if (g->app->ninterfaces) put(&g->c, "\n#include \"sos.h\"\n");
+  sos__idl_buf_str(&g->c, " */\n");
+  sos__idl_buf_fmt(&g->c, "#include \"%s.sos.h\"\n\n#include <string.h>\n", a);
+  if (g->app->ninterfaces) sos__idl_buf_str(&g->c, "\n#include \"sos.h\"\n");
   for (uint32_t i = 0; i < g->app->nstructs; i++) {
     const char *sn = g->sname[i];
-    if (i == 0) put(&g->c, "\n");
-    putf(&g->c, "static int %s__write(const %s *m, sos_wbuf *w, int depth);\n", sn, sn);
-    putf(&g->c, "static int %s__read(%s *m, const uint8_t *p, const uint8_t *end, sos_wire_dec *d,\n"
-                "%*sint depth);\n",
-         sn, sn, (int)(strlen(sn) + 18), "");
+    if (i == 0) sos__idl_buf_str(&g->c, "\n");
+    sos__idl_buf_fmt(
+        &g->c, "static int %s__write(const %s *m, sos_wbuf *w, int depth);\n", sn, sn);
+    sos__idl_buf_fmt(&g->c,
+                     "static int %s__read(%s *m, const uint8_t *p, const uint8_t *end, "
+                     "sos_wire_dec *d,\n"
+                     "%*sint depth);\n",
+                     sn, sn, (int)(strlen(sn) + 18), "");
   }
   for (uint32_t i = 0; i < g->app->nenums; i++) source_enum(g, i);
   for (uint32_t i = 0; i < g->app->nstructs && !g->rc; i++) {
-    putf(&g->c, "\n/* ---- struct %s ---- */\n", g->app->structs[i].name);
+    sos__idl_buf_fmt(&g->c, "\n/* ---- struct %s ---- */\n", g->app->structs[i].name);
     source_writer(g, i);
     source_reader(g, i);
   }
@@ -1149,8 +1225,8 @@ bool sos_idl_gen_wanted(const struct sos_app *app) {
 /* Fails when name is longer than MAX_NAME bytes. */
 static int check_name(struct gen *g, const char *what, const char *name) {
   if (name && strlen(name) > MAX_NAME)
-    return fail(g, "%s %.20s...: names longer than %d bytes are not supported", what, name,
-                MAX_NAME);
+    return fail(g, "%s %.20s...: names longer than %d bytes are not supported", what,
+                name, MAX_NAME);
   return 0;
 }
 
@@ -1175,7 +1251,8 @@ static int check_names(struct gen *g) {
     const struct sos_app_interface *it = &app->interfaces[i];
     check_name(g, "package", it->package);
     check_name(g, "interface", it->name);
-    for (uint32_t k = 0; k < it->nmethods; k++) check_name(g, "method", it->methods[k].name);
+    for (uint32_t k = 0; k < it->nmethods; k++)
+      check_name(g, "method", it->methods[k].name);
     for (uint32_t k = 0; k < it->nerrors; k++) check_name(g, "error", it->errors[k].name);
   }
   return g->rc;
@@ -1192,20 +1269,23 @@ static int gen_setup(struct gen *g) {
   g->order = sos_calloc(ns + 1, sizeof *g->order);
   g->mark = sos_calloc(ns + 1, 1);
   g->prefix = c_join(g, app->name ? app->name : "app", NULL);
-  if (!g->sname || !g->ename || !g->iname || !g->served || !g->order || !g->mark || !g->prefix)
+  if (!g->sname || !g->ename || !g->iname || !g->served || !g->order || !g->mark ||
+      !g->prefix)
     return SOS_ENOMEM;
   for (uint32_t i = 0; i < ns; i++)
-    if (!(g->sname[i] = c_join(g, app->structs[i].package ? app->structs[i].package : app->name,
-                               app->structs[i].name)))
+    if (!(g->sname[i] =
+              c_join(g, app->structs[i].package ? app->structs[i].package : app->name,
+                     app->structs[i].name)))
       return SOS_ENOMEM;
   for (uint32_t i = 0; i < ne; i++)
-    if (!(g->ename[i] = c_join(g, app->enums[i].package ? app->enums[i].package : app->name,
-                               app->enums[i].name)))
+    if (!(g->ename[i] =
+              c_join(g, app->enums[i].package ? app->enums[i].package : app->name,
+                     app->enums[i].name)))
       return SOS_ENOMEM;
   for (uint32_t i = 0; i < ni; i++)
-    if (!(g->iname[i] = c_join(g, app->interfaces[i].package ? app->interfaces[i].package
-                                                             : app->name,
-                               app->interfaces[i].name)))
+    if (!(g->iname[i] = c_join(
+              g, app->interfaces[i].package ? app->interfaces[i].package : app->name,
+              app->interfaces[i].name)))
       return SOS_ENOMEM;
   for (uint32_t s = 0; s < app->nservices; s++) {
     int i = find_interface(app, app->services[s].implements);
@@ -1251,12 +1331,9 @@ static int gen_take(struct gen *g, struct sos_idl_gen *out) {
   out->header_name = file_name(g->app->name, "h");
   out->source_name = file_name(g->app->name, "c");
   if (!out->header_name || !out->source_name) return SOS_ENOMEM;
-  out->header = g->h.p;
-  out->header_len = g->h.len;
-  out->source = g->c.p;
-  out->source_len = g->c.len;
-  g->h.p = g->c.p = NULL;
-  return 0;
+  int rc = sos__idl_buf_finish(&g->h, &out->header, &out->header_len);
+  if (rc == 0) rc = sos__idl_buf_finish(&g->c, &out->source, &out->source_len);
+  return rc;
 }
 
 int sos_idl_gen_c(const struct sos_app *app, struct sos_idl_gen *out, char *err,
@@ -1275,7 +1352,7 @@ int sos_idl_gen_c(const struct sos_app *app, struct sos_idl_gen *out, char *err,
     check_decls(&g);
   }
   if (!rc) rc = g.rc;
-  if (!rc && (g.oom || g.h.oom || g.c.oom)) rc = SOS_ENOMEM;
+  if (!rc && (g.oom || g.h.rc || g.c.rc)) rc = SOS_ENOMEM;
   if (!rc) rc = gen_take(&g, out);
   if (rc == SOS_ENOMEM && err && errlen) snprintf(err, errlen, "out of memory");
   if (rc) sos_idl_gen_free(out);

@@ -244,7 +244,8 @@ void sos__idl_buf_fmt(struct sos__idl_buf *b, const char *fmt, ...)
 void sos__idl_buf_varint(struct sos__idl_buf *b, uint64_t v);
 
 /* Hands the buffer over in *out (NUL-terminated, *len without the NUL);
- * on an earlier failure frees it and returns SOS_ENOMEM. */
+ * on an earlier failure frees it and returns SOS_ENOMEM.  Either way b is
+ * left empty. */
 int sos__idl_buf_finish(struct sos__idl_buf *b, char **out, size_t *len);
 
 /* ---- JSON text (json_parse.c) ------------------------------------------------ */

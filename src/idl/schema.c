@@ -91,16 +91,18 @@ void sos__idl_buf_varint(struct sos__idl_buf *b, uint64_t v) {
 
 int sos__idl_buf_finish(struct sos__idl_buf *b, char **out, size_t *len) {
   sos__idl_buf_room(b, 1);
-  if (b->rc) {
+  int rc = b->rc;
+  if (rc) {
     sos_free(b->p);
     *out = NULL;
     if (len) *len = 0;
-    return b->rc;
+  } else {
+    b->p[b->len] = 0;
+    *out = (char *)b->p;
+    if (len) *len = b->len;
   }
-  b->p[b->len] = 0;
-  *out = (char *)b->p;
-  if (len) *len = b->len;
-  return 0;
+  *b = (struct sos__idl_buf){0}; /* handed over or freed: empty again */
+  return rc;
 }
 
 /* ---- sorted name tables ------------------------------------------------------- */
