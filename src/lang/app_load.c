@@ -335,6 +335,43 @@ static int merge_stores(struct sos_app *base, struct sos_app *ext) {
   return 0;
 }
 
+/* The kind ("struct", "enum", "interface") of app's declaration name, or
+ * NULL. */
+static const char *kind_of(const struct sos_app *app, const char *name) {
+  for (uint32_t i = 0; i < app->nstructs; i++)
+    if (strcmp(app->structs[i].name, name) == 0) return "struct";
+  for (uint32_t i = 0; i < app->nenums; i++)
+    if (strcmp(app->enums[i].name, name) == 0) return "enum";
+  for (uint32_t i = 0; i < app->ninterfaces; i++)
+    if (strcmp(app->interfaces[i].name, name) == 0) return "interface";
+  return NULL;
+}
+
+/* A declaration of ext (read from path) that would replace a base's
+ * declaration of another kind, reported at ext's declaration: extends
+ * replaces by name within one kind, and a name names one declaration. */
+static int check_kinds(struct loader *L, const char *path, const struct sos_app *base,
+                       const struct sos_app *ext) {
+  for (int kind = 0; kind < 3; kind++) {
+    uint32_t n = kind == 0 ? ext->nstructs : kind == 1 ? ext->nenums : ext->ninterfaces;
+    for (uint32_t i = 0; i < n; i++) {
+      const char *name = kind == 0   ? ext->structs[i].name
+                         : kind == 1 ? ext->enums[i].name
+                                     : ext->interfaces[i].name;
+      struct sos_app_pos pos = kind == 0   ? ext->structs[i].pos
+                               : kind == 1 ? ext->enums[i].pos
+                                           : ext->interfaces[i].pos;
+      const char *mine = kind == 0 ? "struct" : kind == 1 ? "enum" : "interface";
+      const char *theirs = kind_of(base, name);
+      if (theirs && strcmp(theirs, mine) != 0)
+        return sos__lang_error(L->err, L->errlen, path, pos,
+                               "%s %s would replace the base's %s %s; rename one", mine,
+                               name, theirs, name);
+    }
+  }
+  return 0;
+}
+
 /* Applies ext (its service blocks gave the fields in given) on top of
  * base; ext becomes the result.  Both are still freed by the caller. */
 static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given,
@@ -498,6 +535,7 @@ static int extend(struct loader *L, const char *path, struct sos_app *app,
   if (rc == 0) {
     sos__app_info_free(&binfo);
     rc = check_tables(L, path, app, base, info);
+    if (rc == 0) rc = check_kinds(L, path, base, app);
     if (rc == 0 && (rc = rebase_all(base, app->extends)) == 0)
       rc = merge(base, app, info->given, info->extends);
     if (rc == SOS_ENOMEM) no_memory(L, path);
