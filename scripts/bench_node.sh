@@ -45,7 +45,7 @@ $SOS call pingpong rtt 20000 >/dev/null # warm-up: code and instances
 read -r p50 p99 mean < <($SOS call pingpong rtt 100000)
 $SOS deploy tests/apps/numbers >/dev/null && $SOS deploy bench/apps/typedbench >/dev/null || exit 1
 $SOS call typedbench rtt 2000 >/dev/null # warm-up
-read -r t_untyped t_typed t_plan1 t_chain10 t_seq10 t_prep10 < <($SOS call typedbench rtt 20000)
+read -r t_untyped t_typed t_plan1 t_chain10 t_seq10 t_prep10 t_text < <($SOS call typedbench rtt 20000)
 t_codec=$($SOS call typedbench codec 200000 | awk '{ print $1 }')
 t0=$(now_ns)
 $SOS call pingpong flood "$N 64" >"$tmp/f1" &
@@ -87,6 +87,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 us() { awk -v ns="$1" 'BEGIN { printf "%.2f us", ns / 1000 }'; }
 printf "  %-34s %12s   %s\n" "untyped call p50 (echo)" "$(us "$t_untyped")" ""
 printf "  %-34s %12s   %s\n" "typed call p50 (stub, codec)" "$(us "$t_typed")" "$(ratio "$t_typed" "$t_untyped") untyped (<= 1.2x)"
+printf "  %-34s %12s   %s\n" "the same untyped, on decimal text" "$(us "$t_text")" "$(ratio "$t_text" "$t_untyped") untyped"
 printf "  %-34s %12s   %s\n" "plan of 1 call p50" "$(us "$t_plan1")" "$(ratio "$t_plan1" "$t_typed") typed"
 printf "  %-34s %12s   %s\n" "plan: chain of 10 p50 (1 message)" "$(us "$t_chain10")" "$(ratio "$t_chain10" "$t_typed") typed (<= 4x)"
 printf "  %-34s %12s   %s\n" "the same chain, prepared once" "$(us "$t_prep10")" "$(ratio "$t_prep10" "$t_typed") typed"

@@ -1,7 +1,7 @@
 /*
  * typedbench.c - round trips as the caller sees them (p50 of N, ns):
  *
- *   rtt N   answers "untyped typed plan1 chain10 seq10 prepared10":
+ *   rtt N   answers "untyped typed plan1 chain10 seq10 prepared10 text":
  *             untyped   echo.ping with 1 byte (the untyped reference)
  *             typed     numbers.next through its generated stub: encode,
  *                       call, the server's decode and encode, decode
@@ -12,6 +12,8 @@
  *             prepared10  chain10 built once and started N times (only
  *                       its first request changes): the plan's execution
  *                       without the guest building it
+ *             text      numbers.next_text, the untyped equivalent of next on
+ *                       decimal text (atoll and snprintf on both sides)
  */
 #include "typedbench.sos.h"
 #include "sos.h"
@@ -85,6 +87,17 @@ static int run_prepared(int64_t n) {
   return st;
 }
 
+/* The untyped equivalent of one typed next: decimal text both ways. */
+static int text_next(int64_t n) {
+  char req[24], *resp = NULL;
+  size_t len = 0;
+  int rlen = snprintf(req, sizeof req, "%lld", (long long)n);
+  int st = sos_call("numbers", "next_text", req, (size_t)rlen, &resp, &len);
+  if (!st && atoll(resp) != n + 1) st = SOS_STATUS_ERROR;
+  free(resp);
+  return st;
+}
+
 static int typed_next(int k) {
   numbers_Numbers s = numbers_Numbers_at("numbers");
   numbers_Num m = {.n = 1}, out;
@@ -100,9 +113,9 @@ static int typed_next(int k) {
 static int rtt(const struct sos_request *req) {
   int n = atoi(req->body);
   if (n <= 0 || n > 200000) return sos_fail(SOS_STATUS_INVALID, "rtt takes 1..200000");
-  int64_t *t = malloc((size_t)n * sizeof *t), r[6];
+  int64_t *t = malloc((size_t)n * sizeof *t), r[7];
   if (!t) return sos_fail(SOS_STATUS_ERROR, "out of memory");
-  for (int kind = 0; kind < 6; kind++) {
+  for (int kind = 0; kind < 7; kind++) {
     for (int i = 0; i < n; i++) {
       int64_t t0 = sos_monotonic_ns();
       int st = kind == 0   ? sos_call("echo", "ping", "x", 1, NULL, NULL)
@@ -110,7 +123,8 @@ static int rtt(const struct sos_request *req) {
                : kind == 2 ? chain(1)
                : kind == 3 ? chain(10)
                : kind == 4 ? typed_next(10)
-                           : run_prepared(i);
+               : kind == 5 ? run_prepared(i)
+                           : text_next(i);
       t[i] = sos_monotonic_ns() - t0;
       if (st) {
         free(t);
@@ -120,8 +134,9 @@ static int rtt(const struct sos_request *req) {
     r[kind] = p50(t, n);
   }
   free(t);
-  return sos_respondf("%lld %lld %lld %lld %lld %lld", (long long)r[0], (long long)r[1],
-                      (long long)r[2], (long long)r[3], (long long)r[4], (long long)r[5]);
+  return sos_respondf("%lld %lld %lld %lld %lld %lld %lld", (long long)r[0], (long long)r[1],
+                      (long long)r[2], (long long)r[3], (long long)r[4], (long long)r[5],
+                      (long long)r[6]);
 }
 
 /* codec "N": ns per encode + decode of a Num in this instance (the

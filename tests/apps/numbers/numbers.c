@@ -6,7 +6,11 @@
  *   square(Wrap) -> Num       num.n squared
  *   fail(Num) -> Num          always the declared error refused
  *   slow(Num) -> Num          n + 1 after 20 ms, logging "slow N" first
+ *
+ * and, untyped, next_text: the same as next on decimal text ("41" -> "42"),
+ * what a service without an interface would do (the benchmark compares).
  */
+#include <stdlib.h>
 #include "numbers.sos.h"
 #include "sos.h"
 
@@ -45,4 +49,11 @@ int numbers_Numbers_slow_serve(const numbers_Num *req, numbers_Num *resp, sos_ar
   return numbers_Numbers_next_serve(req, resp, a);
 }
 
-void sos_main(void) { numbers_Numbers_register(); }
+static int next_text(const struct sos_request *req) {
+  return sos_respondf("%lld", atoll(req->body) + 1);
+}
+
+void sos_main(void) {
+  numbers_Numbers_register();
+  sos_method("next_text", next_text);
+}
