@@ -630,29 +630,29 @@ static void declare_interface(struct gen *g, uint32_t i) {
   }
 }
 
-/* The request and response structs of method m; fails when either is
- * not a struct of the app. */
-static int method_types(struct gen *g, const struct sos_app_interface *it,
-                        const struct sos_app_method *m, int *req, int *resp) {
-  *req = find_struct(g->app, m->request);
-  *resp = find_struct(g->app, m->response);
-  if (*req < 0)
-    return fail(g, "%s.%s: unknown request struct %s", it->name, m->name,
-                m->request ? m->request : "(none)");
-  if (*resp < 0)
-    return fail(g, "%s.%s: unknown response struct %s", it->name, m->name,
-                m->response ? m->response : "(none)");
-  return 0;
+/* The C names of method m of interface i: *mn (the caller frees it with
+ * sos_free) and its request's and response's structs.  Returns false,
+ * with the generator failed, when either is not a struct of the app or
+ * memory runs out. */
+static bool method_names(struct gen *g, uint32_t i, const struct sos_app_method *m,
+                         char **mn, const char **req, const char **resp) {
+  const struct sos_app_interface *it = &g->app->interfaces[i];
+  int rq = find_struct(g->app, m->request), rs = find_struct(g->app, m->response);
+  if (rq < 0 || rs < 0) {
+    const char *missing = rq < 0 ? m->request : m->response;
+    fail(g, "%s.%s: unknown %s struct %s", it->name, m->name,
+         rq < 0 ? "request" : "response", missing ? missing : "(none)");
+    return false;
+  }
+  *req = g->sname[rq];
+  *resp = g->sname[rs];
+  return (*mn = c_join(g, g->iname[i], m->name)) != NULL;
 }
 
 static void header_method(struct gen *g, uint32_t i, const struct sos_app_method *m) {
-  const struct sos_app_interface *it = &g->app->interfaces[i];
-  const char *in = g->iname[i];
-  int rq, rs;
-  if (method_types(g, it, m, &rq, &rs)) return;
-  char *mn = c_join(g, in, m->name);
-  if (!mn) return;
-  const char *req = g->sname[rq], *resp = g->sname[rs];
+  const char *in = g->iname[i], *req, *resp;
+  char *mn;
+  if (!method_names(g, i, m, &mn, &req, &resp)) return;
   sos__idl_buf_fmt(&g->h, "\n/* %s(%s) -> %s */\n", m->name, m->request, m->response);
   sos__idl_buf_fmt(&g->h, "int %s(%s s, const %s *req, %s *resp, sos_arena *a);\n", mn,
                    in, req, resp);
@@ -1019,12 +1019,9 @@ static void source_enum(struct gen *g, uint32_t i) {
 
 /* The client stubs of method m of interface i. */
 static void source_client(struct gen *g, uint32_t i, const struct sos_app_method *m) {
-  const char *in = g->iname[i];
-  int rq, rs;
-  if (method_types(g, &g->app->interfaces[i], m, &rq, &rs)) return;
-  char *mn = c_join(g, in, m->name);
-  if (!mn) return;
-  const char *req = g->sname[rq], *resp = g->sname[rs];
+  const char *in = g->iname[i], *req, *resp;
+  char *mn;
+  if (!method_names(g, i, m, &mn, &req, &resp)) return;
   struct sos__idl_buf *o = &g->c;
   sos__idl_buf_fmt(o, "\nint %s_start(%s s, const %s *req) {\n", mn, in, req);
   sos__idl_buf_str(o, "  uint8_t stack[SOS_WIRE_STACK];\n  sos_wbuf w;\n  "
@@ -1068,12 +1065,9 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
 /* The server handler of method m of interface i. */
 static void source_handler(struct gen *g, uint32_t i, const struct sos_app_method *m) {
   const struct sos_app_interface *it = &g->app->interfaces[i];
-  const char *in = g->iname[i];
-  int rq, rs;
-  if (method_types(g, it, m, &rq, &rs)) return;
-  char *mn = c_join(g, in, m->name);
-  if (!mn) return;
-  const char *req = g->sname[rq], *resp = g->sname[rs];
+  const char *in = g->iname[i], *req, *resp;
+  char *mn;
+  if (!method_names(g, i, m, &mn, &req, &resp)) return;
   struct sos__idl_buf *o = &g->c;
   sos__idl_buf_fmt(o, "\n/* %s.%s: decodes the request, calls %s_serve, answers. */\n",
                    it->name, m->name, mn);
