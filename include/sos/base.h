@@ -19,6 +19,7 @@
 #define SOS_BASE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* X(name, value, message) */
@@ -89,5 +90,31 @@ int sos_version_parse(const char *s, uint64_t out[3]);
  * of one to three numbers; a bare version means `^`; NULL, "" or "*"
  * accept any version.  ">=1.2, <2" and "^1.2" select the same. */
 int sos_version_match(const char *version, const char *req);
+
+
+/* ---- a growable byte buffer (buf.c) ---- */
+
+/* Bytes being written: p[0..len), from sos_malloc.  Start it all zeros.
+ * rc becomes SOS_ENOMEM when a growth fails; later writes then do nothing,
+ * so that writers check once, at sos_buf_finish. */
+struct sos_buf {
+  uint8_t *p;
+  size_t len, cap;
+  int rc;
+};
+
+/* Makes room for n more bytes (and a NUL); false, with rc set, when not. */
+bool sos_buf_room(struct sos_buf *b, size_t n);
+void sos_buf_add(struct sos_buf *b, const void *p, size_t n);
+void sos_buf_str(struct sos_buf *b, const char *s);
+void sos_buf_fmt(struct sos_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v as a LEB128 varint (docs/wire.md). */
+void sos_buf_varint(struct sos_buf *b, uint64_t v);
+/* Hands the bytes over in *out (NUL-terminated, *len without the NUL;
+ * the caller frees them with sos_free); on an earlier failure frees them
+ * and returns SOS_ENOMEM.  Either way b is left empty. */
+int sos_buf_finish(struct sos_buf *b, char **out, size_t *len);
+/* Frees the bytes; b is left empty. */
+void sos_buf_free(struct sos_buf *b);
 
 #endif

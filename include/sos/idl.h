@@ -24,6 +24,7 @@
 #define SOS_IDL_H
 
 #include "sos/app.h"
+#include "sos/base.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -186,6 +187,16 @@ int sos_idl_compat(const struct sos_app *old_app, const struct sos_app *new_app,
  * has no such interface; SOS_ENOMEM. */
 int sos_idl_compat_interface(const struct sos_app *old_app, const struct sos_app *new_app,
                              const char *name, char *err, size_t errlen);
+
+/* Writing wire bytes by hand (docs/wire.md), for messages whose layout is
+ * fixed (plan results, the built-ins' answers): the key of field tag with
+ * wire type wire (0 VARINT, 1 I64, 2 LEN, 5 I32); a LEN field of n bytes
+ * at p; and inner's bytes (freed here) as a list element (tag 0: its
+ * length, then its bytes) or as LEN field tag when inner is not empty.  A
+ * failed inner fails b (struct sos_buf keeps the first failure). */
+void sos_idl_put_key(struct sos_buf *b, uint32_t tag, uint32_t wire);
+void sos_idl_put_bytes(struct sos_buf *b, uint32_t tag, const void *p, size_t n);
+void sos_idl_put_inner(struct sos_buf *b, uint32_t tag, struct sos_buf *inner);
 
 /* The types SOS itself declares, as SOS language text: package sos with
  * struct Error (failed typed calls) and the messages of time travel

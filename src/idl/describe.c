@@ -27,19 +27,19 @@ static void enqueue(struct reach *r, uint32_t t) {
   r->queue[r->n++] = t;
 }
 
-static void print_field(struct sos__idl_buf *b, const struct sos_idl *s,
+static void print_field(struct sos_buf *b, const struct sos_idl *s,
                         const struct sos__idl_field *f, const char *indent) {
   const char *tn = sos__idl_type_name(s, f);
-  sos__idl_buf_fmt(b, "%s%s: %s", indent, f->name,
+  sos_buf_fmt(b, "%s%s: %s", indent, f->name,
                    (f->flags & SOS_APP_F_OPTIONAL) && !f->group ? "optional " : "");
-  if (f->flags & SOS_APP_F_LIST) sos__idl_buf_fmt(b, "list<%s>", tn);
-  else sos__idl_buf_str(b, tn);
-  sos__idl_buf_fmt(b, " = %u\n", f->tag);
+  if (f->flags & SOS_APP_F_LIST) sos_buf_fmt(b, "list<%s>", tn);
+  else sos_buf_str(b, tn);
+  sos_buf_fmt(b, " = %u\n", f->tag);
 }
 
-static void print_struct(struct sos__idl_buf *b, const struct sos_idl *s,
+static void print_struct(struct sos_buf *b, const struct sos_idl *s,
                          const struct sos__idl_struct *st) {
-  sos__idl_buf_fmt(b, "\nstruct %s {%s", st->name, st->nfields ? "\n" : "}\n");
+  sos_buf_fmt(b, "\nstruct %s {%s", st->name, st->nfields ? "\n" : "}\n");
   for (uint32_t i = 0; i < st->nfields; i++) {
     const struct sos__idl_field *f = &st->fields[i];
     if (!f->group) {
@@ -49,33 +49,33 @@ static void print_struct(struct sos__idl_buf *b, const struct sos_idl *s,
     bool first = true;
     for (uint32_t j = 0; j < i && first; j++) first = st->fields[j].group != f->group;
     if (!first) continue;
-    sos__idl_buf_fmt(b, "  union %s {\n", st->unions[f->group - 1]);
+    sos_buf_fmt(b, "  union %s {\n", st->unions[f->group - 1]);
     for (uint32_t j = i; j < st->nfields; j++)
       if (st->fields[j].group == f->group) print_field(b, s, &st->fields[j], "    ");
-    sos__idl_buf_str(b, "  }\n");
+    sos_buf_str(b, "  }\n");
   }
-  if (st->nfields) sos__idl_buf_str(b, "}\n");
+  if (st->nfields) sos_buf_str(b, "}\n");
 }
 
-static void print_enum(struct sos__idl_buf *b, const struct sos__idl_enum *e) {
-  sos__idl_buf_fmt(b, "\nenum %s {%s", e->name, e->nvalues ? "\n" : "}\n");
+static void print_enum(struct sos_buf *b, const struct sos__idl_enum *e) {
+  sos_buf_fmt(b, "\nenum %s {%s", e->name, e->nvalues ? "\n" : "}\n");
   for (uint32_t i = 0; i < e->nvalues; i++)
-    sos__idl_buf_fmt(b, "  %s = %u\n", e->values[i].name, e->values[i].value);
-  if (e->nvalues) sos__idl_buf_str(b, "}\n");
+    sos_buf_fmt(b, "  %s = %u\n", e->values[i].name, e->values[i].value);
+  if (e->nvalues) sos_buf_str(b, "}\n");
 }
 
-static void print_interface(struct sos__idl_buf *b, const struct sos_idl *s,
+static void print_interface(struct sos_buf *b, const struct sos_idl *s,
                             const struct sos__idl_interface *in) {
-  sos__idl_buf_fmt(b, "interface %s {%s", in->name,
+  sos_buf_fmt(b, "interface %s {%s", in->name,
                    in->nmethods + in->nerrors ? "\n" : "}\n");
   for (uint32_t i = 0; i < in->nmethods; i++) {
     const struct sos__idl_method *m = &in->methods[i];
-    sos__idl_buf_fmt(b, "  %s(%s) -> %s\n", m->name, s->structs[m->request].name,
+    sos_buf_fmt(b, "  %s(%s) -> %s\n", m->name, s->structs[m->request].name,
                      s->structs[m->response].name);
   }
   for (uint32_t i = 0; i < in->nerrors; i++)
-    sos__idl_buf_fmt(b, "  error %s = %u\n", in->errors[i].name, in->errors[i].code);
-  if (in->nmethods + in->nerrors) sos__idl_buf_str(b, "}\n");
+    sos_buf_fmt(b, "  error %s = %u\n", in->errors[i].name, in->errors[i].code);
+  if (in->nmethods + in->nerrors) sos_buf_str(b, "}\n");
 }
 
 /* Walks from in's methods; r->queue ends up holding every type reached. */
@@ -104,7 +104,7 @@ int sos_idl_describe(const struct sos_idl *s, const char *interface, char **text
   size_t ntypes = (size_t)s->nstructs + s->nenums;
   struct reach r = {sos_malloc((ntypes ? ntypes : 1) * sizeof *r.queue), 0,
                     sos_calloc(ntypes ? ntypes : 1, 1)};
-  struct sos__idl_buf b = {0};
+  struct sos_buf b = {0};
   if (!r.queue || !r.seen) b.rc = SOS_ENOMEM;
   else {
     walk(s, in, &r);
@@ -117,5 +117,5 @@ int sos_idl_describe(const struct sos_idl *s, const char *interface, char **text
   }
   sos_free(r.queue);
   sos_free(r.seen);
-  return sos__idl_buf_finish(&b, text, NULL);
+  return sos_buf_finish(&b, text, NULL);
 }

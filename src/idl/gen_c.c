@@ -46,7 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The texts are written into struct sos__idl_buf (idl.h): its rc records
+/* The texts are written into struct sos_buf (idl.h): its rc records
  * a failed allocation, checked once at the end. */
 
 /* ---- the generator's state -------------------------------------------------------- */
@@ -60,7 +60,7 @@ struct decl {
 
 struct gen {
   const struct sos_app *app;
-  struct sos__idl_buf h, c; /* the header and the source */
+  struct sos_buf h, c; /* the header and the source */
   char *prefix;             /* the app's C prefix, for the source's own helpers */
   char **sname;             /* the C names of the structs, */
   char **ename;             /* the enums */
@@ -322,21 +322,21 @@ static int order_structs(struct gen *g) {
 /* ---- the header: enums --------------------------------------------------------------- */
 
 /* The first lines of both files. */
-static void file_top(struct gen *g, struct sos__idl_buf *o, const char *name,
+static void file_top(struct gen *g, struct sos_buf *o, const char *name,
                      const char *what) {
   const struct sos_app *app = g->app;
   const char *file = app->file ? strrchr(app->file, '/') : NULL;
   file = file ? file + 1 : app->file ? app->file : "app.sos";
-  sos__idl_buf_fmt(o, SOS_IDL_GEN_MARK " from %s (app %s %s); do not edit:\n", file,
+  sos_buf_fmt(o, SOS_IDL_GEN_MARK " from %s (app %s %s); do not edit:\n", file,
                    app->name, app->version ? app->version : "");
-  sos__idl_buf_fmt(o, " * `sos build` regenerates it.\n *\n * %s.sos.%s - %s\n", name,
+  sos_buf_fmt(o, " * `sos build` regenerates it.\n *\n * %s.sos.%s - %s\n", name,
                    o == &g->h ? "h" : "c", what);
 }
 
 static void header_intro(struct gen *g) {
   const char *a = g->app->name;
   file_top(g, &g->h, a, "C types, wire codecs and typed calls of the structs,");
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->h,
       " * enums and interfaces of app %s and the packages it imports.\n"
       " * docs/wire.md is the format, sdk/sos_wire.h the runtime.\n"
@@ -395,35 +395,35 @@ static void header_enum(struct gen *g, uint32_t i) {
   const char *en = g->ename[i];
   char origin[200], name[300];
   snprintf(origin, sizeof origin, "enum %s", e->name);
-  sos__idl_buf_fmt(&g->h, "\n/*\n * enum %s {  (package %s)\n", e->name,
+  sos_buf_fmt(&g->h, "\n/*\n * enum %s {  (package %s)\n", e->name,
                    e->package ? e->package : "?");
   for (uint32_t k = 0; k < e->nvalues; k++)
-    sos__idl_buf_fmt(&g->h, " *   %s = %u\n", e->values[k].name, e->values[k].value);
-  sos__idl_buf_fmt(&g->h, " * }\n */\ntypedef enum %s {\n", en);
+    sos_buf_fmt(&g->h, " *   %s = %u\n", e->values[k].name, e->values[k].value);
+  sos_buf_fmt(&g->h, " * }\n */\ntypedef enum %s {\n", en);
   for (uint32_t k = 0; k < e->nvalues; k++) {
     char *v = c_join(g, en, e->values[k].name);
     if (!v) return;
-    sos__idl_buf_fmt(&g->h, "  %s = %u,\n", v, e->values[k].value);
+    sos_buf_fmt(&g->h, "  %s = %u,\n", v, e->values[k].value);
     snprintf(name, sizeof name, "value %s of enum %s", e->values[k].name, e->name);
     declare(g, v, name);
     sos_free(v);
   }
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->h,
       "  /* keeps the type 32 bits wide: a number this reader does not declare\n"
       "     is kept as it is */\n"
       "  %s__MAX = 2147483647\n"
       "} %s;\n",
       en, en);
-  sos__idl_buf_fmt(&g->h, "_Static_assert(sizeof(%s) == 4, \"%s holds 32 bits\");\n", en,
+  sos_buf_fmt(&g->h, "_Static_assert(sizeof(%s) == 4, \"%s holds 32 bits\");\n", en,
                    en);
-  sos__idl_buf_fmt(&g->h, "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n",
+  sos_buf_fmt(&g->h, "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n",
                    en, en, en);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->h,
       "/* The name of value v (\"%s\"), or NULL for a number %s does not declare. */\n",
       e->nvalues ? e->values[0].name : "", e->name);
-  sos__idl_buf_fmt(&g->h, "const char *%s_name(%s v);\n", en, en);
+  sos_buf_fmt(&g->h, "const char *%s_name(%s v);\n", en, en);
   declare(g, en, origin);
   snprintf(name, sizeof name, "%s__MAX", en);
   declare(g, name, origin);
@@ -437,27 +437,27 @@ static void header_enum(struct gen *g, uint32_t i) {
 
 /* The IDL text of struct st, as a comment. */
 static void quote_struct(struct gen *g, const struct sos_app_struct *st) {
-  sos__idl_buf_fmt(&g->h, "\n/*\n * struct %s {  (package %s)\n", st->name,
+  sos_buf_fmt(&g->h, "\n/*\n * struct %s {  (package %s)\n", st->name,
                    st->package ? st->package : "?");
   for (uint32_t k = 0; k < st->nfields; k++) {
     const struct sos_app_field *f = &st->fields[k];
     struct fld x;
     if (field_info(g, st, f, &x)) return;
     if (!f->group) {
-      sos__idl_buf_fmt(&g->h, " *   %s\n", x.decl);
+      sos_buf_fmt(&g->h, " *   %s\n", x.decl);
       continue;
     }
     bool first = true; /* a union is quoted whole at its first variant */
     for (uint32_t j = 0; j < k; j++) first = first && st->fields[j].group != f->group;
     if (!first) continue;
-    sos__idl_buf_fmt(&g->h, " *   union %s {\n", st->unions[f->group - 1]);
+    sos_buf_fmt(&g->h, " *   union %s {\n", st->unions[f->group - 1]);
     for (uint32_t j = k; j < st->nfields; j++)
       if (st->fields[j].group == f->group)
-        sos__idl_buf_fmt(&g->h, " *     %s: %s = %u\n", st->fields[j].name,
+        sos_buf_fmt(&g->h, " *     %s: %s = %u\n", st->fields[j].name,
                          base_type(&st->fields[j]), st->fields[j].tag);
-    sos__idl_buf_str(&g->h, " *   }\n");
+    sos_buf_str(&g->h, " *   }\n");
   }
-  sos__idl_buf_str(&g->h, " * }\n */\n");
+  sos_buf_str(&g->h, " * }\n */\n");
 }
 
 /* The C members of one struct so far, to find two alike. */
@@ -492,7 +492,7 @@ static void member_line(struct gen *g, const char *indent, const char *type,
                         const char *name, const char *comment) {
   char decl[300];
   snprintf(decl, sizeof decl, "%s%s %s;", indent, type, name);
-  sos__idl_buf_fmt(&g->h, "%-36s /* %s */\n", decl, comment);
+  sos_buf_fmt(&g->h, "%-36s /* %s */\n", decl, comment);
 }
 
 /* The C union of union group grp of st, with its _case member. */
@@ -506,13 +506,13 @@ static void union_members(struct gen *g, const struct sos_app_struct *st, uint16
   add_member(g, st, ms, mem);
   add_member(g, st, ms, uni);
   member_line(g, "  ", "uint32_t", mem, comment);
-  sos__idl_buf_str(&g->h, "  union {\n");
+  sos_buf_str(&g->h, "  union {\n");
   for (uint32_t k = 0; k < st->nfields; k++) {
     struct fld x;
     if (st->fields[k].group != grp || field_info(g, st, &st->fields[k], &x)) continue;
     member_line(g, "    ", member_type(g, &x, tb, sizeof tb), x.mem, x.decl);
   }
-  sos__idl_buf_fmt(&g->h, "  } %s;\n", uni);
+  sos_buf_fmt(&g->h, "  } %s;\n", uni);
 }
 
 /* The C members of one field that is not a union variant. */
@@ -540,7 +540,7 @@ static void union_tags(struct gen *g, uint32_t i) {
     snprintf(name, sizeof name, "%s_%s", u, f->name);
     for (char *p = name; *p; p++)
       if (*p == '-') *p = '_';
-    sos__idl_buf_fmt(&g->h, "#define %s %u /* %s.%s */\n", name, f->tag,
+    sos_buf_fmt(&g->h, "#define %s %u /* %s.%s */\n", name, f->tag,
                      st->unions[f->group - 1], f->name);
     snprintf(origin, sizeof origin, "variant %s of union %s.%s", f->name, st->name,
              st->unions[f->group - 1]);
@@ -554,7 +554,7 @@ static void header_struct(struct gen *g, uint32_t i) {
   const char *sn = g->sname[i];
   struct members members = {0}, *ms = &members;
   quote_struct(g, st);
-  sos__idl_buf_fmt(&g->h, "struct %s {\n", sn);
+  sos_buf_fmt(&g->h, "struct %s {\n", sn);
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     const struct sos_app_field *f = &st->fields[k];
     struct fld x;
@@ -566,10 +566,10 @@ static void header_struct(struct gen *g, uint32_t i) {
   }
   if (!st->nfields)
     member_line(g, "  ", "uint8_t", "unused_", "C needs a member; always 0");
-  sos__idl_buf_str(&g->h, "};\n");
+  sos_buf_str(&g->h, "};\n");
   union_tags(g, i);
-  sos__idl_buf_fmt(&g->h, "int %s_encode(const %s *m, sos_wbuf *w);\n", sn, sn);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(&g->h, "int %s_encode(const %s *m, sos_wbuf *w);\n", sn, sn);
+  sos_buf_fmt(
       &g->h, "int %s_decode(%s *m, const void *p, size_t n, sos_arena *a);\n", sn, sn);
   sos_free(members.name);
 }
@@ -578,11 +578,11 @@ static void header_struct(struct gen *g, uint32_t i) {
 static void header_typedefs(struct gen *g) {
   char name[300], origin[200];
   if (!g->app->nstructs) return;
-  sos__idl_buf_str(&g->h, "\n/* ---- structs ---- */\n\n");
+  sos_buf_str(&g->h, "\n/* ---- structs ---- */\n\n");
   for (uint32_t i = 0; i < g->app->nstructs; i++) {
     const char *sn = g->sname[i];
-    sos__idl_buf_fmt(&g->h, "typedef struct %s %s;\n", sn, sn);
-    sos__idl_buf_fmt(&g->h,
+    sos_buf_fmt(&g->h, "typedef struct %s %s;\n", sn, sn);
+    sos_buf_fmt(&g->h,
                      "typedef struct %s_list { %s *items; uint32_t n; } %s_list;\n", sn,
                      sn, sn);
     snprintf(origin, sizeof origin, "struct %s", g->app->structs[i].name);
@@ -653,14 +653,14 @@ static void header_method(struct gen *g, uint32_t i, const struct sos_app_method
   const char *in = g->iname[i], *req, *resp;
   char *mn;
   if (!method_names(g, i, m, &mn, &req, &resp)) return;
-  sos__idl_buf_fmt(&g->h, "\n/* %s(%s) -> %s */\n", m->name, m->request, m->response);
-  sos__idl_buf_fmt(&g->h, "int %s(%s s, const %s *req, %s *resp, sos_arena *a);\n", mn,
+  sos_buf_fmt(&g->h, "\n/* %s(%s) -> %s */\n", m->name, m->request, m->response);
+  sos_buf_fmt(&g->h, "int %s(%s s, const %s *req, %s *resp, sos_arena *a);\n", mn,
                    in, req, resp);
-  sos__idl_buf_fmt(&g->h, "int %s_start(%s s, const %s *req);\n", mn, in, req);
-  sos__idl_buf_fmt(&g->h, "int %s_finish(int handle, %s *resp, sos_arena *a);\n", mn,
+  sos_buf_fmt(&g->h, "int %s_start(%s s, const %s *req);\n", mn, in, req);
+  sos_buf_fmt(&g->h, "int %s_finish(int handle, %s *resp, sos_arena *a);\n", mn,
                    resp);
   if (g->served[i])
-    sos__idl_buf_fmt(&g->h,
+    sos_buf_fmt(&g->h,
                      "/* Defined by the app: */\nint %s_serve(const %s *req, %s *resp, "
                      "sos_arena *a);\n",
                      mn, req, resp);
@@ -670,52 +670,52 @@ static void header_method(struct gen *g, uint32_t i, const struct sos_app_method
 static void header_interface(struct gen *g, uint32_t i) {
   const struct sos_app_interface *it = &g->app->interfaces[i];
   const char *in = g->iname[i];
-  sos__idl_buf_fmt(&g->h, "\n/*\n * interface %s {  (package %s)\n", it->name,
+  sos_buf_fmt(&g->h, "\n/*\n * interface %s {  (package %s)\n", it->name,
                    it->package ? it->package : "?");
   for (uint32_t k = 0; k < it->nmethods; k++)
-    sos__idl_buf_fmt(&g->h, " *   %s(%s) -> %s\n", it->methods[k].name,
+    sos_buf_fmt(&g->h, " *   %s(%s) -> %s\n", it->methods[k].name,
                      it->methods[k].request, it->methods[k].response);
   for (uint32_t k = 0; k < it->nerrors; k++)
-    sos__idl_buf_fmt(&g->h, " *   error %s = %u\n", it->errors[k].name,
+    sos_buf_fmt(&g->h, " *   error %s = %u\n", it->errors[k].name,
                      it->errors[k].code);
-  sos__idl_buf_str(&g->h, " * }\n */\n");
-  sos__idl_buf_fmt(&g->h, "typedef struct %s { const char *service; } %s;\n", in, in);
-  sos__idl_buf_fmt(&g->h,
+  sos_buf_str(&g->h, " * }\n */\n");
+  sos_buf_fmt(&g->h, "typedef struct %s { const char *service; } %s;\n", in, in);
+  sos_buf_fmt(&g->h,
                    "/* The %s service named service (NUL-terminated, borrowed). */\n",
                    it->name);
-  sos__idl_buf_fmt(&g->h,
+  sos_buf_fmt(&g->h,
                    "static inline %s %s_at(const char *service) {\n  %s s = {service};\n "
                    " return s;\n}\n",
                    in, in, in);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->h,
       "/* Discovery: the %s service named service, after the node confirms it\n"
       " * implements %s and (requirement not NULL) its app's version meets\n"
       " * requirement, e.g. \">=1.2\".  0, or a status with sos_wire_last_error(). */\n",
       it->name, it->name);
-  sos__idl_buf_fmt(&g->h,
+  sos_buf_fmt(&g->h,
                    "static inline int %s_service(const char *service, const char "
                    "*requirement, %s *s) {\n"
                    "  int rc = sos_service_find(service, requirement, \"%s\");\n"
                    "  if (rc == 0) s->service = service;\n  return rc;\n}\n",
                    in, in, it->name);
   if (it->nerrors) {
-    sos__idl_buf_str(&g->h, "/* Its declared errors (Error.code). */\nenum {\n");
+    sos_buf_str(&g->h, "/* Its declared errors (Error.code). */\nenum {\n");
     for (uint32_t k = 0; k < it->nerrors; k++) {
       char *e = c_join(g, in, it->errors[k].name);
-      if (e) sos__idl_buf_fmt(&g->h, "  %s = %u,\n", e, it->errors[k].code);
+      if (e) sos_buf_fmt(&g->h, "  %s = %u,\n", e, it->errors[k].code);
       sos_free(e);
     }
-    sos__idl_buf_str(&g->h, "};\n");
+    sos_buf_str(&g->h, "};\n");
   }
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->h, "/* The name of error code (\"%s\"), or NULL when %s declares none. */\n",
       it->nerrors ? it->errors[0].name : "", it->name);
-  sos__idl_buf_fmt(&g->h, "const char *%s_error_name(uint32_t code);\n", in);
+  sos_buf_fmt(&g->h, "const char *%s_error_name(uint32_t code);\n", in);
   for (uint32_t k = 0; k < it->nmethods && !g->rc; k++)
     header_method(g, i, &it->methods[k]);
   if (g->served[i])
-    sos__idl_buf_fmt(
+    sos_buf_fmt(
         &g->h,
         "/* Registers %s's methods with sos_method; call it in sos_main. */\n"
         "void %s_register(void);\n",
@@ -727,15 +727,15 @@ static void gen_header(struct gen *g) {
   char guard[300];
   guard_name(g->app->name, guard, sizeof guard);
   header_intro(g);
-  sos__idl_buf_fmt(&g->h, "#ifndef %s\n#define %s\n\n#include \"sos_wire.h\"\n", guard,
+  sos_buf_fmt(&g->h, "#ifndef %s\n#define %s\n\n#include \"sos_wire.h\"\n", guard,
                    guard);
-  if (g->app->nenums) sos__idl_buf_str(&g->h, "\n/* ---- enums ---- */\n");
+  if (g->app->nenums) sos_buf_str(&g->h, "\n/* ---- enums ---- */\n");
   for (uint32_t i = 0; i < g->app->nenums; i++) header_enum(g, i);
   header_typedefs(g);
   for (uint32_t i = 0; i < g->norder && !g->rc; i++) header_struct(g, g->order[i]);
-  if (g->app->ninterfaces) sos__idl_buf_str(&g->h, "\n/* ---- interfaces ---- */\n");
+  if (g->app->ninterfaces) sos_buf_str(&g->h, "\n/* ---- interfaces ---- */\n");
   for (uint32_t i = 0; i < g->app->ninterfaces && !g->rc; i++) header_interface(g, i);
-  sos__idl_buf_fmt(&g->h, "\n#endif\n");
+  sos_buf_fmt(&g->h, "\n#endif\n");
 }
 
 /* ---- the source: encoders --------------------------------------------------------------- */
@@ -743,65 +743,65 @@ static void gen_header(struct gen *g) {
 /* How the encoder writes one field x whose value is reached by x->acc;
  * `cond` is the test that it is to be written. */
 static void write_field(struct gen *g, const struct fld *x, const char *cond) {
-  struct sos__idl_buf *o = &g->c;
+  struct sos_buf *o = &g->c;
   const char *a = x->acc;
   uint32_t tag = x->f->tag;
   char key[120];
   snprintf(key, sizeof key, "SOS_WIRE_KEY(%u, %s)", tag, x->wire);
-  sos__idl_buf_fmt(o, "  /* %s */\n", x->decl);
+  sos_buf_fmt(o, "  /* %s */\n", x->decl);
   if (x->list && x->type == SOS_APP_T_STRUCT) {
-    sos__idl_buf_fmt(o, "  if (%s.n) {\n", a);
-    sos__idl_buf_fmt(
+    sos_buf_fmt(o, "  if (%s.n) {\n", a);
+    sos_buf_fmt(
         o,
         "    if (depth >= SOS_WIRE_MAX_DEPTH) return sos_wire_enc_too_deep(w, \"%s\");\n",
         x->what);
-    sos__idl_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
+    sos_buf_fmt(o,
                      "    for (uint32_t i = 0; i < %s.n; i++) {\n      size_t item = "
                      "sos_wire_begin_item(w);\n",
                      a);
-    sos__idl_buf_fmt(
+    sos_buf_fmt(
         o, "      if (%s__write(&%s.items[i], w, depth + 1)) return w->status;\n",
         g->sname[x->ref], a);
-    sos__idl_buf_str(o, "      sos_wire_end_item(w, item);\n    }\n    sos_wire_end(w, "
+    sos_buf_str(o, "      sos_wire_end_item(w, item);\n    }\n    sos_wire_end(w, "
                         "at, true);\n  }\n");
   } else if (x->list) {
-    sos__idl_buf_fmt(o, "  if (%s.n && sos_wire_put_list(w, %s, %s, %s.items, %s.n))\n",
+    sos_buf_fmt(o, "  if (%s.n && sos_wire_put_list(w, %s, %s, %s.items, %s.n))\n",
                      a, key, kinds[x->type].t, a, a);
-    sos__idl_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
+    sos_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
   } else if (x->type == SOS_APP_T_STRUCT) {
     bool always = x->opt || x->variant; /* written even when empty */
-    if (!always) sos__idl_buf_str(o, "  {\n");
-    else sos__idl_buf_fmt(o, "  if (%s) {\n", cond);
+    if (!always) sos_buf_str(o, "  {\n");
+    else sos_buf_fmt(o, "  if (%s) {\n", cond);
     if (always)
-      sos__idl_buf_fmt(o,
+      sos_buf_fmt(o,
                        "    if (depth >= SOS_WIRE_MAX_DEPTH) return "
                        "sos_wire_enc_too_deep(w, \"%s\");\n",
                        x->what);
-    sos__idl_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
-    sos__idl_buf_fmt(o, "    if (%s__write(&%s, w, depth + 1)) return w->status;\n",
+    sos_buf_fmt(o, "    size_t at = sos_wire_begin(w, %s);\n", key);
+    sos_buf_fmt(o, "    if (%s__write(&%s, w, depth + 1)) return w->status;\n",
                      g->sname[x->ref], a);
-    sos__idl_buf_fmt(o, "    sos_wire_end(w, at, %s);\n", always ? "true" : "false");
+    sos_buf_fmt(o, "    sos_wire_end(w, at, %s);\n", always ? "true" : "false");
     if (!always) /* an empty struct is not written: only a written one is a level */
-      sos__idl_buf_fmt(o,
+      sos_buf_fmt(o,
                        "    if (depth >= SOS_WIRE_MAX_DEPTH && w->len != at)\n"
                        "      return sos_wire_enc_too_deep(w, \"%s\");\n",
                        x->what);
-    sos__idl_buf_str(o, "  }\n");
+    sos_buf_str(o, "  }\n");
   } else if (x->type == SOS_APP_T_TEXT || x->type == SOS_APP_T_BYTES ||
              x->type == SOS_APP_T_ENUM) {
     const char *fn = x->type == SOS_APP_T_TEXT    ? "text"
                      : x->type == SOS_APP_T_BYTES ? "bytes"
                                                   : "enum";
-    sos__idl_buf_fmt(o, "  if (%s && sos_wire_put_%s(w, %s, %s%s))\n", cond, fn, key,
+    sos_buf_fmt(o, "  if (%s && sos_wire_put_%s(w, %s, %s%s))\n", cond, fn, key,
                      x->type == SOS_APP_T_ENUM ? "(int64_t)" : "", a);
-    sos__idl_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
+    sos_buf_fmt(o, "    return sos_wire_enc_bad(w, \"%s\");\n", x->what);
   } else {
     const char *fn = x->type == SOS_APP_T_F32                              ? "f32"
                      : x->type == SOS_APP_T_F64                            ? "f64"
                      : x->type >= SOS_APP_T_I8 && x->type <= SOS_APP_T_I64 ? "sint"
                                                                            : "varint";
-    sos__idl_buf_fmt(o, "  if (%s) sos_wire_put_%s(w, %s, %s);\n", cond, fn, key, a);
+    sos_buf_fmt(o, "  if (%s) sos_wire_put_%s(w, %s, %s);\n", cond, fn, key, a);
   }
 }
 
@@ -825,11 +825,11 @@ static void write_case_checks(struct gen *g, const struct sos_app_struct *st) {
   for (uint32_t u = 1; u <= st->nunions; u++) {
     char uni[96];
     member(st->unions[u - 1], uni, sizeof uni);
-    sos__idl_buf_fmt(&g->c, "  switch (m->%s_case) {\n  case 0:\n", uni);
+    sos_buf_fmt(&g->c, "  switch (m->%s_case) {\n  case 0:\n", uni);
     for (uint32_t k = 0; k < st->nfields; k++)
       if (st->fields[k].group == u)
-        sos__idl_buf_fmt(&g->c, "  case %u:\n", st->fields[k].tag);
-    sos__idl_buf_fmt(&g->c,
+        sos_buf_fmt(&g->c, "  case %u:\n", st->fields[k].tag);
+    sos_buf_fmt(&g->c,
                      "    break;\n  default:\n    return sos_wire_enc_bad_case(w, "
                      "\"%s.%s\", m->%s_case);\n  }\n",
                      st->name, st->unions[u - 1], uni);
@@ -842,10 +842,10 @@ static void source_writer(struct gen *g, uint32_t i) {
   bool nests = false; /* whether depth is used */
   for (uint32_t k = 0; k < st->nfields; k++)
     nests |= st->fields[k].type == SOS_APP_T_STRUCT;
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->c, "\nstatic int %s__write(const %s *m, sos_wbuf *w, int depth) {\n", sn, sn);
-  if (!nests) sos__idl_buf_str(&g->c, "  (void)depth;\n");
-  if (!st->nfields) sos__idl_buf_str(&g->c, "  (void)m;\n");
+  if (!nests) sos_buf_str(&g->c, "  (void)depth;\n");
+  if (!st->nfields) sos_buf_str(&g->c, "  (void)m;\n");
   write_case_checks(g, st);
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     struct fld x;
@@ -854,8 +854,8 @@ static void source_writer(struct gen *g, uint32_t i) {
     write_cond(&x, cond, sizeof cond);
     write_field(g, &x, cond);
   }
-  sos__idl_buf_str(&g->c, "  return w->status;\n}\n");
-  sos__idl_buf_fmt(&g->c,
+  sos_buf_str(&g->c, "  return w->status;\n}\n");
+  sos_buf_fmt(&g->c,
                    "\nint %s_encode(const %s *m, sos_wbuf *w) {\n  %s__write(m, w, 1);\n "
                    " return w->status;\n}\n",
                    sn, sn, sn);
@@ -869,139 +869,139 @@ struct needs {
 };
 
 /* How the decoder reads field x (its case of the key switch). */
-static void read_field(struct gen *g, const struct fld *x, struct sos__idl_buf *o,
+static void read_field(struct gen *g, const struct fld *x, struct sos_buf *o,
                        struct needs *nd) {
   const char *a = x->acc;
-  sos__idl_buf_fmt(o, "    case SOS_WIRE_KEY(%u, %s): /* %s */\n", x->f->tag, x->wire,
+  sos_buf_fmt(o, "    case SOS_WIRE_KEY(%u, %s): /* %s */\n", x->f->tag, x->wire,
                    x->decl);
   if (x->list && x->type == SOS_APP_T_STRUCT) {
     const char *en = g->sname[x->ref];
     nd->q = nd->items = nd->rc = nd->depth = true;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_items(d, p, end, depth, sizeof(%s), "
                      "&q, &qn, &items, &n)))\n",
                      en);
-    sos__idl_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
-    sos__idl_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
-    sos__idl_buf_str(o, "      for (uint32_t i = 0; i < n; i++) {\n        const uint8_t "
+    sos_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
+    sos_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
+    sos_buf_str(o, "      for (uint32_t i = 0; i < n; i++) {\n        const uint8_t "
                         "*e;\n        size_t en;\n");
-    sos__idl_buf_str(
+    sos_buf_str(
         o,
         "        q = sos_wire_get_len(d, q, p, &e, &en); /* counted: cannot fail */\n");
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "        if ((rc = %s__read(&%s.items[i], e, e + en, d, depth + 1)) "
                      "!= 0) return rc;\n      }\n",
                      en, a);
   } else if (x->list) {
     nd->items = true;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_list(d, p, end, %s, &items, &n)))\n",
                      kinds[x->type].t);
-    sos__idl_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
-    sos__idl_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
+    sos_buf_fmt(o, "        return sos_wire_bad(d, \"%s\");\n", x->what);
+    sos_buf_fmt(o, "      %s.items = items;\n      %s.n = n;\n", a, a);
   } else if (x->type == SOS_APP_T_STRUCT) {
     nd->q = nd->rc = nd->depth = true;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_struct(d, p, end, depth, &q, &qn)))\n "
                      "       return sos_wire_bad(d, \"%s\");\n",
                      x->what);
-    sos__idl_buf_fmt(
+    sos_buf_fmt(
         o, "      if ((rc = %s__read(&%s, q, q + qn, d, depth + 1)) != 0) return rc;\n",
         g->sname[x->ref], a);
   } else if (x->type >= SOS_APP_T_F32 && x->type <= SOS_APP_T_BYTES) {
     static const char *const fn[] = {"f32", "f64", "text", "bytes"};
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_%s(d, p, end, &%s)))\n        return "
                      "sos_wire_bad(d, \"%s\");\n",
                      fn[x->type - SOS_APP_T_F32], a, x->what);
   } else if (x->type >= SOS_APP_T_I8 && x->type <= SOS_APP_T_I64) {
     nd->s = true;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_sint(d, p, end, %s, &s)))\n        "
                      "return sos_wire_bad(d, \"%s\");\n",
                      kinds[x->type].t, x->what);
-    sos__idl_buf_fmt(o, "      %s = (%s)s;\n", a, x->ctype);
+    sos_buf_fmt(o, "      %s = (%s)s;\n", a, x->ctype);
   } else {
     nd->v = true;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      if (!(p = sos_wire_get_uint(d, p, end, %s, &v)))\n        "
                      "return sos_wire_bad(d, \"%s\");\n",
                      kinds[x->type].t, x->what);
-    if (x->type == SOS_APP_T_BOOL) sos__idl_buf_fmt(o, "      %s = v != 0;\n", a);
-    else sos__idl_buf_fmt(o, "      %s = (%s)v;\n", a, x->ctype);
+    if (x->type == SOS_APP_T_BOOL) sos_buf_fmt(o, "      %s = v != 0;\n", a);
+    else sos_buf_fmt(o, "      %s = (%s)v;\n", a, x->ctype);
   }
-  if (x->opt) sos__idl_buf_fmt(o, "      m->has_%s = true;\n", x->mem);
-  if (x->variant) sos__idl_buf_fmt(o, "      m->%s_case = %u;\n", x->uni, x->f->tag);
-  sos__idl_buf_str(o, "      break;\n");
+  if (x->opt) sos_buf_fmt(o, "      m->has_%s = true;\n", x->mem);
+  if (x->variant) sos_buf_fmt(o, "      m->%s_case = %u;\n", x->uni, x->f->tag);
+  sos_buf_str(o, "      break;\n");
 }
 
 /* The cases of the known tags met with another wire type than theirs. */
 static void read_wrong_types(struct gen *g, const struct sos_app_struct *st,
-                             struct sos__idl_buf *o) {
-  sos__idl_buf_str(
+                             struct sos_buf *o) {
+  sos_buf_str(
       o, "      switch (key >> 3) { /* a known tag with another wire type */\n");
   for (uint32_t k = 0; k < st->nfields; k++) {
     struct fld x;
     if (field_info(g, st, &st->fields[k], &x)) return;
-    sos__idl_buf_fmt(o,
+    sos_buf_fmt(o,
                      "      case %u:\n        return sos_wire_wrong_type(d, at, key, "
                      "\"%s\", \"%s%s\", %s);\n",
                      x.f->tag, x.what, x.list ? "a list of " : "", base_type(x.f),
                      x.wire);
   }
-  sos__idl_buf_str(o, "      }\n");
+  sos_buf_str(o, "      }\n");
 }
 
 /* The declarations a decoder's body needs. */
-static void read_locals(struct sos__idl_buf *o, const struct needs *nd) {
-  sos__idl_buf_str(o, "  uint64_t key;\n  const uint8_t *at;\n");
-  if (nd->v) sos__idl_buf_str(o, "  uint64_t v;\n");
-  if (nd->s) sos__idl_buf_str(o, "  int64_t s;\n");
-  if (nd->q) sos__idl_buf_str(o, "  const uint8_t *q;\n  size_t qn;\n");
-  if (nd->items) sos__idl_buf_str(o, "  void *items;\n  uint32_t n;\n");
-  if (nd->rc) sos__idl_buf_str(o, "  int rc;\n");
+static void read_locals(struct sos_buf *o, const struct needs *nd) {
+  sos_buf_str(o, "  uint64_t key;\n  const uint8_t *at;\n");
+  if (nd->v) sos_buf_str(o, "  uint64_t v;\n");
+  if (nd->s) sos_buf_str(o, "  int64_t s;\n");
+  if (nd->q) sos_buf_str(o, "  const uint8_t *q;\n  size_t qn;\n");
+  if (nd->items) sos_buf_str(o, "  void *items;\n  uint32_t n;\n");
+  if (nd->rc) sos_buf_str(o, "  int rc;\n");
 }
 
 static void source_reader(struct gen *g, uint32_t i) {
   const struct sos_app_struct *st = &g->app->structs[i];
   const char *sn = g->sname[i];
-  struct sos__idl_buf body = {0};
+  struct sos_buf body = {0};
   struct needs nd = {0};
   for (uint32_t k = 0; k < st->nfields && !g->rc; k++) {
     struct fld x;
     if (field_info(g, st, &st->fields[k], &x)) break;
     read_field(g, &x, &body, &nd);
   }
-  if (st->nfields) sos__idl_buf_str(&body, "    default:\n");
-  else sos__idl_buf_str(&body, "    default: /* no fields: every tag is unknown */\n");
+  if (st->nfields) sos_buf_str(&body, "    default:\n");
+  else sos_buf_str(&body, "    default: /* no fields: every tag is unknown */\n");
   if (st->nfields) read_wrong_types(g, st, &body);
-  sos__idl_buf_fmt(&body,
+  sos_buf_fmt(&body,
                    "      if (!(p = sos_wire_skip(d, at, p, end, key))) return "
                    "sos_wire_bad(d, \"%s\");\n",
                    st->name);
-  sos__idl_buf_str(&body, "    }\n  }\n  return 0;\n}\n");
-  sos__idl_buf_fmt(&g->c,
+  sos_buf_str(&body, "    }\n  }\n  return 0;\n}\n");
+  sos_buf_fmt(&g->c,
                    "\nstatic int %s__read(%s *m, const uint8_t *p, const uint8_t *end, "
                    "sos_wire_dec *d,\n",
                    sn, sn);
-  sos__idl_buf_fmt(&g->c, "%*sint depth) {\n", (int)(strlen(sn) + 18), "");
+  sos_buf_fmt(&g->c, "%*sint depth) {\n", (int)(strlen(sn) + 18), "");
   read_locals(&g->c, &nd);
-  if (!nd.depth) sos__idl_buf_str(&g->c, "  (void)depth;\n");
-  sos__idl_buf_str(&g->c,
+  if (!nd.depth) sos_buf_str(&g->c, "  (void)depth;\n");
+  sos_buf_str(&g->c,
                    "  memset(m, 0, sizeof *m);\n  while (p < end) {\n    at = p;\n");
-  sos__idl_buf_fmt(&g->c,
+  sos_buf_fmt(&g->c,
                    "    if (!(p = sos_wire_get_varint(d, p, end, &key))) return "
                    "sos_wire_bad(d, \"%s\");\n",
                    st->name);
-  sos__idl_buf_str(&g->c, "    switch (key) {\n");
+  sos_buf_str(&g->c, "    switch (key) {\n");
   if (body.rc) g->oom = true;
-  else sos__idl_buf_add(&g->c, body.p, body.len);
+  else sos_buf_add(&g->c, body.p, body.len);
   sos_free(body.p);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->c, "\nint %s_decode(%s *m, const void *p, size_t n, sos_arena *a) {\n", sn, sn);
-  sos__idl_buf_str(&g->c, "  sos_wire_dec d;\n  sos_wire_dec_init(&d, p, a);\n");
-  sos__idl_buf_fmt(&g->c, "  int rc = %s__read(m, d.start, d.start + n, &d, 1);\n", sn);
-  sos__idl_buf_str(&g->c, "  if (rc) memset(m, 0, sizeof *m); /* nothing partly decoded "
+  sos_buf_str(&g->c, "  sos_wire_dec d;\n  sos_wire_dec_init(&d, p, a);\n");
+  sos_buf_fmt(&g->c, "  int rc = %s__read(m, d.start, d.start + n, &d, 1);\n", sn);
+  sos_buf_str(&g->c, "  if (rc) memset(m, 0, sizeof *m); /* nothing partly decoded "
                           "is used */\n  return rc;\n}\n");
 }
 
@@ -1009,12 +1009,12 @@ static void source_reader(struct gen *g, uint32_t i) {
 
 static void source_enum(struct gen *g, uint32_t i) {
   const struct sos_app_enum *e = &g->app->enums[i];
-  sos__idl_buf_fmt(&g->c, "\nconst char *%s_name(%s v) {\n  switch ((uint32_t)v) {\n",
+  sos_buf_fmt(&g->c, "\nconst char *%s_name(%s v) {\n  switch ((uint32_t)v) {\n",
                    g->ename[i], g->ename[i]);
   for (uint32_t k = 0; k < e->nvalues; k++)
-    sos__idl_buf_fmt(&g->c, "  case %u: return \"%s\";\n", e->values[k].value,
+    sos_buf_fmt(&g->c, "  case %u: return \"%s\";\n", e->values[k].value,
                      e->values[k].name);
-  sos__idl_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
+  sos_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
 }
 
 /* The client stubs of method m of interface i. */
@@ -1022,35 +1022,35 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
   const char *in = g->iname[i], *req, *resp;
   char *mn;
   if (!method_names(g, i, m, &mn, &req, &resp)) return;
-  struct sos__idl_buf *o = &g->c;
-  sos__idl_buf_fmt(o, "\nint %s_start(%s s, const %s *req) {\n", mn, in, req);
-  sos__idl_buf_str(o, "  uint8_t stack[SOS_WIRE_STACK];\n  sos_wbuf w;\n  "
+  struct sos_buf *o = &g->c;
+  sos_buf_fmt(o, "\nint %s_start(%s s, const %s *req) {\n", mn, in, req);
+  sos_buf_str(o, "  uint8_t stack[SOS_WIRE_STACK];\n  sos_wbuf w;\n  "
                       "sos_wbuf_init(&w, stack, sizeof stack);\n");
-  sos__idl_buf_fmt(o, "  int rc = %s_encode(req, &w);\n", req);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(o, "  int rc = %s_encode(req, &w);\n", req);
+  sos_buf_fmt(
       o, "  int handle = rc ? -rc : sos_call_async(s.service, \"%s\", w.p, w.len, 0);\n",
       m->name);
-  sos__idl_buf_str(o, "  sos_wbuf_free(&w);\n"
+  sos_buf_str(o, "  sos_wbuf_free(&w);\n"
                       "  if (handle < 0) sos_wire_note(-handle, rc ? sos_wire_error() : "
                       "sos_status_text(-handle));\n"
                       "  return handle;\n}\n");
-  sos__idl_buf_fmt(o, "\nint %s_finish(int handle, %s *resp, sos_arena *a) {\n", mn,
+  sos_buf_fmt(o, "\nint %s_finish(int handle, %s *resp, sos_arena *a) {\n", mn,
                    resp);
-  sos__idl_buf_str(
+  sos_buf_str(
       o, "  const char *body;\n  size_t len;\n  int status = sos_wire_result(handle, a, "
          "&body, &len);\n"
          "  memset(resp, 0, sizeof *resp);\n"
          "  if (status == SOS_STATUS_PENDING) return status;\n  sos_close(handle);\n"
          "  if ((status = sos_wire_outcome(status, body, len)) != 0) return status;\n");
-  sos__idl_buf_fmt(o,
+  sos_buf_fmt(o,
                    "  if ((status = %s_decode(resp, body, len, a)) != 0) "
                    "sos_wire_note(status, sos_wire_error());\n",
                    resp);
-  sos__idl_buf_str(o, "  return status;\n}\n");
-  sos__idl_buf_fmt(o, "\nint %s(%s s, const %s *req, %s *resp, sos_arena *a) {\n", mn, in,
+  sos_buf_str(o, "  return status;\n}\n");
+  sos_buf_fmt(o, "\nint %s(%s s, const %s *req, %s *resp, sos_arena *a) {\n", mn, in,
                    req, resp);
-  sos__idl_buf_fmt(o, "  int handle = %s_start(s, req);\n", mn);
-  sos__idl_buf_str(o, "  if (handle < 0) {\n    memset(resp, 0, sizeof *resp);\n    "
+  sos_buf_fmt(o, "  int handle = %s_start(s, req);\n", mn);
+  sos_buf_str(o, "  if (handle < 0) {\n    memset(resp, 0, sizeof *resp);\n    "
                       "return -handle;\n  }\n"
                       "  int rc = sos_await_all(&handle, 1, SOS_FOREVER);\n"
                       "  if (rc < 0) {\n"
@@ -1058,7 +1058,7 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
                       "    sos_wire_note(-rc, sos_status_text(-rc));\n"
                       "    memset(resp, 0, sizeof *resp);\n"
                       "    return -rc;\n  }\n");
-  sos__idl_buf_fmt(o, "  return %s_finish(handle, resp, a);\n}\n", mn);
+  sos_buf_fmt(o, "  return %s_finish(handle, resp, a);\n}\n", mn);
   sos_free(mn);
 }
 
@@ -1068,32 +1068,32 @@ static void source_handler(struct gen *g, uint32_t i, const struct sos_app_metho
   const char *in = g->iname[i], *req, *resp;
   char *mn;
   if (!method_names(g, i, m, &mn, &req, &resp)) return;
-  struct sos__idl_buf *o = &g->c;
-  sos__idl_buf_fmt(o, "\n/* %s.%s: decodes the request, calls %s_serve, answers. */\n",
+  struct sos_buf *o = &g->c;
+  sos_buf_fmt(o, "\n/* %s.%s: decodes the request, calls %s_serve, answers. */\n",
                    it->name, m->name, mn);
-  sos__idl_buf_fmt(o, "static int %s__handle(const struct sos_request *r) {\n", mn);
-  sos__idl_buf_fmt(o, "  sos_arena *a = sos_wire_arena();\n  %s req;\n  %s resp;\n", req,
+  sos_buf_fmt(o, "static int %s__handle(const struct sos_request *r) {\n", mn);
+  sos_buf_fmt(o, "  sos_arena *a = sos_wire_arena();\n  %s req;\n  %s resp;\n", req,
                    resp);
-  sos__idl_buf_fmt(o, "  int rc = %s_decode(&req, r->body, r->len, a);\n", req);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(o, "  int rc = %s_decode(&req, r->body, r->len, a);\n", req);
+  sos_buf_fmt(
       o, "  if (rc) {\n    rc = sos_fail(rc, \"%s.%s: %%s\", sos_wire_error());\n",
       it->name, m->name);
-  sos__idl_buf_str(
+  sos_buf_str(
       o, "  } else {\n    memset(&resp, 0, sizeof resp);\n    sos_wire_fail_clear();\n");
-  sos__idl_buf_fmt(o, "    rc = %s_serve(&req, &resp, a);\n", mn);
-  sos__idl_buf_fmt(
+  sos_buf_fmt(o, "    rc = %s_serve(&req, &resp, a);\n", mn);
+  sos_buf_fmt(
       o, "    if (rc) rc = %s__fail(\"%s.%s\", rc, %s_error_name((uint32_t)rc));\n",
       g->prefix, it->name, m->name, in);
-  sos__idl_buf_fmt(o, "    else rc = %s__reply(\"%s.%s\", %s_encode(&resp, &answer));\n",
+  sos_buf_fmt(o, "    else rc = %s__reply(\"%s.%s\", %s_encode(&resp, &answer));\n",
                    g->prefix, it->name, m->name, resp);
-  sos__idl_buf_str(o, "  }\n  sos_arena_reset(a);\n  return rc;\n}\n");
+  sos_buf_str(o, "  }\n  sos_arena_reset(a);\n  return rc;\n}\n");
   sos_free(mn);
 }
 
 /* The source's own helpers for the server handlers. */
 static void source_server_helpers(struct gen *g) {
   const char *p = g->prefix;
-  sos__idl_buf_fmt(
+  sos_buf_fmt(
       &g->c,
       "\n/* The response being encoded: one at a time, as requests are. */\n"
       "static uint8_t answer_stack[SOS_WIRE_STACK];\n"
@@ -1139,15 +1139,15 @@ static void source_server_helpers(struct gen *g) {
 static void source_interface(struct gen *g, uint32_t i) {
   const struct sos_app_interface *it = &g->app->interfaces[i];
   const char *in = g->iname[i];
-  sos__idl_buf_fmt(&g->c, "\n/* ---- interface %s ---- */\n", it->name);
-  sos__idl_buf_fmt(&g->c, "\nconst char *%s_error_name(uint32_t code) {\n", in);
-  if (!it->nerrors) sos__idl_buf_str(&g->c, "  (void)code;\n  return NULL;\n}\n");
+  sos_buf_fmt(&g->c, "\n/* ---- interface %s ---- */\n", it->name);
+  sos_buf_fmt(&g->c, "\nconst char *%s_error_name(uint32_t code) {\n", in);
+  if (!it->nerrors) sos_buf_str(&g->c, "  (void)code;\n  return NULL;\n}\n");
   else {
-    sos__idl_buf_str(&g->c, "  switch (code) {\n");
+    sos_buf_str(&g->c, "  switch (code) {\n");
     for (uint32_t k = 0; k < it->nerrors; k++)
-      sos__idl_buf_fmt(&g->c, "  case %u: return \"%s\";\n", it->errors[k].code,
+      sos_buf_fmt(&g->c, "  case %u: return \"%s\";\n", it->errors[k].code,
                        it->errors[k].name);
-    sos__idl_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
+    sos_buf_str(&g->c, "  default: return NULL;\n  }\n}\n");
   }
   for (uint32_t k = 0; k < it->nmethods && !g->rc; k++)
     source_client(g, i, &it->methods[k]);
@@ -1160,15 +1160,15 @@ static void source_interface(struct gen *g, uint32_t i) {
     declare(g, name, "a method's server handler");
     sos_free(mn);
   }
-  sos__idl_buf_fmt(&g->c, "\nvoid %s_register(void) {\n", in);
+  sos_buf_fmt(&g->c, "\nvoid %s_register(void) {\n", in);
   for (uint32_t k = 0; k < it->nmethods; k++) {
     char *mn = c_join(g, in, it->methods[k].name);
     if (mn)
-      sos__idl_buf_fmt(&g->c, "  sos_method(\"%s\", %s__handle);\n", it->methods[k].name,
+      sos_buf_fmt(&g->c, "  sos_method(\"%s\", %s__handle);\n", it->methods[k].name,
                        mn);
     sos_free(mn);
   }
-  sos__idl_buf_str(&g->c, "}\n");
+  sos_buf_str(&g->c, "}\n");
 }
 
 static bool any_served(const struct gen *g) {
@@ -1182,15 +1182,15 @@ static void gen_source(struct gen *g) {
   char what[200];
   snprintf(what, sizeof what, "the code behind %s.sos.h, which documents it.", a);
   file_top(g, &g->c, a, what);
-  sos__idl_buf_str(&g->c, " */\n");
-  sos__idl_buf_fmt(&g->c, "#include \"%s.sos.h\"\n\n#include <string.h>\n", a);
-  if (g->app->ninterfaces) sos__idl_buf_str(&g->c, "\n#include \"sos.h\"\n");
+  sos_buf_str(&g->c, " */\n");
+  sos_buf_fmt(&g->c, "#include \"%s.sos.h\"\n\n#include <string.h>\n", a);
+  if (g->app->ninterfaces) sos_buf_str(&g->c, "\n#include \"sos.h\"\n");
   for (uint32_t i = 0; i < g->app->nstructs; i++) {
     const char *sn = g->sname[i];
-    if (i == 0) sos__idl_buf_str(&g->c, "\n");
-    sos__idl_buf_fmt(
+    if (i == 0) sos_buf_str(&g->c, "\n");
+    sos_buf_fmt(
         &g->c, "static int %s__write(const %s *m, sos_wbuf *w, int depth);\n", sn, sn);
-    sos__idl_buf_fmt(&g->c,
+    sos_buf_fmt(&g->c,
                      "static int %s__read(%s *m, const uint8_t *p, const uint8_t *end, "
                      "sos_wire_dec *d,\n"
                      "%*sint depth);\n",
@@ -1198,7 +1198,7 @@ static void gen_source(struct gen *g) {
   }
   for (uint32_t i = 0; i < g->app->nenums; i++) source_enum(g, i);
   for (uint32_t i = 0; i < g->app->nstructs && !g->rc; i++) {
-    sos__idl_buf_fmt(&g->c, "\n/* ---- struct %s ---- */\n", g->app->structs[i].name);
+    sos_buf_fmt(&g->c, "\n/* ---- struct %s ---- */\n", g->app->structs[i].name);
     source_writer(g, i);
     source_reader(g, i);
   }
@@ -1325,8 +1325,8 @@ static int gen_take(struct gen *g, struct sos_idl_gen *out) {
   out->header_name = file_name(g->app->name, "h");
   out->source_name = file_name(g->app->name, "c");
   if (!out->header_name || !out->source_name) return SOS_ENOMEM;
-  int rc = sos__idl_buf_finish(&g->h, &out->header, &out->header_len);
-  if (rc == 0) rc = sos__idl_buf_finish(&g->c, &out->source, &out->source_len);
+  int rc = sos_buf_finish(&g->h, &out->header, &out->header_len);
+  if (rc == 0) rc = sos_buf_finish(&g->c, &out->source, &out->source_len);
   return rc;
 }
 

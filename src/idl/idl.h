@@ -225,29 +225,6 @@ int sos__idl_next(const uint8_t **pp, const uint8_t *end, struct sos__idl_item *
 void sos__idl_next_problem(int nx, const struct sos__idl_item *it, const uint8_t *end,
                            char *buf, size_t n);
 
-/* ---- a growable byte buffer (schema.c) ------------------------------------- */
-
-/* rc becomes SOS_ENOMEM when a growth fails; later appends then do
- * nothing, so callers check once at the end. */
-struct sos__idl_buf {
-  uint8_t *p;
-  size_t len, cap;
-  int rc;
-};
-
-/* Makes room for n more bytes; false (rc set) when it cannot. */
-bool sos__idl_buf_room(struct sos__idl_buf *b, size_t n);
-void sos__idl_buf_add(struct sos__idl_buf *b, const void *p, size_t n);
-void sos__idl_buf_str(struct sos__idl_buf *b, const char *s);
-void sos__idl_buf_fmt(struct sos__idl_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void sos__idl_buf_varint(struct sos__idl_buf *b, uint64_t v);
-
-/* Hands the buffer over in *out (NUL-terminated, *len without the NUL);
- * on an earlier failure frees it and returns SOS_ENOMEM.  Either way b is
- * left empty. */
-int sos__idl_buf_finish(struct sos__idl_buf *b, char **out, size_t *len);
-
 /* ---- JSON text (json_parse.c) ------------------------------------------------ */
 
 enum {
@@ -292,7 +269,7 @@ int sos__json_parse(const char *text, size_t len, struct sos__json *doc, char *e
 
 /* Appends the decoded bytes of STRING node nd (UTF-8) to b. */
 void sos__json_string(const struct sos__json *doc, const struct sos__json_node *nd,
-                      struct sos__idl_buf *b);
+                      struct sos_buf *b);
 
 /* "a number", "an object", ... for messages. */
 const char *sos__json_kind(uint8_t kind);

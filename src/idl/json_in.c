@@ -31,8 +31,8 @@
 struct enc {
   const struct sos_idl *s;
   struct sos__json doc;
-  struct sos__idl_buf out;
-  struct sos__idl_buf tmp; /* scratch: decoded strings */
+  struct sos_buf out;
+  struct sos_buf tmp; /* scratch: decoded strings */
   char *err;
   size_t errlen;
 };
@@ -107,8 +107,8 @@ static const char *cstr(struct enc *e, const struct sos__json_node *nd, char *bu
     return buf;
   }
   e->tmp.len = 0;
-  sos__idl_buf_add(&e->tmp, e->doc.text + nd->start, nd->len);
-  sos__idl_buf_add(&e->tmp, "", 1);
+  sos_buf_add(&e->tmp, e->doc.text + nd->start, nd->len);
+  sos_buf_add(&e->tmp, "", 1);
   return e->tmp.rc ? NULL : (const char *)e->tmp.p;
 }
 
@@ -247,7 +247,7 @@ static bool base64_decode(struct enc *e, const uint8_t *p, size_t n) {
     }
     if ((pad == 1 && (v & 0xff)) || (pad == 2 && (v & 0xffff))) return false;
     uint8_t o[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    sos__idl_buf_add(&e->out, o, 3 - pad);
+    sos_buf_add(&e->out, o, 3 - pad);
   }
   return true;
 }
@@ -255,12 +255,12 @@ static bool base64_decode(struct enc *e, const uint8_t *p, size_t n) {
 /* ---- writing ------------------------------------------------------------------------ */
 
 static void put_key(struct enc *e, const struct sos__idl_field *f) {
-  sos__idl_buf_varint(&e->out, (uint64_t)f->tag << 3 | f->wire);
+  sos_idl_put_key(&e->out, f->tag, f->wire);
 }
 
 /* Starts a LEN payload: a one-byte length placeholder.  Returns its offset. */
 static size_t begin_len(struct enc *e) {
-  sos__idl_buf_add(&e->out, "", 1);
+  sos_buf_add(&e->out, "", 1);
   return e->out.len - 1;
 }
 
@@ -270,7 +270,7 @@ static size_t end_len(struct enc *e, size_t at) {
   if (e->out.rc) return 0;
   size_t len = e->out.len - at - 1, k = sos__idl_varint_len(len);
   if (k > 1) {
-    if (!sos__idl_buf_room(&e->out, k - 1)) return 0;
+    if (!sos_buf_room(&e->out, k - 1)) return 0;
     memmove(e->out.p + at + k, e->out.p + at + 1, len);
     e->out.len += k - 1;
   }
@@ -322,8 +322,8 @@ static void put_scalar(struct enc *e, uint8_t t, uint64_t v) {
     uint8_t b[8];
     unsigned n = t == SOS_APP_T_F32 ? 4 : 8;
     for (unsigned i = 0; i < n; i++) b[i] = (uint8_t)(v >> (8 * i));
-    sos__idl_buf_add(&e->out, b, n);
-  } else sos__idl_buf_varint(&e->out, v);
+    sos_buf_add(&e->out, b, n);
+  } else sos_buf_varint(&e->out, v);
 }
 
 static bool len_type(uint8_t t) {
@@ -443,7 +443,7 @@ int sos_idl_from_json(const struct sos_idl *s, int type, const char *json, size_
   struct where w = {&s->structs[type], NULL, -1};
   if (e.doc.nodes[0].kind != SOS__JSON_OBJECT) rc = wrong_kind(&e, &w, "an object", &e.doc.nodes[0]);
   else rc = encode_struct(&e, (uint32_t)type, 0, 1);
-  sos__idl_buf_room(&e.out, 1); /* never hand out NULL */
+  sos_buf_room(&e.out, 1); /* never hand out NULL */
   if (rc == 0) rc = e.out.rc;
   sos_free(e.doc.nodes);
   sos_free(e.tmp.p);

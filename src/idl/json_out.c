@@ -28,19 +28,19 @@
 
 struct prn {
   const struct sos_idl *s;
-  struct sos__idl_buf b;
+  struct sos_buf b;
 };
 
 /* ---- scalars -------------------------------------------------------------------- */
 
-static void print_text(struct sos__idl_buf *b, const uint8_t *p, size_t n) {
+static void print_text(struct sos_buf *b, const uint8_t *p, size_t n) {
   static const char hex[] = "0123456789abcdef";
-  sos__idl_buf_add(b, "\"", 1);
+  sos_buf_add(b, "\"", 1);
   size_t run = 0;
   for (size_t i = 0; i < n; i++) {
     uint8_t c = p[i];
     if (c >= 0x20 && c != '"' && c != '\\') continue;
-    sos__idl_buf_add(b, p + run, i - run);
+    sos_buf_add(b, p + run, i - run);
     run = i + 1;
     char esc[6] = {'\\', 0, 0, 0, 0, 0};
     size_t len = 2;
@@ -58,16 +58,16 @@ static void print_text(struct sos__idl_buf *b, const uint8_t *p, size_t n) {
       esc[5] = hex[c & 15];
       len = 6;
     }
-    sos__idl_buf_add(b, esc, len);
+    sos_buf_add(b, esc, len);
   }
-  sos__idl_buf_add(b, p + run, n - run);
-  sos__idl_buf_add(b, "\"", 1);
+  sos_buf_add(b, p + run, n - run);
+  sos_buf_add(b, "\"", 1);
 }
 
-static void print_base64(struct sos__idl_buf *b, const uint8_t *p, size_t n) {
+static void print_base64(struct sos_buf *b, const uint8_t *p, size_t n) {
   static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  sos__idl_buf_add(b, "\"", 1);
-  if (!sos__idl_buf_room(b, (n + 2) / 3 * 4 + 1)) return;
+  sos_buf_add(b, "\"", 1);
+  if (!sos_buf_room(b, (n + 2) / 3 * 4 + 1)) return;
   char *o = (char *)b->p + b->len;
   size_t i = 0;
   for (; i + 3 <= n; i += 3, o += 4) {
@@ -82,12 +82,12 @@ static void print_base64(struct sos__idl_buf *b, const uint8_t *p, size_t n) {
     o += 4;
   }
   b->len = (size_t)((uint8_t *)o - b->p);
-  sos__idl_buf_add(b, "\"", 1);
+  sos_buf_add(b, "\"", 1);
 }
 
-static void print_double(struct sos__idl_buf *b, double d, bool f32) {
+static void print_double(struct sos_buf *b, double d, bool f32) {
   if (isnan(d) || isinf(d)) {
-    sos__idl_buf_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    sos_buf_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
     return;
   }
   char buf[40];
@@ -99,23 +99,23 @@ static void print_double(struct sos__idl_buf *b, double d, bool f32) {
     snprintf(buf, sizeof buf, "%.*g", prec, d);
     if (f32 ? strtof(buf, NULL) == (float)d : strtod(buf, NULL) == d) break;
   }
-  sos__idl_buf_str(b, buf);
+  sos_buf_str(b, buf);
 }
 
 /* Appends v in decimal, after a '-' when neg, quoted when quote. */
-static void print_decimal(struct sos__idl_buf *b, uint64_t v, bool neg, bool quote) {
+static void print_decimal(struct sos_buf *b, uint64_t v, bool neg, bool quote) {
   char buf[24], *p = buf + sizeof buf;
   if (quote) *--p = '"';
   do *--p = (char)('0' + v % 10);
   while ((v /= 10) != 0);
   if (neg) *--p = '-';
   if (quote) *--p = '"';
-  sos__idl_buf_add(b, p, (size_t)(buf + sizeof buf - p));
+  sos_buf_add(b, p, (size_t)(buf + sizeof buf - p));
 }
 
-static void print_int(struct sos__idl_buf *b, uint8_t t, uint64_t v) {
+static void print_int(struct sos_buf *b, uint8_t t, uint64_t v) {
   if (t == SOS_APP_T_BOOL) {
-    sos__idl_buf_str(b, v ? "true" : "false");
+    sos_buf_str(b, v ? "true" : "false");
   } else if (t >= SOS_APP_T_I8 && t <= SOS_APP_T_I64) {
     uint64_t mag = (v >> 1) + (v & 1); /* |n| from zigzag, 2^63 included */
     print_decimal(b, mag, v & 1, mag > EXACT_LIMIT);
@@ -138,9 +138,9 @@ static void print_scalar(struct prn *o, const struct sos__idl_field *f, uint64_t
   } else if (f->type == SOS_APP_T_ENUM) {
     const char *name = sos__idl_enum_name(&o->s->enums[f->ref], v);
     if (name) {
-      sos__idl_buf_add(&o->b, "\"", 1);
-      sos__idl_buf_str(&o->b, name);
-      sos__idl_buf_add(&o->b, "\"", 1);
+      sos_buf_add(&o->b, "\"", 1);
+      sos_buf_str(&o->b, name);
+      sos_buf_add(&o->b, "\"", 1);
     } else print_decimal(&o->b, v, false, false);
   } else print_int(&o->b, f->type, v);
 }
@@ -165,9 +165,9 @@ static int print_list(struct prn *o, const struct sos__idl_field *f, const uint8
   size_t width = f->type == SOS_APP_T_F32 ? 4 : f->type == SOS_APP_T_F64 ? 8 : 0;
   bool len = f->type == SOS_APP_T_TEXT || f->type == SOS_APP_T_BYTES ||
              f->type == SOS_APP_T_STRUCT;
-  sos__idl_buf_add(&o->b, "[", 1);
+  sos_buf_add(&o->b, "[", 1);
   for (bool first = true; p < end; first = false) {
-    if (!first) sos__idl_buf_add(&o->b, ",", 1);
+    if (!first) sos_buf_add(&o->b, ",", 1);
     uint64_t v = 0;
     if (width) {
       for (size_t i = 0; i < width; i++) v |= (uint64_t)p[i] << (8 * i);
@@ -184,7 +184,7 @@ static int print_list(struct prn *o, const struct sos__idl_field *f, const uint8
     if (rc) return rc;
     p += v;
   }
-  sos__idl_buf_add(&o->b, "]", 1);
+  sos_buf_add(&o->b, "]", 1);
   return 0;
 }
 
@@ -223,19 +223,19 @@ static int print_struct(struct prn *o, uint32_t si, const uint8_t *p, const uint
   find_last(st, p, end, last);
   int rc = 0;
   bool first = true;
-  sos__idl_buf_add(&o->b, "{", 1);
+  sos_buf_add(&o->b, "{", 1);
   for (uint32_t i = 0; rc == 0 && i < st->nfields; i++) {
     const struct sos__idl_field *f = &st->fields[i];
     if (f->group ? !last[i] || last[i] != last[st->nfields + f->group - 1]
                  : !last[i] && (f->flags & SOS_APP_F_OPTIONAL))
       continue;
-    sos__idl_buf_str(&o->b, first ? "\"" : ",\"");
-    sos__idl_buf_str(&o->b, f->name);
-    sos__idl_buf_add(&o->b, "\":", 2);
+    sos_buf_str(&o->b, first ? "\"" : ",\"");
+    sos_buf_str(&o->b, f->name);
+    sos_buf_add(&o->b, "\":", 2);
     first = false;
     rc = print_field(o, f, last[i], end);
   }
-  sos__idl_buf_add(&o->b, "}", 1);
+  sos_buf_add(&o->b, "}", 1);
   if (last != local) sos_free(last);
   return rc;
 }
@@ -250,7 +250,7 @@ int sos_idl_to_json(const struct sos_idl *s, int type, const void *p, size_t n,
   const uint8_t *b = p ? p : (const uint8_t *)"";
   rc = print_struct(&o, (uint32_t)type, b, b + n);
   if (rc) o.b.rc = rc;
-  rc = sos__idl_buf_finish(&o.b, json, len);
+  rc = sos_buf_finish(&o.b, json, len);
   if (rc) sos__idl_err(err, errlen, rc, "out of memory");
   return rc;
 }

@@ -251,7 +251,7 @@ int sos__json_parse(const char *text, size_t len, struct sos__json *doc, char *e
 }
 
 /* Appends code point u as UTF-8. */
-static void put_utf8(struct sos__idl_buf *b, uint32_t u) {
+static void put_utf8(struct sos_buf *b, uint32_t u) {
   uint8_t o[4];
   size_t n;
   if (u < 0x80) o[0] = (uint8_t)u, n = 1;
@@ -268,27 +268,27 @@ static void put_utf8(struct sos__idl_buf *b, uint32_t u) {
     o[3] = (uint8_t)(0x80 | (u & 0x3f));
     n = 4;
   }
-  sos__idl_buf_add(b, o, n);
+  sos_buf_add(b, o, n);
 }
 
 void sos__json_string(const struct sos__json *doc, const struct sos__json_node *nd,
-                      struct sos__idl_buf *b) {
+                      struct sos_buf *b) {
   const uint8_t *p = (const uint8_t *)doc->text + nd->start, *end = p + nd->len;
   if (!nd->escaped) {
-    sos__idl_buf_add(b, p, nd->len);
+    sos_buf_add(b, p, nd->len);
     return;
   }
   while (p < end) {
     const uint8_t *q = p;
     while (q < end && *q != '\\') q++;
-    sos__idl_buf_add(b, p, (size_t)(q - p));
+    sos_buf_add(b, p, (size_t)(q - p));
     if (q == end) break;
     uint8_t c = q[1];
     p = q + 2;
     if (c != 'u') {
       static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
       uint8_t o = (uint8_t)to[strchr(from, c) - from];
-      sos__idl_buf_add(b, &o, 1);
+      sos_buf_add(b, &o, 1);
       continue;
     }
     uint32_t u, lo;

@@ -35,75 +35,6 @@ int sos__idl_err(char *err, size_t errlen, int code, const char *fmt, ...) {
   return code;
 }
 
-bool sos__idl_buf_room(struct sos__idl_buf *b, size_t n) {
-  if (b->rc) return false;
-  if (b->cap - b->len > n) return true; /* keep a byte for the NUL */
-  size_t cap = b->cap ? b->cap : 64;
-  while (cap - b->len <= n) {
-    if (cap > SIZE_MAX / 2) {
-      b->rc = SOS_ENOMEM;
-      return false;
-    }
-    cap *= 2;
-  }
-  uint8_t *p = sos_realloc(b->p, cap);
-  if (!p) {
-    b->rc = SOS_ENOMEM;
-    return false;
-  }
-  b->p = p;
-  b->cap = cap;
-  return true;
-}
-
-void sos__idl_buf_add(struct sos__idl_buf *b, const void *p, size_t n) {
-  if (n == 0 || !sos__idl_buf_room(b, n)) return;
-  memcpy(b->p + b->len, p, n);
-  b->len += n;
-}
-
-void sos__idl_buf_str(struct sos__idl_buf *b, const char *s) {
-  sos__idl_buf_add(b, s, strlen(s));
-}
-
-void sos__idl_buf_fmt(struct sos__idl_buf *b, const char *fmt, ...) {
-  char small[256];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(small, sizeof small, fmt, ap);
-  va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n < sizeof small) {
-    sos__idl_buf_add(b, small, (size_t)n);
-    return;
-  }
-  if (!sos__idl_buf_room(b, (size_t)n + 1)) return;
-  va_start(ap, fmt);
-  vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  b->len += (size_t)n;
-}
-
-void sos__idl_buf_varint(struct sos__idl_buf *b, uint64_t v) {
-  if (!sos__idl_buf_room(b, 10)) return;
-  b->len += sos__idl_varint_put(b->p + b->len, v);
-}
-
-int sos__idl_buf_finish(struct sos__idl_buf *b, char **out, size_t *len) {
-  sos__idl_buf_room(b, 1);
-  int rc = b->rc;
-  if (rc) {
-    sos_free(b->p);
-    *out = NULL;
-    if (len) *len = 0;
-  } else {
-    b->p[b->len] = 0;
-    *out = (char *)b->p;
-    if (len) *len = b->len;
-  }
-  *b = (struct sos__idl_buf){0}; /* handed over or freed: empty again */
-  return rc;
-}
 
 /* ---- sorted name tables ------------------------------------------------------- */
 
@@ -397,15 +328,15 @@ struct walk {
 /* Writes "struct A contains itself: A.b -> B.a -> A", the cycle closing
  * at struct target. */
 static int cycle_error(struct walk *w, uint32_t target, char *err, size_t errlen) {
-  struct sos__idl_buf b = {0};
+  struct sos_buf b = {0};
   uint32_t start = 0;
   while (start < w->depth && w->from[start] != target) start++;
-  sos__idl_buf_fmt(&b, "struct %s contains itself: ", w->s->structs[target].name);
+  sos_buf_fmt(&b, "struct %s contains itself: ", w->s->structs[target].name);
   for (uint32_t i = start; i < w->depth; i++)
-    sos__idl_buf_fmt(&b, "%s.%s -> ", w->s->structs[w->from[i]].name, w->path[i]->name);
-  sos__idl_buf_str(&b, w->s->structs[target].name);
+    sos_buf_fmt(&b, "%s.%s -> ", w->s->structs[w->from[i]].name, w->path[i]->name);
+  sos_buf_str(&b, w->s->structs[target].name);
   char *text;
-  if (sos__idl_buf_finish(&b, &text, NULL)) return SOS_ENOMEM;
+  if (sos_buf_finish(&b, &text, NULL)) return SOS_ENOMEM;
   sos__idl_err(err, errlen, SOS_EINVAL, "%s", text);
   sos_free(text);
   return SOS_EINVAL;

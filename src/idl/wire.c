@@ -427,3 +427,26 @@ int sos_idl_get_field(const struct sos_idl *s, int type, const void *p, size_t n
     path = dot + 1;
   }
 }
+
+/* ---- writing by hand ------------------------------------------------------------ */
+
+void sos_idl_put_key(struct sos_buf *b, uint32_t tag, uint32_t wire) {
+  sos_buf_varint(b, (uint64_t)tag << 3 | wire);
+}
+
+void sos_idl_put_bytes(struct sos_buf *b, uint32_t tag, const void *p, size_t n) {
+  sos_idl_put_key(b, tag, SOS__IDL_LEN);
+  sos_buf_varint(b, n);
+  sos_buf_add(b, p, n);
+}
+
+void sos_idl_put_inner(struct sos_buf *b, uint32_t tag, struct sos_buf *inner) {
+  if (inner->rc && !b->rc) b->rc = inner->rc;
+  if (tag && inner->len) {
+    sos_idl_put_bytes(b, tag, inner->p, inner->len);
+  } else if (!tag) {
+    sos_buf_varint(b, inner->len);
+    sos_buf_add(b, inner->p, inner->len);
+  }
+  sos_buf_free(inner);
+}

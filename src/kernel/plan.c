@@ -80,7 +80,7 @@ struct plan {
   struct step *steps;
   uint32_t nsteps, running;
   uint32_t first; /* steps before it are not waiting any more */
-  int failed;  /* 1-based step that failed, or 0 */
+  int failed;     /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
   struct inst *caller;
@@ -139,60 +139,6 @@ static bool element(struct cur *c, const uint8_t **p, uint32_t *n) {
   *n = (uint32_t)len;
   c->p += len;
   return true;
-}
-
-/* ---- writing wire bytes -------------------------------------------------- */
-
-/* A growable byte buffer; oom is set when a growth fails (later adds do
- * nothing, and the caller checks once). */
-struct bbuf {
-  uint8_t *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void bbuf_add(struct bbuf *b, const void *p, size_t n) {
-  if (b->oom || !n) return;
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 64;
-    while (cap < b->len + n) cap *= 2;
-    uint8_t *q = sos_realloc(b->p, cap);
-    if (!q) {
-      b->oom = true;
-      return;
-    }
-    b->p = q;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, p, n);
-  b->len += n;
-}
-
-static void bbuf_free(struct bbuf *b) {
-  sos_free(b->p);
-  *b = (struct bbuf){0};
-}
-
-static void put_varint(struct bbuf *b, uint64_t v) {
-  uint8_t t[10];
-  size_t n = 0;
-  do {
-    t[n] = (uint8_t)(v & 0x7f);
-    v >>= 7;
-    if (v) t[n] |= 0x80;
-    n++;
-  } while (v);
-  bbuf_add(b, t, n);
-}
-
-static void put_key(struct bbuf *b, uint32_t tag, uint32_t wire) {
-  put_varint(b, (uint64_t)tag << 3 | wire);
-}
-
-static void put_bytes(struct bbuf *b, uint32_t tag, const void *p, size_t n) {
-  put_key(b, tag, 2);
-  put_varint(b, n);
-  bbuf_add(b, p, n);
 }
 
 /* ---- decoding a plan ---------------------------------------------------- */
@@ -354,7 +300,8 @@ static int field_at(const struct sos_idl *idl, int type, const uint8_t *msg, uin
     snprintf(err, errlen, "a field path is at most 255 bytes");
     return SOS_STATUS_INVALID;
   }
-  return sos_idl_get_field(idl, type, msg, len, name, v, err, errlen) ? SOS_STATUS_INVALID : 0;
+  return sos_idl_get_field(idl, type, msg, len, name, v, err, errlen) ? SOS_STATUS_INVALID
+                                                                      : 0;
 }
 
 /* Whether a source field's value fits a target field (same type, same
@@ -376,32 +323,33 @@ static bool same_type(const struct step *from, const struct sos_idl_value *s,
 }
 
 /* Appends field tag with the source's payload to the request b. */
-static void append_field(struct bbuf *b, uint32_t tag, const struct sos_idl_value *v) {
+static void append_field(struct sos_buf *b, uint32_t tag, const struct sos_idl_value *v) {
   if (!v->present) return;
-  put_key(b, tag, v->wire);
-  if (v->wire == 0) put_varint(b, v->u);
+  sos_idl_put_key(b, tag, v->wire);
+  if (v->wire == 0) sos_buf_varint(b, v->u);
   else if (v->wire == 2) {
-    put_varint(b, v->n);
-    bbuf_add(b, v->p, v->n);
+    sos_buf_varint(b, v->n);
+    sos_buf_add(b, v->p, v->n);
   } else {
     uint8_t t[8];
     for (int i = 0; i < 8; i++) t[i] = (uint8_t)(v->u >> (8 * i));
-    bbuf_add(b, t, v->wire == 1 ? 8 : 4);
+    sos_buf_add(b, t, v->wire == 1 ? 8 : 4);
   }
 }
 
 /* The request of step st: its template and its binds. */
-static int build_request(struct plan *pl, struct step *st, struct bbuf *b, char *err,
+static int build_request(struct plan *pl, struct step *st, struct sos_buf *b, char *err,
                          size_t errlen) {
-  bbuf_add(b, st->tmpl, st->tlen);
+  sos_buf_add(b, st->tmpl, st->tlen);
   for (uint32_t j = 0; j < st->nbinds; j++) {
     const struct bind *bd = &st->binds[j];
     struct step *from = &pl->steps[bd->from];
     struct sos_idl_value s, t;
-    int rc = field_at(from->img->idl, from->resp_type, from->items[0].body, from->items[0].len,
-                      bd->path, bd->plen, &s, err, errlen);
-    if (!rc) rc = field_at(st->img->idl, st->req_type, NULL, 0, bd->field, bd->flen, &t, err,
-                           errlen);
+    int rc = field_at(from->img->idl, from->resp_type, from->items[0].body,
+                      from->items[0].len, bd->path, bd->plen, &s, err, errlen);
+    if (!rc)
+      rc = field_at(st->img->idl, st->req_type, NULL, 0, bd->field, bd->flen, &t, err,
+                    errlen);
     if (rc) return rc;
     if (!same_type(from, &s, st, &t, false)) {
       snprintf(err, errlen, "bind %.*s: step %u's %.*s has another type", (int)bd->flen,
@@ -427,8 +375,7 @@ static bool passes(const struct step *from, const struct step *st,
     f.type = v->type;
     f.p = e, f.n = n;
     struct cur c = {e, e + n};
-    if (v->wire == 0 && varint(&c, &f.u))
-      f.i = (int64_t)(f.u >> 1) ^ -(int64_t)(f.u & 1);
+    if (v->wire == 0 && varint(&c, &f.u)) f.i = (int64_t)(f.u >> 1) ^ -(int64_t)(f.u & 1);
   }
   int cmp;
   if (st->where_text && (f.type == SOS_APP_T_TEXT || f.type == SOS_APP_T_BYTES)) {
@@ -438,7 +385,9 @@ static bool passes(const struct step *from, const struct step *st,
   } else if (st->where_num && f.type >= SOS_APP_T_I8 && f.type <= SOS_APP_T_I64) {
     cmp = f.i < st->where_int ? -1 : f.i > st->where_int;
   } else if (st->where_num && f.type >= SOS_APP_T_BOOL && f.type <= SOS_APP_T_U64) {
-    cmp = st->where_int < 0 ? 1 : f.u < (uint64_t)st->where_int ? -1 : f.u > (uint64_t)st->where_int;
+    cmp = st->where_int < 0               ? 1
+          : f.u < (uint64_t)st->where_int ? -1
+                                          : f.u > (uint64_t)st->where_int;
   } else if (st->where_num && f.type == SOS_APP_T_ENUM) {
     cmp = (int64_t)f.u < st->where_int ? -1 : (int64_t)f.u > st->where_int;
   } else {
@@ -456,7 +405,7 @@ static bool passes(const struct step *from, const struct step *st,
 
 /* Submits one call of step st (item index i) with request bytes b. */
 static void submit(struct kernel *k, struct plan *pl, struct step *st, uint32_t i,
-                   const struct bbuf *b) {
+                   const struct sos_buf *b) {
   char method[SOS_ABI_MAX_NAME + 1];
   cstr(st->method, st->mlen, method, sizeof method);
   struct req *r = sos__k_req_new(method, strlen(method), b->p, b->len);
@@ -481,14 +430,15 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
                        size_t errlen) {
   struct step *from = &pl->steps[st->each_from];
   struct sos_idl_value v, t;
-  int rc = field_at(from->img->idl, from->resp_type, from->items[0].body, from->items[0].len,
-                    st->each_path, st->each_plen, &v, err, errlen);
-  if (!rc) rc = field_at(st->img->idl, st->req_type, NULL, 0, st->each_field, st->each_flen,
-                         &t, err, errlen);
+  int rc = field_at(from->img->idl, from->resp_type, from->items[0].body,
+                    from->items[0].len, st->each_path, st->each_plen, &v, err, errlen);
+  if (!rc)
+    rc = field_at(st->img->idl, st->req_type, NULL, 0, st->each_field, st->each_flen, &t,
+                  err, errlen);
   if (rc) return rc;
-  if (!same_type(from, &v, st, &t, true) || (v.wire != 2 && v.type != SOS_APP_T_STRUCT &&
-                                             v.type != SOS_APP_T_TEXT && v.type != SOS_APP_T_BYTES &&
-                                             t.wire != 0)) {
+  if (!same_type(from, &v, st, &t, true) ||
+      (v.wire != 2 && v.type != SOS_APP_T_STRUCT && v.type != SOS_APP_T_TEXT &&
+       v.type != SOS_APP_T_BYTES && t.wire != 0)) {
     snprintf(err, errlen, "each: step %u's %.*s is not a list of what %.*s takes",
              st->each_from, (int)st->each_plen, st->each_path, (int)st->each_flen,
              st->each_field);
@@ -517,17 +467,17 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
   if (n && !(st->items = sos_calloc(n, sizeof *st->items))) return SOS_STATUS_BUSY;
   st->nitems = n;
   for (uint32_t i = 0; i < n && !pl->failed; i++) {
-    struct bbuf b = {0};
+    struct sos_buf b = {0};
     rc = build_request(pl, st, &b, err, errlen);
     if (rc) {
-      bbuf_free(&b);
+      sos_buf_free(&b);
       return rc;
     }
-    put_key(&b, t.tag, t.wire);
-    if (lenp) put_varint(&b, lens[i]);
-    bbuf_add(&b, marks[i], lens[i]);
+    sos_idl_put_key(&b, t.tag, t.wire);
+    if (lenp) sos_buf_varint(&b, lens[i]);
+    sos_buf_add(&b, marks[i], lens[i]);
     submit(k, pl, st, i, &b);
-    bbuf_free(&b);
+    sos_buf_free(&b);
   }
   return 0;
 }
@@ -576,7 +526,8 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
   st->img->refs++;
   const char *iface = st->svc->cur->def->implements;
   int ix = st->img->idl && iface ? sos_idl_interface(st->img->idl, iface) : -1;
-  if (ix < 0 || sos_idl_method(st->img->idl, ix, method, &st->req_type, &st->resp_type) < 0) {
+  if (ix < 0 ||
+      sos_idl_method(st->img->idl, ix, method, &st->req_type, &st->resp_type) < 0) {
     st->req_type = st->resp_type = -1;
     bool read = st->nbinds || st->each;
     for (uint32_t j = i + 1; j < pl->nsteps && !read; j++) {
@@ -585,8 +536,10 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
         read = pl->steps[j].binds[b].from == i;
     }
     if (read) {
-      snprintf(err, errlen, "step %u: %s.%s is not a typed method, so its fields cannot be "
-               "bound", i, name, method);
+      snprintf(err, errlen,
+               "step %u: %s.%s is not a typed method, so its fields cannot be "
+               "bound",
+               i, name, method);
       return SOS_STATUS_INVALID;
     }
   }
@@ -608,43 +561,39 @@ static int launch(struct kernel *k, struct plan *pl, struct step *st, char *err,
   if (st->each) return launch_each(k, pl, st, err, errlen);
   if (!(st->items = sos_calloc(1, sizeof *st->items))) return SOS_STATUS_BUSY;
   st->nitems = 1;
-  struct bbuf b = {0};
+  struct sos_buf b = {0};
   rc = build_request(pl, st, &b, err, errlen);
   if (!rc) submit(k, pl, st, 0, &b);
-  bbuf_free(&b);
+  sos_buf_free(&b);
   return rc;
 }
 
 /* ---- finishing ------------------------------------------------------------ */
 
 /* Encodes what the caller gets: the kept steps' results. */
-static void encode_result(struct plan *pl, struct bbuf *out) {
-  struct bbuf list = {0};
+static void encode_result(struct plan *pl, struct sos_buf *out) {
+  struct sos_buf list = {0};
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
     if (!st->keep || st->state != S_DONE) continue;
-    struct bbuf sr = {0}, items = {0};
-    if (i) put_key(&sr, 1, 0), put_varint(&sr, i);
-    if (st->status) put_key(&sr, 2, 0), put_varint(&sr, (uint64_t)st->status);
+    struct sos_buf sr = {0}, items = {0};
+    if (i) sos_idl_put_key(&sr, 1, 0), sos_buf_varint(&sr, i);
+    if (st->status) sos_idl_put_key(&sr, 2, 0), sos_buf_varint(&sr, (uint64_t)st->status);
     if (!st->each && st->nitems && st->items[0].len)
-      put_bytes(&sr, 3, st->items[0].body, st->items[0].len);
+      sos_idl_put_bytes(&sr, 3, st->items[0].body, st->items[0].len);
     for (uint32_t j = 0; st->each && j < st->nitems; j++) {
-      struct bbuf it = {0};
-      if (st->items[j].status) put_key(&it, 1, 0), put_varint(&it, (uint64_t)st->items[j].status);
-      if (st->items[j].len) put_bytes(&it, 2, st->items[j].body, st->items[j].len);
-      put_varint(&items, it.len);
-      bbuf_add(&items, it.p, it.len);
-      bbuf_free(&it);
+      struct sos_buf it = {0};
+      if (st->items[j].status)
+        sos_idl_put_key(&it, 1, 0), sos_buf_varint(&it, (uint64_t)st->items[j].status);
+      if (st->items[j].len)
+        sos_idl_put_bytes(&it, 2, st->items[j].body, st->items[j].len);
+      sos_idl_put_inner(&items, 0, &it);
     }
-    if (items.len) put_bytes(&sr, 4, items.p, items.len);
-    put_varint(&list, sr.len);
-    bbuf_add(&list, sr.p, sr.len);
-    bbuf_free(&sr);
-    bbuf_free(&items);
+    sos_idl_put_inner(&sr, 4, &items);
+    sos_idl_put_inner(&list, 0, &sr);
   }
-  if (list.len) put_bytes(out, 1, list.p, list.len);
-  if (pl->failed) put_key(out, 2, 0), put_varint(out, (uint64_t)pl->failed);
-  bbuf_free(&list);
+  sos_idl_put_inner(out, 1, &list);
+  if (pl->failed) sos_idl_put_key(out, 2, 0), sos_buf_varint(out, (uint64_t)pl->failed);
 }
 
 /* Completes the plan's request when nothing runs any more. */
@@ -655,13 +604,13 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
     plan_free(k, pl);
     return;
   }
-  struct bbuf b = {0};
-  if (msg && msg[0]) bbuf_add(&b, msg, strlen(msg));
+  struct sos_buf b = {0};
+  if (msg && msg[0]) sos_buf_add(&b, msg, strlen(msg));
   else encode_result(pl, &b);
   r->plan_self = NULL;
   plan_free(k, pl);
-  sos__k_complete(k, r, b.oom ? SOS_STATUS_BUSY : status, b.p, b.oom ? 0 : b.len);
-  bbuf_free(&b);
+  sos__k_complete(k, r, b.rc ? SOS_STATUS_BUSY : status, b.p, b.rc ? 0 : b.len);
+  sos_buf_free(&b);
 }
 
 /* Launches every step whose inputs are ready; finishes when none runs. */

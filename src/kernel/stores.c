@@ -15,7 +15,8 @@
  * store's group commit like an app's, counted against the service's
  * quota, and the call is answered from the committer's callback once the
  * write is durable.  Answers are written straight in the wire format
- * (their structs are small and fixed), requests read with the schema.
+ * (their structs are small and fixed: sos_idl_put_*), requests read with
+ * the schema.
  */
 #include "kernel/kernel.h"
 
@@ -24,35 +25,18 @@
 
 enum { E_NO_SERVICE = 1, E_NO_STORE, E_NO_KEY, E_QUOTA, E_BAD_KEY };
 
-/* ---- writing answers ------------------------------------------------------ */
-
-static size_t put_varint(uint8_t *q, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) q[n++] = (uint8_t)(v | 0x80), v >>= 7;
-  q[n++] = (uint8_t)v;
-  return n;
-}
-
-/* A LEN field of tag (< 16) with n bytes at p, at q; its size. */
-static size_t put_bytes(uint8_t *q, uint32_t tag, const void *p, size_t n) {
-  size_t o = 0;
-  q[o++] = (uint8_t)(tag << 3 | 2);
-  o += put_varint(q + o, n);
-  if (n) memcpy(q + o, p, n);
-  return o + n;
-}
-
-/* The size of a LEN field holding n bytes (tag < 16). */
-static size_t len_size(size_t n) {
-  uint8_t t[10];
-  return 1 + put_varint(t, n) + n;
+/* Answers r with the bytes of b (freed here), or BUSY when b failed. */
+static void answer(struct kernel *k, struct req *r, struct sos_buf *b) {
+  if (b->rc) sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
+  else sos__k_complete(k, r, SOS_STATUS_OK, b->p, b->len);
+  sos_buf_free(b);
 }
 
 /* ---- reading requests ----------------------------------------------------- */
 
 /* The bytes of field name of r's request (type), or NULL when absent. */
-static const uint8_t *bytes_of(struct kernel *k, const struct req *r, int type, const char *name,
-                               size_t *n) {
+static const uint8_t *bytes_of(struct kernel *k, const struct req *r, int type,
+                               const char *name, size_t *n) {
   struct sos_idl_value v;
   char err[8];
   *n = 0;
@@ -63,11 +47,13 @@ static const uint8_t *bytes_of(struct kernel *k, const struct req *r, int type, 
   return v.p;
 }
 
-static uint64_t uint_of(struct kernel *k, const struct req *r, int type, const char *name) {
+static uint64_t uint_of(struct kernel *k, const struct req *r, int type,
+                        const char *name) {
   struct sos_idl_value v;
   char err[8];
-  return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ? 0
-                                                                                          : v.u;
+  return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err)
+             ? 0
+             : v.u;
 }
 
 /* The store named by the request's service and store fields, of kind type
@@ -80,7 +66,8 @@ static struct svc *target(struct kernel *k, struct req *r, int req_type, int typ
   const uint8_t *p = bytes_of(k, r, req_type, "service", &n);
   const uint8_t *sp = bytes_of(k, r, req_type, "store", &sn);
   snprintf(name, sizeof name, "%.*s", (int)(n < 79 ? n : 79), p ? (const char *)p : "");
-  snprintf(store, sizeof store, "%.*s", (int)(sn < 79 ? sn : 79), sp ? (const char *)sp : "");
+  snprintf(store, sizeof store, "%.*s", (int)(sn < 79 ? sn : 79),
+           sp ? (const char *)sp : "");
   struct svc *s = sos__k_svc_find(k, name);
   if (!s || s->removed) {
     snprintf(msg, sizeof msg, "no service named %s (see sos ps)", name);
@@ -121,19 +108,17 @@ static void kv_get(struct kernel *k, struct req *r, int req_type) {
   if (!target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen) ||
       !full_key(k, r, req_type, prefix, plen, full, &flen))
     return;
-  uint8_t *buf = sos_malloc(SOS_ABI_MAX_VALUE + 16);
+  uint8_t *buf = sos_malloc(SOS_ABI_MAX_VALUE);
   if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
-  int rc = sos_store_get(k->store, full, flen, buf + 16, SOS_ABI_MAX_VALUE, &used);
+  int rc = sos_store_get(k->store, full, flen, buf, SOS_ABI_MAX_VALUE, &used);
   if (rc == SOS_ENOENT) {
     sos__k_answer_error(k, r, "Stores", E_NO_KEY, "no such key");
   } else if (rc) {
     sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
-  } else { /* KvValue { value = 1 }, written in front of the value */
-    uint8_t head[16];
-    head[0] = 1 << 3 | 2;
-    size_t h = 1 + put_varint(head + 1, used);
-    memcpy(buf + 16 - h, head, h);
-    sos__k_complete(k, r, SOS_STATUS_OK, buf + 16 - h, h + used);
+  } else { /* KvValue { value = 1 } */
+    struct sos_buf b = {0};
+    if (used) sos_idl_put_bytes(&b, 1, buf, used);
+    answer(k, r, &b);
   }
   sos_free(buf);
 }
@@ -150,11 +135,12 @@ static void written(void *user, int rc, uint64_t info) {
   (void)info;
   pthread_mutex_lock(&k->mu);
   if (rc == SOS_EQUOTA)
-    sos__k_answer_error(k, w->r, "Stores", E_QUOTA, "the service's storage quota is exceeded");
+    sos__k_answer_error(k, w->r, "Stores", E_QUOTA,
+                        "the service's storage quota is exceeded");
   else if (rc)
-    sos__k_complete(k, w->r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
-  else
-    sos__k_complete(k, w->r, SOS_STATUS_OK, NULL, 0);
+    sos__k_complete(k, w->r, SOS_STATUS_ERROR, sos_strerror(rc),
+                    strlen(sos_strerror(rc)));
+  else sos__k_complete(k, w->r, SOS_STATUS_OK, NULL, 0);
   pthread_mutex_unlock(&k->mu);
   sos_free(w);
 }
@@ -172,8 +158,9 @@ static void kv_write(struct kernel *k, struct req *r, int req_type, bool put) {
   *w = (struct write){k, r};
   const struct sos_app_service *def = s->cur->def;
   struct sos_store_quota q = {s->name, def->quota_bytes, def->quota_keys};
-  struct sos_store_op op = {put ? SOS_STORE_PUT : SOS_STORE_DEL, false, full, (uint32_t)flen,
-                            val ? val : (const uint8_t *)"", (uint32_t)vlen};
+  struct sos_store_op op = {
+      put ? SOS_STORE_PUT : SOS_STORE_DEL, false,         full, (uint32_t)flen,
+      val ? val : (const uint8_t *)"",     (uint32_t)vlen};
   int rc = sos_store_submit(k->store, &q, &op, 1, written, w); /* copies the op */
   if (rc) {
     sos_free(w);
@@ -182,31 +169,21 @@ static void kv_write(struct kernel *k, struct req *r, int req_type, bool put) {
 }
 
 /* Turns kv_scan records (u32 klen, u32 vlen, key, value) into a KvList. */
-static void answer_pairs(struct kernel *k, struct req *r, const uint8_t *buf, size_t used) {
-  size_t list = 0;
+static void answer_pairs(struct kernel *k, struct req *r, const uint8_t *buf,
+                         size_t used) {
+  struct sos_buf list = {0}, out = {0};
   for (size_t p = 0; p + 8 <= used;) {
     uint32_t kl, vl;
+    struct sos_buf pair = {0}; /* KvPair { key = 1; value = 2 } */
     memcpy(&kl, buf + p, 4);
     memcpy(&vl, buf + p + 4, 4);
-    size_t pair = len_size(kl) + len_size(vl);
-    list += len_size(pair) - 1; /* an element: its length and bytes */
+    if (kl) sos_idl_put_bytes(&pair, 1, buf + p + 8, kl);
+    if (vl) sos_idl_put_bytes(&pair, 2, buf + p + 8 + kl, vl);
+    sos_idl_put_inner(&list, 0, &pair);
     p += 8 + kl + vl;
   }
-  uint8_t *out = sos_malloc(len_size(list));
-  if (!out) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
-  size_t o = 0;
-  if (list) out[o++] = 1 << 3 | 2, o += put_varint(out + o, list);
-  for (size_t p = 0; p + 8 <= used;) {
-    uint32_t kl, vl;
-    memcpy(&kl, buf + p, 4);
-    memcpy(&vl, buf + p + 4, 4);
-    o += put_varint(out + o, len_size(kl) + len_size(vl));
-    o += put_bytes(out + o, 1, buf + p + 8, kl);
-    o += put_bytes(out + o, 2, buf + p + 8 + kl, vl);
-    p += 8 + kl + vl;
-  }
-  sos__k_complete(k, r, SOS_STATUS_OK, out, o);
-  sos_free(out);
+  sos_idl_put_inner(&out, 1, &list);
+  answer(k, r, &out);
 }
 
 static void kv_list(struct kernel *k, struct req *r, int req_type) {
@@ -214,7 +191,8 @@ static void kv_list(struct kernel *k, struct req *r, int req_type) {
   size_t plen, n;
   if (!target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen)) return;
   const uint8_t *from = bytes_of(k, r, req_type, "prefix", &n);
-  if (n > SOS_ABI_MAX_KEY) return sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "prefix too long");
+  if (n > SOS_ABI_MAX_KEY)
+    return sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "prefix too long");
   uint64_t limit = uint_of(k, r, req_type, "limit");
   size_t elen = n, cap = 4u << 20, used = 0;
   if (n) memcpy(end, from, n); /* the prefix's successor bounds the scan */
@@ -223,63 +201,50 @@ static void kv_list(struct kernel *k, struct req *r, int req_type) {
   uint8_t *buf = sos_malloc(cap);
   if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
   int32_t count = 0;
-  int rc = sos__k_kv_scan(k, prefix, plen, from ? from : (const uint8_t *)"", n, end, elen,
-                          limit && limit < 100000 ? (uint32_t)limit : 1000, buf, cap, &count,
-                          &used);
+  int rc = sos__k_kv_scan(k, prefix, plen, from ? from : (const uint8_t *)"", n, end,
+                          elen, limit && limit < 100000 ? (uint32_t)limit : 1000, buf,
+                          cap, &count, &used);
   if (rc && !(rc == SOS_ETOOBIG && count))
     sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
-  else
-    answer_pairs(k, r, buf, used);
+  else answer_pairs(k, r, buf, used);
   sos_free(buf);
 }
 
 /* Turns log_read records (u64 offset, u32 length, bytes) into LogRecords. */
-static void answer_records(struct kernel *k, struct req *r, const uint8_t *buf, size_t used,
-                           uint64_t end) {
-  size_t list = 0;
-  uint8_t t[10];
+static void answer_records(struct kernel *k, struct req *r, const uint8_t *buf,
+                           size_t used, uint64_t end) {
+  struct sos_buf list = {0}, out = {0};
   for (size_t p = 0; p + 12 <= used;) {
     uint64_t off;
     uint32_t len;
+    struct sos_buf rec = {0}; /* LogRecord { offset = 1; data = 2 } */
     memcpy(&off, buf + p, 8);
     memcpy(&len, buf + p + 8, 4);
-    size_t rec = (off ? 1 + put_varint(t, off) : 0) + len_size(len);
-    list += len_size(rec) - 1;
+    if (off) sos_idl_put_key(&rec, 1, 0), sos_buf_varint(&rec, off);
+    if (len) sos_idl_put_bytes(&rec, 2, buf + p + 12, len);
+    sos_idl_put_inner(&list, 0, &rec);
     p += 12 + len;
   }
-  uint8_t *out = sos_malloc(len_size(list) + 11);
-  if (!out) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
-  size_t o = 0;
-  if (list) out[o++] = 1 << 3 | 2, o += put_varint(out + o, list);
-  for (size_t p = 0; p + 12 <= used;) {
-    uint64_t off;
-    uint32_t len;
-    memcpy(&off, buf + p, 8);
-    memcpy(&len, buf + p + 8, 4);
-    o += put_varint(out + o, (off ? 1 + put_varint(t, off) : 0) + len_size(len));
-    if (off) out[o++] = 1 << 3, o += put_varint(out + o, off);
-    o += put_bytes(out + o, 2, buf + p + 12, len);
-    p += 12 + len;
-  }
-  if (end) out[o++] = 2 << 3, o += put_varint(out + o, end);
-  sos__k_complete(k, r, SOS_STATUS_OK, out, o);
-  sos_free(out);
+  sos_idl_put_inner(&out, 1, &list);
+  if (end) sos_idl_put_key(&out, 2, 0), sos_buf_varint(&out, end);
+  answer(k, r, &out);
 }
 
 static void log_read(struct kernel *k, struct req *r, int req_type) {
   uint8_t key[200];
   size_t klen, cap = 4u << 20, used = 0;
   if (!target(k, r, req_type, SOS_APP_STORE_LOG, key, &klen)) return;
-  uint64_t from = uint_of(k, r, req_type, "from"), limit = uint_of(k, r, req_type, "limit");
+  uint64_t from = uint_of(k, r, req_type, "from"),
+           limit = uint_of(k, r, req_type, "limit");
   uint8_t *buf = sos_malloc(cap);
   if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
   int32_t count = 0;
-  int rc = sos__k_log_read(k, key, klen, from, limit && limit < 100000 ? (uint32_t)limit : 1000,
-                           buf, cap, &count, &used);
+  int rc = sos__k_log_read(k, key, klen, from,
+                           limit && limit < 100000 ? (uint32_t)limit : 1000, buf, cap,
+                           &count, &used);
   if (rc && !(rc == SOS_ETOOBIG && count))
     sos__k_complete(k, r, SOS_STATUS_ERROR, sos_strerror(rc), strlen(sos_strerror(rc)));
-  else
-    answer_records(k, r, buf, used, sos__k_log_end_of(k, key, klen));
+  else answer_records(k, r, buf, used, sos__k_log_end_of(k, key, klen));
   sos_free(buf);
 }
 

@@ -42,7 +42,7 @@
 /* ---- sos_app_print ------------------------------------------------------------ */
 
 /* Writes a byte count in the largest unit that divides it exactly. */
-static void print_size(struct sos__buf *b, uint64_t v) {
+static void print_size(struct sos_buf *b, uint64_t v) {
   static const struct {
     const char *unit;
     uint64_t scale;
@@ -51,56 +51,56 @@ static void print_size(struct sos__buf *b, uint64_t v) {
                {"KB", 1000ull}}; /* no TB: a multiple of 10^12 is one of 1KiB */
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
     if (v && v % units[i].scale == 0) {
-      sos__buf_fmt(b, "%llu%s", (unsigned long long)(v / units[i].scale), units[i].unit);
+      sos_buf_fmt(b, "%llu%s", (unsigned long long)(v / units[i].scale), units[i].unit);
       return;
     }
-  sos__buf_fmt(b, "%lluB", (unsigned long long)v);
+  sos_buf_fmt(b, "%lluB", (unsigned long long)v);
 }
 
 /* Writes milliseconds in the largest unit that divides them exactly. */
-static void print_duration(struct sos__buf *b, uint64_t ms) {
-  if (ms && ms % 3600000 == 0) sos__buf_fmt(b, "%lluh", (unsigned long long)(ms / 3600000));
-  else if (ms && ms % 60000 == 0) sos__buf_fmt(b, "%llum", (unsigned long long)(ms / 60000));
-  else if (ms && ms % 1000 == 0) sos__buf_fmt(b, "%llus", (unsigned long long)(ms / 1000));
-  else sos__buf_fmt(b, "%llums", (unsigned long long)ms);
+static void print_duration(struct sos_buf *b, uint64_t ms) {
+  if (ms && ms % 3600000 == 0) sos_buf_fmt(b, "%lluh", (unsigned long long)(ms / 3600000));
+  else if (ms && ms % 60000 == 0) sos_buf_fmt(b, "%llum", (unsigned long long)(ms / 60000));
+  else if (ms && ms % 1000 == 0) sos_buf_fmt(b, "%llus", (unsigned long long)(ms / 1000));
+  else sos_buf_fmt(b, "%llums", (unsigned long long)ms);
 }
 
 /* "  KEYWORD "a" "b"" for a list of paths. */
-static void print_paths(struct sos__buf *b, const char *kw, char *const *list,
+static void print_paths(struct sos_buf *b, const char *kw, char *const *list,
                         uint32_t n) {
   if (!n) return;
-  sos__buf_fmt(b, "  %s", kw);
+  sos_buf_fmt(b, "  %s", kw);
   for (uint32_t i = 0; i < n; i++) {
-    sos__buf_add(b, " ", 1);
+    sos_buf_add(b, " ", 1);
     sos__buf_quote(b, list[i] ? list[i] : "");
   }
-  sos__buf_add(b, "\n", 1);
+  sos_buf_add(b, "\n", 1);
 }
 
-static void print_service(struct sos__buf *b, const struct sos_app_service *s) {
-  sos__buf_fmt(b, "  service %s%s%s {\n", s->name ? s->name : "",
+static void print_service(struct sos_buf *b, const struct sos_app_service *s) {
+  sos_buf_fmt(b, "  service %s%s%s {\n", s->name ? s->name : "",
                s->implements ? " implements " : "", s->implements ? s->implements : "");
-  sos__buf_fmt(b, "    instances %u..%u\n", s->min_instances, s->max_instances);
-  sos__buf_str(b, "    memory ");
+  sos_buf_fmt(b, "    instances %u..%u\n", s->min_instances, s->max_instances);
+  sos_buf_str(b, "    memory ");
   print_size(b, s->memory);
-  sos__buf_str(b, "\n    timeout ");
+  sos_buf_str(b, "\n    timeout ");
   print_duration(b, s->timeout_ms);
-  sos__buf_fmt(b, "\n    queue %u\n    quota ", s->queue);
+  sos_buf_fmt(b, "\n    queue %u\n    quota ", s->queue);
   print_size(b, s->quota_bytes);
-  sos__buf_fmt(b, "\n    keys %llu\n  }\n", (unsigned long long)s->quota_keys);
+  sos_buf_fmt(b, "\n    keys %llu\n  }\n", (unsigned long long)s->quota_keys);
 }
 
 /* One field line of a struct (indent: its spaces). */
-static void print_field(struct sos__buf *b, const struct sos_app_field *f, const char *indent) {
+static void print_field(struct sos_buf *b, const struct sos_app_field *f, const char *indent) {
   char type[96];
-  sos__buf_fmt(b, "%s%s: %s = %u\n", indent, f->name ? f->name : "",
+  sos_buf_fmt(b, "%s%s: %s = %u\n", indent, f->name ? f->name : "",
                sos__app_field_type(f, type, sizeof type), f->tag);
 }
 
 /* A struct in block form, one field per line ("{}" when it has none);
  * each union's variants in a block of their own where its first is. */
-static void print_struct(struct sos__buf *b, const struct sos_app_struct *st) {
-  sos__buf_fmt(b, "  struct %s {%s", st->name ? st->name : "", st->nfields ? "\n" : "}\n");
+static void print_struct(struct sos_buf *b, const struct sos_app_struct *st) {
+  sos_buf_fmt(b, "  struct %s {%s", st->name ? st->name : "", st->nfields ? "\n" : "}\n");
   for (uint32_t i = 0; i < st->nfields; i++) {
     const struct sos_app_field *f = &st->fields[i];
     if (!f->group) {
@@ -110,29 +110,29 @@ static void print_struct(struct sos__buf *b, const struct sos_app_struct *st) {
     bool first = true;
     for (uint32_t j = 0; j < i && first; j++) first = st->fields[j].group != f->group;
     if (!first) continue;
-    sos__buf_fmt(b, "    union %s {\n", st->unions[f->group - 1]);
+    sos_buf_fmt(b, "    union %s {\n", st->unions[f->group - 1]);
     for (uint32_t j = i; j < st->nfields; j++)
       if (st->fields[j].group == f->group) print_field(b, &st->fields[j], "      ");
-    sos__buf_str(b, "    }\n");
+    sos_buf_str(b, "    }\n");
   }
-  if (st->nfields) sos__buf_str(b, "  }\n");
+  if (st->nfields) sos_buf_str(b, "  }\n");
 }
 
-static void print_enum(struct sos__buf *b, const struct sos_app_enum *e) {
-  sos__buf_fmt(b, "  enum %s {%s", e->name, e->nvalues ? "\n" : "}\n");
+static void print_enum(struct sos_buf *b, const struct sos_app_enum *e) {
+  sos_buf_fmt(b, "  enum %s {%s", e->name, e->nvalues ? "\n" : "}\n");
   for (uint32_t i = 0; i < e->nvalues; i++)
-    sos__buf_fmt(b, "    %s = %u\n", e->values[i].name, e->values[i].value);
-  if (e->nvalues) sos__buf_str(b, "  }\n");
+    sos_buf_fmt(b, "    %s = %u\n", e->values[i].name, e->values[i].value);
+  if (e->nvalues) sos_buf_str(b, "  }\n");
 }
 
-static void print_interface(struct sos__buf *b, const struct sos_app_interface *it) {
-  sos__buf_fmt(b, "  interface %s {%s", it->name, it->nmethods + it->nerrors ? "\n" : "}\n");
+static void print_interface(struct sos_buf *b, const struct sos_app_interface *it) {
+  sos_buf_fmt(b, "  interface %s {%s", it->name, it->nmethods + it->nerrors ? "\n" : "}\n");
   for (uint32_t i = 0; i < it->nmethods; i++)
-    sos__buf_fmt(b, "    %s(%s) -> %s\n", it->methods[i].name, it->methods[i].request,
+    sos_buf_fmt(b, "    %s(%s) -> %s\n", it->methods[i].name, it->methods[i].request,
                  it->methods[i].response);
   for (uint32_t i = 0; i < it->nerrors; i++)
-    sos__buf_fmt(b, "    error %s = %u\n", it->errors[i].name, it->errors[i].code);
-  if (it->nmethods + it->nerrors) sos__buf_str(b, "  }\n");
+    sos_buf_fmt(b, "    error %s = %u\n", it->errors[i].name, it->errors[i].code);
+  if (it->nmethods + it->nerrors) sos_buf_str(b, "  }\n");
 }
 
 /* Whether a declaration of package decl belongs to package pkg (NULL:
@@ -143,7 +143,7 @@ static bool in_pkg(const struct sos_app *app, const char *decl, const char *pkg)
 }
 
 /* The declarations of package pkg, or the own ones (pkg NULL). */
-static void print_decls(struct sos__buf *b, const struct sos_app *app, const char *pkg) {
+static void print_decls(struct sos_buf *b, const struct sos_app *app, const char *pkg) {
   for (uint32_t i = 0; i < app->nenums; i++)
     if (in_pkg(app, app->enums[i].package, pkg)) print_enum(b, &app->enums[i]);
   for (uint32_t i = 0; i < app->nstructs; i++)
@@ -170,14 +170,14 @@ static uint32_t imported_pkgs(const struct sos_app *app, const char **names, uin
   return n;
 }
 
-static void print_package(struct sos__buf *b, const struct sos_app *app, const char *pkg) {
-  sos__buf_fmt(b, "package %s {\n", pkg);
+static void print_package(struct sos_buf *b, const struct sos_app *app, const char *pkg) {
+  sos_buf_fmt(b, "package %s {\n", pkg);
   print_decls(b, app, pkg);
-  sos__buf_str(b, "}\n");
+  sos_buf_str(b, "}\n");
 }
 
 int sos__app_decl_text(const struct sos_app *app, const char *name, char **out) {
-  struct sos__buf b = {0};
+  struct sos_buf b = {0};
   for (uint32_t i = 0; i < app->nstructs; i++)
     if (app->structs[i].name && strcmp(app->structs[i].name, name) == 0)
       print_struct(&b, &app->structs[i]);
@@ -187,64 +187,64 @@ int sos__app_decl_text(const struct sos_app *app, const char *name, char **out) 
   for (uint32_t i = 0; i < app->ninterfaces; i++)
     if (app->interfaces[i].name && strcmp(app->interfaces[i].name, name) == 0)
       print_interface(&b, &app->interfaces[i]);
-  return sos__buf_finish(&b, out, NULL);
+  return sos_buf_finish(&b, out, NULL);
 }
 
 /* The imported declarations, one package block per package. */
-static void print_imported(struct sos__buf *b, const struct sos_app *app) {
+static void print_imported(struct sos_buf *b, const struct sos_app *app) {
   const char *names[256];
   uint32_t n = imported_pkgs(app, names, 256);
   for (uint32_t i = 0; i < n; i++) print_package(b, app, names[i]);
 }
 
-static void print_store(struct sos__buf *b, const struct sos_app_store *s) {
+static void print_store(struct sos_buf *b, const struct sos_app_store *s) {
   static const char *const types[] = {"?", "kv", "log", "table", "files"};
   int t = s->type >= SOS_APP_STORE_KV && s->type <= SOS_APP_STORE_FILES ? s->type : 0;
-  sos__buf_fmt(b, "  store %s: %s", s->name ? s->name : "", types[t]);
+  sos_buf_fmt(b, "  store %s: %s", s->name ? s->name : "", types[t]);
   if (t == SOS_APP_STORE_TABLE)
-    sos__buf_fmt(b, " %s key %s", s->table_struct ? s->table_struct : "",
+    sos_buf_fmt(b, " %s key %s", s->table_struct ? s->table_struct : "",
                  s->key ? s->key : "");
   for (uint32_t i = 0; t == SOS_APP_STORE_TABLE && i < s->nindexes; i++)
-    sos__buf_fmt(b, "%s%s", i ? ", " : " index ", s->indexes[i] ? s->indexes[i] : "");
-  sos__buf_add(b, "\n", 1);
+    sos_buf_fmt(b, "%s%s", i ? ", " : " index ", s->indexes[i] ? s->indexes[i] : "");
+  sos_buf_add(b, "\n", 1);
 }
 
 int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
-  struct sos__buf b = {0};
+  struct sos_buf b = {0};
   *out = NULL;
   if (len) *len = 0;
   if (!app || !app->name || (!app->version && !app->is_package)) return SOS_EINVAL;
   if (app->is_package)
-    sos__buf_fmt(&b, "package %s%s%s {\n", app->name, app->version ? " " : "",
+    sos_buf_fmt(&b, "package %s%s%s {\n", app->name, app->version ? " " : "",
                  app->version ? app->version : "");
   else
-    sos__buf_fmt(&b, "app %s %s {\n", app->name, app->version);
+    sos_buf_fmt(&b, "app %s %s {\n", app->name, app->version);
   if (app->module) {
-    sos__buf_str(&b, "  module ");
+    sos_buf_str(&b, "  module ");
     sos__buf_quote(&b, app->module);
-    sos__buf_add(&b, "\n", 1);
+    sos_buf_add(&b, "\n", 1);
   }
   print_paths(&b, "sources", app->sources, app->nsources);
   print_paths(&b, "files", app->files, app->nfiles);
   for (uint32_t i = 0; i < app->nuses; i++)
-    sos__buf_fmt(&b, "%s%s", i ? ", " : "  uses ", app->uses[i] ? app->uses[i] : "");
-  if (app->nuses) sos__buf_add(&b, "\n", 1);
+    sos_buf_fmt(&b, "%s%s", i ? ", " : "  uses ", app->uses[i] ? app->uses[i] : "");
+  if (app->nuses) sos_buf_add(&b, "\n", 1);
   for (uint32_t i = 0; i < app->nparams; i++) {
-    sos__buf_fmt(&b, "  env %s = ", app->params[i].name ? app->params[i].name : "");
+    sos_buf_fmt(&b, "  env %s = ", app->params[i].name ? app->params[i].name : "");
     sos__buf_quote(&b, app->params[i].value ? app->params[i].value : "");
-    sos__buf_add(&b, "\n", 1);
+    sos_buf_add(&b, "\n", 1);
   }
   for (uint32_t i = 0; i < app->nimports; i++) {
-    sos__buf_str(&b, "  import ");
+    sos_buf_str(&b, "  import ");
     sos__buf_quote(&b, app->imports[i]);
-    sos__buf_add(&b, "\n", 1);
+    sos_buf_add(&b, "\n", 1);
   }
   print_decls(&b, app, NULL);
   for (uint32_t i = 0; i < app->nstores; i++) print_store(&b, &app->stores[i]);
   for (uint32_t i = 0; i < app->nservices; i++) print_service(&b, &app->services[i]);
-  sos__buf_str(&b, "}\n");
+  sos_buf_str(&b, "}\n");
   print_imported(&b, app);
-  return sos__buf_finish(&b, out, len);
+  return sos_buf_finish(&b, out, len);
 }
 
 /* ---- sos_app_fmt ----------------------------------------------------------------- */
@@ -260,7 +260,7 @@ struct line {
 struct fmt {
   struct sos__tok *toks;
   uint32_t ntoks;
-  struct sos__buf code;
+  struct sos_buf code;
   struct line *lines;
   uint32_t nlines;
   int rc;
@@ -297,7 +297,7 @@ static void new_line(struct fmt *f, int indent) {
     return;
   }
   l->start = f->code.len;
-  for (int i = 0; i < indent; i++) sos__buf_add(&f->code, "  ", 2);
+  for (int i = 0; i < indent; i++) sos_buf_add(&f->code, "  ", 2);
 }
 
 /* Starts the line for a statement or comment, after one blank line when
@@ -309,7 +309,7 @@ static void begin_line(struct fmt *f, int indent) {
 }
 
 static void add_tok(struct fmt *f, const struct sos__tok *t) {
-  sos__buf_add(&f->code, t->p, t->len);
+  sos_buf_add(&f->code, t->p, t->len);
   f->last_line = t->pos.line;
 }
 
@@ -334,12 +334,12 @@ static void on_comment(struct fmt *f, const struct sos__tok *t) {
     return;
   }
   begin_line(f, f->depth + (f->in_stmt ? 2 : 0));
-  sos__buf_add(&f->code, t->p, n);
+  sos_buf_add(&f->code, t->p, n);
   f->last_line = t->pos.line;
 }
 
 static void on_lbrace(struct fmt *f, const struct sos__tok *t, uint32_t i) {
-  sos__buf_add(&f->code, " ", 1);
+  sos_buf_add(&f->code, " ", 1);
   add_tok(f, t);
   f->in_stmt = false;
   if (f->inline_depth || one_line_block(f, i)) {
@@ -353,7 +353,7 @@ static void on_lbrace(struct fmt *f, const struct sos__tok *t, uint32_t i) {
 
 static void on_rbrace(struct fmt *f, const struct sos__tok *t) {
   if (f->inline_depth) {
-    if (!f->inline_empty) sos__buf_add(&f->code, " ", 1);
+    if (!f->inline_empty) sos_buf_add(&f->code, " ", 1);
     f->inline_depth--;
     f->inline_empty = false;
   } else {
@@ -380,14 +380,14 @@ static bool spaced(enum sos__tok_kind a, enum sos__tok_kind b) {
 static void on_word(struct fmt *f, const struct sos__tok *t) {
   enum sos__tok_kind k = t->kind;
   if (!f->in_stmt && f->inline_depth) {
-    sos__buf_str(&f->code, f->inline_empty ? " " : "; ");
+    sos_buf_str(&f->code, f->inline_empty ? " " : "; ");
     f->inline_empty = false;
   } else if (!f->in_stmt) {
     begin_line(f, f->depth);
   } else if (f->cont) {
     new_line(f, f->depth + 2);
   } else if (spaced(f->prev, k)) {
-    sos__buf_add(&f->code, " ", 1);
+    sos_buf_add(&f->code, " ", 1);
   }
   add_tok(f, t);
   f->in_stmt = true;
@@ -428,12 +428,12 @@ static size_t width(const struct fmt *f, uint32_t i) {
 /* Joins the lines, aligning the trailing comments of each run of
  * consecutive lines that have one. */
 static int assemble(struct fmt *f, char **out, size_t *outlen) {
-  struct sos__buf b = {0};
+  struct sos_buf b = {0};
   size_t col = 0;
   for (uint32_t i = 0; i < f->nlines; i++) {
     const struct line *l = &f->lines[i];
     size_t end = i + 1 < f->nlines ? f->lines[i + 1].start : f->code.len;
-    sos__buf_add(&b, f->code.p + l->start, end - l->start);
+    sos_buf_add(&b, f->code.p + l->start, end - l->start);
     if (l->com) {
       if (i == 0 || !f->lines[i - 1].com) { /* a run starts: find its column */
         col = 0;
@@ -441,12 +441,12 @@ static int assemble(struct fmt *f, char **out, size_t *outlen) {
           if (width(f, j) > col) col = width(f, j);
         col += 2;
       }
-      for (size_t w = width(f, i); w < col; w++) sos__buf_add(&b, " ", 1);
-      sos__buf_add(&b, l->com, l->comlen);
+      for (size_t w = width(f, i); w < col; w++) sos_buf_add(&b, " ", 1);
+      sos_buf_add(&b, l->com, l->comlen);
     }
-    sos__buf_add(&b, "\n", 1);
+    sos_buf_add(&b, "\n", 1);
   }
-  return sos__buf_finish(&b, out, outlen);
+  return sos_buf_finish(&b, out, outlen);
 }
 
 int sos_app_fmt(const char *text, size_t len, const char *file, char **out,

@@ -1,5 +1,5 @@
 /*
- * lang.h - the SOS language's shared machinery: the lexer, text buffers,
+ * lang.h - the SOS language's shared machinery: the lexer, quoting,
  * error messages with did-you-mean hints, and the app parser's internal
  * entry points.
  *
@@ -114,24 +114,8 @@ const char *sos__lang_suggest_name(const char *w, size_t n, const void *items,
  * bytes as \xHH, cut with "..." past about 40 characters.  Returns buf. */
 const char *sos__lang_show(const char *p, size_t n, char *buf, size_t size);
 
-/* A growable text buffer.  rc becomes SOS_ENOMEM when a growth fails;
- * later appends then do nothing, so that callers check once at the end. */
-struct sos__buf {
-  char *p;
-  size_t len, cap;
-  int rc;
-};
-
-void sos__buf_add(struct sos__buf *b, const char *s, size_t n);
-void sos__buf_str(struct sos__buf *b, const char *s);
-void sos__buf_fmt(struct sos__buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* Appends s as a string literal: quotes, with \" \\ \n \t \r and \xHH. */
-void sos__buf_quote(struct sos__buf *b, const char *s);
-/* NUL-terminates the buffer and hands it over in *out (and its length in
- * *len when len is not NULL); on an earlier failure frees it instead and
- * returns SOS_ENOMEM. */
-int sos__buf_finish(struct sos__buf *b, char **out, size_t *len);
+void sos__buf_quote(struct sos_buf *b, const char *s);
 
 /* ---- the app parser (app_parse.c) ------------------------------------------ */
 

@@ -1,7 +1,8 @@
 /*
  * util.c - what every part of the SOS language shares besides the lexer:
  * positioned error messages, did-you-mean suggestions, quoting text for
- * messages, and a growable text buffer for the printers.
+ * messages, and quoting strings into the printers' buffer (struct
+ * sos_buf of base.h).
  *
  * Suggestions use the optimal-string-alignment distance (Levenshtein plus
  * swapped neighbours, so "moduel" is one edit from "module").  A word is
@@ -115,78 +116,21 @@ const char *sos__lang_suggest_name(const char *w, size_t n, const void *items,
   return best;
 }
 
-/* ---- the text buffer ------------------------------------------------------ */
+/* ---- quoting into a buffer ------------------------------------------------ */
 
-/* Makes room for n more bytes plus a NUL; false (and rc set) when not. */
-static bool reserve(struct sos__buf *b, size_t n) {
-  if (b->rc) return false;
-  if (b->cap - b->len > n) return true;
-  size_t want = b->cap ? b->cap : 256;
-  while (want - b->len <= n) {
-    if (want > SIZE_MAX / 2) {
-      b->rc = SOS_ENOMEM;
-      return false;
-    }
-    want *= 2;
-  }
-  char *p = sos_realloc(b->p, want);
-  if (!p) {
-    b->rc = SOS_ENOMEM;
-    return false;
-  }
-  b->p = p;
-  b->cap = want;
-  return true;
-}
-
-void sos__buf_add(struct sos__buf *b, const char *s, size_t n) {
-  if (!reserve(b, n)) return;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-void sos__buf_str(struct sos__buf *b, const char *s) { sos__buf_add(b, s, strlen(s)); }
-
-void sos__buf_fmt(struct sos__buf *b, const char *fmt, ...) {
-  va_list ap, again;
-  va_start(ap, fmt);
-  va_copy(again, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap); /* first the length, then the text */
-  if (n > 0 && reserve(b, (size_t)n)) {
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
-    b->len += (size_t)n;
-  }
-  va_end(again);
-  va_end(ap);
-}
-
-void sos__buf_quote(struct sos__buf *b, const char *s) {
-  sos__buf_add(b, "\"", 1);
+void sos__buf_quote(struct sos_buf *b, const char *s) {
+  sos_buf_add(b, "\"", 1);
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
     if (c == '"' || c == '\\') {
       char e[2] = {'\\', (char)c};
-      sos__buf_add(b, e, 2);
-    } else if (c == '\n') sos__buf_add(b, "\\n", 2);
-    else if (c == '\t') sos__buf_add(b, "\\t", 2);
-    else if (c == '\r') sos__buf_add(b, "\\r", 2);
-    else if (c < 0x20 || c == 0x7f) sos__buf_fmt(b, "\\x%02x", c);
-    else sos__buf_add(b, (const char *)&c, 1);
+      sos_buf_add(b, e, 2);
+    } else if (c == '\n') sos_buf_add(b, "\\n", 2);
+    else if (c == '\t') sos_buf_add(b, "\\t", 2);
+    else if (c == '\r') sos_buf_add(b, "\\r", 2);
+    else if (c < 0x20 || c == 0x7f) sos_buf_fmt(b, "\\x%02x", c);
+    else sos_buf_add(b, (const char *)&c, 1);
   }
-  sos__buf_add(b, "\"", 1);
+  sos_buf_add(b, "\"", 1);
 }
 
-int sos__buf_finish(struct sos__buf *b, char **out, size_t *len) {
-  *out = NULL;
-  if (len) *len = 0;
-  if (reserve(b, 0)) {
-    b->p[b->len] = 0;
-    *out = b->p;
-    if (len) *len = b->len;
-    b->p = NULL;
-    return 0;
-  }
-  sos_free(b->p);
-  b->p = NULL;
-  return SOS_ENOMEM;
-}
