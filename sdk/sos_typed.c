@@ -13,9 +13,9 @@
  * handful of short fields, so encoding costs less than the call.  The
  * results come back as one PlanResult message, read in place.
  *
- * This file carries its own few lines of wire writing and reading (sizes
- * first, then one pass into one buffer): the plan's layout is fixed, and
- * the generated code of sos_wire.c is for the app's own types.
+ * The plan's layout is fixed, so it is written by hand (sizes first, then
+ * one pass into one buffer) and read by hand, over the varint primitives
+ * of sos_wire.h.
  */
 #include "sos.h"
 #include "sos_wire.h"
@@ -126,11 +126,10 @@ static size_t bind_size(const sos_plan *p, const struct bind *b) {
   return text_size(p, b->field) + len_field(ref_size(p, b->from, b->path));
 }
 
-static uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
-
 static size_t where_size(const sos_plan *p, const struct step *s) {
   return text_size(p, s->where_path) + (s->where_op ? 1 + vlen(s->where_op) : 0) +
-         (s->where_num ? 1 + vlen(zigzag(s->where_int)) : 0) + text_size(p, s->where_text);
+         (s->where_num ? 1 + vlen(sos_wire_zigzag(s->where_int)) : 0) +
+         text_size(p, s->where_text);
 }
 
 /* The size of each step's encoding into size[] and of its binds' into
@@ -143,26 +142,21 @@ static void sizes(const sos_plan *p, uint32_t *size, uint32_t *bsize) {
   }
   for (uint32_t i = 0; i < p->nsteps; i++) {
     const struct step *s = &p->steps[i];
-    size[i] = (uint32_t)(text_size(p, s->service) + text_size(p, s->method) +
-                         (s->req_len ? len_field(s->req_len) : 0) +
-                         (bsize[i] ? len_field(bsize[i]) : 0) +
-                         (s->each ? len_field(ref_size(p, s->each_from, s->each_path)) +
-                                        text_size(p, s->each_field)
-                                  : 0) +
-                         (s->where ? len_field(where_size(p, s)) : 0) + (s->keep ? 2 : 0));
+    size[i] =
+        (uint32_t)(text_size(p, s->service) + text_size(p, s->method) +
+                   (s->req_len ? len_field(s->req_len) : 0) +
+                   (bsize[i] ? len_field(bsize[i]) : 0) +
+                   (s->each ? len_field(ref_size(p, s->each_from, s->each_path)) +
+                                  text_size(p, s->each_field)
+                            : 0) +
+                   (s->where ? len_field(where_size(p, s)) : 0) + (s->keep ? 2 : 0));
   }
-}
-
-static uint8_t *put_varint(uint8_t *q, uint64_t v) {
-  while (v >= 0x80) *q++ = (uint8_t)(v | 0x80), v >>= 7;
-  *q++ = (uint8_t)v;
-  return q;
 }
 
 /* Writes the key of LEN field tag and the length n. */
 static uint8_t *put_len(uint8_t *q, uint32_t tag, size_t n) {
   *q++ = (uint8_t)(tag << 3 | 2);
-  return put_varint(q, n);
+  return sos_wire_varint_out(q, n);
 }
 
 static uint8_t *put_text(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t off) {
@@ -177,7 +171,7 @@ static uint8_t *put_text(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t o
 static uint8_t *put_ref(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t step,
                         uint32_t path) {
   q = put_len(q, tag, ref_size(p, step, path));
-  if (step) *q++ = 1 << 3, q = put_varint(q, step);
+  if (step) *q++ = 1 << 3, q = sos_wire_varint_out(q, step);
   return put_text(q, p, 2, path);
 }
 
@@ -194,7 +188,7 @@ static uint8_t *put_step(uint8_t *q, const sos_plan *p, uint32_t i, size_t bs) {
   for (uint32_t j = 0; bs && j < p->nbinds; j++) {
     const struct bind *b = &p->binds[j];
     if (b->step != i) continue;
-    q = put_varint(q, bind_size(p, b));
+    q = sos_wire_varint_out(q, bind_size(p, b));
     q = put_text(q, p, 1, b->field);
     q = put_ref(q, p, 2, b->from, b->path);
   }
@@ -205,8 +199,9 @@ static uint8_t *put_step(uint8_t *q, const sos_plan *p, uint32_t i, size_t bs) {
   if (s->where) {
     q = put_len(q, 7, where_size(p, s));
     q = put_text(q, p, 1, s->where_path);
-    if (s->where_op) *q++ = 2 << 3, q = put_varint(q, s->where_op);
-    if (s->where_num) *q++ = 3 << 3, q = put_varint(q, zigzag(s->where_int));
+    if (s->where_op) *q++ = 2 << 3, q = sos_wire_varint_out(q, s->where_op);
+    if (s->where_num)
+      *q++ = 3 << 3, q = sos_wire_varint_out(q, sos_wire_zigzag(s->where_int));
     q = put_text(q, p, 4, s->where_text);
   }
   if (s->keep) *q++ = 8 << 3, *q++ = 1;
@@ -244,7 +239,8 @@ int sos_plan_call(sos_plan *p, const char *service, const char *method, const vo
 
 /* The step at index step, when it reads from an earlier step from. */
 static struct step *later(sos_plan *p, int step, int from) {
-  if (!p || step < 0 || (uint32_t)step >= p->nsteps || from < 0 || from >= step) return NULL;
+  if (!p || step < 0 || (uint32_t)step >= p->nsteps || from < 0 || from >= step)
+    return NULL;
   return &p->steps[step];
 }
 
@@ -252,8 +248,8 @@ int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char
   if (!later(p, step, from) || !field || !*field) return SOS_STATUS_INVALID;
   if (!room(&p->binds, p->nbinds, &p->capbinds, sizeof *p->binds))
     return p->failed = true, SOS_STATUS_BUSY;
-  p->binds[p->nbinds++] =
-      (struct bind){(uint32_t)step, (uint32_t)from, keep_str(p, field), keep_str(p, path)};
+  p->binds[p->nbinds++] = (struct bind){(uint32_t)step, (uint32_t)from,
+                                        keep_str(p, field), keep_str(p, path)};
   return SOS_STATUS_OK;
 }
 
@@ -269,7 +265,8 @@ int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char
 
 /* The where of an each step. */
 static struct step *where_of(sos_plan *p, int step, const char *path, int op) {
-  if (!p || step < 0 || (uint32_t)step >= p->nsteps || op < SOS_PLAN_EQ || op > SOS_PLAN_GE)
+  if (!p || step < 0 || (uint32_t)step >= p->nsteps || op < SOS_PLAN_EQ ||
+      op > SOS_PLAN_GE)
     return NULL;
   struct step *s = &p->steps[step];
   if (!s->each || s->where) return NULL;
@@ -287,7 +284,8 @@ int sos_plan_where_int(sos_plan *p, int step, const char *path, int op, int64_t 
   return SOS_STATUS_OK;
 }
 
-int sos_plan_where_text(sos_plan *p, int step, const char *path, int op, const char *value) {
+int sos_plan_where_text(sos_plan *p, int step, const char *path, int op,
+                        const char *value) {
   struct step *s = value ? where_of(p, step, path, op) : NULL;
   if (!s) return SOS_STATUS_INVALID;
   s->where_text = keep(p, value, strlen(value)); /* "" is a value here: off != 0 */
@@ -327,7 +325,7 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!buf) return -SOS_STATUS_BUSY;
   uint8_t *q = put_len(buf, 1, list);
   for (uint32_t i = 0; i < p->nsteps; i++) {
-    q = put_varint(q, size[i]);
+    q = sos_wire_varint_out(q, size[i]);
     q = put_step(q, p, i, bsize[i]);
   }
   int h = sos__abi_call_plan(buf, (size_t)(q - buf), timeout_ms);
@@ -341,18 +339,18 @@ struct in {
   const uint8_t *p, *end;
 };
 
+/* The varint at c->p (sos_wire.h reads it), moving past it. */
 static bool get_varint(struct in *c, uint64_t *v) {
-  uint64_t x = 0;
-  for (int s = 0; s < 64 && c->p < c->end; s += 7) {
-    uint8_t b = *c->p++;
-    x |= (uint64_t)(b & 0x7f) << s;
-    if (!(b & 0x80)) return *v = x, true;
-  }
-  return false;
+  sos_wire_dec d;
+  sos_wire_dec_init(&d, c->p, NULL);
+  const uint8_t *q = sos_wire_get_varint(&d, c->p, c->end, v);
+  if (q) c->p = q;
+  return q != NULL;
 }
 
 /* The next field: tag, wire type, varint value or LEN payload. */
-static bool get_field(struct in *c, uint32_t *tag, uint64_t *u, const uint8_t **p, size_t *n) {
+static bool get_field(struct in *c, uint32_t *tag, uint64_t *u, const uint8_t **p,
+                      size_t *n) {
   uint64_t k;
   if (c->p >= c->end || !get_varint(c, &k)) return false;
   *tag = (uint32_t)(k >> 3);
@@ -397,7 +395,8 @@ static bool find_step(const void *res, size_t len, int step, struct in *out) {
   return false;
 }
 
-int sos_plan_result(const void *res, size_t len, int step, const void **body, size_t *blen) {
+int sos_plan_result(const void *res, size_t len, int step, const void **body,
+                    size_t *blen) {
   struct in e;
   uint32_t tag;
   uint64_t u;
@@ -465,9 +464,11 @@ int sos_plan_failed(const void *res, size_t len) {
 
 int sos_service_find(const char *name, const char *requirement, const char *interface) {
   char *resp = NULL;
-  size_t len = 0, nl = name ? strlen(name) : 0, rl = requirement ? strlen(requirement) : 0;
+  size_t len = 0, nl = name ? strlen(name) : 0,
+         rl = requirement ? strlen(requirement) : 0;
   if (nl > 255 || rl > 255) {
-    sos_wire_note(SOS_STATUS_INVALID, "a service name or requirement is at most 255 bytes");
+    sos_wire_note(SOS_STATUS_INVALID,
+                  "a service name or requirement is at most 255 bytes");
     return SOS_STATUS_INVALID;
   }
   uint8_t req[520], *q = req; /* struct Lookup { name: text = 1; version: text = 2 } */
