@@ -19,7 +19,7 @@ endif
 
 LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c src/store/*.c src/idl/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
-KERN_SRC  := $(wildcard src/kernel/*.c)
+KERN_SRC  := $(wildcard src/kernel/*.c src/net/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/obj/%.o)

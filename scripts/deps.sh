@@ -9,7 +9,9 @@ PKGS=(
   wabt binaryen                        # wast2json, wasm-interp; wasm-opt fuzz generator
   libcjson-dev                         # JSON: spec-suite runner, control API, node state
   libuv1-dev                           # the node kernel's event loop
-  libssl-dev                           # sha-256 of images (libcrypto); TLS later
+  libssl-dev                           # sha-256 of images, HMAC and TLS (OpenSSL)
+  libhttp-parser-dev                   # the HTTP gateway's request parser
+  curl                                 # tests drive the HTTP gateway with it
   liblmdb-dev                          # typed storage (one LMDB environment per node)
   nodejs                               # V8 reference for differential tests and bench
 )

@@ -164,6 +164,21 @@ struct sos_app_store {
   struct sos_app_pos pos; /* of NAME, in the file that declared it last */
 };
 
+/* One `http "/prefix" [host "name"] -> service[.method]`: the HTTP
+ * gateway sends a request whose path starts with prefix (and whose Host
+ * is host, when one is given) to method of service, one of this app's, as
+ * a call whose request is a sos.HttpRequest and whose answer is a
+ * sos.HttpResponse (docs/http.md).  In a resolved definition the service
+ * exists and, when it implements an interface, the interface declares the
+ * method with those types. */
+struct sos_app_route {
+  char *prefix;  /* starts with "/" */
+  char *host;    /* lower-case, or NULL: any host */
+  char *service;
+  char *method;  /* "http" when none is written */
+  struct sos_app_pos pos; /* of the prefix */
+};
+
 /* A parsed (and, from sos_app_load, resolved) definition.  Every string and
  * array is owned by the struct; free it with sos_app_free. */
 struct sos_app {
@@ -187,6 +202,8 @@ struct sos_app {
   uint32_t nstructs;
   struct sos_app_store *stores; /* in the order declared */
   uint32_t nstores;
+  struct sos_app_route *routes; /* `http` routes, in the order declared */
+  uint32_t nroutes;
   struct sos_app_enum *enums; /* in the order declared, imported ones after */
   uint32_t nenums;
   struct sos_app_interface *interfaces; /* likewise */
@@ -251,5 +268,12 @@ const char *sos_app_type_name(uint8_t t);
 
 /* Frees a definition.  Accepts NULL. */
 void sos_app_free(struct sos_app *app);
+
+/* The types SOS itself declares, as SOS language text: package sos with
+ * struct Error (failed typed calls), the messages of time travel (Plan,
+ * PlanResult and their parts), the interfaces of the built-in services and
+ * the HTTP gateway's HttpRequest and HttpResponse.  A definition imports
+ * them with `import "sos"`.  src/lang/builtins.c. */
+extern const char sos_app_builtins[];
 
 #endif

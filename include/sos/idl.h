@@ -198,9 +198,4 @@ void sos_idl_put_key(struct sos_buf *b, uint32_t tag, uint32_t wire);
 void sos_idl_put_bytes(struct sos_buf *b, uint32_t tag, const void *p, size_t n);
 void sos_idl_put_inner(struct sos_buf *b, uint32_t tag, struct sos_buf *inner);
 
-/* The types SOS itself declares, as SOS language text: package sos with
- * struct Error (failed typed calls) and the messages of time travel
- * (Plan, PlanResult and their parts).  src/idl/builtins.c. */
-extern const char sos_idl_builtins[];
-
 #endif

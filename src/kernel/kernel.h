@@ -74,9 +74,11 @@ struct req {
   struct ktimer timer;    /* the deadline (or a built-in's wake-up) */
   struct inst *runner;    /* the instance handling it while R_RUNNING */
   struct inst *caller;    /* the instance that awaits it, or NULL */
-  /* An outside caller (a control connection) is told on the loop thread. */
+  /* An outside caller (a control or HTTP connection) is told on the loop
+   * thread: sos__k_flush calls answered(k, r), then frees r. */
   bool outside;
   void *owner;
+  void (*answered)(struct kernel *k, struct req *r);
   int64_t tag;            /* an outside caller's "id", -1: none */
   bool detached;          /* nobody wants the answer: free when done */
   const struct sos_idl *schema; /* an outside typed call: the schema whose
@@ -487,13 +489,15 @@ char *sos__k_ps_json(struct kernel *k, const char *only);
 void sos__k_log_tail(struct kernel *k, const char *name, unsigned n, char **out,
                      size_t *len);
 
-/* ---- control.c: the control socket ------------------------------------ */
+/* ---- src/net/control.c: the control socket ---------------------------- */
 int sos__k_control_start(struct kernel *k, char *err, size_t errlen);
 void sos__k_control_stop(struct kernel *k);
 /* Closes every client connection (loop thread, at shutdown). */
 void sos__k_control_close_all(struct kernel *k);
-/* Tells outside callers their answers (loop thread). */
-void sos__k_control_flush(struct kernel *k);
+
+/* Tells outside callers their answers (loop thread): each finished
+ * request on k->done goes to its r->answered, then is freed. */
+void sos__k_flush(struct kernel *k);
 /* Begins a clean shutdown (loop thread). */
 void sos__k_shutdown(struct kernel *k);
 

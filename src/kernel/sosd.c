@@ -43,9 +43,24 @@ static struct kernel K;
 
 /* ---- the loop ---------------------------------------------------------------- */
 
+void sos__k_flush(struct kernel *k) {
+  pthread_mutex_lock(&k->mu);
+  struct req *r = k->done;
+  k->done = NULL;
+  pthread_mutex_unlock(&k->mu);
+  while (r) {
+    struct req *next = r->next;
+    r->answered(k, r);
+    pthread_mutex_lock(&k->mu);
+    sos__k_req_free(k, r);
+    pthread_mutex_unlock(&k->mu);
+    r = next;
+  }
+}
+
 static void on_wake(uv_async_t *h) {
   struct kernel *k = h->data;
-  sos__k_control_flush(k);
+  sos__k_flush(k);
   sos__k_timer_arm(k);
 }
 
@@ -56,7 +71,7 @@ static void finish(struct kernel *k) {
   uv_timer_stop(&grace);
   uv_close((uv_handle_t *)&grace, NULL);
   sos__k_sched_stop(k);
-  sos__k_control_flush(k);
+  sos__k_flush(k);
   uv_timer_stop(&k->timer);
   uv_close((uv_handle_t *)&k->timer, NULL);
   uv_close((uv_handle_t *)&k->wake, NULL);
@@ -91,12 +106,12 @@ static void fail_outside(struct kernel *k) {
 
 static void on_grace(uv_timer_t *t) {
   struct kernel *k = t->data;
-  sos__k_control_flush(k);
+  sos__k_flush(k);
   pthread_mutex_lock(&k->mu);
   bool idle = k->inflight == 0, late = sos__k_now() >= grace_until;
   if (!idle && late) fail_outside(k);
   pthread_mutex_unlock(&k->mu);
-  sos__k_control_flush(k);
+  sos__k_flush(k);
   if (idle || late) finish(k);
 }
 
@@ -153,7 +168,7 @@ static void teardown(struct kernel *k) {
       if (in->state != I_IDLE) in->state = I_WAIT;
   while (k->svcs) sos__k_svc_free(k, k->svcs);
   pthread_mutex_unlock(&k->mu);
-  sos__k_control_flush(k);
+  sos__k_flush(k);
   sos__k_abi_free(k);
   sos__k_typed_free(k);
   sos_free(k->heap);

@@ -34,7 +34,7 @@
 int sos__k_typed_init(struct kernel *k) {
   struct sos_app *app = NULL;
   char err[256];
-  int rc = sos_app_parse(sos_idl_builtins, strlen(sos_idl_builtins), "package sos", &app, err,
+  int rc = sos_app_parse(sos_app_builtins, strlen(sos_app_builtins), "package sos", &app, err,
                          sizeof err);
   if (rc == 0) rc = sos_idl_new(app, &k->sos_idl, err, sizeof err);
   sos_app_free(app);

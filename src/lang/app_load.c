@@ -191,6 +191,29 @@ static int merge_params(struct sos_app *base, struct sos_app *ext) {
   return 0;
 }
 
+/* Whether two routes answer the same requests (prefix and host). */
+static bool same_route(const struct sos_app_route *a, const struct sos_app_route *b) {
+  if (strcmp(a->prefix, b->prefix) != 0) return false;
+  return (!a->host && !b->host) || (a->host && b->host && strcmp(a->host, b->host) == 0);
+}
+
+/* http routes: the base's, each replaced by the extending file's for the
+ * same prefix and host, then new ones. */
+static int merge_routes(struct sos_app *base, struct sos_app *ext) {
+  for (uint32_t i = 0; i < ext->nroutes; i++) {
+    struct sos_app_route *e = &ext->routes[i], *b = NULL;
+    for (uint32_t j = 0; j < base->nroutes && !b; j++)
+      if (same_route(&base->routes[j], e)) b = &base->routes[j];
+    if (!b && !(b = sos__app_push(&base->routes, &base->nroutes, sizeof *b)))
+      return SOS_ENOMEM;
+    struct sos_app_route t = *b; /* the replaced route goes back to ext */
+    *b = *e;
+    *e = t;
+  }
+  TAKE(ext, base, routes, nroutes);
+  return 0;
+}
+
 /* services: the base's, overridden field by field, then new ones. */
 static int merge_services(struct sos_app *base, struct sos_app *ext, const uint8_t *given) {
   for (uint32_t i = 0; i < ext->nservices; i++) {
@@ -390,6 +413,7 @@ static int merge(struct sos_app *base, struct sos_app *ext, const uint8_t *given
   if (rc == 0) rc = merge_imports(base, ext, at);
   if (rc == 0) rc = merge_stores(base, ext);
   if (rc == 0) rc = merge_services(base, ext, given);
+  if (rc == 0) rc = merge_routes(base, ext);
   if (rc == 0) rc = adopt(ext);
   return rc;
 }
@@ -682,6 +706,19 @@ static int adopt_imported(struct loader *L, struct sos_app *app, struct sos_app 
   return rc;
 }
 
+/* `import "sos"`: the declarations of package sos (builtins.c). */
+static int import_builtins(struct loader *L, const char *path, struct sos_app *app,
+                           struct sos_app_pos pos) {
+  struct sos_app *im = NULL;
+  int rc = sos_app_parse(sos_app_builtins, strlen(sos_app_builtins), "package sos", &im,
+                         L->err, L->errlen);
+  if (rc == 0) rc = sos__app_resolve(im, "package sos", true, L->err, L->errlen);
+  if (rc == 0) rc = adopt_imported(L, app, im, pos);
+  if (rc == SOS_ENOMEM) no_memory(L, path);
+  sos_app_free(im);
+  return rc;
+}
+
 /* Loads each import of app (read from path) and adds its declarations;
  * then forgets the import paths: the result holds what they gave. */
 static int import_all(struct loader *L, const char *path, struct sos_app *app) {
@@ -693,6 +730,10 @@ static int import_all(struct loader *L, const char *path, struct sos_app *app) {
       return sos__lang_error(L->err, L->errlen, path, pos,
                              "imports nest more than %d levels deep: %s", MAX_DEPTH,
                              chain_text(L, app->imports[i], chain, sizeof chain));
+    if (strcmp(app->imports[i], "sos") == 0) { /* SOS's own package */
+      rc = import_builtins(L, path, app, pos);
+      continue;
+    }
     char *im_path = join(path, dir_len(path), app->imports[i]);
     if (!im_path) return no_memory(L, path);
     struct sos_app *im = NULL;

@@ -848,6 +848,81 @@ static int parse_import(struct parser *p, void *ctx) {
   return 0;
 }
 
+/* ---- http routes ------------------------------------------------------------------ */
+
+/* Whether s is a route's path prefix: "/" then visible ASCII without `?`
+ * or `#` (those end a path), at most 1024 bytes. */
+static bool prefix_ok(const char *s) {
+  if (s[0] != '/' || strlen(s) > 1024) return false;
+  for (; *s; s++)
+    if (*s <= 0x20 || *s >= 0x7f || *s == '?' || *s == '#') return false;
+  return true;
+}
+
+/* Whether s is a host name, optionally with ":port": letters, digits, `.`
+ * and `-`, at most 253 bytes; lower-cases it in place. */
+static bool host_ok(char *s) {
+  size_t n = strlen(s);
+  if (!n || n > 253) return false;
+  for (; *s; s++) {
+    if (*s >= 'A' && *s <= 'Z') *s = (char)(*s - 'A' + 'a');
+    bool ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '.' ||
+              *s == '-' || *s == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/* "http" STRING [ "host" STRING ] "->" SERVICE [ "." METHOD ] */
+static int parse_http(struct parser *p, void *ctx) {
+  struct sos_app *a = p->app;
+  (void)ctx;
+  int rc = next(p);
+  if (rc) return rc;
+  struct sos_app_pos pos = p->tok.pos;
+  if (a->nroutes >= SOS__APP_MAX_ITEMS)
+    return fail(p, pos, "too many http routes (at most %u)", SOS__APP_MAX_ITEMS);
+  struct sos_app_route *r = sos__app_push(&a->routes, &a->nroutes, sizeof *r);
+  if (!r) return no_memory(p);
+  r->pos = pos;
+  if (p->tok.kind != SOS__TOK_STRING)
+    return expected(p, "a path prefix in quotes, as in http \"/\" -> web");
+  if (sos__lex_string(&p->tok, &r->prefix)) return no_memory(p);
+  if (!prefix_ok(r->prefix))
+    return fail(p, pos, "bad path prefix \"%s\": it starts with \"/\" and holds no spaces, "
+                        "\"?\" or \"#\" (at most 1024 bytes)", r->prefix);
+  if ((rc = next(p)) != 0) return rc;
+  if (is_word(&p->tok, "host")) {
+    struct sos_app_pos hpos;
+    if ((rc = next(p)) != 0) return rc;
+    hpos = p->tok.pos;
+    if (p->tok.kind != SOS__TOK_STRING)
+      return expected(p, "a host name in quotes, as in host \"example.com\"");
+    if (sos__lex_string(&p->tok, &r->host)) return no_memory(p);
+    if (!host_ok(r->host))
+      return fail(p, hpos, "bad host \"%s\": use letters, digits, \".\" and \"-\", with "
+                           "an optional \":port\"", r->host);
+    if ((rc = next(p)) != 0) return rc;
+  }
+  for (uint32_t i = 0; i + 1 < a->nroutes; i++) {
+    const struct sos_app_route *o = &a->routes[i];
+    bool same_host = (!o->host && !r->host) || (o->host && r->host && !strcmp(o->host, r->host));
+    if (same_host && strcmp(o->prefix, r->prefix) == 0)
+      return fail(p, pos, "http route \"%s\" is declared twice (first at line %u)", r->prefix,
+                  o->pos.line);
+  }
+  if (p->tok.kind != SOS__TOK_ARROW)
+    return expected(p, "\"->\" and a service, as in http \"/\" -> web");
+  if ((rc = next(p)) != 0 || (rc = take_name(p, "service name", NAME_LOWER, &r->service)))
+    return rc;
+  if (p->tok.kind != SOS__TOK_DOT) {
+    if (!(r->method = sos_strndup("http", 4))) return no_memory(p);
+    return 0;
+  }
+  if ((rc = next(p)) != 0) return rc;
+  return take_name(p, "method name", NAME_FIELD, &r->method);
+}
+
 /* ---- stores ---------------------------------------------------------------------- */
 
 /* In SOS_APP_STORE_* order. */
@@ -941,18 +1016,20 @@ static int check_tables(struct parser *p) {
 
 /* ---- blocks ------------------------------------------------------------------ */
 
-/* Later issues add http, egress and secret here. */
+/* Later issues add egress and secret here. */
 static const struct stmt app_stmts[] = {
     {"module", parse_module},   {"sources", parse_sources},
     {"files", parse_files},     {"uses", parse_uses},
     {"env", parse_env},         {"import", parse_import},
     {"struct", parse_struct},   {"enum", parse_enum},
     {"interface", parse_interface}, {"store", parse_store},
-    {"service", parse_service}, {NULL, NULL},
+    {"service", parse_service}, {"http", parse_http},
+    {NULL, NULL},
 };
 static const char *const app_keywords[] = {"module", "sources", "files",     "uses",
                                            "env",    "import",  "struct",    "enum",
-                                           "interface", "store", "service",  NULL};
+                                           "interface", "store", "service",  "http",
+                                           NULL};
 static const struct block app_block = {app_stmts, app_keywords, "app", "statement",
                                        "module \"app.wasm\"", NULL};
 
@@ -1237,6 +1314,14 @@ void sos__app_interface_clear(struct sos_app_interface *it) {
   memset(it, 0, sizeof *it);
 }
 
+void sos__app_route_clear(struct sos_app_route *r) {
+  sos_free(r->prefix);
+  sos_free(r->host);
+  sos_free(r->service);
+  sos_free(r->method);
+  memset(r, 0, sizeof *r);
+}
+
 void sos_app_free(struct sos_app *app) {
   if (!app) return;
   sos_free(app->file);
@@ -1274,5 +1359,7 @@ void sos_app_free(struct sos_app *app) {
     free_list(s->indexes, s->nindexes);
   }
   sos_free(app->stores);
+  for (uint32_t i = 0; i < app->nroutes; i++) sos__app_route_clear(&app->routes[i]);
+  sos_free(app->routes);
   sos_free(app);
 }

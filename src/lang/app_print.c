@@ -190,6 +190,20 @@ int sos__app_decl_text(const struct sos_app *app, const char *name, char **out) 
   return sos_buf_finish(&b, out, NULL);
 }
 
+/* `http "/prefix" [host "h"] -> service[.method]`, the method left out
+ * when it is the default. */
+static void print_route(struct sos_buf *b, const struct sos_app_route *r) {
+  sos_buf_str(b, "  http ");
+  sos__buf_quote(b, r->prefix ? r->prefix : "");
+  if (r->host) {
+    sos_buf_str(b, " host ");
+    sos__buf_quote(b, r->host);
+  }
+  sos_buf_fmt(b, " -> %s", r->service ? r->service : "");
+  if (r->method && strcmp(r->method, "http") != 0) sos_buf_fmt(b, ".%s", r->method);
+  sos_buf_add(b, "\n", 1);
+}
+
 /* The imported declarations, one package block per package. */
 static void print_imported(struct sos_buf *b, const struct sos_app *app) {
   const char *names[256];
@@ -242,6 +256,7 @@ int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
   print_decls(&b, app, NULL);
   for (uint32_t i = 0; i < app->nstores; i++) print_store(&b, &app->stores[i]);
   for (uint32_t i = 0; i < app->nservices; i++) print_service(&b, &app->services[i]);
+  for (uint32_t i = 0; i < app->nroutes; i++) print_route(&b, &app->routes[i]);
   sos_buf_str(&b, "}\n");
   print_imported(&b, app);
   return sos_buf_finish(&b, out, len);
@@ -366,14 +381,16 @@ static void on_rbrace(struct fmt *f, const struct sos__tok *t) {
 }
 
 /* Whether a space goes between tokens of kinds a and b on one line: not
- * before `,` `:` `..` `(` `)` `<` `>`, nor after `..` `(` `<`
- * (`store hits: kv`, `1..4`, `list<text>`, `hello(Req) -> Resp`). */
+ * before `,` `:` `..` `.` `(` `)` `<` `>`, nor after `..` `.` `(` `<`
+ * (`store hits: kv`, `1..4`, `list<text>`, `hello(Req) -> Resp`,
+ * `-> guestbook.page`). */
 static bool spaced(enum sos__tok_kind a, enum sos__tok_kind b) {
   if (b == SOS__TOK_COMMA || b == SOS__TOK_COLON || b == SOS__TOK_RANGE ||
-      b == SOS__TOK_LPAREN || b == SOS__TOK_RPAREN || b == SOS__TOK_LANGLE ||
-      b == SOS__TOK_RANGLE)
+      b == SOS__TOK_DOT || b == SOS__TOK_LPAREN || b == SOS__TOK_RPAREN ||
+      b == SOS__TOK_LANGLE || b == SOS__TOK_RANGLE)
     return false;
-  return a != SOS__TOK_RANGE && a != SOS__TOK_LPAREN && a != SOS__TOK_LANGLE;
+  return a != SOS__TOK_RANGE && a != SOS__TOK_DOT && a != SOS__TOK_LPAREN &&
+         a != SOS__TOK_LANGLE;
 }
 
 /* A token that is part of a statement. */

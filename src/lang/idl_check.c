@@ -106,6 +106,42 @@ static int check_services(const struct sos_app *app, const char *file, bool stri
   return 0;
 }
 
+/* Each http route goes to a service of the app; when that service
+ * implements an interface, the interface declares the route's method
+ * with sos.HttpRequest and sos.HttpResponse (import "sos"). */
+static int check_routes(const struct sos_app *app, const char *file, char *err,
+                        size_t errlen) {
+  for (uint32_t i = 0; i < app->nroutes; i++) {
+    const struct sos_app_route *r = &app->routes[i];
+    const struct sos_app_service *s = sos_app_service(app, r->service);
+    if (!s)
+      return sos__lang_error(err, errlen, file, r->pos,
+                             "http route \"%s\" goes to %s, which is not a service of this "
+                             "app", r->prefix, r->service);
+    const struct sos_app_interface *it = NULL;
+    for (uint32_t j = 0; s->implements && j < app->ninterfaces && !it; j++)
+      if (strcmp(app->interfaces[j].name, s->implements) == 0) it = &app->interfaces[j];
+    if (!it) continue; /* an untyped service gets the request's bytes */
+    const struct sos_app_method *m = NULL;
+    for (uint32_t j = 0; j < it->nmethods && !m; j++)
+      if (strcmp(it->methods[j].name, r->method) == 0) m = &it->methods[j];
+    if (!m)
+      return sos__lang_error(err, errlen, file, r->pos,
+                             "http route \"%s\" calls %s.%s, but interface %s has no method "
+                             "%s", r->prefix, r->service, r->method, it->name, r->method);
+    int rq = find_struct(app, m->request), rs = find_struct(app, m->response);
+    bool ok = rq >= 0 && rs >= 0 && !strcmp(m->request, "HttpRequest") &&
+              !strcmp(m->response, "HttpResponse") &&
+              !strcmp(app->structs[rq].package, "sos") && !strcmp(app->structs[rs].package, "sos");
+    if (!ok)
+      return sos__lang_error(err, errlen, file, r->pos,
+                             "http route \"%s\" calls %s.%s, which must take HttpRequest and "
+                             "return HttpResponse (import \"sos\" declares them)", r->prefix,
+                             r->service, r->method);
+  }
+  return 0;
+}
+
 /* Depth-first search from struct i over its by-value struct fields;
  * colour 1 is on the path, 2 is done. */
 static int visit(const struct sos_app *app, uint32_t i, uint8_t *colour, const char *file,
@@ -188,6 +224,7 @@ int sos__app_resolve(struct sos_app *app, const char *file, bool strict, char *e
   if (rc == 0) rc = resolve_fields(app, file, strict, err, errlen);
   if (rc == 0) rc = check_methods(app, file, strict, err, errlen);
   if (rc == 0) rc = check_services(app, file, strict, err, errlen);
+  if (rc == 0 && strict) rc = check_routes(app, file, err, errlen);
   if (rc == 0) rc = check_cycles(app, file, err, errlen);
   return rc;
 }

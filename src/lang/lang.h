@@ -44,6 +44,7 @@ enum sos__tok_kind {
   SOS__TOK_COMMA,    /* , */
   SOS__TOK_EQUALS,   /* = */
   SOS__TOK_RANGE,    /* .. */
+  SOS__TOK_DOT,      /* . (service.method) */
   SOS__TOK_ARROW,    /* -> */
   SOS__TOK_COLON,    /* : */
   SOS__TOK_LPAREN,   /* ( */
@@ -186,6 +187,7 @@ int sos__app_decl_text(const struct sos_app *app, const char *name, char **out);
 void sos__app_struct_clear(struct sos_app_struct *st);
 void sos__app_enum_clear(struct sos_app_enum *e);
 void sos__app_interface_clear(struct sos_app_interface *it);
+void sos__app_route_clear(struct sos_app_route *r);
 
 /* Appends one element of size bytes to the array whose pointer is at
  * arrp (a `T **`) and whose count is *n, growing it to the next power of

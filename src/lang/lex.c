@@ -244,9 +244,6 @@ static void lex_ident(struct sos__lex *lx, struct sos__tok *t) {
 
 static int stray(struct sos__lex *lx, struct sos__tok *t) {
   unsigned char c = (unsigned char)*lx->cur;
-  if (c == '.')
-    return sos__lang_error(lx->err, lx->errlen, lx->file, t->pos,
-                           "unexpected \".\"; a range is written MIN..MAX");
   if (c == '-' && lx->cur + 1 < lx->end && is_digit(lx->cur[1]))
     return sos__lang_error(lx->err, lx->errlen, lx->file, t->pos,
                            "unexpected \"-\"; numbers cannot be negative");
@@ -294,6 +291,8 @@ static int lex_token(struct sos__lex *lx, struct sos__tok *t) {
   else if (c == '.' && lx->cur + 1 < lx->end && lx->cur[1] == '.') {
     t->kind = SOS__TOK_RANGE;
     t->len = 2;
+  } else if (c == '.') {
+    t->kind = SOS__TOK_DOT;
   } else if (c == '-' && lx->cur + 1 < lx->end && lx->cur[1] == '>') {
     t->kind = SOS__TOK_ARROW;
     t->len = 2;

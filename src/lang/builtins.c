@@ -1,16 +1,18 @@
 /*
  * builtins.c - the types SOS itself declares, in the SOS language: the
  * Error struct of failed typed calls, the messages of time travel
- * (plans of dependent calls) and the interfaces of the built-in services
- * time, services, logs and stores (the storage admin calls).  The kernel compiles this text once at
+ * (plans of dependent calls), the interfaces of the built-in services
+ * time, services, logs and stores (the storage admin calls), and the
+ * request and response of the HTTP gateway.  An app imports them with
+ * `import "sos"` (app_load.c).  The kernel compiles this text once at
  * start; the guest SDK encodes and decodes the same messages
  * (sdk/sos_typed.c, and the generated code over sdk/sos_wire.c), so
  * docs/wire.md and this text are the contract between them.  It is a package, so `sos check` and `sos describe` read it as
  * any other.
  */
-#include "sos/idl.h"
+#include "sos/app.h"
 
-const char sos_idl_builtins[] =
+const char sos_app_builtins[] =
     "package sos {\n"
     "  # What a typed method that fails with a declared error answers.\n"
     "  struct Error { code: u32 = 1; name: text = 2; message: text = 3 }\n"
@@ -94,5 +96,23 @@ const char sos_idl_builtins[] =
     "    error no_key = 3\n"
     "    error quota = 4\n"
     "    error bad_key = 5\n"
+    "  }\n"
+    "\n"
+    "  # The HTTP gateway: what the method of an `http` route gets and answers\n"
+    "  # (docs/http.md).  Header names are in lower case.\n"
+    "  struct HttpHeader { name: text = 1; value: text = 2 }\n"
+    "  struct HttpRequest {\n"
+    "    method: text = 1\n"
+    "    path: text = 2\n"
+    "    query: text = 3\n"
+    "    headers: list<HttpHeader> = 4\n"
+    "    body: bytes = 5\n"
+    "    host: text = 6\n"
+    "    remote: text = 7\n"
+    "    prefix: text = 8\n"
+    "  }\n"
+    "  struct HttpResponse { status: u32 = 1; headers: list<HttpHeader> = 2; body: bytes = 3 }\n"
+    "  interface Http {\n"
+    "    http(HttpRequest) -> HttpResponse\n"
     "  }\n"
     "}\n";

@@ -145,7 +145,8 @@ static const char *const status_words[] = {
 };
 
 /* A call finished (loop thread): reply to the connection that made it. */
-static void call_done(struct req *r) {
+static void call_done(struct kernel *k, struct req *r) {
+  (void)k;
   struct conn *c = r->owner;
   cJSON *j = cJSON_CreateObject();
   cJSON_AddBoolToObject(j, "ok", r->status == SOS_STATUS_OK);
@@ -172,6 +173,7 @@ static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_
   struct req *r = sos__k_req_new(method, strlen(method), body, blen);
   if (!r) return send_error(c, "out of memory");
   r->owner = c;
+  r->answered = call_done;
   pthread_mutex_lock(&k->mu);
   struct svc *s = sos__k_svc_find(k, svc);
   bool builtin = sos__k_builtin(svc);
@@ -1060,21 +1062,6 @@ static void on_connect(uv_stream_t *server, int status) {
 }
 
 /* ---- the server ---------------------------------------------------------- */
-
-void sos__k_control_flush(struct kernel *k) {
-  pthread_mutex_lock(&k->mu);
-  struct req *r = k->done;
-  k->done = NULL;
-  pthread_mutex_unlock(&k->mu);
-  while (r) {
-    struct req *next = r->next;
-    call_done(r);
-    pthread_mutex_lock(&k->mu);
-    sos__k_req_free(k, r);
-    pthread_mutex_unlock(&k->mu);
-    r = next;
-  }
-}
 
 int sos__k_control_start(struct kernel *k, char *err, size_t errlen) {
   char path[4200];
