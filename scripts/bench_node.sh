@@ -36,7 +36,7 @@ make -s B="$B" "$B/sos" "$B/sosd" || { echo "bench-node: cannot build" >&2; exit
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(tr -d '\n' <"$SOS_HOME/sosd.lock")/status"; }
 now_ns() { date +%s%N; }
 
-$SOS node start >/dev/null || exit 1
+$SOS node start --http off >/dev/null || exit 1
 sleep 0.2
 idle=$(rss_kb)
 start_ms=$(awk '/sosd: ready/ { ms = $(NF-1); sub(/\(/, "", ms) } END { print ms }' "$SOS_HOME/sosd.log")

@@ -23,7 +23,7 @@ N=1000000 K=100000
 "$B/bench/store_direct" "$tmp" $N $K >"$tmp/direct" || { echo "bench-store: direct run failed" >&2; exit 1; }
 direct() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/direct"; }
 
-$SOS node start >/dev/null && $SOS deploy bench/apps/kvbench >/dev/null || exit 1
+$SOS node start --http off >/dev/null && $SOS deploy bench/apps/kvbench >/dev/null || exit 1
 $SOS call kvbench fill $K >/dev/null
 $SOS call kvbench get "100000 $K" >/dev/null # warm-up
 get_ns=$($SOS call kvbench get "$N $K")

@@ -41,6 +41,7 @@ run "spec"          scripts/spec.sh build
 run "spec (asan)"   scripts/spec.sh build/asan
 run "cli (asan)"    env B=build/asan CLI_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/cli.sh
 run "kernel (asan)" env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/kernel.sh
+run "http (asan)"   env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/http.sh
 for t in tests/*.sh; do
   [ -e "$t" ] || continue
   run "$(basename "$t" .sh)" bash "$t"

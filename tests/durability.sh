@@ -50,7 +50,7 @@ putter() {
   done
 }
 
-$SOS node start >/dev/null && $SOS deploy apps/kvcount >/dev/null
+$SOS node start --http off >/dev/null && $SOS deploy apps/kvcount >/dev/null
 report "start and deploy kvcount" "$([ $? -eq 0 ] || echo failed)" "" ""
 touch "$tmp/acks-w1" "$tmp/acks-w2" "$tmp/acks-p"
 for round in $(seq "$ROUNDS"); do
@@ -60,7 +60,7 @@ for round in $(seq "$ROUNDS"); do
   sleep "0.$((RANDOM % 9 + 3))"
   kill -9 "$(pid_of)"
   wait
-  check "round $round: the node restarts after SIGKILL" 0 "node started" "" $SOS node start
+  check "round $round: the node restarts after SIGKILL" 0 "node started" "" $SOS node start --http off
   $SOS kv ls kvcount/counts p- -n 10000000 | sort >"$tmp/have"
   sort "$tmp/acks-p" | tr ' ' '\t' >"$tmp/want"
   missing=$(comm -23 "$tmp/want" "$tmp/have" | head -3)

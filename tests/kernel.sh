@@ -47,10 +47,10 @@ check "status before start" 1 "" "not running" $SOS node status
 check "call before start" 1 "" "no node is running" $SOS call hello greet x
 
 # ---- start ----------------------------------------------------------------------
-check "node start" 0 "node started" "" $SOS node start
+check "node start" 0 "node started" "" $SOS node start --http off
 check "data dir created 0700" 0 "=700" "" stat -c %a "$SOS_HOME"
 check "control socket is 0600" 0 "=600" "" stat -c %a "$SOS_HOME/sosd.sock"
-check "node start again" 0 "already running" "" $SOS node start
+check "node start again" 0 "already running" "" $SOS node start --http off
 check "node status" 0 "running" "" $SOS node status
 check "node status --json" 0 '"running":true' "" $SOS node status --json
 check "start-up under 100 ms" 0 "ok" "" \
@@ -572,7 +572,7 @@ check "the node survives garbage" 0 "=hello, still" "" $SOS call hello greet sti
 pid=$(sosd_pid)
 kill -9 "$pid"
 sleep 0.1
-check "node start after SIGKILL" 0 "node started" "" $SOS node start
+check "node start after SIGKILL" 0 "node started" "" $SOS node start --http off
 check "hello is back after SIGKILL" 0 "=hello, again" "" $SOS call hello greet again
 check "its version survived" 0 "=hello" "" $SOS call hello env
 check "every service is back" 0 "sleepy" "" $SOS ps
@@ -591,7 +591,7 @@ check "rm of an unknown service" 1 "" "no service named hello" $SOS rm hello
 pid=$(sosd_pid)
 check "node stop" 0 "node stopped" "" $SOS node stop
 check "sosd exited cleanly" 0 "sosd: stopped" "" tail -3 "$SOS_HOME/sosd.log"
-check "node start after stop" 0 "node started" "" $SOS node start
+check "node start after stop" 0 "node started" "" $SOS node start --http off
 check "rm survives a restart" 1 "" "no service named hello" $SOS call hello greet x
 $SOS call sleepy nap 400 >"$tmp/inflight" 2>&1 &
 caller=$!

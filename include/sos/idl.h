@@ -198,4 +198,34 @@ void sos_idl_put_key(struct sos_buf *b, uint32_t tag, uint32_t wire);
 void sos_idl_put_bytes(struct sos_buf *b, uint32_t tag, const void *p, size_t n);
 void sos_idl_put_inner(struct sos_buf *b, uint32_t tag, struct sos_buf *inner);
 
+/* ---- walking a message ----------------------------------------------------- */
+
+/* One field of a message as read from the wire (docs/wire.md).  key is where its key starts; p the
+ * payload: for LEN the n bytes of content (after the length), for I32
+ * and I64 the n = 4 or 8 bytes, whose little-endian value is in v too,
+ * for VARINT where the varint starts, its value in v. */
+struct sos_idl_item {
+  const uint8_t *key, *p;
+  size_t n;
+  uint64_t tag, v;
+  unsigned wire;
+  int vr; /* the varint problem, for the NX codes that have one */
+};
+
+/* What sos_idl_next can find wrong. */
+enum {
+  SOS_IDL_NX_KEY = 1, /* the key's varint (it.vr) */
+  SOS_IDL_NX_WIRE,    /* wire type 3, 4, 6 or 7 */
+  SOS_IDL_NX_VARINT,  /* a VARINT payload (it.vr) */
+  SOS_IDL_NX_SHORT,   /* I32 or I64 past the end */
+  SOS_IDL_NX_LEN,     /* the length's varint (it.vr) */
+  SOS_IDL_NX_PAST,    /* a length past the end */
+};
+
+/* Reads the field at *pp (before end) into *it and advances *pp past it.
+ * For walking a message by tag without a schema
+ * (check it first with sos_idl_check).  Returns 0 or an SOS_IDL_NX_* code (with it.key, it.tag, it.wire and
+ * it.p filled as far as they were read; *pp unchanged). */
+int sos_idl_next(const uint8_t **pp, const uint8_t *end, struct sos_idl_item *it);
+
 #endif

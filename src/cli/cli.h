@@ -123,6 +123,7 @@ enum {
   SOS__CLI_F_OUT = 1 << 6,        /* --out DIR */
   SOS__CLI_F_PURGE = 1 << 7,      /* --purge */
   SOS__CLI_F_RAW = 1 << 8,        /* --raw */
+  SOS__CLI_F_HTTP = 1 << 9,       /* --http ADDR */
 };
 struct sos__cli_args {
   char data[4096];      /* the data directory, resolved */

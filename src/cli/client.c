@@ -156,6 +156,7 @@ static const struct {
     {SOS__CLI_F_OUT, "--out", NULL, true},
     {SOS__CLI_F_PURGE, "--purge", NULL, false},
     {SOS__CLI_F_RAW, "--raw", NULL, false},
+    {SOS__CLI_F_HTTP, "--http", NULL, true},
 };
 
 _Static_assert(sizeof options / sizeof options[0] <=

@@ -105,7 +105,9 @@ static int start_background(const struct sos__cli_cmd *cmd, const struct sos__cl
     int st;
     if (waitpid(pid, &st, WNOHANG) == pid) break;
     if (status(a->data, &r) == 0) {
-      printf("node started (pid %d, data %s)\n", (int)num(r.json, "pid"), a->data);
+      const cJSON *http = cJSON_GetObjectItem(r.json, "http");
+      printf("node started (pid %d, data %s, http %s)\n", (int)num(r.json, "pid"), a->data,
+             cJSON_IsString(http) ? http->valuestring : "off");
       sos__cli_reply_free(&r);
       return SOS_CLI_OK;
     }
@@ -122,12 +124,16 @@ static int start_background(const struct sos__cli_cmd *cmd, const struct sos__cl
 
 static int run_start(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
-  int rc = sos__cli_parse(cmd, argc, argv, SOS__CLI_F_FOREGROUND | SOS__CLI_F_WORKERS, 0, 0, &a);
+  int rc = sos__cli_parse(cmd, argc, argv,
+                          SOS__CLI_F_FOREGROUND | SOS__CLI_F_WORKERS | SOS__CLI_F_HTTP, 0, 0, &a);
   if (rc) return rc == 1 ? SOS_CLI_OK : rc;
   char sosd[PATH_MAX + 16];
   sosd_path(sosd, sizeof sosd);
   const char *workers = sos__cli_value(&a, SOS__CLI_F_WORKERS);
-  char *args[] = {sosd, "--data", a.data, workers ? "--workers" : NULL, (char *)workers, NULL};
+  const char *http = sos__cli_value(&a, SOS__CLI_F_HTTP);
+  char *args[8] = {sosd, "--data", a.data}, **arg = args + 3;
+  if (workers) *arg++ = "--workers", *arg++ = (char *)workers;
+  if (http) *arg++ = "--http", *arg++ = (char *)http;
   if (a.flags & SOS__CLI_F_FOREGROUND) {
     execv(sosd, args);
     fprintf(stderr, "%s: cannot run %s: %s\n", cmd->path, sosd, strerror(errno));
@@ -187,9 +193,11 @@ static int run_status(const struct sos__cli_cmd *cmd, int argc, char **argv) {
     printf("%s\n", t);
     cJSON_free(t);
   } else {
-    printf("running\n  pid        %d\n  data       %s\n  version    %s (ABI v%d)\n"
+    const char *http = cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "http"));
+    printf("running\n  pid        %d\n  data       %s\n  http       %s\n"
+           "  version    %s (ABI v%d)\n"
            "  uptime     %.1f s\n  workers    %d\n  services   %d\n  instances  %d\n",
-           (int)num(r.json, "pid"), a.data,
+           (int)num(r.json, "pid"), a.data, http ? http : "off",
            cJSON_GetStringValue(cJSON_GetObjectItem(r.json, "version")),
            (int)num(r.json, "abi"), num(r.json, "uptime_ms") / 1000,
            (int)num(r.json, "workers"), (int)num(r.json, "services"),
@@ -207,15 +215,18 @@ static const struct sos__cli_cmd start_cmd = {
     .name = "start",
     .path = "sos node start",
     .summary = "start the node kernel (sosd) on this machine",
-    .help = "Usage: sos node start [--foreground] [--workers N] [--data DIR]\n"
+    .help = "Usage: sos node start [--foreground] [--workers N] [--http ADDR] [--data DIR]\n"
             "\n"
             "Starts sosd in the background with its output in DATA/sosd.log and\n"
             "waits until it answers.  Every service deployed on the node comes back.\n"
-            "Does nothing when the node is already running.\n"
+            "Does nothing when the node is already running.  Settings come from\n"
+            "DATA/node.conf (docs/operations.md); the options override them.\n"
             "\n"
             "Options:\n"
             "  --foreground   run sosd in this terminal instead (stop with Ctrl-C)\n"
-            "  --workers N    threads that run instances (default: one per core)\n" DATA_HELP,
+            "  --workers N    threads that run instances (default: one per core)\n"
+            "  --http ADDR    where the HTTP gateway listens: HOST:PORT, PORT or off\n"
+            "                 (default: 127.0.0.1:8080)\n" DATA_HELP,
     .run = run_start,
 };
 

@@ -194,35 +194,8 @@ size_t sos__idl_utf8_seq(const uint8_t *p, size_t n);
 
 /* ---- walking a struct value (wire.c) ----------------------------------------- */
 
-/* One field as read from the wire.  key is where its key starts; p the
- * payload: for LEN the n bytes of content (after the length), for I32
- * and I64 the n = 4 or 8 bytes, whose little-endian value is in v too,
- * for VARINT where the varint starts, its value in v. */
-struct sos__idl_item {
-  const uint8_t *key, *p;
-  size_t n;
-  uint64_t tag, v;
-  unsigned wire;
-  int vr; /* the varint problem, for the NX codes that have one */
-};
-
-/* What sos__idl_next can find wrong. */
-enum {
-  SOS__IDL_NX_KEY = 1, /* the key's varint (it.vr) */
-  SOS__IDL_NX_WIRE,    /* wire type 3, 4, 6 or 7 */
-  SOS__IDL_NX_VARINT,  /* a VARINT payload (it.vr) */
-  SOS__IDL_NX_SHORT,   /* I32 or I64 past the end */
-  SOS__IDL_NX_LEN,     /* the length's varint (it.vr) */
-  SOS__IDL_NX_PAST,    /* a length past the end */
-};
-
-/* Reads the field at *pp (before end) into *it and advances *pp past it.
- * Returns 0 or an SOS__IDL_NX_* code (with it.key, it.tag, it.wire and
- * it.p filled as far as they were read; *pp unchanged). */
-int sos__idl_next(const uint8_t **pp, const uint8_t *end, struct sos__idl_item *it);
-
-/* Writes a sentence for what sos__idl_next returned into buf (n bytes). */
-void sos__idl_next_problem(int nx, const struct sos__idl_item *it, const uint8_t *end,
+/* Writes a sentence for what sos_idl_next returned into buf (n bytes). */
+void sos__idl_next_problem(int nx, const struct sos_idl_item *it, const uint8_t *end,
                            char *buf, size_t n);
 
 /* ---- JSON text (json_parse.c) ------------------------------------------------ */

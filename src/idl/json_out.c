@@ -191,8 +191,8 @@ static int print_list(struct prn *o, const struct sos__idl_field *f, const uint8
 /* Prints field f from its last occurrence (key at k, NULL when absent). */
 static int print_field(struct prn *o, const struct sos__idl_field *f, const uint8_t *k,
                        const uint8_t *end) {
-  struct sos__idl_item it = {0};
-  if (k) sos__idl_next(&k, end, &it);
+  struct sos_idl_item it = {0};
+  if (k) sos_idl_next(&k, end, &it);
   else it.p = (const uint8_t *)""; /* absent: the zero value */
   if (f->flags & SOS_APP_F_LIST) return print_list(o, f, it.p, it.n);
   if (f->wire == SOS__IDL_LEN) return print_len(o, f, it.p, it.n);
@@ -204,9 +204,9 @@ static int print_field(struct prn *o, const struct sos__idl_field *f, const uint
  * and in last[nfields + g - 1] that of union g's last variant. */
 static void find_last(const struct sos__idl_struct *st, const uint8_t *p, const uint8_t *end,
                       const uint8_t **last) {
-  struct sos__idl_item it;
+  struct sos_idl_item it;
   while (p < end) {
-    if (sos__idl_next(&p, end, &it)) break; /* not reached: checked */
+    if (sos_idl_next(&p, end, &it)) break; /* not reached: checked */
     const struct sos__idl_field *f = sos__idl_by_tag(st, it.tag);
     if (!f) continue;
     last[f - st->fields] = it.key;

@@ -8,7 +8,7 @@
  * remains of it.  Nothing allocates: checking runs on the kernel's call
  * path, once per typed message.
  *
- * The walker (sos__idl_next) knows only the wire format: it reads one key
+ * The walker (sos_idl_next) knows only the wire format: it reads one key
  * and finds its payload's bounds, whatever the tag.  The checker adds
  * the schema: a known tag must carry its field's wire type and a value
  * that fits its type; text must be UTF-8; nested structs are checked
@@ -132,64 +132,64 @@ static uint64_t load_le(const uint8_t *p, unsigned n) {
   return v;
 }
 
-/* See sos__idl_next. */
+/* See sos_idl_next. */
 static inline int next_field(const uint8_t **pp, const uint8_t *end,
-                             struct sos__idl_item *it) {
+                             struct sos_idl_item *it) {
   const uint8_t *p = *pp;
   uint64_t key, len;
   it->key = p;
   int vr = sos__idl_varint(&p, end, &key);
-  if (vr) return it->vr = vr, SOS__IDL_NX_KEY;
+  if (vr) return it->vr = vr, SOS_IDL_NX_KEY;
   it->tag = key >> 3;
   it->wire = (unsigned)(key & 7);
   it->p = p;
   switch (it->wire) {
   case SOS__IDL_VARINT:
     vr = sos__idl_varint(&p, end, &it->v);
-    if (vr) return it->vr = vr, SOS__IDL_NX_VARINT;
+    if (vr) return it->vr = vr, SOS_IDL_NX_VARINT;
     break;
   case SOS__IDL_I64:
   case SOS__IDL_I32:
     it->n = it->wire == SOS__IDL_I64 ? 8 : 4;
-    if ((size_t)(end - p) < it->n) return SOS__IDL_NX_SHORT;
+    if ((size_t)(end - p) < it->n) return SOS_IDL_NX_SHORT;
     it->v = load_le(p, (unsigned)it->n);
     p += it->n;
     break;
   case SOS__IDL_LEN:
     vr = sos__idl_varint(&p, end, &len);
-    if (vr) return it->vr = vr, SOS__IDL_NX_LEN;
+    if (vr) return it->vr = vr, SOS_IDL_NX_LEN;
     it->p = p;
     it->n = len;
-    if (len > (uint64_t)(end - p)) return SOS__IDL_NX_PAST;
+    if (len > (uint64_t)(end - p)) return SOS_IDL_NX_PAST;
     p += len;
     break;
-  default: return SOS__IDL_NX_WIRE;
+  default: return SOS_IDL_NX_WIRE;
   }
   *pp = p;
   return 0;
 }
 
-int sos__idl_next(const uint8_t **pp, const uint8_t *end, struct sos__idl_item *it) {
+int sos_idl_next(const uint8_t **pp, const uint8_t *end, struct sos_idl_item *it) {
   return next_field(pp, end, it);
 }
 
-void sos__idl_next_problem(int nx, const struct sos__idl_item *it, const uint8_t *end,
+void sos__idl_next_problem(int nx, const struct sos_idl_item *it, const uint8_t *end,
                            char *buf, size_t n) {
   switch (nx) {
-  case SOS__IDL_NX_KEY:
+  case SOS_IDL_NX_KEY:
     snprintf(buf, n, "%s in a key", sos__idl_varint_problem(it->vr));
     break;
-  case SOS__IDL_NX_WIRE:
+  case SOS_IDL_NX_WIRE:
     snprintf(buf, n, "bad wire type %u (tag %llu)", it->wire, (unsigned long long)it->tag);
     break;
-  case SOS__IDL_NX_VARINT: snprintf(buf, n, "%s", sos__idl_varint_problem(it->vr)); break;
-  case SOS__IDL_NX_SHORT:
+  case SOS_IDL_NX_VARINT: snprintf(buf, n, "%s", sos__idl_varint_problem(it->vr)); break;
+  case SOS_IDL_NX_SHORT:
     snprintf(buf, n, "truncated: %zu bytes needed, %zu left", it->n, (size_t)(end - it->p));
     break;
-  case SOS__IDL_NX_LEN:
+  case SOS_IDL_NX_LEN:
     snprintf(buf, n, "%s in a length", sos__idl_varint_problem(it->vr));
     break;
-  case SOS__IDL_NX_PAST:
+  case SOS_IDL_NX_PAST:
     snprintf(buf, n, "length %llu runs past the end (%zu left)",
              (unsigned long long)it->n, (size_t)(end - it->p));
     break;
@@ -306,15 +306,15 @@ static int check_list(const struct chk *c, const struct sos__idl_struct *st,
 static int check_struct(const struct chk *c, uint32_t si, const uint8_t *p,
                         const uint8_t *end, unsigned depth) {
   const struct sos__idl_struct *st = &c->s->structs[si];
-  struct sos__idl_item it;
+  struct sos_idl_item it;
   while (p < end) {
     int nx = next_field(&p, end, &it);
     const struct sos__idl_field *f =
-        nx == SOS__IDL_NX_KEY ? NULL : sos__idl_by_tag(st, it.tag);
+        nx == SOS_IDL_NX_KEY ? NULL : sos__idl_by_tag(st, it.tag);
     if (nx) {
       char what[128];
       sos__idl_next_problem(nx, &it, end, what, sizeof what);
-      return bad(c, st, f, nx == SOS__IDL_NX_KEY || nx == SOS__IDL_NX_WIRE ? it.key : it.p,
+      return bad(c, st, f, nx == SOS_IDL_NX_KEY || nx == SOS_IDL_NX_WIRE ? it.key : it.p,
                  "%s", what);
     }
     if (!f) continue; /* unknown tags are skipped */
@@ -346,9 +346,9 @@ int sos_idl_check(const struct sos_idl *s, int type, const void *p, size_t n, ch
 /* Finds the last occurrence of f in the struct bytes [p, end) into *hit
  * (hit->p NULL when absent; a later variant of f's union hides it). */
 static int find_last(const struct sos__idl_struct *st, const struct sos__idl_field *f,
-                     const uint8_t *p, const uint8_t *end, struct sos__idl_item *hit,
+                     const uint8_t *p, const uint8_t *end, struct sos_idl_item *hit,
                      char *why, size_t n) {
-  struct sos__idl_item it;
+  struct sos_idl_item it;
   hit->p = NULL;
   while (p < end) {
     int nx = next_field(&p, end, &it);
@@ -370,7 +370,7 @@ static int find_last(const struct sos__idl_struct *st, const struct sos__idl_fie
 }
 
 /* Describes field f found as hit (hit->p NULL when absent) in *v. */
-static void describe_value(const struct sos__idl_field *f, const struct sos__idl_item *hit,
+static void describe_value(const struct sos__idl_field *f, const struct sos_idl_item *hit,
                            struct sos_idl_value *v) {
   memset(v, 0, sizeof *v);
   v->type = f->type;
@@ -411,7 +411,7 @@ int sos_idl_get_field(const struct sos_idl *s, int type, const void *p, size_t n
     if (!f)
       return sos__idl_err(err, errlen, SOS_ENOENT, "%s has no field %.*s", st->name, (int)len,
                           path);
-    struct sos__idl_item hit;
+    struct sos_idl_item hit;
     char why[160];
     if (find_last(st, f, b, end, &hit, why, sizeof why))
       return sos__idl_err(err, errlen, SOS_EMALFORMED, "%s", why);

@@ -187,6 +187,18 @@ struct svc {
   struct svc *next;
 };
 
+/* The node's settings (config.c: DATA/node.conf, then sosd's options). */
+struct kconfig {
+  char http_host[64];             /* the gateway's address (127.0.0.1) */
+  int http_port;                  /* 8080; 0: any free port */
+  bool http_off;                  /* no gateway */
+  uint32_t http_max_head;         /* request line and headers, bytes: else 431 */
+  uint64_t http_max_body;         /* bytes: else 413 */
+  uint32_t http_max_conns;        /* open connections: more are refused with 503 */
+  uint64_t http_request_timeout_ms; /* a request must arrive within it: else 408 */
+  uint64_t http_idle_timeout_ms;  /* a kept-alive connection idle this long closes */
+};
+
 struct worker {
   struct kernel *k;
   pthread_t thread;
@@ -223,8 +235,10 @@ struct kernel {
   struct req *done;             /* outside callers to tell, on the loop */
   sos_wasm_func **abi_funcs;    /* the "sos" imports, one per ABI call */
   uint32_t inflight;            /* requests from outside not yet answered */
-  struct sos_idl *sos_idl;      /* package sos (src/idl/builtins.c), typed.c */
+  struct sos_idl *sos_idl;      /* package sos (src/lang/builtins.c), typed.c */
   int err_type, plan_type;      /* its structs Error and Plan */
+  struct kconfig cfg;
+  struct gateway *http;         /* the HTTP gateway (src/net/http.c), or NULL */
 };
 
 /* ---- time.c: clocks and the timer heap --------------------------------- */
@@ -488,6 +502,29 @@ char *sos__k_ps_json(struct kernel *k, const char *only);
  * NULL when there is no log yet. */
 void sos__k_log_tail(struct kernel *k, const char *name, unsigned n, char **out,
                      size_t *len);
+
+/* ---- config.c: DATA/node.conf ------------------------------------------ */
+void sos__k_config_defaults(struct kconfig *c);
+/* Reads DATA/node.conf over c (a missing file changes nothing).  Errors:
+ * SOS_EINVAL for an unknown setting or a bad value, SOS_EIO; with
+ * "PATH:LINE: why" in err. */
+int sos__k_config_load(struct kconfig *c, const char *data, char *err, size_t errlen);
+/* Sets one setting by name; SOS_EINVAL with why in err. */
+int sos__k_config_set(struct kconfig *c, const char *name, const char *value, char *err,
+                      size_t errlen);
+
+/* ---- src/net/http.c: the HTTP gateway ---------------------------------- */
+/* Listens as k->cfg says (nothing when http is off).  Errors: SOS_EIO
+ * with the address and why in err. */
+int sos__k_http_start(struct kernel *k, char *err, size_t errlen);
+/* Stops accepting connections (shutdown); requests in flight finish. */
+void sos__k_http_stop(struct kernel *k);
+/* Closes every connection (loop thread, at the end). */
+void sos__k_http_close_all(struct kernel *k);
+/* Frees the gateway once the loop has stopped. */
+void sos__k_http_free(struct kernel *k);
+/* The address the gateway listens on ("127.0.0.1:8080"), or "off". */
+const char *sos__k_http_address(const struct kernel *k);
 
 /* ---- src/net/control.c: the control socket ---------------------------- */
 int sos__k_control_start(struct kernel *k, char *err, size_t errlen);

@@ -26,16 +26,20 @@
 #define K_GRACE_MS 5000
 
 static const char usage[] =
-    "Usage: sosd [--data DIR] [--workers N]\n"
+    "Usage: sosd [--data DIR] [--workers N] [--http HOST:PORT|off]\n"
     "\n"
-    "The SOS node kernel: runs the services deployed on this machine and\n"
-    "serves the control API that the `sos` command uses.  Normally started\n"
-    "with `sos node start`.  Runs in the foreground; stops cleanly on SIGTERM.\n"
+    "The SOS node kernel: runs the services deployed on this machine, serves\n"
+    "the control API that the `sos` command uses and the HTTP gateway that\n"
+    "apps' http routes answer on.  Normally started with `sos node start`.\n"
+    "Runs in the foreground; stops cleanly on SIGTERM.  Settings are read\n"
+    "from DATA/node.conf (docs/operations.md); options override them.\n"
     "\n"
     "Options:\n"
     "  --data DIR    the node's data directory (default: $SOS_HOME, else\n"
     "                ~/.local/share/sos); created on first start\n"
     "  --workers N   threads that run instances (default: one per core)\n"
+    "  --http ADDR   where the HTTP gateway listens: HOST:PORT, PORT (on\n"
+    "                127.0.0.1) or off (default: 127.0.0.1:8080)\n"
     "  --help        this text\n"
     "  --version     print the version\n";
 
@@ -78,6 +82,7 @@ static void finish(struct kernel *k) {
   uv_close((uv_handle_t *)&k->sigterm, NULL);
   uv_close((uv_handle_t *)&k->sigint, NULL);
   sos__k_control_close_all(k);
+  sos__k_http_close_all(k);
 }
 
 /* Fails every request still waiting for outside callers (k->mu held). */
@@ -123,6 +128,7 @@ void sos__k_shutdown(struct kernel *k) {
   if (again) return;
   fprintf(stderr, "sosd: shutting down\n");
   sos__k_control_stop(k);
+  sos__k_http_stop(k);
   grace_until = sos__k_now() + (uint64_t)K_GRACE_MS * 1000000u;
   uv_timer_init(&k->loop, &grace);
   grace.data = k;
@@ -171,6 +177,7 @@ static void teardown(struct kernel *k) {
   sos__k_flush(k);
   sos__k_abi_free(k);
   sos__k_typed_free(k);
+  sos__k_http_free(k);
   sos_free(k->heap);
   sos_free(k->data);
 }
@@ -202,7 +209,8 @@ static int start(struct kernel *k, uint32_t workers) {
   pthread_mutex_lock(&k->mu);
   for (struct svc *s = k->svcs; s; s = s->next) sos__k_svc_start(k, s);
   pthread_mutex_unlock(&k->mu);
-  if ((rc = sos__k_control_start(k, err, sizeof err))) {
+  if ((rc = sos__k_control_start(k, err, sizeof err)) ||
+      (rc = sos__k_http_start(k, err, sizeof err))) {
     fprintf(stderr, "sosd: %s\n", err);
     return rc;
   }
@@ -211,13 +219,14 @@ static int start(struct kernel *k, uint32_t workers) {
   k->sigterm.data = k->sigint.data = k;
   uv_signal_start(&k->sigterm, on_signal, SIGTERM);
   uv_signal_start(&k->sigint, on_signal, SIGINT);
-  fprintf(stderr, "sosd: ready (pid %d, data %s, %u workers, %.1f ms)\n", (int)getpid(),
-          k->data, k->nworkers, (double)(sos__k_now() - k->started) / 1e6);
+  fprintf(stderr, "sosd: ready (pid %d, data %s, http %s, %u workers, %.1f ms)\n",
+          (int)getpid(), k->data, sos__k_http_address(k), k->nworkers,
+          (double)(sos__k_now() - k->started) / 1e6);
   return 0;
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL;
+  const char *data = NULL, *http = NULL;
   long workers = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -230,6 +239,8 @@ int main(int argc, char **argv) {
       data = argv[++i];
     } else if (!strncmp(argv[i], "--data=", 7)) {
       data = argv[i] + 7;
+    } else if (!strcmp(argv[i], "--http") && i + 1 < argc) {
+      http = argv[++i];
     } else if (!strcmp(argv[i], "--workers") && i + 1 < argc) {
       char *end;
       workers = strtol(argv[++i], &end, 10);
@@ -245,6 +256,13 @@ int main(int argc, char **argv) {
   struct kernel *k = &K;
   k->lock_fd = -1;
   if (!(k->data = data_dir(data))) return 1;
+  char err[1200];
+  sos__k_config_defaults(&k->cfg);
+  if (sos__k_config_load(&k->cfg, k->data, err, sizeof err) ||
+      (http && sos__k_config_set(&k->cfg, "http", http, err, sizeof err))) {
+    fprintf(stderr, "sosd: %s\n", err);
+    return 2;
+  }
   if (start(k, (uint32_t)workers)) return 1;
   uv_run(&k->loop, UV_RUN_DEFAULT);
   teardown(k);

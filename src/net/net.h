@@ -1,0 +1,65 @@
+/*
+ * net.h - what the files of src/net share: the gateway's view of one
+ * HTTP request (http.c reads it, route.c turns it into a service call)
+ * and the conversion of the service's answer back into HTTP.
+ */
+#ifndef SOS_NET_H
+#define SOS_NET_H
+
+#include "kernel/kernel.h"
+
+/* A header as http.c keeps it: offsets into the request's header buffer. */
+struct sos__net_header {
+  uint32_t name, nlen, value, vlen;
+};
+
+/* One complete request, borrowed from the connection. */
+struct sos__net_request {
+  const char *method;            /* "GET" */
+  const char *path, *query;      /* split out of the request target */
+  size_t path_len, query_len;
+  const char *host;              /* the Host header ("" when absent) */
+  size_t host_len;
+  const char *remote;            /* "127.0.0.1:5555" */
+  const uint8_t *body;
+  size_t body_len;
+  const uint8_t *hbuf;           /* header names (lower case) and values */
+  const struct sos__net_header *h;
+  uint32_t nh;
+};
+
+/* Splits a request target (RFC 9112 §3.2: origin-form, absolute-form or
+ * "*") into in's path and query; -1 when it is none of them. */
+int sos__net_split_url(const char *url, size_t len, struct sos__net_request *in);
+
+/* Finds the route for in among the current versions' `http` routes
+ * (k->mu held) and makes the call: *out, a new request for the route's
+ * service and method whose body is an HttpRequest (struct req_type of
+ * k->sos_idl), not yet submitted.  Returns 0, or the HTTP status to
+ * answer instead (404: no route; 400: the request cannot be a valid
+ * HttpRequest, such as header bytes that are not UTF-8; 503: out of
+ * memory or shutting down) with a message in msg.  to gets
+ * "service.method". */
+int sos__net_route(struct kernel *k, const struct sos__net_request *in, int req_type,
+                   struct req **out, char *to, size_t tolen, char *msg, size_t msglen);
+
+/* The HTTP response for finished call r: its HttpResponse (struct
+ * resp_type of idl) as status line, headers and body, in *out (n bytes,
+ * sos_free), with *status and *body_len for the access log.  keep: the
+ * connection stays open; head_only: a HEAD request, without the body.
+ * Returns 0, or -1 with *status (502, 503, 504) and msg when the call
+ * failed or its answer is not an HttpResponse the gateway may send. */
+int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req *r, bool keep,
+                      bool head_only, uint8_t **out, size_t *n, unsigned *status,
+                      size_t *body_len, char *msg, size_t msglen);
+
+/* Appends the status line and the headers the gateway always writes. */
+void sos__net_head_start(struct sos_buf *b, unsigned status, size_t body_len, bool keep);
+
+/* Whether c may be in a header name (RFC 9110 §5.6.2, tchar). */
+bool sos__net_tchar(unsigned char c);
+
+/* "ADDRESS:PORT" of a TCP handle's peer (or, for a listening one, its own). */
+void sos__net_peer(const uv_tcp_t *t, char *buf, size_t n);
+
+#endif
