@@ -116,6 +116,48 @@ printf 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\
 STDIN=$tmp/chunked raw "a chunked body is joined" "n=11"
 STDIN=$tmp/chunked raw "... into its bytes" "hello world"
 
+# ---- the crypto and secrets built-ins (through web's routes) ------------------------------------
+check "a secret not set yet" 0 "that secret is not set" "" curl -s "$(url /secret)"
+INPUT=$'Jefe\n' check "sos secret set reads stdin" 0 "secret WEB_KEY set (4 bytes)" "" \
+  $SOS secret set WEB_KEY
+check "secrets are the owner's only (folder)" 0 "=700" "" stat -c %a "$SOS_HOME/secrets"
+check "secrets are the owner's only (file)" 0 "=600" "" stat -c %a "$SOS_HOME/secrets/WEB_KEY"
+check "sos secret ls: names and sizes" 0 "WEB_KEY                          4" "" $SOS secret ls
+check "sos secret ls never shows a value" 0 "!Jefe" "" $SOS secret ls --json
+check "sos secret ls --json" 0 '[{"name":"WEB_KEY","bytes":4}]' "" $SOS secret ls --json
+check "an app reads a secret it declares" 0 "=WEB_KEY has 4 bytes" "" curl -s "$(url /secret)"
+check "... not one it does not declare" 0 "the app's definition does not declare that secret" "" \
+  curl -s "$(url /secret-other)"
+check "... and the refusal is logged" 0 "denied: secret OTHER_KEY" "" $SOS logs web
+check "no command prints a secret" 1 "" "secrets are for apps only" \
+  $SOS call secrets get '{"name":"WEB_KEY"}'
+check "HMAC-SHA256 keyed by a secret's name (RFC 4231 case 2)" 0 \
+  "=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" "" \
+  curl -s "$(url /hmac)" --data-binary 'what do ya want for nothing?'
+check "HMAC with a secret the app does not declare" 0 "the app does not declare that secret" "" \
+  curl -s "$(url /hmac-other)" -d x
+check "SHA-256 (FIPS 180-2 abc)" 0 "=ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" "" \
+  curl -s "$(url /sha256)" -d abc
+check "crypto from outside, typed" 0 '"digest":"ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="' "" \
+  $SOS call crypto sha256 '{"data":"YWJj"}'
+check "constant-time compare: equal" 0 "=equal" "" curl -s "$(url /equal)" -d abcabc
+check "constant-time compare: different" 0 "=different" "" curl -s "$(url /equal)" -d abcabd
+check "constant-time compare: lengths differ" 0 '"equal":false' "" \
+  $SOS call crypto equal '{"a":"YQ==","b":"YWI="}'
+r1=$(curl -s "$(url /random/16)"); r2=$(curl -s "$(url /random/16)")
+check "random: 16 bytes" 0 "=32" "" sh -c "printf %s '$r1' | wc -c"
+check "random: two draws differ" 0 "=differ" "" sh -c "[ '$r1' != '$r2' ] && echo differ"
+check "random: at most 64 KiB" 0 "at most 65536 random bytes" "" curl -s "$(url /random/70000)"
+check "a secret never reaches a log" 1 "" "" grep -rl Jefe "$SOS_HOME/sosd.log" "$SOS_HOME/access.log" \
+  "$SOS_HOME/logs"
+check "sos secret rm" 0 "secret WEB_KEY removed" "" $SOS secret rm WEB_KEY
+check "sos secret rm of nothing" 1 "" "no secret named WEB_KEY" $SOS secret rm WEB_KEY
+check "a removed secret is not set" 0 "that secret is not set" "" curl -s "$(url /secret)"
+check "a bad secret name" 1 "" 'bad secret name "bad-name"' $SOS secret set bad-name
+for c in secret "secret set" "secret ls" "secret rm"; do
+  check "sos $c --help" 0 "Usage: sos $c" "" $SOS $c --help
+done
+
 # ---- limits --------------------------------------------------------------------------------
 big=$(head -c 20000 /dev/zero | tr '\0' a)
 check "a header over 16 KiB: 431" 0 "HTTP/1.1 431" "" curl -si -H "X-Big: $big" "$(url /)"

@@ -194,6 +194,11 @@ struct sos_app {
   uint32_t nfiles;
   char **uses; /* `uses time, hello` */
   uint32_t nuses;
+  char **secrets; /* `secret SLACK_TOKEN, ...`: the node's secrets it may read */
+  uint32_t nsecrets;
+  char **egress; /* `egress "api.slack.com", "http://127.0.0.1:9000"`: the
+                    outside hosts (HTTPS) or origins it may reach */
+  uint32_t negress;
   struct sos_app_param *params;
   uint32_t nparams;
   struct sos_app_service *services;

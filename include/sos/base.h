@@ -36,7 +36,8 @@
   X(ESTATE, -10, "operation not valid in the current state")                 \
   X(ETOOBIG, -11, "value too large")                                         \
   X(ECONFLICT, -12, "the value changed (compare-and-swap failed)")           \
-  X(EQUOTA, -13, "storage quota exceeded")
+  X(EQUOTA, -13, "storage quota exceeded")                                  \
+  X(EPERM, -14, "not permitted")
 
 enum {
 #define SOS__ERR_ENUM(name, val, msg) SOS_##name = (val),

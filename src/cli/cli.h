@@ -148,7 +148,7 @@ extern const struct sos__cli_cmd sos__cli_node, sos__cli_deploy, sos__cli_ps, so
 
 /* `sos snapshot` and `sos restore`: a service's stores saved and brought
  * back (snapshot.c). */
-extern const struct sos__cli_cmd sos__cli_snapshot, sos__cli_restore;
+extern const struct sos__cli_cmd sos__cli_snapshot, sos__cli_restore, sos__cli_secret;
 
 /* Builds the app in dir (as `sos build`) into out (NULL: the default) and
  * puts the image's path in path.  Returns 0 or an exit status, after

@@ -18,7 +18,7 @@ static const struct sos__cli_cmd *const top_cmds[] = {
     &sos__cli_node,     &sos__cli_build,   &sos__cli_deploy, &sos__cli_ps,
     &sos__cli_call,     &sos__cli_describe, &sos__cli_logs,    &sos__cli_rollback, &sos__cli_rm,
     &sos__cli_kv,       &sos__cli_log,     &sos__cli_files,  &sos__cli_table,
-    &sos__cli_snapshot,
+    &sos__cli_snapshot, &sos__cli_secret,
     &sos__cli_restore,  &sos__cli_check,   &sos__cli_fmt,    &sos__cli_idl,    &sos__cli_wasm,
     NULL,
 };

@@ -15,6 +15,8 @@
  *   logs      tail(TailReq) -> TailResp        the last lines of a service's log
  *   stores    kv_get, kv_put, kv_del, kv_list, log_read: the storage admin
  *             calls (stores.c), for the node's owner only
+ *   crypto    sha256, hmac_sha256, equal, random (crypto.c)
+ *   secrets   get: a secret the calling app declares (secrets.c)
  *
  * Requests are checked against their struct first; declared errors
  * (not_found, version_mismatch, bad_requirement) answer with the Error
@@ -31,7 +33,8 @@
 #include <string.h>
 
 static const char *const builtins[][2] = {
-    {"time", "Time"}, {"services", "Services"}, {"logs", "Logs"}, {"stores", "Stores"}};
+    {"time", "Time"},       {"services", "Services"}, {"logs", "Logs"},
+    {"stores", "Stores"},   {"crypto", "Crypto"},     {"secrets", "Secrets"}};
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 
 bool sos__k_builtin(const char *name) { return sos__k_builtin_interface(name) != NULL; }
@@ -211,6 +214,10 @@ void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r) {
     services_call(k, r, req_type, resp_type);
   else if (strcmp(name, "logs") == 0)
     logs_call(k, r, req_type, resp_type);
+  else if (strcmp(name, "crypto") == 0)
+    sos__k_crypto_call(k, r, req_type);
+  else if (strcmp(name, "secrets") == 0)
+    sos__k_secrets_call(k, r, req_type);
   else
     sos__k_stores_call(k, r, req_type);
 }

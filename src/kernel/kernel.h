@@ -316,6 +316,23 @@ void sos__k_answer_error(struct kernel *k, struct req *r, const char *iface, uin
                          const char *message);
 /* Answers a call r of the stores built-in (stores.c); k->mu held. */
 void sos__k_stores_call(struct kernel *k, struct req *r, int req_type);
+/* Answers a call r of the crypto or secrets built-in (crypto.c,
+ * secrets.c); k->mu held. */
+void sos__k_crypto_call(struct kernel *k, struct req *r, int req_type);
+void sos__k_secrets_call(struct kernel *k, struct req *r, int req_type);
+/* The value of the node's secret name for the app of instance caller, in
+ * *val (sos_free; *len bytes).  Errors: SOS_EPERM when the caller is not
+ * an instance whose app declares it, SOS_ENOENT when it is not set,
+ * SOS_EIO. */
+int sos__k_secret_get(struct kernel *k, const struct inst *caller, const char *name,
+                      uint8_t **val, size_t *len);
+/* For the control ops (loop thread): set (value written to DATA/secrets/
+ * NAME, mode 0600, durably), remove, and list as "NAME\tBYTES\n" lines.
+ * SOS_EINVAL for a bad name (message in err). */
+int sos__k_secret_set(struct kernel *k, const char *name, const uint8_t *val, size_t len,
+                      char *err, size_t errlen);
+int sos__k_secret_rm(struct kernel *k, const char *name, char *err, size_t errlen);
+int sos__k_secret_list(struct kernel *k, char **text);
 /* Answers r, addressed to built-in service name (k->mu held). */
 void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
 

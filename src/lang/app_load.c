@@ -159,19 +159,30 @@ static int rebase_all(struct sos_app *base, const char *ext) {
     (b)->count = n_;                                                                   \
   } while (0)
 
-/* uses: the base's names, then the extending file's new ones. */
-static int merge_uses(struct sos_app *base, struct sos_app *ext) {
-  for (uint32_t i = 0; i < ext->nuses; i++) {
+/* A list that joins (uses, secret, egress): the base's entries, then the
+ * extending file's new ones, left in the base's list. */
+static int join_list(char ***base, uint32_t *nbase, char **ext, uint32_t next) {
+  for (uint32_t i = 0; i < next; i++) {
     bool seen = false;
-    for (uint32_t j = 0; j < base->nuses && !seen; j++)
-      seen = strcmp(base->uses[j], ext->uses[i]) == 0;
+    for (uint32_t j = 0; j < *nbase && !seen; j++) seen = strcmp((*base)[j], ext[i]) == 0;
     if (seen) continue;
-    char **slot = sos__app_push(&base->uses, &base->nuses, sizeof *slot);
+    char **slot = sos__app_push(base, nbase, sizeof *slot);
     if (!slot) return SOS_ENOMEM;
-    *slot = ext->uses[i];
-    ext->uses[i] = NULL;
+    *slot = ext[i];
+    ext[i] = NULL;
   }
+  return 0;
+}
+
+/* uses, secret, egress: joined; ext takes the results. */
+static int merge_uses(struct sos_app *base, struct sos_app *ext) {
+  int rc = join_list(&base->uses, &base->nuses, ext->uses, ext->nuses);
+  if (rc == 0) rc = join_list(&base->secrets, &base->nsecrets, ext->secrets, ext->nsecrets);
+  if (rc == 0) rc = join_list(&base->egress, &base->negress, ext->egress, ext->negress);
+  if (rc) return rc;
   TAKE(ext, base, uses, nuses);
+  TAKE(ext, base, secrets, nsecrets);
+  TAKE(ext, base, egress, negress);
   return 0;
 }
 

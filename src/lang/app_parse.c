@@ -199,16 +199,51 @@ static bool listed(char *const *list, uint32_t n, const char *s) {
   return false;
 }
 
-/* Appends one entry, read by take (a path or a name), to a string list
- * called what, refusing duplicates. */
+/* What a list holds. */
+enum entry { E_PATH, E_SERVICE, E_SECRET, E_ORIGIN };
+
+/* Whether s is an egress entry: HOST[:PORT] (HTTPS to it), or an origin
+ * http://HOST[:PORT] or https://HOST[:PORT] without a path. */
+static bool origin_ok(const char *s) {
+  const char *h = !strncmp(s, "https://", 8) ? s + 8 : !strncmp(s, "http://", 7) ? s + 7 : s;
+  size_t n = strlen(h), colons = 0;
+  if (!n || n > 253 || h[0] == ':' || h[0] == '.' || h[n - 1] == ':') return false;
+  for (const char *c = h; *c; c++) {
+    bool ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '.' || *c == '-';
+    if (*c == ':') colons++;
+    else if (!ok || (colons && !(*c >= '0' && *c <= '9'))) return false;
+  }
+  return colons <= 1;
+}
+
+/* Reads one entry of kind e into *s. */
+static int take_entry(struct parser *p, enum entry e, char **s) {
+  struct sos_app_pos pos = p->tok.pos;
+  int rc;
+  switch (e) {
+  case E_SERVICE: return take_name(p, "service name", NAME_LOWER, s);
+  case E_SECRET: return take_name(p, "secret name", NAME_ENV, s);
+  case E_ORIGIN:
+    if (p->tok.kind != SOS__TOK_STRING)
+      return expected(p, "a host in quotes, such as \"api.slack.com\"");
+    if ((rc = take_path(p, "", s)) != 0) return rc;
+    if (!origin_ok(*s))
+      return fail(p, pos, "bad egress host \"%s\": write a lower-case host name, optionally "
+                          "with :PORT, or http://HOST[:PORT] to allow plain HTTP", *s);
+    return 0;
+  default: return take_path(p, "a path in quotes, such as \"main.c\"", s);
+  }
+}
+
+/* Appends one entry of kind e to a string list called what, refusing
+ * duplicates. */
 static int add_to_list(struct parser *p, char ***list, uint32_t *n, const char *what,
-                       bool names) {
+                       enum entry e) {
   struct sos_app_pos pos = p->tok.pos;
   char shown[64], *s = NULL;
   if (*n >= SOS__APP_MAX_ITEMS)
     return fail(p, pos, "too many entries in %s (at most %u)", what, SOS__APP_MAX_ITEMS);
-  int rc = names ? take_name(p, "service name", NAME_LOWER, &s)
-                 : take_path(p, "a path in quotes, such as \"main.c\"", &s);
+  int rc = take_entry(p, e, &s);
   if (rc) {
     sos_free(s);
     return rc;
@@ -251,7 +286,7 @@ static int parse_paths(struct parser *p, char ***list, uint32_t *n, const char *
   if (rc) return rc;
   if (p->tok.kind != SOS__TOK_STRING)
     return expected(p, "a path in quotes, such as \"main.c\"");
-  while (rc == 0 && p->tok.kind == SOS__TOK_STRING) rc = add_to_list(p, list, n, what, false);
+  while (rc == 0 && p->tok.kind == SOS__TOK_STRING) rc = add_to_list(p, list, n, what, E_PATH);
   return rc;
 }
 
@@ -270,17 +305,35 @@ static int parse_files(struct parser *p, void *ctx) {
   return parse_paths(p, &p->app->files, &p->app->nfiles, "files");
 }
 
-/* "uses" NAME { "," NAME }, with newlines allowed after a comma. */
-static int parse_uses(struct parser *p, void *ctx) {
-  (void)ctx;
+/* KEYWORD ENTRY { "," ENTRY }, with newlines allowed after a comma. */
+static int parse_comma_list(struct parser *p, char ***list, uint32_t *n, const char *what,
+                            enum entry e) {
   int rc = next(p);
   while (rc == 0) {
-    rc = add_to_list(p, &p->app->uses, &p->app->nuses, "uses", true);
+    rc = add_to_list(p, list, n, what, e);
     if (rc || p->tok.kind != SOS__TOK_COMMA) break;
     do rc = next(p);
     while (rc == 0 && p->tok.kind == SOS__TOK_NEWLINE);
   }
   return rc;
+}
+
+/* "uses" NAME { "," NAME } */
+static int parse_uses(struct parser *p, void *ctx) {
+  (void)ctx;
+  return parse_comma_list(p, &p->app->uses, &p->app->nuses, "uses", E_SERVICE);
+}
+
+/* "secret" NAME { "," NAME }: secrets the app may read (sos secret set). */
+static int parse_secret(struct parser *p, void *ctx) {
+  (void)ctx;
+  return parse_comma_list(p, &p->app->secrets, &p->app->nsecrets, "secret", E_SECRET);
+}
+
+/* "egress" STRING { "," STRING }: outside hosts the app may reach. */
+static int parse_egress(struct parser *p, void *ctx) {
+  (void)ctx;
+  return parse_comma_list(p, &p->app->egress, &p->app->negress, "egress", E_ORIGIN);
 }
 
 /* "env" ENVNAME "=" STRING */
@@ -838,7 +891,7 @@ static int parse_import(struct parser *p, void *ctx) {
   if (p->tok.kind != SOS__TOK_STRING)
     return expected(p, "the path of a definition in quotes, such as \"../greeter/app.sos\"");
   struct sos_app_pos pos = p->tok.pos;
-  if ((rc = add_to_list(p, &p->app->imports, &p->app->nimports, "imports", false)) != 0)
+  if ((rc = add_to_list(p, &p->app->imports, &p->app->nimports, "imports", E_PATH)) != 0)
     return rc;
   struct sos_app_pos *grown = sos_realloc(p->app->import_pos,
                                           p->app->nimports * sizeof *grown);
@@ -1016,7 +1069,6 @@ static int check_tables(struct parser *p) {
 
 /* ---- blocks ------------------------------------------------------------------ */
 
-/* Later issues add egress and secret here. */
 static const struct stmt app_stmts[] = {
     {"module", parse_module},   {"sources", parse_sources},
     {"files", parse_files},     {"uses", parse_uses},
@@ -1024,12 +1076,13 @@ static const struct stmt app_stmts[] = {
     {"struct", parse_struct},   {"enum", parse_enum},
     {"interface", parse_interface}, {"store", parse_store},
     {"service", parse_service}, {"http", parse_http},
+    {"secret", parse_secret},   {"egress", parse_egress},
     {NULL, NULL},
 };
-static const char *const app_keywords[] = {"module", "sources", "files",     "uses",
-                                           "env",    "import",  "struct",    "enum",
-                                           "interface", "store", "service",  "http",
-                                           NULL};
+static const char *const app_keywords[] = {"module", "sources", "files",  "uses",
+                                           "env",    "import",  "struct", "enum",
+                                           "interface", "store", "service", "http",
+                                           "secret", "egress",  NULL};
 static const struct block app_block = {app_stmts, app_keywords, "app", "statement",
                                        "module \"app.wasm\"", NULL};
 
@@ -1332,6 +1385,8 @@ void sos_app_free(struct sos_app *app) {
   free_list(app->sources, app->nsources);
   free_list(app->files, app->nfiles);
   free_list(app->uses, app->nuses);
+  free_list(app->secrets, app->nsecrets);
+  free_list(app->egress, app->negress);
   for (uint32_t i = 0; i < app->nparams; i++) {
     sos_free(app->params[i].name);
     sos_free(app->params[i].value);

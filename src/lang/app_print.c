@@ -243,6 +243,14 @@ int sos_app_print(const struct sos_app *app, char **out, size_t *len) {
   for (uint32_t i = 0; i < app->nuses; i++)
     sos_buf_fmt(&b, "%s%s", i ? ", " : "  uses ", app->uses[i] ? app->uses[i] : "");
   if (app->nuses) sos_buf_add(&b, "\n", 1);
+  for (uint32_t i = 0; i < app->nsecrets; i++)
+    sos_buf_fmt(&b, "%s%s", i ? ", " : "  secret ", app->secrets[i] ? app->secrets[i] : "");
+  if (app->nsecrets) sos_buf_add(&b, "\n", 1);
+  for (uint32_t i = 0; i < app->negress; i++) {
+    sos_buf_str(&b, i ? ", " : "  egress ");
+    sos__buf_quote(&b, app->egress[i] ? app->egress[i] : "");
+  }
+  if (app->negress) sos_buf_add(&b, "\n", 1);
   for (uint32_t i = 0; i < app->nparams; i++) {
     sos_buf_fmt(&b, "  env %s = ", app->params[i].name ? app->params[i].name : "");
     sos__buf_quote(&b, app->params[i].value ? app->params[i].value : "");

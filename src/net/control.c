@@ -968,6 +968,28 @@ static void op_table(struct conn *c, const cJSON *j) {
   send_frame(c, r, NULL, 0);
 }
 
+/* {"op":"secret","action":"set"|"rm"|"ls","name":NAME}: the node's
+ * secrets (secrets.c).  set takes the value as the body; ls answers
+ * "NAME<TAB>BYTES" lines; no op ever answers a value. */
+static void op_secret(struct conn *c, const cJSON *j, const uint8_t *body, uint32_t blen) {
+  const char *action = str_field(j, "action"), *name = str_field(j, "name");
+  char err[300];
+  int rc;
+  if (action && !strcmp(action, "ls")) {
+    char *text = NULL;
+    if (sos__k_secret_list(c->k, &text)) return send_error(c, "out of memory");
+    send_frame(c, ok_reply(), text, strlen(text));
+    sos_free(text);
+    return;
+  }
+  if (!action || !name || (strcmp(action, "set") && strcmp(action, "rm")))
+    return send_error(c, "secret needs an action (set, rm or ls) and a name");
+  rc = !strcmp(action, "set") ? sos__k_secret_set(c->k, name, body, blen, err, sizeof err)
+                              : sos__k_secret_rm(c->k, name, err, sizeof err);
+  if (rc) return send_error(c, err);
+  send_frame(c, ok_reply(), NULL, 0);
+}
+
 /* Handles one request frame. */
 static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_t *body,
                    uint32_t blen) {
@@ -994,6 +1016,7 @@ static void handle(struct conn *c, const char *json, uint32_t jlen, const uint8_
   else if (!strcmp(op, "snapshot")) op_snapshot(c, j);
   else if (!strcmp(op, "restore")) op_restore(c, j);
   else if (!strcmp(op, "snapshots")) op_snapshots(c, j);
+  else if (!strcmp(op, "secret")) op_secret(c, j, body, blen);
   else if (!strcmp(op, "stop")) {
     send_frame(c, ok_reply(), NULL, 0);
     sos__k_shutdown(c->k);

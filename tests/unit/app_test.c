@@ -611,7 +611,8 @@ TEST(app_parse_errors_in_statements) {
   FAILS(WRAP("  modul \"a\"\n"), "3:3: unknown statement \"modul\"; did you mean \"module\"?");
   FAILS(WRAP("  servise x {}\n"), "3:3: unknown statement \"servise\"; did you mean \"service\"?");
   FAILS(WRAP("  zzz kv\n"), "3:3: unknown statement \"zzz\"; expected module, sources, "
-                            "files, uses, env, import, struct, enum, interface, store, service or http");
+                            "files, uses, env, import, struct, enum, interface, store, service, http, "
+        "secret or egress");
   FAILS(WRAP("  stor x: kv\n"), "3:3: unknown statement \"stor\"; did you mean \"store\"?");
   FAILS(WRAP("  strct X {}\n"), "3:3: unknown statement \"strct\"; did you mean \"struct\"?");
   FAILS(WRAP("  \"a\"\n"), "3:3: expected a statement such as module \"app.wasm\", found a string");

@@ -137,3 +137,49 @@ TEST(lang_http_routes_extend) {
   sos_app_free(a);
   remove_root();
 }
+
+TEST(lang_secret_and_egress) {
+  struct sos_app *a = parse(WRAP("  secret SLACK_TOKEN, signing_secret\n"
+                                 "  egress \"api.slack.com\",\n    \"http://127.0.0.1:9000\"\n"
+                                 "  egress \"hooks.slack.com:443\"\n"));
+  CHECK(a != NULL);
+  if (!a) return;
+  CHECK_EQ(a->nsecrets, 2);
+  CHECK_STR(a->secrets[1], "signing_secret");
+  CHECK_EQ(a->negress, 3);
+  CHECK_STR(a->egress[1], "http://127.0.0.1:9000");
+  char *text = print(a);
+  CHECK(same_text(text, "app x 1.0.0 {\n  module \"x.wasm\"\n"
+                        "  secret SLACK_TOKEN, signing_secret\n"
+                        "  egress \"api.slack.com\", \"http://127.0.0.1:9000\", "
+                        "\"hooks.slack.com:443\"\n}\n"));
+  sos_free(text);
+  sos_app_free(a);
+  FAILS(WRAP("  secret A, A\n"), "3:13: \"A\" is listed twice in secret");
+  FAILS(WRAP("  secret \"A\"\n"), "3:10: expected a secret name, found a string");
+  FAILS(WRAP("  secret a-b\n"),
+        "3:10: bad secret name \"a-b\": use letters, digits and \"_\", not starting with a "
+        "digit (at most 63)");
+  FAILS(WRAP("  egress api.slack.com\n"),
+        "3:10: expected a host in quotes, such as \"api.slack.com\", found \"api\"");
+  const char *bad = "bad egress host \"%s\": write a lower-case host name, optionally with "
+                    ":PORT, or http://HOST[:PORT] to allow plain HTTP";
+  const char *hosts[] = {"https://a.com/path", "A.com", "a.com:", "a.com:x", "ftp://a.com",
+                         "a b", ":80", "a:1:2"};
+  for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+    char text2[200], want[300], msg[250];
+    snprintf(text2, sizeof text2, WRAP("  egress \"%s\"\n"), hosts[i]);
+    snprintf(msg, sizeof msg, bad, hosts[i]);
+    snprintf(want, sizeof want, "3:10: %s", msg);
+    FAILS(text2, want);
+  }
+  make_root();
+  put("base/app.sos", "app b 1.0.0 {\n  module \"b.wasm\"\n  service b {}\n  secret A, B\n  egress \"a.com\"\n}\n");
+  put("ext/app.sos", "app e 1.0.0 extends \"../base/app.sos\" {\n  secret B, C\n"
+                     "  egress \"b.com\"\n}\n");
+  a = load("ext/app.sos");
+  CHECK(a && a->nsecrets == 3 && a->negress == 2);
+  if (a) CHECK_STR(a->secrets[2], "C");
+  sos_app_free(a);
+  remove_root();
+}

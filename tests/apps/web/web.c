@@ -13,6 +13,15 @@
  *   /bad-header    a header whose value holds CR LF (response splitting)
  *   /bad-name      a header whose name holds a space
  *   /framing       tries to set its own Content-Length and Connection
+ *   /sha256        hex SHA-256 of the body (crypto.sha256)
+ *   /hmac          hex HMAC-SHA256 of the body keyed with the secret
+ *                  WEB_KEY by name (crypto.hmac_sha256 with secret)
+ *   /hmac-other    the same with OTHER_KEY, which web does not declare
+ *   /secret        "WEB_KEY has N bytes" (secrets.get), or the error
+ *   /secret-other  secrets.get of OTHER_KEY: not_declared
+ *   /equal         "equal" or "different": the body's two halves compared
+ *                  in constant time (crypto.equal)
+ *   /random/N      N random bytes, hex (crypto.random)
  * other answers "other NAME" for the route that chose it (a host route
  * or a longer prefix).
  */
@@ -74,9 +83,74 @@ static int echo(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a
   return 0;
 }
 
+/* The body: data as hex, or the error of the last call. */
+static int hex_or_error(sos_HttpResponse *resp, sos_arena *a, int rc, sos_bytes data) {
+  if (rc) {
+    const char *msg = sos_wire_last_error()->message;
+    size_t cap = strlen(msg) + 64;
+    char *out = sos_arena_alloc(a, cap);
+    if (!out) return -SOS_STATUS_TOO_BIG;
+    resp->status = 500;
+    int len = snprintf(out, cap, "error %d: %s\n", rc, msg);
+    resp->body = (sos_bytes){(const uint8_t *)out, (uint32_t)len};
+    return 0;
+  }
+  char *out = sos_arena_alloc(a, data.len * 2 + 2);
+  if (!out) return -SOS_STATUS_TOO_BIG;
+  for (uint32_t i = 0; i < data.len; i++) snprintf(out + 2 * i, 3, "%02x", data.p[i]);
+  out[2 * data.len] = '\n';
+  resp->body = (sos_bytes){(const uint8_t *)out, data.len * 2 + 1};
+  return 0;
+}
+
+/* The paths that use the crypto and secrets built-ins; 1 when none matched. */
+static int builtins(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a) {
+  sos_text p = req->path;
+  sos_Crypto crypto = sos_Crypto_at("crypto");
+  sos_Digest d = {0};
+  if (is(p, "/sha256")) {
+    sos_Data in = {.data = req->body};
+    return hex_or_error(resp, a, sos_Crypto_sha256(crypto, &in, &d, a), d.digest);
+  }
+  if (is(p, "/hmac") || is(p, "/hmac-other")) {
+    sos_HmacReq in = {.data = req->body, .secret = is(p, "/hmac") ? SOS_TEXT("WEB_KEY")
+                                                                  : SOS_TEXT("OTHER_KEY")};
+    return hex_or_error(resp, a, sos_Crypto_hmac_sha256(crypto, &in, &d, a), d.digest);
+  }
+  if (is(p, "/secret") || is(p, "/secret-other")) {
+    sos_SecretName in = {.name = is(p, "/secret") ? SOS_TEXT("WEB_KEY") : SOS_TEXT("OTHER_KEY")};
+    sos_SecretValue v = {0};
+    int rc = sos_Secrets_get(sos_Secrets_at("secrets"), &in, &v, a);
+    if (rc) return hex_or_error(resp, a, rc, v.value);
+    char *out = sos_arena_alloc(a, 64);
+    if (!out) return -SOS_STATUS_TOO_BIG;
+    int n = snprintf(out, 64, "WEB_KEY has %u bytes\n", v.value.len);
+    resp->body = (sos_bytes){(const uint8_t *)out, (uint32_t)n};
+    return 0;
+  }
+  if (is(p, "/equal")) {
+    uint32_t half = req->body.len / 2;
+    sos_EqualReq in = {.a = {req->body.p, half}, .b = {req->body.p + half, req->body.len - half}};
+    sos_Equal eq = {0};
+    int rc = sos_Crypto_equal(crypto, &in, &eq, a);
+    if (rc) return hex_or_error(resp, a, rc, (sos_bytes){0});
+    const char *word = eq.equal ? "equal\n" : "different\n";
+    resp->body = (sos_bytes){(const uint8_t *)word, (uint32_t)strlen(word)};
+    return 0;
+  }
+  if (starts(p, "/random/")) {
+    sos_RandomReq in = {.n = (uint32_t)atoi((const char *)p.p + 8)};
+    sos_Data out = {0};
+    return hex_or_error(resp, a, sos_Crypto_random(crypto, &in, &out, a), out.data);
+  }
+  return 1;
+}
+
 int web_Web_page_serve(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a) {
   sos_text p = req->path;
   char buf[64];
+  int rc = builtins(req, resp, a);
+  if (rc <= 0) return rc;
   if (is(p, "/")) {
     header(resp, a, "Content-Type", "text/plain; charset=utf-8");
     body(resp, a, "hello from web\n", 15);
