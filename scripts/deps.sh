@@ -11,7 +11,8 @@ PKGS=(
   libuv1-dev                           # the node kernel's event loop
   libssl-dev                           # sha-256 of images, HMAC and TLS (OpenSSL)
   libhttp-parser-dev                   # the HTTP gateway's request parser
-  curl                                 # tests drive the HTTP gateway with it
+  curl openssl ca-certificates         # tests drive the gateway; a test certificate; CAs for egress
+  libcurl4-openssl-dev                 # the http built-in (egress) over libcurl's multi interface
   liblmdb-dev                          # typed storage (one LMDB environment per node)
   nodejs                               # V8 reference for differential tests and bench
 )

@@ -23,7 +23,9 @@ pass=0
 fail=0
 tmp=$(mktemp -d)
 export SOS_HOME=$tmp/node
+doubles=()
 cleanup() {
+  for p in "${doubles[@]}"; do kill "$p" 2>/dev/null; done
   for d in "$SOS_HOME" "$tmp/other"; do
     [ -f "$d/sosd.lock" ] && kill -9 "$(cat "$d/sosd.lock" 2>/dev/null)" 2>/dev/null
   done
@@ -158,6 +160,51 @@ for c in secret "secret set" "secret ls" "secret rm"; do
   check "sos $c --help" 0 "Usage: sos $c" "" $SOS $c --help
 done
 
+# ---- the http built-in: egress to a local double ------------------------------------------------
+node tests/lib/double.js "$tmp/double.log" >"$tmp/double.port" 2>&1 &
+doubles+=($!)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
+  -subj /CN=127.0.0.1 >/dev/null 2>&1
+node tests/lib/double.js "$tmp/tls.log" "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/tls.port" 2>&1 &
+doubles+=($!)
+for _ in $(seq 50); do [ -s "$tmp/double.port" ] && [ -s "$tmp/tls.port" ] && break; sleep 0.1; done
+DPORT=$(cat "$tmp/double.port") TPORT=$(cat "$tmp/tls.port")
+cp -r tests/apps/web "$tmp/web" && rm -rf "$tmp/web/.sos"
+sed -i "s|egress \"http://127.0.0.1:1\"|egress \"http://127.0.0.1:1\", \"http://127.0.0.1:$DPORT\", \"127.0.0.1:$TPORT\"|" \
+  "$tmp/web/app.sos"
+check "deploy web with the double in its egress" 0 "deployed web version 2" "" $SOS deploy "$tmp/web"
+D=http://127.0.0.1:$DPORT
+check "fetch: status, headers, body" 0 "x-double: yes" "" curl -s "$(url "/fetch?$D/ok")"
+check "fetch: the body" 0 '{"ok":true}' "" curl -s "$(url "/fetch?$D/ok")"
+check "fetch: a POST with a body and a header" 0 "POST /echo" "" \
+  curl -s "$(url "/fetch?$D/echo")" -d 'posted body' -H 'x-fwd: forwarded'
+check "... the double got them" 0 '"x-fwd":"forwarded"' "" grep -F '"body":"posted body"' "$tmp/double.log"
+check "fetch: an error status is an answer" 0 "=503" "" sh -c "curl -s '$(url "/fetch?$D/status/503")' | head -1"
+check "fetch: redirects are not followed" 0 "location: http://example.com/" "" \
+  curl -s "$(url "/fetch?$D/redirect")"
+check "fetch: a host not in egress" 0 "https://example.com:443 is not in the egress list of app web" "" \
+  curl -s "$(url "/fetch?https://example.com/")"
+check "... is logged" 0 "denied: https://example.com:443 is not in the egress list" "" $SOS logs web
+check "fetch: plain HTTP to a host listed for HTTPS only" 0 "is not in the egress list" "" \
+  curl -s "$(url "/fetch?http://127.0.0.1:$TPORT/ok")"
+check "fetch: another port of a listed host" 0 "is not in the egress list" "" \
+  curl -s "$(url "/fetch?http://127.0.0.1:$((DPORT + 1))/ok")"
+check "fetch: userinfo cannot smuggle a host" 0 "is not in the egress list" "" \
+  curl -s "$(url "/fetch?http://127.0.0.1:$DPORT@example.com/")"
+check "fetch: not a URL" 0 'bad URL "notaurl"' "" curl -s "$(url "/fetch?notaurl")"
+check "fetch: other schemes" 0 "only http and https URLs can be fetched, not ftp" "" curl -s "$(url "/fetch?ftp://127.0.0.1:$DPORT/")"
+check "fetch: a certificate that does not verify" 0 "error 1: SSL peer certificate or SSH remote key was not OK" "" \
+  curl -s "$(url "/fetch?https://127.0.0.1:$TPORT/ok")"
+check "fetch: nothing listening" 0 "Couldn't connect to server" "" curl -s "$(url "/fetch?http://127.0.0.1:1/")"
+check "fetch: an answer over max_bytes" 0 "larger than 1048576 bytes" "" \
+  curl -s "$(url "/fetch?$D/big/1100000")"
+check "fetch: max_bytes raised" 0 "=1100000" "" \
+  sh -c "curl -s -H 'x-max: 1200000' '$(url "/fetch?$D/big/1100000")' | tail -1 | tr -d '\n' | wc -c"
+check "fetch: its own timeout" 0 "timed out" "" curl -s -H "x-timeout: 300" "$(url "/fetch?$D/slow")"
+check "fetch: never past the caller's deadline (web's 1 s)" 0 "HTTP/1.1 504" "" curl -si "$(url "/fetch?$D/slow")"
+check "fetch from outside is refused" 1 "" "http is for apps only" \
+  $SOS call http fetch "{\"url\":\"$D/ok\"}"
+
 # ---- limits --------------------------------------------------------------------------------
 big=$(head -c 20000 /dev/zero | tr '\0' a)
 check "a header over 16 KiB: 431" 0 "HTTP/1.1 431" "" curl -si -H "X-Big: $big" "$(url /)"
@@ -182,10 +229,14 @@ STDIN=$tmp/one raw "an idle kept-alive connection is answered" "hello from web" 
 took=$((($(date +%s%N) - start) / 1000000))
 check "... and closed after the idle timeout, not the client's 5 s" 0 "ok" "" \
   sh -c "[ $took -lt 4000 ] && echo ok || echo 'took $took ms'"
-for i in 1 2 3 4 5 6 7 8; do "$POKE" -o -w 1500 "127.0.0.1:$PORT" </dev/null >/dev/null & done
+pokes=()
+for i in 1 2 3 4 5 6 7 8; do
+  "$POKE" -o -w 1500 "127.0.0.1:$PORT" </dev/null >/dev/null &
+  pokes+=($!)
+done
 sleep 0.4
 check "past http_max_connections: 503" 0 "HTTP/1.1 503" "" curl -si "$(url /)"
-wait
+wait "${pokes[@]}"
 check "below it again: served" 0 "=hello from web" "" curl -s "$(url /)"
 
 # ---- malformed and hostile requests ----------------------------------------------------------

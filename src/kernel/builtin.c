@@ -17,6 +17,8 @@
  *             calls (stores.c), for the node's owner only
  *   crypto    sha256, hmac_sha256, equal, random (crypto.c)
  *   secrets   get: a secret the calling app declares (secrets.c)
+ *   http      fetch: a request to a host the app lists under egress
+ *             (src/net/egress.c, over libcurl)
  *
  * Requests are checked against their struct first; declared errors
  * (not_found, version_mismatch, bad_requirement) answer with the Error
@@ -34,7 +36,8 @@
 
 static const char *const builtins[][2] = {
     {"time", "Time"},       {"services", "Services"}, {"logs", "Logs"},
-    {"stores", "Stores"},   {"crypto", "Crypto"},     {"secrets", "Secrets"}};
+    {"stores", "Stores"},   {"crypto", "Crypto"},     {"secrets", "Secrets"},
+    {"http", "HttpClient"}};
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 
 bool sos__k_builtin(const char *name) { return sos__k_builtin_interface(name) != NULL; }
@@ -218,6 +221,8 @@ void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r) {
     sos__k_crypto_call(k, r, req_type);
   else if (strcmp(name, "secrets") == 0)
     sos__k_secrets_call(k, r, req_type);
+  else if (strcmp(name, "http") == 0)
+    sos__k_egress_call(k, r, req_type);
   else
     sos__k_stores_call(k, r, req_type);
 }

@@ -90,6 +90,8 @@ struct req {
   struct plan *plan;      /* a step's call of this plan (plan.c), or NULL */
   uint32_t plan_step, plan_item;
   struct plan *plan_self; /* this request is a plan's, run by it, or NULL */
+  struct xfer *egress;    /* a call of the http built-in: its transfer
+                             (src/net/egress.c), detached when r completes */
   struct req *next;       /* in a service's queue or the done list */
 };
 
@@ -239,6 +241,7 @@ struct kernel {
   int err_type, plan_type;      /* its structs Error and Plan */
   struct kconfig cfg;
   struct gateway *http;         /* the HTTP gateway (src/net/http.c), or NULL */
+  struct egress *egress;        /* the http built-in's transfers (egress.c) */
 };
 
 /* ---- time.c: clocks and the timer heap --------------------------------- */
@@ -542,6 +545,19 @@ void sos__k_http_close_all(struct kernel *k);
 void sos__k_http_free(struct kernel *k);
 /* The address the gateway listens on ("127.0.0.1:8080"), or "off". */
 const char *sos__k_http_address(const struct kernel *k);
+
+/* ---- src/net/egress.c: the http built-in ------------------------------- */
+int sos__k_egress_start(struct kernel *k);
+/* Answers a call r of the http built-in (k->mu held): checks it against
+ * the caller's egress list and queues its transfer for the loop. */
+void sos__k_egress_call(struct kernel *k, struct req *r, int req_type);
+/* Starts the queued transfers (loop thread, on k->wake). */
+void sos__k_egress_pump(struct kernel *k);
+/* r completes before its transfer: forget it (k->mu held). */
+void sos__k_egress_detach(struct kernel *k, struct req *r);
+/* Ends every transfer, failing their calls (loop thread, at shutdown). */
+void sos__k_egress_stop(struct kernel *k);
+void sos__k_egress_free(struct kernel *k);
 
 /* ---- src/net/control.c: the control socket ---------------------------- */
 int sos__k_control_start(struct kernel *k, char *err, size_t errlen);

@@ -62,6 +62,7 @@ void sos__k_req_free(struct kernel *k, struct req *r) {
 
 void sos__k_complete(struct kernel *k, struct req *r, int status,
                      const void *resp, size_t len) {
+  if (r->egress) sos__k_egress_detach(k, r); /* answered first: by its deadline */
   if (r->state == R_DONE) return;
   r->state = R_DONE;
   sos__k_timer_clear(k, &r->timer);

@@ -64,6 +64,7 @@ void sos__k_flush(struct kernel *k) {
 
 static void on_wake(uv_async_t *h) {
   struct kernel *k = h->data;
+  sos__k_egress_pump(k);
   sos__k_flush(k);
   sos__k_timer_arm(k);
 }
@@ -83,6 +84,8 @@ static void finish(struct kernel *k) {
   uv_close((uv_handle_t *)&k->sigint, NULL);
   sos__k_control_close_all(k);
   sos__k_http_close_all(k);
+  sos__k_egress_stop(k);
+  sos__k_flush(k);
 }
 
 /* Fails every request still waiting for outside callers (k->mu held). */
@@ -178,6 +181,7 @@ static void teardown(struct kernel *k) {
   sos__k_abi_free(k);
   sos__k_typed_free(k);
   sos__k_http_free(k);
+  sos__k_egress_free(k);
   sos_free(k->heap);
   sos_free(k->data);
 }
@@ -195,6 +199,7 @@ static int start(struct kernel *k, uint32_t workers) {
   sos__k_files_init(k);
   int rc = sos__k_abi_init(k);
   if (!rc) rc = sos__k_typed_init(k);
+  if (!rc) rc = sos__k_egress_start(k);
   if (!rc) rc = sos__k_node_open(k, err, sizeof err);
   if (!rc) {
     char dir[4200];

@@ -482,8 +482,8 @@ static void on_answer(struct kernel *k, struct req *r) {
     } else {
       access_log(c, status, body, to);
       send_bytes(c, out, n, !c->keep);
-      if (c->keep) next_request(c);
     }
+    if (c->keep) next_request(c);
   }
   unref(c);
 }

@@ -56,6 +56,15 @@ int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req
 /* Appends the status line and the headers the gateway always writes. */
 void sos__net_head_start(struct sos_buf *b, unsigned status, size_t body_len, bool keep);
 
+/* Calls each(user, name, nlen, value, vlen) for every HttpHeader of a
+ * list<HttpHeader> payload (p, n bytes; elements back to back).  Returns
+ * -1 when an element is malformed or may not be sent (a name that is not
+ * a token, CR, LF or NUL in a value: they would split the message), or
+ * what a nonzero each returned; else 0. */
+typedef int sos__net_header_fn(void *user, const uint8_t *name, size_t nlen,
+                               const uint8_t *value, size_t vlen);
+int sos__net_headers(const uint8_t *p, size_t n, sos__net_header_fn *each, void *user);
+
 /* Whether c may be in a header name (RFC 9110 §5.6.2, tchar). */
 bool sos__net_tchar(unsigned char c);
 

@@ -208,9 +208,8 @@ static bool framing(const uint8_t *name, size_t n) {
   return false;
 }
 
-/* Writes one HttpHeader element (p, n bytes) into b as "Name: value";
- * -1 when it may not be sent. */
-static int put_header(struct sos_buf *b, const uint8_t *p, size_t n) {
+/* One HttpHeader element (p, n bytes): its name and value, checked. */
+static int one_header(const uint8_t *p, size_t n, sos__net_header_fn *each, void *user) {
   const uint8_t *end = p + n, *name = NULL, *value = (const uint8_t *)"";
   size_t nlen = 0, vlen = 0;
   struct sos_idl_item it;
@@ -224,16 +223,10 @@ static int put_header(struct sos_buf *b, const uint8_t *p, size_t n) {
     if (!sos__net_tchar(name[i])) return -1;
   for (size_t i = 0; i < vlen; i++)
     if (value[i] == '\r' || value[i] == '\n' || value[i] == 0) return -1;
-  if (framing(name, nlen)) return 0;
-  sos_buf_add(b, name, nlen);
-  sos_buf_add(b, ": ", 2);
-  sos_buf_add(b, value, vlen);
-  sos_buf_add(b, "\r\n", 2);
-  return 0;
+  return each(user, name, nlen, value, vlen);
 }
 
-/* Writes the headers of a list payload (elements back to back). */
-static int put_headers(struct sos_buf *b, const uint8_t *p, size_t n) {
+int sos__net_headers(const uint8_t *p, size_t n, sos__net_header_fn *each, void *user) {
   const uint8_t *end = p + n;
   while (p < end) {
     uint64_t len = 0;
@@ -243,9 +236,21 @@ static int put_headers(struct sos_buf *b, const uint8_t *p, size_t n) {
       shift += 7;
       if (!(*p++ & 0x80)) break;
     }
-    if (len > (uint64_t)(end - p) || put_header(b, p, (size_t)len)) return -1;
+    if (len > (uint64_t)(end - p) || one_header(p, (size_t)len, each, user)) return -1;
     p += len;
   }
+  return 0;
+}
+
+/* Writes one header into the response head (user), unless it is framing. */
+static int put_header(void *user, const uint8_t *name, size_t nlen, const uint8_t *value,
+                      size_t vlen) {
+  struct sos_buf *b = user;
+  if (framing(name, nlen)) return 0;
+  sos_buf_add(b, name, nlen);
+  sos_buf_add(b, ": ", 2);
+  sos_buf_add(b, value, vlen);
+  sos_buf_add(b, "\r\n", 2);
   return 0;
 }
 
@@ -301,7 +306,7 @@ int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req
   bool no_body = code == 204 || code == 304;
   struct sos_buf b = {0};
   sos__net_head_start(&b, (unsigned)code, no_body ? 0 : blen, keep);
-  if (hdrs && put_headers(&b, hdrs, hlen)) {
+  if (hdrs && sos__net_headers(hdrs, hlen, put_header, &b)) {
     sos_buf_free(&b);
     *status = 502;
     snprintf(msg, msglen, "%s.%s answered a header the gateway may not send (a name that "

@@ -3,7 +3,9 @@
 # scratch folder) before using it.
 
 # report NAME WHY OUT ERR: counts a pass when WHY is empty, else a fail.
+# SHOW_PASS=1 prints each check with the time it ended (to find slow ones).
 report() {
+  [ -n "${SHOW_PASS:-}" ] && echo "$(date +%s.%N | cut -c1-14) $1"
   if [ -z "$2" ]; then
     pass=$((pass + 1))
     return

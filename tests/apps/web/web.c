@@ -22,6 +22,10 @@
  *   /equal         "equal" or "different": the body's two halves compared
  *                  in constant time (crypto.equal)
  *   /random/N      N random bytes, hex (crypto.random)
+ *   /fetch?URL     the http built-in's fetch of URL (the request's method,
+ *                  body and x-fwd header passed on; max_bytes and
+ *                  timeout_ms from the x-max and x-timeout headers): "STATUS\nname: value...\n\nBODY", or the
+ *                  error
  * other answers "other NAME" for the route that chose it (a host route
  * or a longer prefix).
  */
@@ -103,6 +107,42 @@ static int hex_or_error(sos_HttpResponse *resp, sos_arena *a, int rc, sos_bytes 
   return 0;
 }
 
+/* The value of request header name, or an empty text. */
+static sos_text header_of(const sos_HttpRequest *req, const char *name) {
+  for (uint32_t i = 0; i < req->headers.n; i++)
+    if (is(req->headers.items[i].name, name)) return req->headers.items[i].value;
+  return (sos_text){0};
+}
+
+static int fetch(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a) {
+  sos_HttpHeader fwd = {SOS_TEXT("x-fwd"), header_of(req, "x-fwd")};
+  sos_text max = header_of(req, "x-max"), tmo = header_of(req, "x-timeout");
+  char num[16] = "", ms[16] = "";
+  if (max.len && max.len < sizeof num) memcpy(num, max.p, max.len);
+  if (tmo.len && tmo.len < sizeof ms) memcpy(ms, tmo.p, tmo.len);
+  sos_Fetch in = {.method = req->method, .url = req->query, .body = req->body,
+                  .max_bytes = (uint32_t)atoi(num), .timeout_ms = (uint32_t)atoi(ms)};
+  if (fwd.value.len) in.headers = (sos_HttpHeader_list){&fwd, 1};
+  sos_HttpResponse got = {0};
+  int rc = sos_HttpClient_fetch(sos_HttpClient_at("http"), &in, &got, a);
+  if (rc) return hex_or_error(resp, a, rc, (sos_bytes){0});
+  size_t cap = 64 + got.body.len;
+  for (uint32_t i = 0; i < got.headers.n; i++)
+    cap += got.headers.items[i].name.len + got.headers.items[i].value.len + 4;
+  char *out = sos_arena_alloc(a, cap);
+  if (!out) return -SOS_STATUS_TOO_BIG;
+  int n = snprintf(out, cap, "%u\n", got.status);
+  for (uint32_t i = 0; i < got.headers.n; i++) {
+    const sos_HttpHeader *h = &got.headers.items[i];
+    n += snprintf(out + n, cap - (size_t)n, "%.*s: %.*s\n", (int)h->name.len, h->name.p,
+                  (int)h->value.len, h->value.p);
+  }
+  out[n++] = '\n';
+  memcpy(out + n, got.body.p, got.body.len);
+  resp->body = (sos_bytes){(const uint8_t *)out, (uint32_t)n + got.body.len};
+  return 0;
+}
+
 /* The paths that use the crypto and secrets built-ins; 1 when none matched. */
 static int builtins(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a) {
   sos_text p = req->path;
@@ -138,6 +178,7 @@ static int builtins(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_aren
     resp->body = (sos_bytes){(const uint8_t *)word, (uint32_t)strlen(word)};
     return 0;
   }
+  if (is(p, "/fetch")) return fetch(req, resp, a);
   if (starts(p, "/random/")) {
     sos_RandomReq in = {.n = (uint32_t)atoi((const char *)p.p + 8)};
     sos_Data out = {0};
