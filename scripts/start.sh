@@ -26,7 +26,7 @@ show build/sos node start
 show build/sos node status
 
 caption "Deploying the example apps (each is built from C into a verified image first)"
-for app in hello counter fanout sleepy kvcount eventlog greeter greeter-client; do
+for app in hello counter fanout sleepy kvcount eventlog greeter greeter-client guestbook; do
   show build/sos deploy apps/$app
 done
 
@@ -65,6 +65,12 @@ caption "greeter-client: calls it through the generated stub, two futures at onc
 show build/sos call greeter-client moods ada
 echo
 
+caption "guestbook: a web app behind the node's HTTP gateway (a table of entries, a kv counter)"
+show curl -s -X POST http://127.0.0.1:8080/api/entries \
+  -d "{\"name\":\"SOS\",\"message\":\"the node started at $(date -u +%H:%M:%S) UTC\"}"
+show curl -s http://127.0.0.1:8080/api/stats
+echo "  Open http://127.0.0.1:8080/ in a browser to sign it."
+
 caption "The node's services and a log"
 show build/sos ps
 show build/sos logs hello -n 5
@@ -78,6 +84,7 @@ cat <<'NEXT'
                                        a trap fails one call; the instance is replaced
   build/sos rollback hello             back to the previous version after a redeploy
   build/sos snapshot kvcount           save a service's stores (sos restore brings them back)
+  http://127.0.0.1:8080/               the guestbook (docs/http.md: routes, limits, access log)
   build/sos node stop                  stop the node (a restart brings every service back)
   apps/*/README.md                     the example apps; sdk/README.md to write your own
   build/sos wasm run build/examples/hello.wasm SOS
