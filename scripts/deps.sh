@@ -14,7 +14,9 @@ PKGS=(
   curl openssl ca-certificates         # tests drive the gateway; a test certificate; CAs for egress
   libcurl4-openssl-dev                 # the http built-in (egress) over libcurl's multi interface
   liblmdb-dev                          # typed storage (one LMDB environment per node)
-  nodejs                               # V8 reference for differential tests and bench
+  nodejs                               # V8 reference for differential tests and bench; npm
+  chromium                             # the browser tests (tests/browser.sh)
+  wrk nginx-light                      # make bench: the gateway against nginx
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -24,4 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Browser-test tooling from npm: playwright-core, which drives Debian's
+# chromium (tests/browser/package.json and its lock file pin the version).
+browser=$(dirname "$0")/../tests/browser
+if [ ! -f "$browser/node_modules/playwright-core/package.json" ]; then
+  (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
