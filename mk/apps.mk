@@ -19,11 +19,11 @@ APP_WASM    := $(APP_NAMES:%=$(B)/apps/%.wasm)
 # Apps that declare or import structs, enums or interfaces also get the C
 # code of `sos idl`, as `sos build` gives them: generated into
 # $(B)/apps/gen/NAME/ (NAME.sos.h, NAME.sos.c) by $(B)/sos and compiled
-# with sdk/sos_wire.c and sdk/sos_typed.c.  They depend on every app.sos, since one app may
+# with sdk/sos_wire.c, sdk/sos_typed.c and sdk/sos_json.c.  They depend on every app.sos, since one app may
 # import another's.
 IDL_APPS    := $(notdir $(patsubst %/app.sos,%,$(shell grep -lE \
                  '^[[:space:]]*(struct|enum|interface|import)[[:space:]]' apps/*/app.sos)))
-IDL_DEPS    := $(B)/sos $(wildcard apps/*/app.sos) sdk/sos_wire.c sdk/sos_wire.h sdk/sos_typed.c
+IDL_DEPS    := $(B)/sos $(wildcard apps/*/app.sos) sdk/sos_wire.c sdk/sos_wire.h sdk/sos_typed.c sdk/sos_json.c
 
 # One rule per app: its sources are every .c file in its folder.
 define sdk_app_rule
@@ -41,7 +41,7 @@ $(B)/apps/$(1).wasm: $(wildcard apps/$(1)/*.c apps/$(1)/*.h) $(SDK_DEPS) $(IDL_D
 	$(B)/sos idl -o $(B)/apps/gen/$(1) apps/$(1) >/dev/null
 	$(SDK_CC) $(SDK_CFLAGS) $(SDK_WARN) -I $(B)/apps/gen/$(1) -o $$@ \
 	  $(filter-out %.sos.c,$(wildcard apps/$(1)/*.c)) $(B)/apps/gen/$(1)/$(1).sos.c \
-	  sdk/sos.c sdk/sos_wire.c sdk/sos_typed.c
+	  sdk/sos.c sdk/sos_wire.c sdk/sos_typed.c sdk/sos_json.c
 endef
 $(foreach a,$(IDL_APPS),$(eval $(call idl_app_rule,$(a))))
 

@@ -78,6 +78,15 @@ int sos_method(const char *name, sos_handler *fn);
  * SOS_ABI_MAX_MESSAGE. */
 int sos_respond(const void *p, size_t len);
 
+/* Answers the current request at once, with status OK and len bytes at p,
+ * and lets the handler go on: for slow work after an acknowledgement (a
+ * webhook that must be answered within seconds).  The rest of the handler
+ * still runs under the request's deadline, and what it responds or
+ * returns later is dropped.  For a typed method, p is the encoded
+ * response (RESP_encode).  Returns SOS_STATUS_OK, or SOS_STATUS_TOO_BIG
+ * above SOS_ABI_MAX_MESSAGE. */
+int sos_respond_now(const void *p, size_t len);
+
 /* sos_respond with a NUL-terminated string. */
 int sos_respond_str(const char *s);
 

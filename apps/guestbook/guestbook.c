@@ -90,22 +90,16 @@ static void add_html(struct buf *b, const char *s, size_t n) {
   }
 }
 
-/* s as a JSON string, quotes included; <, > and & escaped too, so the
- * text is safe even inside a <script>. */
+/* s as a JSON string (sos_json_quote: <, > and & escaped too, so the
+ * text is safe even inside a <script>). */
 static void add_json(struct buf *b, const char *s, size_t n) {
-  add(b, "\"", 1);
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\') {
-      add(b, "\\", 1);
-      add(b, s + i, 1);
-    } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-      addf(b, "\\u%04x", c);
-    } else {
-      add(b, s + i, 1);
-    }
+  char *q = malloc(sos_json_quote(NULL, s, n));
+  if (!q) {
+    b->failed = 1;
+    return;
   }
-  add(b, "\"", 1);
+  add(b, q, sos_json_quote(q, s, n));
+  free(q);
 }
 
 /* ---- answers -------------------------------------------------------------------- */
@@ -425,88 +419,17 @@ static void add_entry(struct buf *b, const guestbook_Entry *e) {
   adds(b, "}");
 }
 
-/* Reads a JSON string at *p (after its opening quote) into the arena;
- * *p moves past the closing quote.  NULL text on malformed input. */
-static sos_text json_string(const char **p, const char *end, sos_arena *a) {
-  char *out = sos_arena_alloc(a, (size_t)(end - *p) + 1);
-  size_t o = 0;
-  const char *s = *p;
-  while (out && s < end && *s != '"') {
-    unsigned char c = (unsigned char)*s++;
-    if (c < 0x20) return (sos_text){0};
-    if (c != '\\') {
-      out[o++] = (char)c;
-      continue;
-    }
-    if (s >= end) return (sos_text){0};
-    char e = *s++;
-    const char *simple = strchr("\"\\/bfnrt", e);
-    if (simple && e) {
-      out[o++] = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-      continue;
-    }
-    if (e != 'u' || end - s < 4) return (sos_text){0};
-    char hex[5] = {s[0], s[1], s[2], s[3], 0}, *stop;
-    uint32_t cp = (uint32_t)strtoul(hex, &stop, 16);
-    s += 4;
-    if (stop != hex + 4) return (sos_text){0};
-    if (cp >= 0xd800 && cp < 0xdc00 && end - s >= 6 && s[0] == '\\' && s[1] == 'u') {
-      char lo[5] = {s[2], s[3], s[4], s[5], 0};
-      uint32_t l = (uint32_t)strtoul(lo, &stop, 16);
-      if (stop == lo + 4 && l >= 0xdc00 && l < 0xe000) {
-        cp = 0x10000 + ((cp - 0xd800) << 10) + (l - 0xdc00);
-        s += 6;
-      }
-    }
-    if (cp >= 0xd800 && cp < 0xe000) return (sos_text){0}; /* a lone surrogate */
-    if (cp < 0x80) out[o++] = (char)cp;
-    else if (cp < 0x800) out[o++] = (char)(0xc0 | cp >> 6), out[o++] = (char)(0x80 | (cp & 0x3f));
-    else if (cp < 0x10000)
-      out[o++] = (char)(0xe0 | cp >> 12), out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f)),
-      out[o++] = (char)(0x80 | (cp & 0x3f));
-    else
-      out[o++] = (char)(0xf0 | cp >> 18), out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f)),
-      out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f)), out[o++] = (char)(0x80 | (cp & 0x3f));
-  }
-  if (!out || s >= end) return (sos_text){0};
-  *p = s + 1;
-  return (sos_text){out, (uint32_t)o};
-}
-
-static const char *skip_ws(const char *p, const char *end) {
-  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
-  return p;
-}
-
-/* {"name": STRING, "message": STRING} (other string fields ignored); 0, or
- * -1 for anything else. */
+/* {"name": "...", "message": "..."}: 0 with both (absent ones empty), or
+ * -1 when the body is not a JSON object. */
 static int parse_entry(sos_bytes body, sos_text *name, sos_text *message, sos_arena *a) {
-  const char *p = (const char *)body.p, *end = p + body.len;
-  *name = *message = (sos_text){0};
-  p = skip_ws(p, end);
-  if (p >= end || *p++ != '{') return -1;
-  p = skip_ws(p, end);
-  if (p < end && *p == '}') return 0;
-  for (;;) {
-    if (p >= end || *p++ != '"') return -1;
-    sos_text key = json_string(&p, end, a);
-    if (!key.p) return -1;
-    p = skip_ws(p, end);
-    if (p >= end || *p++ != ':') return -1;
-    p = skip_ws(p, end);
-    if (p >= end || *p++ != '"') return -1;
-    sos_text v = json_string(&p, end, a);
-    if (!v.p) return -1;
-    if (is(key, "name")) *name = v;
-    else if (is(key, "message")) *message = v;
-    p = skip_ws(p, end);
-    if (p < end && *p == ',') {
-      p = skip_ws(p + 1, end);
-      continue;
-    }
-    if (p >= end || *p++ != '}') return -1;
-    return skip_ws(p, end) == end ? 0 : -1;
-  }
+  size_t i = 0;
+  while (i < body.len && (body.p[i] == ' ' || body.p[i] == '\n' || body.p[i] == '\r' ||
+                          body.p[i] == '\t'))
+    i++;
+  if (i == body.len || body.p[i] != '{') return -1;
+  sos_json_text(body.p, body.len, "name", name, a);
+  sos_json_text(body.p, body.len, "message", message, a);
+  return 0;
 }
 
 int guestbook_Guestbook_api_serve(const sos_HttpRequest *req, sos_HttpResponse *resp,

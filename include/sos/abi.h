@@ -20,6 +20,8 @@
  *
  *   request(method_buf, req_buf) -> ()          copy the current request in
  *   respond(ptr, len) -> ()                     set the current response
+ *   respond_now(ptr, len) -> ()                 answer the request at once with
+ *                                               status OK; the handler goes on
  *   call(svc, svc_len, method, method_len, req, req_len, timeout_ms) -> i32
  *                                               start a call; handle > 0 or -status
  *   await(handles, n, mode, timeout_ms) -> i32  suspend until one/all done:

@@ -194,7 +194,7 @@ static int find_sdk(char *sdk, size_t cap) {
 }
 
 /* The generated code's part of a compile: -ITMP, TMP/NAME.sos.c and
- * SDK/sos_wire.c and SDK/sos_typed.c (on is false for an app without IDL
+ * SDK/sos_wire.c, SDK/sos_typed.c and SDK/sos_json.c (on is false for an app without IDL
  * declarations). */
 struct idl_part {
   bool on;
@@ -203,6 +203,7 @@ struct idl_part {
   char header[PATH_MAX];
   char wire[PATH_MAX];
   char typed[PATH_MAX]; /* SDK/sos_typed.c: discovery and time travel */
+  char json[PATH_MAX];  /* SDK/sos_json.c: reading and writing JSON */
   const char *name; /* NAME.sos.c, to leave out of `sources` */
 };
 
@@ -229,7 +230,7 @@ static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
 static char **compiler_argv(struct build *b, const char *cc, const char *inc,
                             const char *out, const char *sdk_c, const struct idl_part *g,
                             uint32_t *nfresh) {
-  size_t n = 0, total = FIRST_SOURCE + b->app->nsources + 2 + 4;
+  size_t n = 0, total = FIRST_SOURCE + b->app->nsources + 2 + 5;
   char **argv = sos_calloc(total, sizeof *argv);
   *nfresh = 0;
   if (!argv) return NULL;
@@ -255,6 +256,7 @@ static char **compiler_argv(struct build *b, const char *cc, const char *inc,
     argv[n++] = (char *)g->source;
     argv[n++] = (char *)g->wire;
     argv[n++] = (char *)g->typed;
+    argv[n++] = (char *)g->json;
   }
   return argv;
 }
@@ -287,9 +289,10 @@ static int generate_idl(struct build *b, const char *sdk, const char *tmp,
   memset(g, 0, sizeof *g);
   if (!sos_idl_gen_wanted(b->app)) return BUILD_ON;
   if (join(g->wire, sizeof g->wire, sdk, "sos_wire.c") != 0 || access(g->wire, R_OK) != 0 ||
-      join(g->typed, sizeof g->typed, sdk, "sos_typed.c") != 0 || access(g->typed, R_OK) != 0)
-    return fail("the guest SDK in %s has no sos_wire.c or sos_typed.c, which the app's "
-                "structs and interfaces need: update the SDK", sdk);
+      join(g->typed, sizeof g->typed, sdk, "sos_typed.c") != 0 || access(g->typed, R_OK) != 0 ||
+      join(g->json, sizeof g->json, sdk, "sos_json.c") != 0 || access(g->json, R_OK) != 0)
+    return fail("the guest SDK in %s has no sos_wire.c, sos_typed.c or sos_json.c, which the "
+                "app's structs and interfaces need: update the SDK", sdk);
   if (snprintf(g->inc, sizeof g->inc, "-I%s", tmp) >= (int)sizeof g->inc)
     return fail("%s: path too long", tmp);
   if (sos_idl_gen_c(b->app, &gen, err, sizeof err) != 0) return fail("%s", err);

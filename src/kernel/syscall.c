@@ -69,6 +69,43 @@ static int h_respond(struct sos_wasm_hostcall *c) {
   return SOS_WASM_HOST_OK;
 }
 
+/* respond_now(ptr, len): answers the current request now.  The request
+ * is completed (its caller may free it at once), and the instance goes on
+ * under a stand-in request that nobody awaits, with the same method and
+ * deadline: the deadline still stops a handler that runs too long, and
+ * its later answer goes nowhere. */
+static int h_respond_now(struct sos_wasm_hostcall *c) {
+  struct kernel *k = c->env;
+  struct inst *in = me(c);
+  uint32_t len = A32(1);
+  if (len > SOS_ABI_MAX_MESSAGE)
+    return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "response of %u bytes exceeds %u", len,
+                              SOS_ABI_MAX_MESSAGE);
+  const uint8_t *p = sos_wasm_mem(c->instance, A32(0), len);
+  if (!p && len) return oob(c);
+  pthread_mutex_lock(&k->mu);
+  struct req *r = in->task == T_REQ ? in->cur : NULL, *rest = NULL;
+  if (r && r->state == R_RUNNING && !r->detached &&
+      (rest = sos__k_req_new(r->method, strlen(r->method), NULL, 0))) {
+    rest->svc = r->svc;
+    rest->state = R_RUNNING;
+    rest->runner = in;
+    rest->detached = true;
+    rest->deadline = r->deadline;
+    if (r->timer.idx >= 0) { /* the deadline moves to the stand-in */
+      sos__k_timer_clear(k, &r->timer);
+      rest->timer.kind = KT_REQ_DEADLINE;
+      sos__k_timer_set(k, &rest->timer, rest->deadline);
+    }
+    in->cur = rest;
+    r->runner = NULL;
+    sos__k_complete(k, r, SOS_STATUS_OK, p, len);
+  }
+  pthread_mutex_unlock(&k->mu);
+  if (r && !rest) return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "out of memory");
+  return SOS_WASM_HOST_OK;
+}
+
 /* ---- calls -------------------------------------------------------------- */
 
 /* Whether in's definition lets it call name. */
@@ -358,6 +395,7 @@ static const struct abi_def {
 } defs[] = {
     {"request", "ii", "", h_request},
     {"respond", "ii", "", h_respond},
+    {"respond_now", "ii", "", h_respond_now},
     {"call", "iiiiiii", "i", h_call},
     {"call_plan", "iii", "i", h_call_plan},
     {"await", "iiii", "i", h_await},
