@@ -42,6 +42,7 @@ run "spec (asan)"   scripts/spec.sh build/asan
 run "cli (asan)"    env B=build/asan CLI_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/cli.sh
 run "kernel (asan)" env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/kernel.sh
 run "http (asan)"   env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/http.sh
+run "slackbot (asan)" env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/slackbot.sh
 for t in tests/*.sh; do
   [ -e "$t" ] || continue
   run "$(basename "$t" .sh)" bash "$t"

@@ -142,7 +142,8 @@ static int rebase_all(struct sos_app *base, const char *ext) {
   for (uint32_t i = 0; rc == 0 && i < base->nfiles; i++)
     rc = rebase(&base->files[i], ext, n);
   for (uint32_t i = 0; rc == 0 && i < base->nimports; i++)
-    rc = rebase(&base->imports[i], ext, n);
+    if (strcmp(base->imports[i], "sos") != 0) /* SOS's own package is no path */
+      rc = rebase(&base->imports[i], ext, n);
   return rc;
 }
 

@@ -13,7 +13,8 @@
 //   /slow               200 after 3 s
 //   /big/N              N bytes of "b"
 //   /redirect           302 to http://example.com/
-//   /api/chat.postMessage  200 {"ok":true} (Slack's answer)
+//   /api/chat.postMessage  200 {"ok":true} (Slack's answer); after 2 s for
+//                       channel CSLOW
 //   anything else       200, the request echoed: METHOD URL, then the body
 'use strict';
 const fs = require('fs');
@@ -26,7 +27,10 @@ function handle(req, res) {
     fs.appendFileSync(log, JSON.stringify({ method: req.method, url: req.url,
                                             headers: req.headers, body }) + '\n');
     const u = req.url;
-    if (u === '/ok' || u === '/api/chat.postMessage') {
+    if (u === '/api/chat.postMessage' && body.includes('"channel":"CSLOW"')) {
+      setTimeout(() => { res.writeHead(200, { 'content-type': 'application/json' });
+                         res.end('{"ok":true}'); }, 2000);
+    } else if (u === '/ok' || u === '/api/chat.postMessage') {
       res.writeHead(200, { 'content-type': 'application/json', 'x-double': 'yes' });
       res.end('{"ok":true}');
     } else if (u.startsWith('/status/')) {

@@ -135,6 +135,14 @@ TEST(lang_http_routes_extend) {
     CHECK_STR(a->routes[2].prefix, "/new");
   }
   sos_app_free(a);
+  /* import "sos" in a base stays SOS's package, not a path beside the base */
+  put("wbase/app.sos", "app b 1.0.0 {\n  module \"b.wasm\"\n  import \"sos\"\n"
+                       "  interface Web { page(HttpRequest) -> HttpResponse }\n"
+                       "  service web implements Web {}\n  http \"/\" -> web.page\n}\n");
+  put("wext/app.sos", "app e 1.0.0 extends \"../wbase/app.sos\" {\n  env X = \"1\"\n}\n");
+  a = load("wext/app.sos");
+  CHECK(a && sos_app_struct(a, "HttpRequest") != NULL);
+  sos_app_free(a);
   remove_root();
 }
 
