@@ -11,7 +11,8 @@
 # loudly and marked "!" in the table), prints a table with the ratios and
 # their geometric means, then runs the engine micro-benchmarks
 # (bench/micro.c), the node benchmark (scripts/bench_node.sh: service
-# calls, instances, memory of a real sosd), the storage benchmark and the
+# calls, instances, memory of a real sosd), the storage benchmark, the
+# HTTP gateway against nginx (scripts/bench_http.sh) and the
 # IDL codec's line (bench/idl: encode+decode of a typical request with the
 # generated C).  The table is also written to $B/bench/results.txt.
 #
@@ -124,6 +125,7 @@ echo
 bash scripts/bench_node.sh | tee -a "$B/bench/results.txt" || echo "bench: node benchmark failed" >&2
 echo
 bash scripts/bench_store.sh | tee -a "$B/bench/results.txt" || echo "bench: storage benchmark failed" >&2
+bash scripts/bench_http.sh | tee -a "$B/bench/results.txt" || echo "bench: HTTP benchmark failed" >&2
 echo
 mkdir -p "$B/bench/idl"
 if make -s B="$B" "$B/bench/idl/bench" >"$B/bench/idl/build.log" 2>&1; then

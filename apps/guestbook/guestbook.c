@@ -298,11 +298,73 @@ static void add_when(struct buf *b, int64_t ms, int iso) {
   adds(b, when);
 }
 
+static void add_entry(struct buf *b, const guestbook_Entry *e) {
+  addf(b, "{\"id\":%llu,\"at\":%lld,\"name\":", (unsigned long long)e->id, (long long)e->at);
+  add_json(b, e->name.p, e->name.len);
+  adds(b, ",\"message\":");
+  add_json(b, e->message.p, e->message.len);
+  adds(b, "}");
+}
+
+/* The newest entries as the page's list items and as the API's JSON
+ * array items, kept in the instance's memory between requests: an
+ * instance lives on, so a page view that finds the "entries" counter
+ * where it was re-sends the bytes it made instead of querying the table
+ * and escaping every entry again.  Any instance's new entry moves the
+ * counter, so no instance shows a stale list.  (A list is kept only when
+ * its newest row is the counter's: an entry counted but not yet written
+ * is not cached as missing.) */
+static struct {
+  uint64_t last; /* the "entries" counter the fragments were made at */
+  int valid;
+  struct buf html, json;
+} cache;
+
+static int fragments(void) {
+  uint64_t last = counter("entries");
+  if (cache.valid && cache.last == last) return 0;
+  struct shown s;
+  int st = newest(&s);
+  if (st) return st;
+  struct buf html = {0}, json = {0};
+  if (!s.n) adds(&html, "<p id=\"empty\">No entries yet. Be the first!</p>\n");
+  adds(&html, "<ol id=\"entries\">\n");
+  for (int i = 0; i < s.n; i++) {
+    const guestbook_Entry *e = &s.e[i];
+    addf(&html, "<li id=\"e%llu\"><span class=\"who\">", (unsigned long long)e->id);
+    add_html(&html, e->name.p, e->name.len);
+    adds(&html, "</span><time datetime=\"");
+    add_when(&html, e->at, 1);
+    adds(&html, "\">");
+    add_when(&html, e->at, 0);
+    adds(&html, "</time><p>");
+    add_html(&html, e->message.p, e->message.len);
+    adds(&html, "</p></li>\n");
+    if (i) adds(&json, ",");
+    add_entry(&json, e);
+  }
+  adds(&html, "</ol>\n");
+  add(&json, "", 0);
+  int complete = s.n == 0 ? last == 0 : s.e[0].id == last;
+  shown_free(&s);
+  if (html.failed || json.failed) {
+    free(html.p);
+    free(json.p);
+    return SOS_STATUS_TOO_BIG;
+  }
+  free(cache.html.p);
+  free(cache.json.p);
+  cache.html = html;
+  cache.json = json;
+  cache.last = last;
+  cache.valid = complete;
+  return 0;
+}
+
 /* The page, with error and what was typed when a post was refused. */
 static int render(sos_HttpResponse *resp, sos_arena *a, unsigned status, const char *error,
                   sos_text name, sos_text message, uint64_t visits) {
-  struct shown s;
-  int st = newest(&s);
+  int st = fragments();
   if (st) return -st;
   struct buf b = {0};
   adds(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -326,25 +388,11 @@ static int render(sos_HttpResponse *resp, sos_arena *a, unsigned status, const c
   add_html(&b, message.p, message.len);
   adds(&b, "</textarea>\n<div class=\"row\"><span id=\"count\" class=\"count\"></span>"
            "<button type=\"submit\">Sign the guestbook</button></div>\n</form>\n");
-  if (!s.n) adds(&b, "<p id=\"empty\">No entries yet. Be the first!</p>\n");
-  adds(&b, "<ol id=\"entries\">\n");
-  for (int i = 0; i < s.n; i++) {
-    const guestbook_Entry *e = &s.e[i];
-    addf(&b, "<li id=\"e%llu\"><span class=\"who\">", (unsigned long long)e->id);
-    add_html(&b, e->name.p, e->name.len);
-    adds(&b, "</span><time datetime=\"");
-    add_when(&b, e->at, 1);
-    adds(&b, "\">");
-    add_when(&b, e->at, 0);
-    adds(&b, "</time><p>");
-    add_html(&b, e->message.p, e->message.len);
-    adds(&b, "</p></li>\n");
-  }
-  adds(&b, "</ol>\n<footer>Served by SOS: a WebAssembly service behind the node's HTTP "
+  add(&b, cache.html.p, cache.html.len);
+  adds(&b, "<footer>Served by SOS: a WebAssembly service behind the node's HTTP "
            "gateway, its entries in a table and its visit counter in a kv store. "
            "<a href=\"/api/entries\">The same as JSON</a>.</footer>\n</main>\n"
            "<script src=\"/static/app.js\"></script>\n</body>\n</html>\n");
-  shown_free(&s);
   return answer(resp, a, status, "text/html; charset=utf-8", &b);
 }
 
@@ -411,13 +459,6 @@ int guestbook_Guestbook_page_serve(const sos_HttpRequest *req, sos_HttpResponse 
 
 /* ---- the JSON API ------------------------------------------------------------------ */
 
-static void add_entry(struct buf *b, const guestbook_Entry *e) {
-  addf(b, "{\"id\":%llu,\"at\":%lld,\"name\":", (unsigned long long)e->id, (long long)e->at);
-  add_json(b, e->name.p, e->name.len);
-  adds(b, ",\"message\":");
-  add_json(b, e->message.p, e->message.len);
-  adds(b, "}");
-}
 
 /* {"name": "...", "message": "..."}: 0 with both (absent ones empty), or
  * -1 when the body is not a JSON object. */
@@ -444,16 +485,11 @@ int guestbook_Guestbook_api_serve(const sos_HttpRequest *req, sos_HttpResponse *
   }
   if (!is(req->path, "/api/entries")) return json_error(resp, a, 404, "no such API");
   if (is(req->method, "GET") || is(req->method, "HEAD")) {
-    struct shown s;
-    int st = newest(&s);
+    int st = fragments();
     if (st) return -st;
     adds(&b, "{\"entries\":[");
-    for (int i = 0; i < s.n; i++) {
-      if (i) adds(&b, ",");
-      add_entry(&b, &s.e[i]);
-    }
+    add(&b, cache.json.p, cache.json.len);
     addf(&b, "],\"visits\":%llu}\n", (unsigned long long)counter("visits"));
-    shown_free(&s);
     return answer(resp, a, 200, "application/json", &b);
   }
   if (!is(req->method, "POST")) return not_allowed(resp, a, "GET, HEAD, POST");

@@ -206,8 +206,9 @@ static int prepare(struct kernel *k, struct req *r, int type, struct xfer *x, ch
   if (code) return code;
   uint64_t timeout = uint_of(k, r, type, "timeout_ms"), max = uint_of(k, r, type, "max_bytes");
   if (!timeout) timeout = DEFAULT_TIMEOUT_MS;
-  if (r->deadline) {
-    uint64_t now = sos__k_now(), left = r->deadline > now ? (r->deadline - now) / 1000000u : 1;
+  if (r->deadline) { /* end 50 ms early, so that the caller can still answer */
+    uint64_t now = sos__k_now(), left = r->deadline > now ? (r->deadline - now) / 1000000u : 0;
+    left = left > 100 ? left - 50 : left / 2;
     if (left < timeout) timeout = left ? left : 1;
   }
   x->max_bytes = max ? (max < MAX_BYTES ? (uint32_t)max : MAX_BYTES) : DEFAULT_MAX_BYTES;
