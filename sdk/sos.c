@@ -67,6 +67,9 @@ int32_t sos__abi_kv_put(const char *store, size_t store_len, const void *key,
 SOS_IMPORT("kv_del")
 int32_t sos__abi_kv_del(const char *store, size_t store_len, const void *key,
                         size_t key_len);
+SOS_IMPORT("kv_add")
+int32_t sos__abi_kv_add(const char *store, size_t store_len, const void *key, size_t key_len,
+                        int64_t delta, int32_t wait);
 SOS_IMPORT("kv_cas")
 int32_t sos__abi_kv_cas(const char *store, size_t store_len, const void *key,
                         size_t key_len, const void *old, size_t old_len, const void *val,
@@ -440,6 +443,10 @@ int sos_kv_put_str(const char *store, const char *key, const char *value) {
 
 int sos_kv_del(const char *store, const void *key, size_t klen) {
   return sos__abi_kv_del(store, strlen(store), key, klen);
+}
+
+int sos_kv_add(const char *store, const void *key, size_t klen, int64_t delta, int wait) {
+  return sos__abi_kv_add(store, strlen(store), key, klen, delta, wait ? 1 : 0);
 }
 
 int sos_kv_cas(const char *store, const void *key, size_t klen, const void *old,

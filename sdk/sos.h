@@ -295,6 +295,18 @@ int sos_kv_del(const char *store, const void *key, size_t klen);
 int sos_kv_cas(const char *store, const void *key, size_t klen, const void *old,
                size_t olen, const void *val, size_t vlen);
 
+/* Adds delta to the counter at key: its value is a decimal integer (text
+ * such as "42"; absent: 0), and the store adds in place, so concurrent
+ * adds never conflict and all count.  With wait, suspends until the sum
+ * is durable; without, returns once the add is queued: it is committed
+ * with the next group (a clean stop of the node keeps it; a crash within
+ * that moment loses it), and a kv_get may not see it yet.  For counters
+ * that are read far more often than exactly (a page's visits).  Returns
+ * SOS_STATUS_OK, SOS_STATUS_INVALID (no such store, a bad key; with wait,
+ * a value that is not such a number or a sum past the i64 range),
+ * SOS_STATUS_QUOTA. */
+int sos_kv_add(const char *store, const void *key, size_t klen, int64_t delta, int wait);
+
 /* A batch of writes and checks on one store, committed all or nothing.
  * Start from SOS_KV_BATCH_INIT (or all zeros), add ops with
  * sos_kv_batch_*, commit with sos_kv_batch_commit and release with

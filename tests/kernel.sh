@@ -228,6 +228,15 @@ check "kvcount add2 (an atomic batch)" 0 "=3 1" "" $SOS call kvcount add2 "a b"
 check "kvcount list (a prefix scan)" 0 "b 1" "" $SOS call kvcount list
 check "kvcount reset (delete)" 0 "=0" "" $SOS call kvcount reset b
 check "the operator sees the app's keys" 0 "c/a	3" "" $SOS kv ls kvcount/counts
+check "kv_add: the store adds in place" 0 "=ok" "" $SOS call kvcount bump a
+check "... onto the count hit made" 0 "=4" "" $SOS call kvcount get a
+for i in $(seq 40); do $SOS call kvcount bump z >/dev/null & done; wait
+check "kv_add: 40 at once all count (no conflicts to lose)" 0 "=40" "" $SOS call kvcount get z
+check "kv_add without waiting is queued" 0 "=queued" "" $SOS call kvcount tick z
+check "... and lands with the next commit" 0 "=41" "" sh -c "sleep 0.2; $SOS call kvcount get z"
+$SOS kv put kvcount/counts c/nan abc >/dev/null
+check "kv_add on a value that is not a number fails" 1 "" "INVALID" $SOS call kvcount bump nan
+check "... and leaves it as it was" 0 "=abc" "" $SOS kv get kvcount/counts c/nan
 check "deploy escape" 0 "deployed escape" "" $SOS deploy tests/apps/escape
 want='store-with-nul 11
 undeclared-store 11

@@ -17,8 +17,11 @@
  *
  * State: the table `entries` (struct Entry, key id) and the kv store
  * `counters` (keys "entries", the last id given, and "visits"), both in
- * the node's LMDB, so they survive restarts.  Counters go up by
- * compare-and-swap, so concurrent instances never hand out one id twice.
+ * the node's LMDB, so they survive restarts.  Entry ids go up by
+ * compare-and-swap, so concurrent instances never hand out one id twice;
+ * visits by the store's own add (sos_kv_add) without waiting for the
+ * disk, so that a page view costs no fsync (a crash may lose the last
+ * few milliseconds of visits; a clean stop loses none).
  *
  * Everything a visitor typed is checked (UTF-8 text, 1 to 40 characters
  * of name and 1 to 500 of message, no control characters but newlines
@@ -438,8 +441,13 @@ static sos_text form_field(sos_bytes body, const char *key, sos_arena *a) {
 int guestbook_Guestbook_page_serve(const sos_HttpRequest *req, sos_HttpResponse *resp,
                                    sos_arena *a) {
   if (!is(req->path, "/")) return text_answer(resp, a, 404, "no such page\n");
-  if (is(req->method, "GET") || is(req->method, "HEAD"))
-    return render(resp, a, 200, NULL, (sos_text){0}, (sos_text){0}, bump("visits"));
+  if (is(req->method, "GET") || is(req->method, "HEAD")) {
+    /* One more visit: the store adds it in place with the next commit, so
+     * a page view neither waits for the disk nor conflicts with another;
+     * the page shows the count so far, this visit included. */
+    sos_kv_add("counters", "visits", 6, 1, 0);
+    return render(resp, a, 200, NULL, (sos_text){0}, (sos_text){0}, counter("visits") + 1);
+  }
   if (!is(req->method, "POST")) return not_allowed(resp, a, "GET, HEAD, POST");
   sos_text typed = form_field(req->body, "name", a), name = trim(typed.p, typed.len);
   sos_text raw = form_field(req->body, "message", a), message = trim(raw.p, raw.len);

@@ -7,6 +7,10 @@
  *   reset NAME   -> deletes the counter; answers 0
  *   add2 A B     -> adds one to A and to B atomically; answers both new
  *                   counts, "A B" (the same name twice adds two)
+ *   bump NAME    -> adds one with the store's own add (sos_kv_add): no
+ *                   read, no retry, durable; answers "ok"
+ *   tick NAME    -> the same without waiting for the disk (the add
+ *                   commits with the next group); answers "queued"
  *
  * Counter NAME lives in store `counts` under the key "c/NAME" with its
  * count as decimal text, so `list` is a prefix scan of "c/".  Up to four
@@ -207,7 +211,21 @@ static int add2(const struct sos_request *req) {
                   ATTEMPTS);
 }
 
+/* bump and tick: the store adds in place, so no compare-and-swap loop. */
+static int add_one(const struct sos_request *req, int wait) {
+  struct counter c;
+  if (!counter_init(&c, req->body, req->len)) return usage(wait ? "bump" : "tick", "NAME");
+  int status = sos_kv_add(STORE, c.key, c.klen, 1, wait);
+  if (status) return sos_fail(status, "adding to counter %s", c.name);
+  return sos_respond_str(wait ? "ok" : "queued");
+}
+
+static int bump(const struct sos_request *req) { return add_one(req, 1); }
+static int tick(const struct sos_request *req) { return add_one(req, 0); }
+
 void sos_main(void) {
+  sos_method("bump", bump);
+  sos_method("tick", tick);
   sos_method("hit", hit);
   sos_method("get", get);
   sos_method("list", list);

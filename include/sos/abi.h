@@ -58,6 +58,11 @@
  *   kv_cas(store, store_len, key, key_len, old, old_len, new, new_len,
  *          flags) -> i32   SOS_KV_OLD_ABSENT: expect no value;
  *                          SOS_KV_NEW_ABSENT: delete instead of put
+ *   kv_add(store, store_len, key, key_len, delta: i64, wait) -> i32
+ *       adds delta to the decimal integer at key (absent: 0); never a
+ *       CONFLICT.  wait 1: suspends until durable; wait 0: returns once
+ *       queued (committed with the next group; lost only by a crash
+ *       before that commit)
  *   kv_batch(store, store_len, ops, ops_len) -> i32
  *       ops: records of u8 kind (SOS_KV_OP_*), u32 key_len, u32 val_len
  *       (little-endian), key bytes, value bytes; all or nothing.

@@ -82,6 +82,13 @@ enum {
                         the offset advances by one */
   SOS_STORE_TRIM,    /* log trim: deletes the records of log key L whose
                         offsets are below val (8 big-endian bytes) */
+  SOS_STORE_ADD,     /* counter: key holds a decimal integer (absent or
+                        empty: 0); adds the signed delta in val (8
+                        big-endian bytes, two's complement) and writes the
+                        sum back in decimal.  The batch fails with
+                        SOS_EINVAL when the value is not such a number or
+                        the sum leaves the range of an i64.  Never
+                        conflicts: concurrent adds all count */
 };
 
 struct sos_store_op {

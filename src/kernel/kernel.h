@@ -388,6 +388,7 @@ bool sos__k_allowed(const struct sos_app *app, const char *name);
 int sos__k_h_kv_get(struct sos_wasm_hostcall *c);
 int sos__k_h_kv_put(struct sos_wasm_hostcall *c);
 int sos__k_h_kv_del(struct sos_wasm_hostcall *c);
+int sos__k_h_kv_add(struct sos_wasm_hostcall *c);
 int sos__k_h_kv_cas(struct sos_wasm_hostcall *c);
 int sos__k_h_kv_batch(struct sos_wasm_hostcall *c);
 int sos__k_h_kv_scan(struct sos_wasm_hostcall *c);

@@ -412,6 +412,7 @@ static const struct abi_def {
     {"kv_put", "iiiiii", "i", sos__k_h_kv_put},
     {"kv_del", "iiii", "i", sos__k_h_kv_del},
     {"kv_cas", "iiiiiiiii", "i", sos__k_h_kv_cas},
+    {"kv_add", "iiiiIi", "i", sos__k_h_kv_add},
     {"kv_batch", "iiii", "i", sos__k_h_kv_batch},
     {"kv_scan", "iiiiiiiiii", "i", sos__k_h_kv_scan},
     {"log_append", "iiii", "I", sos__k_h_log_append},

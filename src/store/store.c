@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -228,8 +229,8 @@ static bool ops_valid(const struct sos_store_op *ops, uint32_t n, size_t *extra)
   *extra = 0;
   for (uint32_t i = 0; i < n; i++) {
     if (!ops[i].klen || ops[i].klen > SOS_STORE_MAX_KEY || ops[i].vlen > SOS_STORE_MAX_VALUE ||
-        ops[i].kind < SOS_STORE_PUT || ops[i].kind > SOS_STORE_TRIM ||
-        (ops[i].kind == SOS_STORE_TRIM && ops[i].vlen != 8) ||
+        ops[i].kind < SOS_STORE_PUT || ops[i].kind > SOS_STORE_ADD ||
+        ((ops[i].kind == SOS_STORE_TRIM || ops[i].kind == SOS_STORE_ADD) && ops[i].vlen != 8) ||
         (ops[i].kind == SOS_STORE_APPEND && ops[i].klen > SOS_STORE_MAX_KEY - 8))
       return false;
     *extra += (size_t)ops[i].klen + ops[i].vlen;
@@ -351,12 +352,36 @@ static int apply_trim(sos_store *st, MDB_txn *t, const struct sos_store_op *op, 
   return rc && rc != MDB_NOTFOUND ? SOS_EIO : 0;
 }
 
+/* Adds the delta in op->val to the decimal integer at op->key. */
+static int apply_add(sos_store *st, MDB_txn *t, const struct sos_store_op *op, int64_t d[2]) {
+  MDB_val k = {op->klen, (void *)op->key}, old;
+  int rc = mdb_get(t, st->data, &k, &old);
+  if (rc && rc != MDB_NOTFOUND) return SOS_EIO;
+  char text[24];
+  int64_t v = 0, delta = (int64_t)be64(op->val);
+  if (rc == 0 && old.mv_size) {
+    if (old.mv_size >= sizeof text) return SOS_EINVAL;
+    memcpy(text, old.mv_data, old.mv_size);
+    text[old.mv_size] = 0;
+    char *end;
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (*end || errno || end == text) return SOS_EINVAL;
+  }
+  if ((delta > 0 && v > INT64_MAX - delta) || (delta < 0 && v < INT64_MIN - delta))
+    return SOS_EINVAL;
+  int n = snprintf(text, sizeof text, "%lld", (long long)(v + delta));
+  MDB_val nv = {(size_t)n, text};
+  return put_charged(st, t, &k, &nv, d);
+}
+
 /* Applies one op in t, adding its effect on usage to d[2]; an append puts
  * its offset in *offset. */
 static int apply_op(sos_store *st, MDB_txn *t, const struct sos_store_op *op, int64_t d[2],
                     uint64_t *offset) {
   if (op->kind == SOS_STORE_APPEND) return apply_append(st, t, op, d, offset);
   if (op->kind == SOS_STORE_TRIM) return apply_trim(st, t, op, d);
+  if (op->kind == SOS_STORE_ADD) return apply_add(st, t, op, d);
   MDB_val k = {op->klen, (void *)op->key}, old;
   int rc = mdb_get(t, st->data, &k, &old);
   if (rc && rc != MDB_NOTFOUND) return SOS_EIO;
