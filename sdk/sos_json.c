@@ -1,6 +1,7 @@
 /*
- * sos_json.c - reading and writing the JSON that web apps meet: webhook
- * bodies (Slack's events), API requests (the guestbook's entries).
+ * sos_json.c - reading and writing what web apps meet: JSON (webhook
+ * bodies such as Slack's events, API requests such as the guestbook's
+ * entries) and HTML form data (application/x-www-form-urlencoded).
  *
  * sos_json_text finds one string by a path of object keys without
  * building a tree: it walks the text once, skipping what the path does
@@ -188,4 +189,42 @@ size_t sos_json_quote(char *out, const char *s, size_t n) {
   }
   if (out) out[o] = '"';
   return o + 1;
+}
+
+/* Decodes %XX and + of form data in place; the new length. */
+static size_t form_decode(char *s, size_t n) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    uint32_t v;
+    char hex[4] = {'0', '0', 0, 0};
+    if (c == '+') {
+      c = ' ';
+    } else if (c == '%' && i + 2 < n) {
+      hex[2] = s[i + 1], hex[3] = s[i + 2];
+      if (hex4(hex, &v) == 0) c = (char)v, i += 2;
+    }
+    s[o++] = c;
+  }
+  return o;
+}
+
+int sos_form_text(const void *form, size_t len, const char *key, sos_text *out, sos_arena *a) {
+  size_t klen = strlen(key);
+  const char *p = form, *end = p + len;
+  *out = (sos_text){0};
+  if (!a) a = sos_wire_arena();
+  while (p < end) {
+    const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+    if ((size_t)(stop - p) > klen && !memcmp(p, key, klen) && p[klen] == '=') {
+      size_t n = (size_t)(stop - p) - klen - 1;
+      char *v = sos_arena_alloc(a, n + 1);
+      if (!v) return SOS_STATUS_TOO_BIG;
+      memcpy(v, p + klen + 1, n);
+      *out = (sos_text){v, (uint32_t)form_decode(v, n)};
+      return 0;
+    }
+    p = stop + 1;
+  }
+  return SOS_STATUS_NOT_FOUND;
 }

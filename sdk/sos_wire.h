@@ -658,13 +658,20 @@ int sos_wire_bad(sos_wire_dec *d, const char *what);
 int sos_wire_wrong_type(sos_wire_dec *d, const uint8_t *at, uint64_t key, const char *what,
                         const char *type, int want);
 
-/* ---- JSON (sos_json.c) ------------------------------------------------------ */
+/* ---- JSON and form data (sos_json.c) ------------------------------------------ */
 
 /* Finds the string at path (object keys joined by '.', as "event.text")
  * in the JSON text json (len bytes) and decodes it into *out, allocated
  * in a (NULL: sos_wire_arena()).  Returns 0, or SOS_STATUS_NOT_FOUND when
  * there is no such string or the JSON on the way to it is malformed. */
 int sos_json_text(const void *json, size_t len, const char *path, sos_text *out, sos_arena *a);
+
+/* The value of field key in form data (application/x-www-form-urlencoded:
+ * key=value pairs joined by &, + for a space, %XX for a byte), decoded
+ * into *out in a (NULL: sos_wire_arena()).  The first pair of that key
+ * counts.  Returns 0, SOS_STATUS_NOT_FOUND (no such key: *out empty) or
+ * SOS_STATUS_TOO_BIG (out of memory). */
+int sos_form_text(const void *form, size_t len, const char *key, sos_text *out, sos_arena *a);
 
 /* Writes s (n bytes) as a JSON string, quotes included, into out, with
  * <, > and & escaped too (safe inside HTML); returns its length.  With

@@ -399,43 +399,11 @@ static int render(sos_HttpResponse *resp, sos_arena *a, unsigned status, const c
   return answer(resp, a, status, "text/html; charset=utf-8", &b);
 }
 
-/* Decodes %XX and + of a form value in place; its new length. */
-static size_t form_decode(char *s, size_t n) {
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '+') c = ' ';
-    else if (c == '%' && i + 2 < n) {
-      char hex[3] = {s[i + 1], s[i + 2], 0};
-      char *end;
-      long v = strtol(hex, &end, 16);
-      if (end == hex + 2) {
-        c = (char)v;
-        i += 2;
-      }
-    }
-    s[o++] = c;
-  }
-  return o;
-}
-
-/* The value of field key in a form body, decoded into the arena. */
+/* The value of field key of a form body (sos_form_text), empty when absent. */
 static sos_text form_field(sos_bytes body, const char *key, sos_arena *a) {
-  size_t klen = strlen(key);
-  const char *p = (const char *)body.p, *end = p + body.len;
-  while (p < end) {
-    const char *amp = memchr(p, '&', (size_t)(end - p));
-    const char *stop = amp ? amp : end;
-    if ((size_t)(stop - p) > klen && !memcmp(p, key, klen) && p[klen] == '=') {
-      size_t n = (size_t)(stop - p) - klen - 1;
-      char *v = sos_arena_alloc(a, n + 1);
-      if (!v) return (sos_text){0};
-      memcpy(v, p + klen + 1, n);
-      return (sos_text){v, (uint32_t)form_decode(v, n)};
-    }
-    p = stop + 1;
-  }
-  return (sos_text){0};
+  sos_text v;
+  sos_form_text(body.p, body.len, key, &v, a);
+  return v;
 }
 
 int guestbook_Guestbook_page_serve(const sos_HttpRequest *req, sos_HttpResponse *resp,

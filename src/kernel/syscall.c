@@ -52,14 +52,23 @@ static int h_request(struct sos_wasm_hostcall *c) {
   return SOS_WASM_HOST_OK;
 }
 
+/* The response bytes (ptr, len) of respond and respond_now: 0 with *p, or
+ * the trap to return for a length over the limit or bytes out of bounds. */
+static int response_bytes(struct sos_wasm_hostcall *c, const uint8_t **p, uint32_t *len) {
+  *len = A32(1);
+  if (*len > SOS_ABI_MAX_MESSAGE)
+    return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "response of %u bytes exceeds %u", *len,
+                              SOS_ABI_MAX_MESSAGE);
+  *p = sos_wasm_mem(c->instance, A32(0), *len);
+  return !*p && *len ? oob(c) : 0;
+}
+
 static int h_respond(struct sos_wasm_hostcall *c) {
   struct inst *in = me(c);
-  uint32_t len = A32(1);
-  if (len > SOS_ABI_MAX_MESSAGE)
-    return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "response of %u bytes exceeds %u", len,
-                              SOS_ABI_MAX_MESSAGE);
-  const uint8_t *p = sos_wasm_mem(c->instance, A32(0), len);
-  if (!p && len) return oob(c);
+  const uint8_t *p;
+  uint32_t len;
+  int trap = response_bytes(c, &p, &len);
+  if (trap) return trap;
   uint8_t *copy = sos_malloc(len ? len : 1);
   if (!copy) return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "out of memory");
   if (len) memcpy(copy, p, len);
@@ -77,12 +86,10 @@ static int h_respond(struct sos_wasm_hostcall *c) {
 static int h_respond_now(struct sos_wasm_hostcall *c) {
   struct kernel *k = c->env;
   struct inst *in = me(c);
-  uint32_t len = A32(1);
-  if (len > SOS_ABI_MAX_MESSAGE)
-    return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "response of %u bytes exceeds %u", len,
-                              SOS_ABI_MAX_MESSAGE);
-  const uint8_t *p = sos_wasm_mem(c->instance, A32(0), len);
-  if (!p && len) return oob(c);
+  const uint8_t *p;
+  uint32_t len;
+  int trap = response_bytes(c, &p, &len);
+  if (trap) return trap;
   pthread_mutex_lock(&k->mu);
   struct req *r = in->task == T_REQ ? in->cur : NULL, *rest = NULL;
   if (r && r->state == R_RUNNING && !r->detached &&

@@ -77,6 +77,30 @@ async function run() {
     check('... landing back on /', p2.url() === base + '/', p2.url());
     await plain.close();
 
+    // The JSON API, as a program uses it.
+    const api = (method, body) => fetch(base + '/api/entries', { method, body,
+      headers: { 'content-type': 'application/json' } });
+    let r = await api('POST', 'not json');
+    check('API: a body that is not JSON is refused', r.status === 400 &&
+      (await r.json()).error.startsWith('Send a JSON object'));
+    r = await api('POST', JSON.stringify({ name: 'x'.repeat(41), message: 'hi' }));
+    check('API: a name over 40 characters is refused', r.status === 400 &&
+      (await r.json()).error === 'Your name is too long: 40 characters at most.');
+    r = await api('POST', JSON.stringify({ name: 'Ünïcødé ✓', message: '</script><script>alert(1)</script>' }));
+    const made = await r.json();
+    check('API: an entry is created (201)', r.status === 201 && made.entry.name === 'Ünïcødé ✓', r.status);
+    const raw = await (await fetch(base + '/api/entries')).text();
+    check('API: markup leaves the JSON escaped', raw.includes('\\u003c/script\\u003e') && !raw.includes('</script>'));
+    r = await api('DELETE');
+    check('API: other methods get 405 with Allow', r.status === 405 && r.headers.get('allow') === 'GET, HEAD, POST');
+    r = await fetch(base + '/static/nope.css');
+    check('a missing file is 404', r.status === 404);
+    r = await fetch(base + '/static/app.js');
+    check('the script is served as JavaScript', r.status === 200 &&
+      r.headers.get('content-type').startsWith('text/javascript'));
+    const stats = await (await fetch(base + '/api/stats')).json();
+    check('API: stats count the entries', stats.entries === 3, JSON.stringify(stats));
+
     // Restart sosd: the entries and the counter are in the node's LMDB.
     const before = await visits(page);
     sos('node', 'stop');
@@ -84,7 +108,7 @@ async function run() {
     res = await page.reload();
     check('the page is back after sosd restarts', res.status() === 200, res.status());
     const names = await page.$$eval('#entries li .who', (els) => els.map((e) => e.textContent));
-    check('the entries survived the restart', names.join(',') === 'Grace,Ada Lovelace', names.join(','));
+    check('the entries survived the restart', names.join(',') === 'Ünïcødé ✓,Grace,Ada Lovelace', names.join(','));
     const after = await visits(page);
     // (visits are added without waiting for the disk, so a view may show
     // its predecessor's add not yet committed: at least, never fewer)
