@@ -30,6 +30,11 @@
 # wire messages written here, and fuzzes with tests/fuzz/idl.dict, inputs
 # up to 16 KiB.  Logs go to build/fuzz/fuzz_idl.log.
 #
+# http: builds build/fuzz/fuzz_http from tests/fuzz/fuzz_http.c, the
+# sources of the idl target and src/net/route.c (the gateway's request
+# targets and what services answer), seeds build/fuzz/corpus_http, logs
+# to build/fuzz/fuzz_http.log.
+#
 # A crashing, leaking, hanging or memory-hungry input is saved under
 # build/fuzz/crashes/ (app- or idl- in front for those targets) and the exit
 # status is then non-zero.  Environment: FUZZ_JOBS (workers, default
@@ -41,15 +46,15 @@ SECS=60
 TARGET=
 for arg in "$@"; do
   case $arg in
-    wasm|app|idl) TARGET=$arg ;;
-    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app|idl]" >&2; exit 2 ;;
+    wasm|app|idl|http) TARGET=$arg ;;
+    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app|idl|http]" >&2; exit 2 ;;
     *) SECS=$arg ;;
   esac
 done
 OUT=build/fuzz
 JOBS=${FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 SUITE=${SOS_WASM_TESTSUITE:-../shared/wasm-testsuite}
-mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/corpus_idl" "$OUT/crashes"
+mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/corpus_idl" "$OUT/corpus_http" "$OUT/crashes"
 
 # sources TARGET: the files that make up a fuzz target.
 sources() {
@@ -57,6 +62,8 @@ sources() {
     wasm) echo src/base/*.c src/wasm/*.c tests/fuzz/fuzz_wasm.c ;;
     app) echo src/base/*.c src/lang/*.c tests/fuzz/fuzz_app.c ;;
     idl) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') tests/fuzz/fuzz_idl.c ;;
+    http) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') src/net/route.c \
+            tests/fuzz/fuzz_http.c ;;
   esac
 }
 
@@ -87,7 +94,8 @@ build() {
   [ $failed = 0 ] || return 1
   [ $stale = 0 ] && [ -x "$bin" ] && return 0
   echo "fuzz: linking $bin"
-  clang -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$bin" -lm -lpthread
+  local libs=(-lm -lpthread); [ "$1" = http ] && libs+=(-luv -lhttp_parser)
+  clang -fsanitize=fuzzer,address,undefined "${objs[@]}" -o "$bin" "${libs[@]}"
 }
 
 # seed_wasm: adds spec-suite modules (at most 64 KiB each) to an empty corpus.
@@ -154,6 +162,17 @@ seed_idl() {
   echo "fuzz: seeded the idl corpus with $(ls "$dir" | wc -l) messages"
 }
 
+# seed_http: request targets and service answers (an HttpResponse with a
+# status, a header and a body) for fuzz_http.c, in an empty corpus.
+seed_http() {
+  local dir=$OUT/corpus_http
+  [ -n "$(ls -A "$dir")" ] && return 0
+  printf '/echo?a=1#frag\0\x08\xc8\x01\x12\x11\x0a\x0ccontent-type\x12\x01x\x1a\x02hi' >"$dir/seed-1"
+  printf 'http://host:80/p?q\0\x08\xcc\x01' >"$dir/seed-2"
+  printf '*\0\x12\x0c\x0a\x03x-a\x12\x05a\r\nb:' >"$dir/seed-3"
+  echo "fuzz: seeded the http corpus with $(ls "$dir" | wc -l) inputs"
+}
+
 # run TARGET SECONDS: fuzzes one target; non-zero when an input failed.
 run() {
   local bin=$OUT/fuzz_$1 corpus=$OUT/corpus log=$OUT/fuzz.log prefix=$OUT/crashes/
@@ -166,6 +185,10 @@ run() {
     corpus=$OUT/corpus_idl log=$OUT/fuzz_idl.log prefix=$OUT/crashes/idl-
     opts=(-max_len=16384 -dict=tests/fuzz/idl.dict)
     seed_idl
+  elif [ "$1" = http ]; then
+    corpus=$OUT/corpus_http log=$OUT/fuzz_http.log prefix=$OUT/crashes/http-
+    opts=(-max_len=16384)
+    seed_http
   else
     seed_wasm
   fi
@@ -182,7 +205,7 @@ run() {
   if [ "$after" -gt "$before" ]; then
     echo "fuzz: $((after - before)) new failing input(s) in $OUT/crashes:"
     ls -t "$OUT/crashes" | head -n $((after - before)) | sed 's/^/  /'
-    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(app|idl):' "$log" | sed 's/^/  /'
+    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(app|idl|http):' "$log" | sed 's/^/  /'
     return 1
   fi
   if [ "$rc" -ne 0 ]; then
@@ -192,7 +215,7 @@ run() {
   echo "fuzz: no crashes in $1"
 }
 
-targets=${TARGET:-wasm app idl}
+targets=${TARGET:-wasm app idl http}
 for t in $targets; do
   build "$t" || { echo "fuzz: build of $t failed"; exit 1; }
 done
@@ -204,6 +227,7 @@ else
   run wasm "$SECS" || status=1
   run app "${FUZZ_APP_SECONDS:-15}" || status=1
   run idl "${FUZZ_IDL_SECONDS:-15}" || status=1
+  run http "${FUZZ_HTTP_SECONDS:-15}" || status=1
 fi
 [ $status = 0 ] && echo "fuzz: no crashes"
 exit $status

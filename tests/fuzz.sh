@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzzer as a test (run by scripts/test.sh): a bounded run of
-# scripts/fuzz.sh, about a minute in all including the build, counted as
+# scripts/fuzz.sh (the engine, then app, idl and http for 15 s each) counted as
 # one test.  Prints "fuzz: 1 passed, 0 failed" when no input crashed,
 # leaked or hung, "fuzz: 0 passed, 1 failed" otherwise (the inputs are
 # then in build/fuzz/crashes/).  FUZZ_SECONDS overrides the time given to
