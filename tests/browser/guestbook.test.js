@@ -14,7 +14,13 @@ const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
 
 const base = `http://127.0.0.1:${process.env.PORT}`;
-const sos = (...args) => execFileSync(process.env.SOS, args, { encoding: 'utf8' });
+function sos(...args) {
+  try {
+    return execFileSync(process.env.SOS, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    throw new Error(`sos ${args.join(' ')}: ${e.stderr || e.message}`);
+  }
+}
 let passed = 0, failed = 0;
 function check(name, ok, detail) {
   if (ok) { passed++; console.log(`ok - ${name}`); return; }
