@@ -26,7 +26,7 @@ export SOS_HOME=$tmp/node
 doubles=()
 cleanup() {
   for p in "${doubles[@]}"; do kill "$p" 2>/dev/null; done
-  for d in "$SOS_HOME" "$tmp/other"; do
+  for d in "$SOS_HOME" "$tmp/other" "$tmp/tls"; do
     [ -f "$d/sosd.lock" ] && kill -9 "$(cat "$d/sosd.lock" 2>/dev/null)" 2>/dev/null
   done
   rm -rf "$tmp"
@@ -300,6 +300,36 @@ check "a port in use stops a second node with why" 1 "" "address already in use"
   $SOS node start --data "$tmp/other" --http "127.0.0.1:$PORT"
 check "--http off: no gateway" 0 "http off" "" $SOS node start --data "$tmp/other" --http off
 $SOS node stop --data "$tmp/other" >/dev/null
+
+# ---- TLS termination -------------------------------------------------------------------------
+T=$tmp/tls
+mkdir -p "$T" && chmod 700 "$T"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 1 \
+  -subj /CN=127.0.0.1 -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+printf 'http = 127.0.0.1:0\nhttp_tls_cert = %s\n' "$T/cert.pem" >"$T/node.conf"
+check "TLS: a certificate without its key stops the node" 1 "" "TLS needs both http_tls_cert and http_tls_key" \
+  $SOS node start --data "$T"
+printf 'http = 127.0.0.1:0\nhttp_tls_cert = %s\nhttp_tls_key = %s\n' "$T/cert.pem" "$tmp/key.pem" >"$T/node.conf"
+check "TLS: a key that does not match the certificate stops the node" 1 "" \
+  "key values mismatch" $SOS node start --data "$T"
+printf 'http = 127.0.0.1:0\nhttp_tls_cert = %s\nhttp_tls_key = %s\n' "$T/cert.pem" "$T/key.pem" >"$T/node.conf"
+check "TLS: a node with a certificate serves HTTPS" 0 "https 127.0.0.1:" "" $SOS node start --data "$T"
+SPORT=$($SOS node status --data "$T" --json | grep -o '"http":"127.0.0.1:[0-9]*"' | grep -o '[0-9]*"$' | tr -d '"')
+$SOS deploy --data "$T" tests/apps/web >/dev/null
+S=https://127.0.0.1:$SPORT
+check "TLS: a request" 0 "=hello from web" "" curl -s --cacert "$T/cert.pem" "$S/"
+check "TLS: keep-alive over one TLS connection" 0 "Re-using existing connection" "" \
+  sh -c "curl -sv --cacert '$T/cert.pem' '$S/' '$S/status/201' 2>&1"
+check "TLS: a 1 MB body in" 0 "n=1000000" "" \
+  sh -c "head -c 1000000 /dev/zero | tr '\0' q | curl -s --cacert '$T/cert.pem' --data-binary @- '$S/echo' | head -1"
+check "TLS: 3 MB out" 0 "=3000000" "" sh -c "curl -s --cacert '$T/cert.pem' '$S/big/3000000' | wc -c"
+check "TLS: a client that does not trust the certificate stops" 60 "" "" curl -s "$S/"
+check "TLS: plain HTTP on the TLS port gets no answer" 52 "" "" curl -s -m 5 "http://127.0.0.1:$SPORT/"
+STDIN=$tmp/noise check "TLS: random bytes instead of a handshake" 0 "" "" "$POKE" -p "127.0.0.1:$SPORT"
+check "TLS: still serving" 0 "=hello from web" "" curl -s --cacert "$T/cert.pem" "$S/"
+check "TLS: node stop" 0 "node stopped" "" $SOS node stop --data "$T"
+check "TLS: sosd.log has no sanitizer reports" 0 "!Sanitizer" "" cat "$T/sosd.log"
+
 check "rm web" 0 "web removed" "" $SOS rm web
 check "its routes go with it: 404" 0 "no route for /" "" curl -s "$(url /)"
 check "node stop at the end" 0 "node stopped" "" $SOS node stop

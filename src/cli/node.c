@@ -106,7 +106,8 @@ static int start_background(const struct sos__cli_cmd *cmd, const struct sos__cl
     if (waitpid(pid, &st, WNOHANG) == pid) break;
     if (status(a->data, &r) == 0) {
       const cJSON *http = cJSON_GetObjectItem(r.json, "http");
-      printf("node started (pid %d, data %s, http %s)\n", (int)num(r.json, "pid"), a->data,
+      printf("node started (pid %d, data %s, %s %s)\n", (int)num(r.json, "pid"), a->data,
+             cJSON_IsTrue(cJSON_GetObjectItem(r.json, "tls")) ? "https" : "http",
              cJSON_IsString(http) ? http->valuestring : "off");
       sos__cli_reply_free(&r);
       return SOS_CLI_OK;

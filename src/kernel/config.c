@@ -73,16 +73,21 @@ int sos__k_config_set(struct kconfig *c, const char *name, const char *value, ch
     if (!(rc = parse_num(value, 3600000, &n))) c->http_request_timeout_ms = n;
   } else if (!strcmp(name, "http_idle_timeout_ms")) {
     if (!(rc = parse_num(value, 3600000, &n))) c->http_idle_timeout_ms = n;
+  } else if (!strcmp(name, "http_tls_cert") || !strcmp(name, "http_tls_key")) {
+    char *dst = name[9] == 'c' ? c->http_tls_cert : c->http_tls_key;
+    rc = strlen(value) < sizeof c->http_tls_cert && value[0] ? 0 : -1;
+    if (!rc) snprintf(dst, sizeof c->http_tls_cert, "%s", value);
   } else {
     snprintf(err, errlen, "unknown setting \"%s\" (known: http, http_max_head, "
                           "http_max_body, http_max_connections, http_request_timeout_ms, "
-                          "http_idle_timeout_ms)", name);
+                          "http_idle_timeout_ms, http_tls_cert, http_tls_key)", name);
     return SOS_EINVAL;
   }
   if (rc) {
     snprintf(err, errlen, "bad value \"%s\" for %s%s", value, name,
-             !strcmp(name, "http") ? ": write HOST:PORT, PORT or off"
-                                   : ": write a positive whole number");
+             !strcmp(name, "http")           ? ": write HOST:PORT, PORT or off"
+             : !strncmp(name, "http_tls", 8) ? ": write the path of a PEM file"
+                                             : ": write a positive whole number");
     return SOS_EINVAL;
   }
   return 0;

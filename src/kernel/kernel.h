@@ -199,6 +199,8 @@ struct kconfig {
   uint32_t http_max_conns;        /* open connections: more are refused with 503 */
   uint64_t http_request_timeout_ms; /* a request must arrive within it: else 408 */
   uint64_t http_idle_timeout_ms;  /* a kept-alive connection idle this long closes */
+  char http_tls_cert[1024];       /* PEM certificate chain: serve HTTPS, or "" */
+  char http_tls_key[1024];        /* its PEM private key */
 };
 
 struct worker {
@@ -546,6 +548,8 @@ void sos__k_http_close_all(struct kernel *k);
 void sos__k_http_free(struct kernel *k);
 /* The address the gateway listens on ("127.0.0.1:8080"), or "off". */
 const char *sos__k_http_address(const struct kernel *k);
+/* Whether the gateway speaks HTTPS (node.conf http_tls_cert and _key). */
+bool sos__k_http_tls(const struct kernel *k);
 
 /* ---- src/net/egress.c: the http built-in ------------------------------- */
 int sos__k_egress_start(struct kernel *k);

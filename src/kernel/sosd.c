@@ -224,8 +224,9 @@ static int start(struct kernel *k, uint32_t workers) {
   k->sigterm.data = k->sigint.data = k;
   uv_signal_start(&k->sigterm, on_signal, SIGTERM);
   uv_signal_start(&k->sigint, on_signal, SIGINT);
-  fprintf(stderr, "sosd: ready (pid %d, data %s, http %s, %u workers, %.1f ms)\n",
-          (int)getpid(), k->data, sos__k_http_address(k), k->nworkers,
+  fprintf(stderr, "sosd: ready (pid %d, data %s, %s %s, %u workers, %.1f ms)\n",
+          (int)getpid(), k->data, sos__k_http_tls(k) ? "https" : "http",
+          sos__k_http_address(k), k->nworkers,
           (double)(sos__k_now() - k->started) / 1e6);
   return 0;
 }

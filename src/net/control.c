@@ -251,6 +251,7 @@ static void op_status(struct conn *c) {
   cJSON_AddNumberToObject(j, "pid", getpid());
   cJSON_AddStringToObject(j, "data", k->data);
   cJSON_AddStringToObject(j, "http", sos__k_http_address(k));
+  cJSON_AddBoolToObject(j, "tls", sos__k_http_tls(k));
   cJSON_AddStringToObject(j, "version", SOSD_VERSION);
   cJSON_AddNumberToObject(j, "abi", SOS_ABI_VERSION);
   cJSON_AddNumberToObject(j, "uptime_ms", (double)((sos__k_now() - k->started) / 1000000u));

@@ -71,6 +71,7 @@ struct hconn {
   bool head_only;  /* HEAD: headers without the body */
   uint64_t t0;
   char line[160];  /* "GET /path" for the access log */
+  struct sos__net_tls *tls; /* its TLS state, or NULL */
   uint32_t refs;
   uint32_t writes;  /* writes in flight */
   bool eof;         /* the client has sent all it will: close once answered */
@@ -89,6 +90,8 @@ struct gateway {
   int log_fd;
   int req_type, resp_type; /* HttpRequest and HttpResponse in k->sos_idl */
   http_parser_settings settings;
+  void *tls;               /* the TLS context (tls.c), or NULL: plain HTTP */
+  uint8_t scratch[65536];  /* TLS: what one read got, before decryption */
 };
 
 /* ---- connection lifetime ------------------------------------------------------ */
@@ -99,6 +102,7 @@ static void unref(struct hconn *c) {
   if (c->prev) c->prev->next = c->next; else g->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   g->nconns--;
+  sos__net_tls_free(c->tls);
   sos_free(c->in);
   sos_buf_free(&c->url);
   sos_buf_free(&c->hbuf);
@@ -135,13 +139,13 @@ struct hwrite {
 
 static void on_written(uv_write_t *w, int status);
 
-/* Sends data (taken over) on c; closes c once it is written when
- * close_after, else resumes reading the next request. */
-static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_after) {
-  struct hwrite *wr = sos_calloc(1, sizeof *wr);
-  if (close_after) {
-    c->last = true;
-    uv_read_stop((uv_stream_t *)&c->tcp);
+/* Writes data (taken over; ciphertext when TLS) to c's socket. */
+static void send_raw(struct hconn *c, uint8_t *data, size_t n, bool close_after) {
+  struct hwrite *wr = data && n ? sos_calloc(1, sizeof *wr) : NULL;
+  if (!data || !n) {
+    sos_free(data);
+    if (close_after) conn_close(c);
+    return;
   }
   if (!wr || c->closing) {
     sos_free(wr);
@@ -162,6 +166,27 @@ static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_afte
     sos_free(wr);
     conn_close(c);
   }
+}
+
+/* Sends data (taken over) on c; closes c once it is written when
+ * close_after, else resumes reading the next request. */
+static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_after) {
+  if (close_after) {
+    c->last = true;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+  }
+  if (c->tls && !c->closing) { /* encrypt: what goes out is the record */
+    uint8_t *rec = NULL;
+    size_t rn = 0;
+    int rc = sos__net_tls_out(c->tls, data, n, &rec, &rn);
+    sos_free(data);
+    if (rc) {
+      sos_free(rec);
+      return conn_close(c);
+    }
+    data = rec, n = rn;
+  }
+  send_raw(c, data, n, close_after);
 }
 
 /* One line of the access log: time, client, request, status, bytes, time
@@ -504,6 +529,10 @@ static void on_timeout(uv_timer_t *t) {
 static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf) {
   struct hconn *c = h->data;
   (void)want;
+  if (c->tls) { /* ciphertext: decrypted into c->in by on_read */
+    *buf = uv_buf_init((char *)c->g->scratch, sizeof c->g->scratch);
+    return;
+  }
   size_t room = 64 * 1024;
   if (c->in_cap - c->in_len < room) {
     char *grown = sos_realloc(c->in, c->in_len + room);
@@ -517,6 +546,32 @@ static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf) {
   *buf = uv_buf_init(c->in + c->in_len, (unsigned)(c->in_cap - c->in_len));
 }
 
+/* Decrypts n bytes of c->g->scratch onto c->in and sends what the
+ * handshake needs; true when the connection is done with. */
+static bool tls_read(struct hconn *c, size_t n) {
+  struct sos_buf plain = {0};
+  uint8_t *out = NULL;
+  size_t outn = 0;
+  int rc = sos__net_tls_in(c->tls, c->g->scratch, n, &plain, &out, &outn);
+  send_raw(c, out, outn, rc != 0); /* the handshake's next flight, or an alert */
+  bool ok = rc == 0;
+  if (ok && plain.len) {
+    if (c->in_cap - c->in_len < plain.len) {
+      char *grown = sos_realloc(c->in, c->in_len + plain.len);
+      if (grown) c->in = grown, c->in_cap = c->in_len + plain.len;
+      else ok = false;
+    }
+    if (ok) memcpy(c->in + c->in_len, plain.p, plain.len), c->in_len += plain.len;
+  }
+  sos_buf_free(&plain);
+  if (!ok) {
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    if (!c->writes) conn_close(c);
+    else c->last = true;
+  }
+  return !ok;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct hconn *c = s->data;
   (void)buf;
@@ -526,7 +581,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (!c->busy && !c->writes) conn_close(c);
     return;
   }
-  c->in_len += (size_t)n;
+  if (c->tls && tls_read(c, (size_t)n)) return;
+  if (!c->tls) c->in_len += (size_t)n;
   if (!c->busy) parse(c);
 }
 
@@ -547,6 +603,7 @@ static void on_connection(uv_stream_t *server, int status) {
   http_parser_init(&c->hp, HTTP_REQUEST);
   c->hp.data = c;
   if (uv_accept(server, (uv_stream_t *)&c->tcp)) return conn_close(c);
+  if (g->tls && !(c->tls = sos__net_tls_new(g->tls))) return conn_close(c);
   uv_tcp_nodelay(&c->tcp, 1);
   sos__net_peer(&c->tcp, c->remote, sizeof c->remote);
   if (g->nconns > g->k->cfg.http_max_conns)
@@ -571,6 +628,19 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
                                       .on_headers_complete = on_headers_done,
                                       .on_body = on_body,
                                       .on_message_complete = on_complete};
+  if (!k->cfg.http_tls_cert[0] != !k->cfg.http_tls_key[0]) {
+    snprintf(err, errlen, "TLS needs both http_tls_cert and http_tls_key in %s/node.conf",
+             k->data);
+    sos_free(g);
+    return SOS_EINVAL;
+  }
+  int trc = k->cfg.http_tls_cert[0] ? sos__net_tls_ctx(k->cfg.http_tls_cert, k->cfg.http_tls_key,
+                                                       &g->tls, err, errlen)
+                                    : 0;
+  if (trc) {
+    sos_free(g);
+    return trc;
+  }
   char path[4200];
   snprintf(path, sizeof path, "%s/access.log", k->data);
   g->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -587,6 +657,7 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
     uv_close((uv_handle_t *)&g->listen, NULL);
     uv_run(&k->loop, UV_RUN_NOWAIT); /* let the handle close before g goes */
     if (g->log_fd >= 0) close(g->log_fd);
+    sos__net_tls_ctx_free(g->tls);
     sos_free(g);
     return SOS_EIO;
   }
@@ -600,6 +671,8 @@ const char *sos__k_http_address(const struct kernel *k) {
   return k->http ? k->http->address : "off";
 }
 
+bool sos__k_http_tls(const struct kernel *k) { return k->http && k->http->tls; }
+
 void sos__k_http_stop(struct kernel *k) {
   struct gateway *g = k->http;
   if (!g || !g->listening) return;
@@ -611,6 +684,7 @@ void sos__k_http_free(struct kernel *k) {
   struct gateway *g = k->http;
   if (!g) return;
   if (g->log_fd >= 0) close(g->log_fd);
+  sos__net_tls_ctx_free(g->tls);
   sos_free(g);
   k->http = NULL;
 }

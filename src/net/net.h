@@ -68,6 +68,26 @@ int sos__net_headers(const uint8_t *p, size_t n, sos__net_header_fn *each, void 
 /* Whether c may be in a header name (RFC 9110 §5.6.2, tchar). */
 bool sos__net_tchar(unsigned char c);
 
+/* ---- TLS (tls.c) ---- */
+struct sos__net_tls;
+/* An OpenSSL server context for the certificate chain and key files (PEM)
+ * in *ctx; SOS_EINVAL with why (OpenSSL's words) in err. */
+int sos__net_tls_ctx(const char *cert, const char *key, void **ctx, char *err, size_t errlen);
+void sos__net_tls_ctx_free(void *ctx);
+/* One connection's TLS state, or NULL when out of memory. */
+struct sos__net_tls *sos__net_tls_new(void *ctx);
+void sos__net_tls_free(struct sos__net_tls *t);
+/* Takes n bytes received: appends the plaintext they complete to plain and
+ * puts in *out (sos_malloc'd; *outn bytes, 0 and NULL when none) what must
+ * be sent back (the handshake).  Returns 0, 1 when the peer closed TLS
+ * cleanly, -1 on a TLS error (the connection is to be closed; *out may
+ * hold an alert to send first). */
+int sos__net_tls_in(struct sos__net_tls *t, const uint8_t *p, size_t n, struct sos_buf *plain,
+                    uint8_t **out, size_t *outn);
+/* Encrypts n bytes into *out (sos_malloc'd, *outn bytes); -1 on failure. */
+int sos__net_tls_out(struct sos__net_tls *t, const uint8_t *p, size_t n, uint8_t **out,
+                     size_t *outn);
+
 /* "ADDRESS:PORT" of a TCP handle's peer (or, for a listening one, its own). */
 void sos__net_peer(const uv_tcp_t *t, char *buf, size_t n);
 
