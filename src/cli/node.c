@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -149,6 +150,19 @@ static int run_start(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   return start_background(cmd, &a, args);
 }
 
+/* Whether no sosd holds DATA/sosd.lock: the node has not only stopped
+ * answering but exited (the lock goes with its process, so a node started
+ * right after cannot find the old one still holding it). */
+static bool lock_free(const char *data) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/sosd.lock", data);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  bool free_now = flock(fd, LOCK_EX | LOCK_NB) == 0;
+  close(fd); /* releases our lock at once */
+  return free_now;
+}
+
 static int run_stop(const struct sos__cli_cmd *cmd, int argc, char **argv) {
   struct sos__cli_args a;
   int rc = sos__cli_parse(cmd, argc, argv, 0, 0, 0, &a);
@@ -163,15 +177,14 @@ static int run_stop(const struct sos__cli_cmd *cmd, int argc, char **argv) {
     fprintf(stderr, "%s: %s\n", cmd->path, err);
     return SOS_CLI_NO;
   }
-  for (int i = 0; i < 1000; i++) { /* at most ten seconds */
-    if (status(a.data, &r) != 0) {
+  for (int i = 0; i < 1500; i++) { /* at most fifteen seconds */
+    if (lock_free(a.data)) {
       printf("node stopped\n");
       return SOS_CLI_OK;
     }
-    sos__cli_reply_free(&r);
     sleep_ms(10);
   }
-  fprintf(stderr, "%s: the node is still running after 10 s\n", cmd->path);
+  fprintf(stderr, "%s: the node is still running after 15 s\n", cmd->path);
   return SOS_CLI_NO;
 }
 
