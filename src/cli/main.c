@@ -9,6 +9,7 @@
  */
 #include "cli/cli.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,9 @@ int sos__cli_dispatch(const struct sos__cli_cmd *cmd, int argc, char **argv) {
 
 /* sos [--version] COMMAND ...: exits with the command's status. */
 int main(int argc, char **argv) {
+  /* A node that dies while we write to its socket is an error to report
+   * (EPIPE), not a reason to be killed. */
+  signal(SIGPIPE, SIG_IGN);
   if (argc == 2 && strcmp(argv[1], "--version") == 0) {
     printf("sos %s\n", SOS_CLI_VERSION);
     return SOS_CLI_OK;

@@ -214,8 +214,10 @@ static int start(struct kernel *k, uint32_t workers) {
   pthread_mutex_lock(&k->mu);
   for (struct svc *s = k->svcs; s; s = s->next) sos__k_svc_start(k, s);
   pthread_mutex_unlock(&k->mu);
-  if ((rc = sos__k_control_start(k, err, sizeof err)) ||
-      (rc = sos__k_http_start(k, err, sizeof err))) {
+  /* the gateway first: a node that cannot serve it never opens its
+   * control socket, so `sos node start` sees it fail, not answer */
+  if ((rc = sos__k_http_start(k, err, sizeof err)) ||
+      (rc = sos__k_control_start(k, err, sizeof err))) {
     fprintf(stderr, "sosd: %s\n", err);
     return rc;
   }
