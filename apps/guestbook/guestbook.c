@@ -108,26 +108,25 @@ static void add_json(struct buf *b, const char *s, size_t n) {
 /* ---- answers -------------------------------------------------------------------- */
 
 /* Answers status with b's bytes (freed here) as content type. */
-static int answer(sos_HttpResponse *resp, sos_arena *a, unsigned status, const char *type,
-                  struct buf *b) {
-  if (b->failed) {
-    free(b->p);
-    return -SOS_STATUS_TOO_BIG;
-  }
-  char *body = sos_arena_alloc(a, b->len ? b->len : 1);
+/* Sets the status, the content type and the body (n bytes in the arena). */
+static int set_body(sos_HttpResponse *resp, sos_arena *a, unsigned status, const char *type,
+                    const char *body, size_t n) {
   sos_HttpHeader *h = sos_arena_alloc(a, 2 * sizeof *h);
-  if (!body || !h) {
-    free(b->p);
-    return -SOS_STATUS_TOO_BIG;
-  }
-  if (b->len) memcpy(body, b->p, b->len);
-  free(b->p);
+  if (!h) return -SOS_STATUS_TOO_BIG;
   h[0] = (sos_HttpHeader){SOS_TEXT("content-type"), {type, (uint32_t)strlen(type)}};
   h[1] = (sos_HttpHeader){SOS_TEXT("cache-control"), SOS_TEXT("no-store")};
   resp->status = status;
   resp->headers = (sos_HttpHeader_list){h, 2};
-  resp->body = (sos_bytes){(const uint8_t *)body, (uint32_t)b->len};
+  resp->body = (sos_bytes){(const uint8_t *)body, (uint32_t)n};
   return 0;
+}
+
+static int answer(sos_HttpResponse *resp, sos_arena *a, unsigned status, const char *type,
+                  struct buf *b) {
+  char *body = b->failed ? NULL : sos_arena_alloc(a, b->len ? b->len : 1);
+  if (body && b->len) memcpy(body, b->p, b->len);
+  free(b->p);
+  return body ? set_body(resp, a, status, type, body, b->len) : -SOS_STATUS_TOO_BIG;
 }
 
 static int json_error(sos_HttpResponse *resp, sos_arena *a, unsigned status, const char *msg) {
@@ -321,7 +320,40 @@ static struct {
   uint64_t last; /* the "entries" counter the fragments were made at */
   int valid;
   struct buf html, json;
+  struct buf tail; /* the whole page after the visit count, for a plain GET */
 } cache;
+
+/* The page up to the visit count, and from there to the list. */
+static const char page_head[] =
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>Guestbook</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
+    "</head>\n<body>\n<main>\n<header>\n<h1>Guestbook</h1>\n"
+    "<p>Leave a note for the next visitor. This page has been visited "
+    "<strong id=\"visits\">";
+static const char page_footer[] =
+    "<footer>Served by SOS: a WebAssembly service behind the node's HTTP "
+    "gateway, its entries in a table and its visit counter in a kv store. "
+    "<a href=\"/api/entries\">The same as JSON</a>.</footer>\n</main>\n"
+    "<script src=\"/static/app.js\"></script>\n</body>\n</html>\n";
+
+/* The form, with error and what was typed (when a post was refused). */
+static void add_form(struct buf *b, const char *error, sos_text name, sos_text message) {
+  adds(b, "<form id=\"sign\" method=\"post\" action=\"/\">\n");
+  if (error) {
+    adds(b, "<p class=\"error\" role=\"alert\">");
+    add_html(b, error, strlen(error));
+    adds(b, "</p>\n");
+  }
+  adds(b, "<label for=\"name\">Name</label>\n<input id=\"name\" name=\"name\" maxlength=\"40\" "
+          "required autocomplete=\"name\" value=\"");
+  add_html(b, name.p, name.len);
+  adds(b, "\">\n<label for=\"message\">Message</label>\n<textarea id=\"message\" "
+          "name=\"message\" maxlength=\"500\" required>");
+  add_html(b, message.p, message.len);
+  adds(b, "</textarea>\n<div class=\"row\"><span id=\"count\" class=\"count\"></span>"
+          "<button type=\"submit\">Sign the guestbook</button></div>\n</form>\n");
+}
 
 static int fragments(void) {
   uint64_t last = counter("entries");
@@ -355,10 +387,23 @@ static int fragments(void) {
     free(json.p);
     return SOS_STATUS_TOO_BIG;
   }
+  struct buf tail = {0}; /* what a plain GET sends after the count */
+  adds(&tail, "</strong> times.</p>\n</header>\n");
+  add_form(&tail, NULL, (sos_text){0}, (sos_text){0});
+  add(&tail, html.p, html.len);
+  adds(&tail, page_footer);
+  if (tail.failed) {
+    free(html.p);
+    free(json.p);
+    free(tail.p);
+    return SOS_STATUS_TOO_BIG;
+  }
   free(cache.html.p);
   free(cache.json.p);
+  free(cache.tail.p);
   cache.html = html;
   cache.json = json;
+  cache.tail = tail;
   cache.last = last;
   cache.valid = complete;
   return 0;
@@ -369,33 +414,24 @@ static int render(sos_HttpResponse *resp, sos_arena *a, unsigned status, const c
                   sos_text name, sos_text message, uint64_t visits) {
   int st = fragments();
   if (st) return -st;
-  struct buf b = {0};
-  adds(&b, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-           "<title>Guestbook</title>\n<link rel=\"stylesheet\" href=\"/static/style.css\">\n"
-           "</head>\n<body>\n<main>\n<header>\n<h1>Guestbook</h1>\n");
-  addf(&b, "<p>Leave a note for the next visitor. This page has been visited "
-           "<strong id=\"visits\">%llu</strong> times.</p>\n</header>\n",
-       (unsigned long long)visits);
-  adds(&b, "<form id=\"sign\" method=\"post\" action=\"/\">\n");
-  if (error) {
-    adds(&b, "<p class=\"error\" role=\"alert\">");
-    add_html(&b, error, strlen(error));
-    adds(&b, "</p>\n");
+  char num[24];
+  int nl = snprintf(num, sizeof num, "%llu", (unsigned long long)visits);
+  if (!error && !name.len && !message.len) { /* a plain GET: three copies */
+    size_t hl = sizeof page_head - 1, n = hl + (size_t)nl + cache.tail.len;
+    char *body = sos_arena_alloc(a, n);
+    if (!body) return -SOS_STATUS_TOO_BIG;
+    memcpy(body, page_head, hl);
+    memcpy(body + hl, num, (size_t)nl);
+    memcpy(body + hl + nl, cache.tail.p, cache.tail.len);
+    return set_body(resp, a, status, "text/html; charset=utf-8", body, n);
   }
-  adds(&b, "<label for=\"name\">Name</label>\n<input id=\"name\" name=\"name\" maxlength=\"40\" "
-           "required autocomplete=\"name\" value=\"");
-  add_html(&b, name.p, name.len);
-  adds(&b, "\">\n<label for=\"message\">Message</label>\n<textarea id=\"message\" "
-           "name=\"message\" maxlength=\"500\" required>");
-  add_html(&b, message.p, message.len);
-  adds(&b, "</textarea>\n<div class=\"row\"><span id=\"count\" class=\"count\"></span>"
-           "<button type=\"submit\">Sign the guestbook</button></div>\n</form>\n");
+  struct buf b = {0};
+  adds(&b, page_head);
+  add(&b, num, (size_t)nl);
+  adds(&b, "</strong> times.</p>\n</header>\n");
+  add_form(&b, error, name, message);
   add(&b, cache.html.p, cache.html.len);
-  adds(&b, "<footer>Served by SOS: a WebAssembly service behind the node's HTTP "
-           "gateway, its entries in a table and its visit counter in a kv store. "
-           "<a href=\"/api/entries\">The same as JSON</a>.</footer>\n</main>\n"
-           "<script src=\"/static/app.js\"></script>\n</body>\n</html>\n");
+  adds(&b, page_footer);
   return answer(resp, a, status, "text/html; charset=utf-8", &b);
 }
 
