@@ -136,6 +136,14 @@ send /slack/events "$(ev Ev5 '<@U111> ++' U999 C1 ',"bot_id":"B1"')" >/dev/null
 sleep 0.5
 saw "a bot's message is ignored" "=4" "$(posts)"
 check "the karma is in the bot's kv store" 0 "U111	2" "" $SOS kv ls slackbot/karma
+for k in sig:100:old evts:0000000100:EvOld event:EvOld; do $SOS kv put slackbot/seen "$k" 1 >/dev/null; done
+send /slack/events "$(ev Ev8 'no karma here')" >/dev/null
+sleep 0.5
+seen=$($SOS kv ls slackbot/seen)
+saw "old signatures are forgotten" "!sig:100:old" "$seen"
+saw "... and old events" "!EvOld" "$seen"
+saw "... but not the recent ones" "event:Ev8" "$seen"
+saw "... nor their signatures" "sig:$(date +%s | cut -c1-6)" "$seen"
 
 # ---- the slash command ----------------------------------------------------------------------
 form() { printf 'command=%%2Fkarma&text=%s&user_id=U222&channel_id=C1' "$1"; }

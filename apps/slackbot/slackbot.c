@@ -25,7 +25,8 @@
  * (crypto.equal).  Slack retries an event it thinks was lost, with a new
  * signature and the same event_id: those are acknowledged and not
  * counted twice.  State: kv `karma` (user id -> points, as decimal
- * text), kv `seen` ("sig:..." and "event:..." keys).
+ * text), kv `seen` ("sig:TIME:SIGNATURE", "event:ID" and "evts:TIME:ID"
+ * keys, the old ones forgotten after each event: prune()).
  */
 #include "slackbot.sos.h"
 #include "sos.h"
@@ -92,7 +93,7 @@ static const char *unverified(const sos_HttpRequest *req, sos_arena *a) {
   tbuf[ts.len] = 0;
   char *end;
   long long t = strtoll(tbuf, &end, 10);
-  if (*end || t <= 0) return "bad timestamp";
+  if (*end || t <= 0 || tbuf[0] == '0') return "bad timestamp";
   long long now = (long long)(sos_now_ns() / 1000000000);
   if (t < now - MAX_SKEW_S || t > now + MAX_SKEW_S) return "stale timestamp (more than 5 minutes off)";
   if (sig.len != 67 || memcmp(sig.p, "v0=", 3)) return "bad signature";
@@ -114,9 +115,11 @@ static const char *unverified(const sos_HttpRequest *req, sos_arena *a) {
   sos_EqualReq eq = {.a = {(const uint8_t *)hex, 64}, .b = {(const uint8_t *)sig.p + 3, 64}};
   sos_Equal same = {0};
   if (sos_Crypto_equal(crypto, &eq, &same, a) || !same.equal) return "bad signature";
-  /* a signature is good once: the same signed request again is a replay */
-  char key[80];
-  int klen = snprintf(key, sizeof key, "sig:%.*s", (int)sig.len - 3, sig.p + 3);
+  /* a signature is good once: the same signed request again is a replay.
+   * The key starts with the timestamp, so that prune() finds the old ones
+   * in order (a signature covers its timestamp: one signature, one key). */
+  char key[96];
+  int klen = snprintf(key, sizeof key, "sig:%s:%.*s", tbuf, (int)sig.len - 3, sig.p + 3);
   int st = sos_kv_cas("seen", key, (size_t)klen, NULL, 0, tbuf, ts.len);
   if (st == SOS_STATUS_CONFLICT) return "replayed request (this signature was seen before)";
   if (st) return "cannot record the request";
@@ -214,11 +217,57 @@ static void post(sos_text channel, sos_text text, sos_arena *a) {
 
 /* ---- the Events API ------------------------------------------------------------------- */
 
-/* Records event_id; false when it was handled before (a retry). */
+/* Records event_id (and, under "evts:TIME:", when it came, for prune());
+ * false when it was handled before (a retry). */
 static bool first_time(sos_text id) {
-  char key[160];
-  int n = snprintf(key, sizeof key, "event:%.*s", (int)(id.len < 140 ? id.len : 140), id.p);
-  return sos_kv_cas("seen", key, (size_t)n, NULL, 0, "1", 1) == SOS_STATUS_OK;
+  char key[160], when[180], ts[24];
+  int idl = (int)(id.len < 120 ? id.len : 120);
+  int n = snprintf(key, sizeof key, "event:%.*s", idl, id.p);
+  int tn = snprintf(ts, sizeof ts, "%010lld", (long long)(sos_now_ns() / 1000000000));
+  int wn = snprintf(when, sizeof when, "evts:%s:%.*s", ts, idl, id.p);
+  struct sos_kv_batch b = SOS_KV_BATCH_INIT;
+  sos_kv_batch_check_absent(&b, key, (size_t)n);
+  sos_kv_batch_put(&b, key, (size_t)n, ts, (size_t)tn);
+  sos_kv_batch_put(&b, when, (size_t)wn, "", 0);
+  int st = sos_kv_batch_commit(&b, "seen");
+  sos_kv_batch_free(&b);
+  return st == SOS_STATUS_OK;
+}
+
+/* Forgets what no request can replay any more: signatures older than the
+ * five minutes a request is valid, event ids older than an hour (Slack
+ * retries within minutes).  At most 64 of each a request, in one batch,
+ * after the acknowledgement, so the store stays bounded without a sweep. */
+struct prune {
+  struct sos_kv_batch b;
+  int events;
+};
+
+static int prune_key(void *user, const char *key, size_t klen, const char *val, size_t vlen) {
+  struct prune *p = user;
+  (void)val, (void)vlen;
+  if (p->b.n >= 128) return 1; /* enough for one request; the next goes on */
+  sos_kv_batch_del(&p->b, key, klen);
+  if (p->events && klen > 16) { /* evts:TTTTTTTTTT:ID: the event's own key too */
+    char ev[160];
+    int n = snprintf(ev, sizeof ev, "event:%.*s", (int)(klen - 16), key + 16);
+    sos_kv_batch_del(&p->b, ev, (size_t)n);
+  }
+  return 0;
+}
+
+static void prune(void) {
+  long long now = (long long)(sos_now_ns() / 1000000000);
+  char sig_end[32], ev_end[32];
+  int sn = snprintf(sig_end, sizeof sig_end, "sig:%lld", now - MAX_SKEW_S - 60);
+  int en = snprintf(ev_end, sizeof ev_end, "evts:%010lld", now - 3600);
+  struct prune p = {SOS_KV_BATCH_INIT, 0};
+  sos_kv_scan_range("seen", "sig:", 4, sig_end, (size_t)sn, prune_key, &p);
+  p.events = 1;
+  sos_kv_scan_range("seen", "evts:", 5, ev_end, (size_t)en, prune_key, &p);
+  if (p.b.n && sos_kv_batch_commit(&p.b, "seen") == SOS_STATUS_OK)
+    sos_debug("forgot %zu old signatures and events", p.b.n);
+  sos_kv_batch_free(&p.b);
 }
 
 /* Acknowledges the request now (200, empty): Slack wants an answer within
@@ -258,6 +307,7 @@ int slackbot_Slack_events_serve(const sos_HttpRequest *req, sos_HttpResponse *re
     return answer(resp, a, 200, "text/plain", SOS_TEXT(""));
   }
   acknowledge(); /* from here on, the work is after the answer */
+  prune();
   sos_json_text(js, n, "event.type", &etype, a);
   sos_json_text(js, n, "event.text", &text, a);
   sos_json_text(js, n, "event.channel", &channel, a);
