@@ -90,9 +90,20 @@ void sos__k_answer_error(struct kernel *k, struct req *r, const char *iface, uin
   sos_free(wire);
 }
 
-/* A text field of the request as a NUL-terminated string in buf. */
-static const char *text_field(struct kernel *k, const struct req *r, int type, const char *name,
-                              char *buf, size_t cap) {
+const uint8_t *sos__k_req_bytes(struct kernel *k, const struct req *r, int type,
+                               const char *name, size_t *n) {
+  struct sos_idl_value v;
+  char err[8];
+  *n = 0;
+  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
+      !v.present)
+    return NULL;
+  *n = v.n;
+  return v.p;
+}
+
+const char *sos__k_req_text(struct kernel *k, const struct req *r, int type, const char *name,
+                            char *buf, size_t cap) {
   struct sos_idl_value v;
   char err[8];
   if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
@@ -103,7 +114,7 @@ static const char *text_field(struct kernel *k, const struct req *r, int type, c
   return buf;
 }
 
-static uint64_t uint_field(struct kernel *k, const struct req *r, int type, const char *name) {
+uint64_t sos__k_req_uint(struct kernel *k, const struct req *r, int type, const char *name) {
   struct sos_idl_value v;
   char err[8];
   return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ? 0
@@ -118,7 +129,7 @@ static void time_call(struct kernel *k, struct req *r, int req_type, int resp_ty
     cJSON_AddStringToObject(j, "ns", ns);
     return answer_json(k, r, resp_type, j);
   }
-  uint64_t ms = uint_field(k, r, req_type, "ms");
+  uint64_t ms = sos__k_req_uint(k, r, req_type, "ms");
   if (ms > 86400000) return answer_text(k, r, SOS_STATUS_INVALID, "sleep: ms is at most a day");
   uint64_t at = sos__k_now() + ms * 1000000u;
   /* The request's one timer: the sleep's end, or its deadline when that
@@ -159,13 +170,13 @@ static void services_call(struct kernel *k, struct req *r, int req_type, int res
   }
   char name[80], want[128], msg[300];
   struct svc *s = NULL;
-  if (!text_field(k, r, req_type, "name", name, sizeof name) ||
+  if (!sos__k_req_text(k, r, req_type, "name", name, sizeof name) ||
       !(s = sos__k_svc_find(k, name)) || s->removed) {
     snprintf(msg, sizeof msg, "no service named %.79s", name);
     return sos__k_answer_error(k, r, "Services", 1, msg);
   }
   const char *version = s->cur->img->app->version;
-  int m = sos_version_match(version, text_field(k, r, req_type, "version", want, sizeof want));
+  int m = sos_version_match(version, sos__k_req_text(k, r, req_type, "version", want, sizeof want));
   if (m < 0) {
     snprintf(msg, sizeof msg, "bad version requirement \"%.100s\"; write one such as >=1.2 "
              "or ^1", want);
@@ -181,8 +192,8 @@ static void services_call(struct kernel *k, struct req *r, int req_type, int res
 
 static void logs_call(struct kernel *k, struct req *r, int req_type, int resp_type) {
   char name[80], msg[128];
-  uint64_t lines = uint_field(k, r, req_type, "lines");
-  if (!text_field(k, r, req_type, "service", name, sizeof name) || !sos__k_svc_find(k, name)) {
+  uint64_t lines = sos__k_req_uint(k, r, req_type, "lines");
+  if (!sos__k_req_text(k, r, req_type, "service", name, sizeof name) || !sos__k_svc_find(k, name)) {
     snprintf(msg, sizeof msg, "no service named %.79s", name);
     return sos__k_answer_error(k, r, "Logs", 1, msg);
   }

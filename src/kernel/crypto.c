@@ -23,17 +23,12 @@
 enum { E_NO_SECRET = 1, E_TOO_BIG = 2 };
 #define MAX_RANDOM 65536
 
-/* A LEN field of r's request (type), or an empty one. */
+/* A LEN field of r's request (type), or an empty one (never NULL: OpenSSL
+ * reads NULL data or keys otherwise). */
 static const uint8_t *field(struct kernel *k, const struct req *r, int type, const char *name,
                             size_t *n) {
-  struct sos_idl_value v;
-  char err[8];
-  *n = 0;
-  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
-      !v.p)
-    return (const uint8_t *)"";
-  *n = v.n;
-  return v.p;
+  const uint8_t *p = sos__k_req_bytes(k, r, type, name, n);
+  return p ? p : (const uint8_t *)"";
 }
 
 /* Answers r with one LEN field (tag 1) holding p. */
@@ -89,10 +84,7 @@ static void equal(struct kernel *k, struct req *r, int type) {
 }
 
 static void random_bytes(struct kernel *k, struct req *r, int type) {
-  struct sos_idl_value v;
-  char err[8];
-  uint64_t n = sos_idl_get_field(k->sos_idl, type, r->body, r->len, "n", &v, err, sizeof err)
-                   ? 0 : v.u;
+  uint64_t n = sos__k_req_uint(k, r, type, "n");
   if (n > MAX_RANDOM)
     return sos__k_answer_error(k, r, "Crypto", E_TOO_BIG, "at most 65536 random bytes a call");
   uint8_t *buf = sos_malloc(n ? n : 1);

@@ -338,6 +338,16 @@ int sos__k_secret_set(struct kernel *k, const char *name, const uint8_t *val, si
                       char *err, size_t errlen);
 int sos__k_secret_rm(struct kernel *k, const char *name, char *err, size_t errlen);
 int sos__k_secret_list(struct kernel *k, char **text);
+/* Fields of a built-in's request r, whose body (checked) is struct type of
+ * package sos.  sos__k_req_bytes: a LEN field in place in r->body (*n
+ * bytes), NULL when absent.  sos__k_req_text: a copy in buf, NUL-
+ * terminated ("" when absent), NULL when it does not fit in cap.
+ * sos__k_req_uint: an unsigned field, 0 when absent. */
+const uint8_t *sos__k_req_bytes(struct kernel *k, const struct req *r, int type,
+                               const char *name, size_t *n);
+const char *sos__k_req_text(struct kernel *k, const struct req *r, int type, const char *name,
+                            char *buf, size_t cap);
+uint64_t sos__k_req_uint(struct kernel *k, const struct req *r, int type, const char *name);
 /* Answers r, addressed to built-in service name (k->mu held). */
 void sos__k_builtin_call(struct kernel *k, const char *name, struct req *r);
 

@@ -61,13 +61,8 @@ int sos__k_secret_get(struct kernel *k, const struct inst *caller, const char *n
 }
 
 void sos__k_secrets_call(struct kernel *k, struct req *r, int req_type) {
-  struct sos_idl_value v;
-  char name[64] = "", err[8];
-  if (sos_idl_get_field(k->sos_idl, req_type, r->body, r->len, "name", &v, err, sizeof err) == 0 &&
-      v.n < sizeof name) {
-    memcpy(name, v.p ? (const char *)v.p : "", v.n);
-    name[v.n] = 0;
-  }
+  char name[64] = "";
+  if (!sos__k_req_text(k, r, req_type, "name", name, sizeof name)) name[0] = 0;
   if (!r->caller) /* the owner reads DATA/secrets; no command prints a secret */
     return sos__k_complete(k, r, SOS_STATUS_DENIED, "secrets are for apps only", 25);
   uint8_t *val = NULL;

@@ -34,27 +34,6 @@ static void answer(struct kernel *k, struct req *r, struct sos_buf *b) {
 
 /* ---- reading requests ----------------------------------------------------- */
 
-/* The bytes of field name of r's request (type), or NULL when absent. */
-static const uint8_t *bytes_of(struct kernel *k, const struct req *r, int type,
-                               const char *name, size_t *n) {
-  struct sos_idl_value v;
-  char err[8];
-  *n = 0;
-  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
-      !v.present)
-    return NULL;
-  *n = v.n;
-  return v.p;
-}
-
-static uint64_t uint_of(struct kernel *k, const struct req *r, int type,
-                        const char *name) {
-  struct sos_idl_value v;
-  char err[8];
-  return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err)
-             ? 0
-             : v.u;
-}
 
 /* The store named by the request's service and store fields, of kind type
  * (SOS_APP_STORE_*): its key prefix into prefix (room for 200 bytes) and
@@ -63,8 +42,8 @@ static struct svc *target(struct kernel *k, struct req *r, int req_type, int typ
                           uint8_t *prefix, size_t *plen) {
   char name[80], store[80], msg[256];
   size_t n, sn;
-  const uint8_t *p = bytes_of(k, r, req_type, "service", &n);
-  const uint8_t *sp = bytes_of(k, r, req_type, "store", &sn);
+  const uint8_t *p = sos__k_req_bytes(k, r, req_type, "service", &n);
+  const uint8_t *sp = sos__k_req_bytes(k, r, req_type, "store", &sn);
   snprintf(name, sizeof name, "%.*s", (int)(n < 79 ? n : 79), p ? (const char *)p : "");
   snprintf(store, sizeof store, "%.*s", (int)(sn < 79 ? sn : 79),
            sp ? (const char *)sp : "");
@@ -89,7 +68,7 @@ static struct svc *target(struct kernel *k, struct req *r, int req_type, int typ
 static bool full_key(struct kernel *k, struct req *r, int req_type, const uint8_t *prefix,
                      size_t plen, uint8_t *full, size_t *flen) {
   size_t n;
-  const uint8_t *key = bytes_of(k, r, req_type, "key", &n);
+  const uint8_t *key = sos__k_req_bytes(k, r, req_type, "key", &n);
   if (!key || !n || n > SOS_ABI_MAX_KEY) {
     sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "a key is 1 to 256 bytes");
     return false;
@@ -150,7 +129,7 @@ static void kv_write(struct kernel *k, struct req *r, int req_type, bool put) {
   size_t plen, flen, vlen = 0;
   struct svc *s = target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen);
   if (!s || !full_key(k, r, req_type, prefix, plen, full, &flen)) return;
-  const uint8_t *val = put ? bytes_of(k, r, req_type, "value", &vlen) : NULL;
+  const uint8_t *val = put ? sos__k_req_bytes(k, r, req_type, "value", &vlen) : NULL;
   if (vlen > SOS_ABI_MAX_VALUE)
     return sos__k_complete(k, r, SOS_STATUS_TOO_BIG, "a value is at most 1 MiB", 24);
   struct write *w = sos_malloc(sizeof *w);
@@ -190,10 +169,10 @@ static void kv_list(struct kernel *k, struct req *r, int req_type) {
   uint8_t prefix[200], end[SOS_ABI_MAX_KEY + 1];
   size_t plen, n;
   if (!target(k, r, req_type, SOS_APP_STORE_KV, prefix, &plen)) return;
-  const uint8_t *from = bytes_of(k, r, req_type, "prefix", &n);
+  const uint8_t *from = sos__k_req_bytes(k, r, req_type, "prefix", &n);
   if (n > SOS_ABI_MAX_KEY)
     return sos__k_answer_error(k, r, "Stores", E_BAD_KEY, "prefix too long");
-  uint64_t limit = uint_of(k, r, req_type, "limit");
+  uint64_t limit = sos__k_req_uint(k, r, req_type, "limit");
   size_t elen = n, cap = 4u << 20, used = 0;
   if (n) memcpy(end, from, n); /* the prefix's successor bounds the scan */
   while (elen && end[elen - 1] == 0xff) elen--;
@@ -234,8 +213,8 @@ static void log_read(struct kernel *k, struct req *r, int req_type) {
   uint8_t key[200];
   size_t klen, cap = 4u << 20, used = 0;
   if (!target(k, r, req_type, SOS_APP_STORE_LOG, key, &klen)) return;
-  uint64_t from = uint_of(k, r, req_type, "from"),
-           limit = uint_of(k, r, req_type, "limit");
+  uint64_t from = sos__k_req_uint(k, r, req_type, "from"),
+           limit = sos__k_req_uint(k, r, req_type, "limit");
   uint8_t *buf = sos_malloc(cap);
   if (!buf) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
   int32_t count = 0;

@@ -64,27 +64,6 @@ struct watch {
 
 /* ---- the request ------------------------------------------------------------ */
 
-/* A LEN field of the request as a NUL-terminated copy in buf, or "". */
-static const char *text_of(struct kernel *k, const struct req *r, int type, const char *name,
-                           char *buf, size_t cap) {
-  struct sos_idl_value v;
-  char err[8];
-  buf[0] = 0;
-  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ||
-      !v.p || v.n >= cap)
-    return buf;
-  memcpy(buf, v.p, v.n);
-  buf[v.n] = 0;
-  return buf;
-}
-
-static uint64_t uint_of(struct kernel *k, const struct req *r, int type, const char *name) {
-  struct sos_idl_value v;
-  char err[8];
-  return sos_idl_get_field(k->sos_idl, type, r->body, r->len, name, &v, err, sizeof err) ? 0
-                                                                                          : v.u;
-}
-
 /* Whether app's egress list allows scheme://host:port. */
 static bool allowed(const struct sos_app *app, const char *scheme, const char *host,
                     long port) {
@@ -179,12 +158,9 @@ static int send_header(void *user, const uint8_t *name, size_t nlen, const uint8
 /* The request's headers (its HttpHeader list); false when one may not be
  * sent. */
 static bool add_headers(struct xfer *x, struct kernel *k, const struct req *r, int type) {
-  struct sos_idl_value v;
-  char err[8];
-  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, "headers", &v, err, sizeof err) ||
-      !v.p)
-    return true;
-  return sos__net_headers(v.p, v.n, send_header, x) == 0;
+  size_t n;
+  const uint8_t *p = sos__k_req_bytes(k, r, type, "headers", &n);
+  return !p || sos__net_headers(p, n, send_header, x) == 0;
 }
 
 static void xfer_free(struct xfer *x) {
@@ -200,11 +176,12 @@ static void xfer_free(struct xfer *x) {
 static int prepare(struct kernel *k, struct req *r, int type, struct xfer *x, char *msg,
                    size_t msglen) {
   char url[4096], method[32];
-  text_of(k, r, type, "url", url, sizeof url);
-  text_of(k, r, type, "method", method, sizeof method);
+  if (!sos__k_req_text(k, r, type, "url", url, sizeof url)) url[0] = 0; /* too long: bad */
+  if (!sos__k_req_text(k, r, type, "method", method, sizeof method)) method[0] = 0;
   int code = check_url(r->caller->ver->img->app, url, msg, msglen);
   if (code) return code;
-  uint64_t timeout = uint_of(k, r, type, "timeout_ms"), max = uint_of(k, r, type, "max_bytes");
+  uint64_t timeout = sos__k_req_uint(k, r, type, "timeout_ms");
+  uint64_t max = sos__k_req_uint(k, r, type, "max_bytes");
   if (!timeout) timeout = DEFAULT_TIMEOUT_MS;
   if (r->deadline) { /* end 50 ms early, so that the caller can still answer */
     uint64_t now = sos__k_now(), left = r->deadline > now ? (r->deadline - now) / 1000000u : 0;
@@ -212,10 +189,8 @@ static int prepare(struct kernel *k, struct req *r, int type, struct xfer *x, ch
     if (left < timeout) timeout = left ? left : 1;
   }
   x->max_bytes = max ? (max < MAX_BYTES ? (uint32_t)max : MAX_BYTES) : DEFAULT_MAX_BYTES;
-  struct sos_idl_value body;
-  char err[8];
-  if (sos_idl_get_field(k->sos_idl, type, r->body, r->len, "body", &body, err, sizeof err))
-    body.p = NULL, body.n = 0;
+  size_t blen;
+  const uint8_t *body = sos__k_req_bytes(k, r, type, "body", &blen);
   if (!add_headers(x, k, r, type)) {
     snprintf(msg, msglen, "a request header is not a valid header (a name that is not a "
                           "token, or CR, LF or NUL in a value)");
@@ -238,9 +213,9 @@ static int prepare(struct kernel *k, struct req *r, int type, struct xfer *x, ch
   curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
   curl_easy_setopt(c, CURLOPT_PRIVATE, x);
   if (x->send) curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->send);
-  if (body.n || (method[0] && strcasecmp(method, "GET") && strcasecmp(method, "HEAD"))) {
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body.n);
-    curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, body.p ? (const char *)body.p : "");
+  if (blen || (method[0] && strcasecmp(method, "GET") && strcasecmp(method, "HEAD"))) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+    curl_easy_setopt(c, CURLOPT_COPYPOSTFIELDS, body ? (const char *)body : "");
   }
   if (!strcasecmp(method, "HEAD")) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   else if (method[0] && strcasecmp(method, "GET") && strcasecmp(method, "POST"))

@@ -410,10 +410,10 @@ static void dispatch(struct hconn *c) {
   in.hbuf = c->hbuf.p;
   in.h = c->h;
   in.nh = c->nh;
-  char to[200], msg[300];
+  char msg[300];
   pthread_mutex_lock(&k->mu);
   struct req *r = NULL;
-  int status = sos__net_route(k, &in, g->req_type, &r, to, sizeof to, msg, sizeof msg);
+  int status = sos__net_route(k, &in, g->req_type, &r, msg, sizeof msg);
   if (status == 0) {
     r->owner = c;
     r->answered = on_answer;

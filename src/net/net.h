@@ -38,10 +38,9 @@ int sos__net_split_url(const char *url, size_t len, struct sos__net_request *in)
  * k->sos_idl), not yet submitted.  Returns 0, or the HTTP status to
  * answer instead (404: no route; 400: the request cannot be a valid
  * HttpRequest, such as header bytes that are not UTF-8; 503: out of
- * memory or shutting down) with a message in msg.  to gets
- * "service.method". */
+ * memory or shutting down) with a message in msg. */
 int sos__net_route(struct kernel *k, const struct sos__net_request *in, int req_type,
-                   struct req **out, char *to, size_t tolen, char *msg, size_t msglen);
+                   struct req **out, char *msg, size_t msglen);
 
 /* The HTTP response for finished call r: its HttpResponse (struct
  * resp_type of idl) as status line, headers and body, in *out (n bytes,

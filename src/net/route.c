@@ -114,7 +114,7 @@ static int encode_request(const struct sos__net_request *in, const char *prefix,
 }
 
 int sos__net_route(struct kernel *k, const struct sos__net_request *in, int req_type,
-                   struct req **out, char *to, size_t tolen, char *msg, size_t msglen) {
+                   struct req **out, char *msg, size_t msglen) {
   const struct sos_app_route *rt = NULL;
   struct svc *s = best_route(k, in, &rt);
   *out = NULL;
@@ -123,7 +123,6 @@ int sos__net_route(struct kernel *k, const struct sos__net_request *in, int req_
              in->path);
     return 404;
   }
-  snprintf(to, tolen, "%s.%s", s->name, rt->method);
   if (k->stopping) return snprintf(msg, msglen, "the node is shutting down"), 503;
   struct sos_buf b = {0};
   char why[300];
