@@ -34,6 +34,7 @@ for tool in wrk nginx node; do
   command -v "$tool" >/dev/null || { echo "bench_http: $tool is missing (scripts/deps.sh)"; exit 1; }
 done
 make -s B="$B" "$B/sos" "$B/sosd" || exit 1
+source tests/lib/double.sh
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 # ---- the node, the guestbook with 20 entries, the bot ------------------------------------
@@ -102,17 +103,9 @@ printf "  %-34s %10s %10s %10s   %s\n" "guestbook GET /api/entries" "$a_rps" "$a
   "$(ratio "$a_rps" "$na_rps")" ">= 0.50, p99 < 10 ms"
 
 # ---- the Slack bot: verified events ----------------------------------------------------------
-node tests/lib/double.js "$tmp/slack.log" >"$tmp/double.port" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$tmp/double.port" ] && break; sleep 0.1; done
-DPORT=$(cat "$tmp/double.port")
-mkdir -p "$tmp/bot"
-cat >"$tmp/bot/app.sos" <<SOS
-app slackbot 1.0.1 extends "$(pwd)/apps/slackbot/app.sos" {
-  env SLACK_API = "http://127.0.0.1:$DPORT/api"
-  egress "http://127.0.0.1:$DPORT"
-}
-SOS
+start_double "$tmp/slack.log"
+pids+=("$DOUBLE_PID")
+slackbot_def "$tmp/bot" "$DOUBLE_PORT"
 printf 'bench-secret' | $SOS secret set SLACK_SIGNING_SECRET >/dev/null
 printf 'xoxb-bench' | $SOS secret set SLACK_BOT_TOKEN >/dev/null
 $SOS deploy "$tmp/bot" >/dev/null || exit 1

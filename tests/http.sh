@@ -33,6 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 source tests/lib/check.sh
+source tests/lib/double.sh
 
 if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" "$B/tests/poke" \
     >"$tmp/build" 2>&1; then
@@ -69,7 +70,7 @@ http_idle_timeout_ms = 700
 http_max_connections = 8
 EOF
 check "node start with node.conf" 0 "http 127.0.0.1:" "" $SOS node start
-PORT=$($SOS node status --json | grep -o '"http":"127.0.0.1:[0-9]*"' | grep -o '[0-9]*"$' | tr -d '"')
+PORT=$(gateway_port $SOS)
 check "node status shows the gateway's address" 0 "http       127.0.0.1:$PORT" "" $SOS node status
 check "no route yet: 404" 0 "404 Not Found" "" curl -si "$(url /)"
 check "sos node start --help shows --http" 0 "--http ADDR" "" $SOS node start --help
@@ -161,14 +162,14 @@ for c in secret "secret set" "secret ls" "secret rm"; do
 done
 
 # ---- the http built-in: egress to a local double ------------------------------------------------
-node tests/lib/double.js "$tmp/double.log" >"$tmp/double.port" 2>&1 &
-doubles+=($!)
+start_double "$tmp/double.log"
+doubles+=("$DOUBLE_PID")
+DPORT=$DOUBLE_PORT
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 1 \
   -subj /CN=127.0.0.1 >/dev/null 2>&1
-node tests/lib/double.js "$tmp/tls.log" "$tmp/cert.pem" "$tmp/key.pem" >"$tmp/tls.port" 2>&1 &
-doubles+=($!)
-for _ in $(seq 50); do [ -s "$tmp/double.port" ] && [ -s "$tmp/tls.port" ] && break; sleep 0.1; done
-DPORT=$(cat "$tmp/double.port") TPORT=$(cat "$tmp/tls.port")
+start_double "$tmp/tls.log" "$tmp/cert.pem" "$tmp/key.pem"
+doubles+=("$DOUBLE_PID")
+TPORT=$DOUBLE_PORT
 cp -r tests/apps/web "$tmp/web" && rm -rf "$tmp/web/.sos"
 sed -i "s|egress \"http://127.0.0.1:1\"|egress \"http://127.0.0.1:1\", \"http://127.0.0.1:$DPORT\", \"127.0.0.1:$TPORT\"|" \
   "$tmp/web/app.sos"
@@ -293,7 +294,7 @@ check "... naming the method that answered" 0 "web.page" "" grep -F '"GET /statu
 check "the access log is the owner's only" 0 "=600" "" stat -c %a "$SOS_HOME/access.log"
 check "node stop" 0 "node stopped" "" $SOS node stop
 check "node start again" 0 "http 127.0.0.1:" "" $SOS node start
-PORT=$($SOS node status --json | grep -o '"http":"127.0.0.1:[0-9]*"' | grep -o '[0-9]*"$' | tr -d '"')
+PORT=$(gateway_port $SOS)
 check "routes come back after a restart" 0 "=hello from web" "" curl -s "$(url /)"
 mkdir -p "$tmp/other" && chmod 700 "$tmp/other"
 check "a port in use stops a second node with why" 1 "" "address already in use" \
@@ -314,7 +315,7 @@ check "TLS: a key that does not match the certificate stops the node" 1 "" \
   "key values mismatch" $SOS node start --data "$T"
 printf 'http = 127.0.0.1:0\nhttp_tls_cert = %s\nhttp_tls_key = %s\n' "$T/cert.pem" "$T/key.pem" >"$T/node.conf"
 check "TLS: a node with a certificate serves HTTPS" 0 "https 127.0.0.1:" "" $SOS node start --data "$T"
-SPORT=$($SOS node status --data "$T" --json | grep -o '"http":"127.0.0.1:[0-9]*"' | grep -o '[0-9]*"$' | tr -d '"')
+SPORT=$(gateway_port $SOS --data "$T")
 $SOS deploy --data "$T" tests/apps/web >/dev/null
 S=https://127.0.0.1:$SPORT
 check "TLS: a request" 0 "=hello from web" "" curl -s --cacert "$T/cert.pem" "$S/"

@@ -28,6 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 source tests/lib/check.sh
+source tests/lib/double.sh
 
 if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" >"$tmp/build" 2>&1; then
   report "build sos and sosd" "make failed" "" "$(cat "$tmp/build")"
@@ -35,19 +36,11 @@ if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" >"$tmp
   exit 1
 fi
 
-node tests/lib/double.js "$tmp/slack.log" >"$tmp/double.port" 2>&1 &
-double=$!
-for _ in $(seq 50); do [ -s "$tmp/double.port" ] && break; sleep 0.1; done
-DPORT=$(cat "$tmp/double.port")
-mkdir -p "$tmp/bot"
-cat >"$tmp/bot/app.sos" <<SOS
-app slackbot 1.0.1 extends "$(pwd)/apps/slackbot/app.sos" {
-  env SLACK_API = "http://127.0.0.1:$DPORT/api"
-  egress "http://127.0.0.1:$DPORT"
-}
-SOS
+start_double "$tmp/slack.log"
+double=$DOUBLE_PID
+slackbot_def "$tmp/bot" "$DOUBLE_PORT"
 check "node start" 0 "node started" "" $SOS node start --http 127.0.0.1:0
-PORT=$($SOS node status --json | grep -o '"http":"127.0.0.1:[0-9]*"' | grep -o '[0-9]*"$' | tr -d '"')
+PORT=$(gateway_port $SOS)
 check "deploy the bot" 0 "deployed slackbot version 1" "" $SOS deploy "$tmp/bot"
 SECRET=8f742231b10e8888abcd99yyyzzz85a5 # the signing secret of Slack's documentation
 INPUT=$SECRET check "set the signing secret" 0 "secret SLACK_SIGNING_SECRET set" "" \
