@@ -109,9 +109,8 @@ int sos__k_config_load(struct kconfig *c, const char *data, char *err, size_t er
                                                  strerror(errno)), SOS_EIO);
   int rc = 0;
   for (unsigned no = 1; rc == 0 && fgets(line, sizeof line, f); no++) {
-    char *hash = strchr(line, '#');
-    if (hash) *hash = 0;
-    char *l = trim(strtok(line, "\n") ? line : line);
+    line[strcspn(line, "#\n")] = 0; /* a comment, or the newline, ends it */
+    char *l = trim(line);
     if (!*l) continue;
     char *eq = strchr(l, '=');
     if (!eq) {
