@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command.  Builds SOS with gcc and with clang (warnings are
 # errors), then runs every suite: unit tests, the WebAssembly spec suite,
-# both again under AddressSanitizer + UndefinedBehaviorSanitizer, WASI and
+# both again under AddressSanitizer + UndefinedBehaviorSanitizer and with
+# the interpreter instead of the JIT (SOS_WASM_JIT=0), WASI and
 # CLI tests, the node kernel against a real sosd (plain and ASan), a
 # bounded fuzz run and differential tests against V8.
 # Each suite prints "NAME: N passed, N failed"; this script adds them up
@@ -39,6 +40,9 @@ run "unit"          build/tests/unit
 run "unit (asan)"   build/asan/tests/unit
 run "spec"          scripts/spec.sh build
 run "spec (asan)"   scripts/spec.sh build/asan
+# The interpreter, which runs where the JIT does not (non-x86-64 hosts).
+run "unit (interp)" env SOS_WASM_JIT=0 build/tests/unit
+run "spec (interp)" env SOS_WASM_JIT=0 scripts/spec.sh build
 run "cli (asan)"    env B=build/asan CLI_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/cli.sh
 run "kernel (asan)" env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/kernel.sh
 run "http (asan)"   env B=build/asan KERNEL_MAKE_ARGS="CC=clang SAN=1 OPT=-O1" bash tests/http.sh

@@ -47,6 +47,7 @@
  * compile.h declares the state, struct cc, and the helpers they share.
  */
 #include "wasm/compile.h"
+#include "wasm/jit.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -909,6 +910,11 @@ int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
     rc = compile_body(&c, i, &m->codes[i]);
     if (rc == SOS_ENOMEM && err && errlen) snprintf(err, errlen, "out of memory");
   }
+  if (!rc && sos__jit_enabled()) {
+    rc = sos__jit_compile(m);
+    if (rc && err && errlen)
+      snprintf(err, errlen, "%s", rc == SOS_ENOMEM ? "out of memory" : "internal error: machine code");
+  }
   if (!rc && getenv("SOS_WASM_DUMP"))
     for (uint32_t i = 0; i < n; i++) {
       fprintf(stderr, "func %u:\n", d->nfunc_imports + i);
@@ -925,6 +931,7 @@ int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
 }
 
 void sos__compile_free(sos_wasm_module *m) {
+  sos__jit_free(m);
   if (!m->codes) return;
   uint32_t n = m->d.nfuncs - m->d.nfunc_imports;
   for (uint32_t i = 0; i < n; i++) {

@@ -34,6 +34,7 @@
  * branches, by calls (the callee's straight-line count) and by bulk ops
  * (their length); see compile.c for the counts and docs/engine.md.
  */
+#include "wasm/jit.h"
 #include "wasm/ops.h"
 #include "wasm/runtime.h"
 
@@ -189,7 +190,7 @@ static inline uint64_t sat_u64(double a) {
 /* ---- stack growth (out of the hot path) ----------------------------------- */
 
 /* Makes room for `need` slots; returns false when over the limit. */
-static bool grow_stack(struct sos__exec *x, uint64_t need) {
+bool sos__exec_grow_stack(struct sos__exec *x, uint64_t need) {
   if (need > x->stack_max) return false;
   uint64_t cap = x->stack_cap;
   while (cap < need) cap *= 2;
@@ -205,7 +206,7 @@ static bool grow_stack(struct sos__exec *x, uint64_t need) {
   return true;
 }
 
-static bool grow_frames(struct sos__exec *x) {
+bool sos__exec_grow_frames(struct sos__exec *x) {
   if (x->nframes >= x->max_depth) return false;
   uint32_t cap = x->frames_cap * 2;
   if (cap > x->max_depth) cap = x->max_depth;
@@ -277,9 +278,11 @@ static inline void frame_init(uint64_t *f, const struct sos__code *c) {
   }
 }
 
+void sos__frame_init(uint64_t *f, const struct sos__code *c) { frame_init(f, c); }
+
 /* Ends a run whose host function returned r, neither OK nor SUSPEND: a
  * trap, with the host's own kind and message when it gave one. */
-static int host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r) {
+int sos__host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r) {
   x->state = SOS__EXEC_IDLE;
   if (trap->kind < 0) {
     trap->kind = SOS_WASM_TRAP_HOST;
@@ -453,8 +456,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
       size_t fo = (size_t)(fp - stack);                                       \
       uint64_t need = fo + (base_) + e_->frame_slots;                         \
       SAVE_FRAMES();                                                          \
-      if ((need > x->stack_cap && !grow_stack(x, need)) ||                    \
-          (ftop == fend && !grow_frames(x)))                                  \
+      if ((need > x->stack_cap && !sos__exec_grow_stack(x, need)) ||                    \
+          (ftop == fend && !sos__exec_grow_frames(x)))                                  \
         TRAP(SOS_WASM_TRAP_STACK);                                            \
       LOAD_STACK();                                                           \
       fp = stack + fo;                                                        \
@@ -492,419 +495,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
   }
   NEXT();
 
-  /* ---- handlers ---- */
-L_unreachable:
-  TRAP(SOS_WASM_TRAP_UNREACHABLE);
-L_fuel:
-  CHARGE(pc[1]);
-  pc += 2;
-  NEXT();
-L_copy:
-  SL(1) = SL(2);
-  pc += 3;
-  NEXT();
-L_const32:
-  SL(1).u64 = pc[2];
-  pc += 3;
-  NEXT();
-L_const64:
-  SL(1).u64 = IMM_I64(2);
-  pc += 4;
-  NEXT();
-L_br:
-  JUMP(pc[1]);
-L_br_if:
-  if (SL(2).u32) JUMP(pc[1]);
-  pc += 3;
-  NEXT();
-L_br_unless:
-  if (!SL(2).u32) JUMP(pc[1]);
-  pc += 3;
-  NEXT();
-L_br_if_eqz32:
-  if (SL(2).u32 == 0) JUMP(pc[1]);
-  pc += 3;
-  NEXT();
-L_br_if_eqz64:
-  if (SL(2).u64 == 0) JUMP(pc[1]);
-  pc += 3;
-  NEXT();
-L_br_if_nez64:
-  if (SL(2).u64 != 0) JUMP(pc[1]);
-  pc += 3;
-  NEXT();
-L_br_table: {
-  uint32_t i = SL(1).u32, n = pc[2];
-  JUMP(pc[3 + (i < n ? i : n)]);
-}
-L_ret: {
-  struct sos__frame *fr = --ftop;
-  if (UNLIKELY(!fr->ret_pc)) goto done;
-  pc = fr->ret_pc;
-  fp = (slot *)fr->fp;
-  if (UNLIKELY(fr->inst != inst)) {
-    inst = fr->inst;
-    codes = inst->mod->codes;
-    LOAD_INST();
-  } /* else memsize is current: a callee's memory.grow updated it */
-  NEXT();
-}
-L_call: {
-  const struct sos__code *cc = codes + pc[1];
-  CHARGE(cc->fuel);
-  ENTER(cc, pc[2], pc + 3);
-  NEXT();
-}
-L_call_import:
-  callee = inst->funcs[pc[1]];
-  cbase = pc[2];
-  ret_pc = pc + 3;
-  goto call_func;
-L_call_indirect: {
-  sos_wasm_table *t = inst->tables[pc[2]];
-  uint32_t i = SL(3).u32;
-  if (UNLIKELY(i >= t->size)) {
-    trap_index = i;
-    TRAP(SOS_WASM_TRAP_UNDEFINED_ELEMENT);
-  }
-  callee = (sos_wasm_func *)(uintptr_t)t->elems[i];
-  if (UNLIKELY(!callee)) {
-    trap_index = i;
-    TRAP(SOS_WASM_TRAP_UNINITIALIZED);
-  }
-  const struct sos__functype *want = &inst->mod->d.types[pc[1]];
-  if (UNLIKELY(callee->sig != want && !sos__functype_eq(callee->sig, want)))
-    TRAP(SOS_WASM_TRAP_INDIRECT_TYPE);
-  if (LIKELY(callee->inst == inst)) { /* the common case: our own function */
-    const struct sos__code *cc = callee->code;
-    CHARGE(cc->fuel);
-    ENTER(cc, pc[4], pc + 5);
-    NEXT();
-  }
-  cbase = pc[4];
-  ret_pc = pc + 5;
-  goto call_func;
-}
-L_select:
-  SL(1) = SL(2).u32 ? SL(3) : SL(4);
-  pc += 5;
-  NEXT();
-L_global_get:
-  SL(1).u64 = inst->globals[pc[2]]->value;
-  pc += 3;
-  NEXT();
-L_global_set:
-  inst->globals[pc[2]]->value = SL(1).u64;
-  pc += 3;
-  NEXT();
-L_memory_size:
-  SL(1).u64 = (uint32_t)(memsize / SOS__PAGE);
-  pc += 2;
-  NEXT();
-L_memory_grow: {
-  int64_t r = sos__memory_grow(m0, SL(2).u32);
-  SL(1).u64 = (uint32_t)r;
-  memsize = m0->size;
-  pc += 3;
-  NEXT();
-}
-L_memory_fill: {
-  uint64_t d = SL(1).u32, n = SL(3).u32;
-  CHARGE(BULK_FUEL(n));
-  if (UNLIKELY(!in_range(d, n, memsize))) TRAP(SOS_WASM_TRAP_MEMORY);
-  memset(mem + d, (int)(SL(2).u32 & 0xff), n);
-  pc += 4;
-  NEXT();
-}
-L_memory_copy: {
-  uint64_t d = SL(1).u32, s = SL(2).u32, n = SL(3).u32;
-  CHARGE(BULK_FUEL(n));
-  if (UNLIKELY(!in_range(d, n, memsize) || !in_range(s, n, memsize)))
-    TRAP(SOS_WASM_TRAP_MEMORY);
-  memmove(mem + d, mem + s, n);
-  pc += 4;
-  NEXT();
-}
-L_memory_init: {
-  CHARGE(BULK_FUEL(SL(4).u32));
-  int k = memory_init(inst, pc[1], SL(2).u32, SL(3).u32, SL(4).u32);
-  if (UNLIKELY(k >= 0)) TRAP(k);
-  pc += 5;
-  NEXT();
-}
-L_data_drop:
-  inst->data_dropped[pc[1]] = true;
-  pc += 2;
-  NEXT();
-L_table_get: {
-  sos_wasm_table *t = inst->tables[pc[2]];
-  uint32_t i = SL(3).u32;
-  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_TABLE);
-  SL(1).u64 = t->elems[i];
-  pc += 4;
-  NEXT();
-}
-L_table_set: {
-  sos_wasm_table *t = inst->tables[pc[1]];
-  uint32_t i = SL(2).u32;
-  if (UNLIKELY(i >= t->size)) TRAP(SOS_WASM_TRAP_TABLE);
-  t->elems[i] = SL(3).u64;
-  pc += 4;
-  NEXT();
-}
-L_table_size:
-  SL(1).u64 = inst->tables[pc[2]]->size;
-  pc += 3;
-  NEXT();
-L_table_grow: {
-  int64_t r = sos__table_grow(inst->tables[pc[2]], SL(4).u32, SL(3).u64);
-  SL(1).u64 = (uint32_t)r;
-  pc += 5;
-  NEXT();
-}
-L_table_fill: {
-  CHARGE(BULK_FUEL(SL(4).u32));
-  int k = table_fill(inst->tables[pc[1]], SL(2).u32, SL(3).u64, SL(4).u32);
-  if (UNLIKELY(k >= 0)) TRAP(k);
-  pc += 5;
-  NEXT();
-}
-L_table_copy: {
-  CHARGE(BULK_FUEL(SL(5).u32));
-  int k = table_copy(inst->tables[pc[1]], inst->tables[pc[2]], SL(3).u32,
-                     SL(4).u32, SL(5).u32);
-  if (UNLIKELY(k >= 0)) TRAP(k);
-  pc += 6;
-  NEXT();
-}
-L_table_init: {
-  CHARGE(BULK_FUEL(SL(5).u32));
-  int k = table_init(inst, pc[1], pc[2], SL(3).u32, SL(4).u32, SL(5).u32);
-  if (UNLIKELY(k >= 0)) TRAP(k);
-  pc += 6;
-  NEXT();
-}
-L_elem_drop:
-  inst->elem_dropped[pc[1]] = true;
-  pc += 2;
-  NEXT();
-L_f32_madd: {
-  float t = SL(2).f32 * SL(3).f32;
-  PUT_F32(SL(1), t + SL(4).f32);
-  pc += 5;
-  NEXT();
-}
-L_f64_madd: {
-  double t = SL(2).f64 * SL(3).f64;
-  SL(1).f64 = t + SL(4).f64;
-  pc += 5;
-  NEXT();
-}
-L_f32_msub: {
-  float t = SL(2).f32 * SL(3).f32;
-  PUT_F32(SL(1), SL(4).f32 - t);
-  pc += 5;
-  NEXT();
-}
-L_f64_msub: {
-  double t = SL(2).f64 * SL(3).f64;
-  SL(1).f64 = SL(4).f64 - t;
-  pc += 5;
-  NEXT();
-}
-L_i32_add_shl:
-  SL(1).u64 = (uint32_t)(SL(2).u32 + (SL(3).u32 << (pc[4] & 31)));
-  pc += 5;
-  NEXT();
-L_ref_is_null:
-  SL(1).u64 = SL(2).u64 == 0;
-  pc += 3;
-  NEXT();
-L_ref_func:
-  SL(1).u64 = (uint64_t)(uintptr_t)inst->funcs[pc[2]];
-  pc += 3;
-  NEXT();
-
-  /* Generated handlers for the rows of ops.h. */
-#define H_CMP(c, n, T, e)                                                     \
-  L_##n : {                                                                   \
-    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
-    PUT_I32(SL(1), e);                                                        \
-    pc += 4;                                                                  \
-    NEXT();                                                                   \
-  }                                                                           \
-  L_##n##_imm : {                                                             \
-    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
-    PUT_I32(SL(1), e);                                                        \
-    pc += 3 + IMMW_##T;                                                       \
-    NEXT();                                                                   \
-  }                                                                           \
-  L_br_##n : {                                                                \
-    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
-    if (e) JUMP(pc[1]);                                                       \
-    pc += 4;                                                                  \
-    NEXT();                                                                   \
-  }                                                                           \
-  L_br_##n##_imm : {                                                          \
-    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
-    if (e) JUMP(pc[1]);                                                       \
-    pc += 3 + IMMW_##T;                                                       \
-    NEXT();                                                                   \
-  }
-  SOS__CMPOPS(H_CMP)
-
-/* d = a <op> (the value of type T at EA), then `len` words on. */
-#define MEMBIN_BODY(T, EA, len, e)                                            \
-  {                                                                           \
-    uint64_t ea = (EA);                                                       \
-    if (UNLIKELY(ea + sizeof(CT_##T) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);  \
-    CT_##T a = GET_##T(SL(2)), b;                                             \
-    memcpy(&b, mem + ea, sizeof b);                                           \
-    PUT_##T(SL(1), e);                                                        \
-    pc += len;                                                                \
-    NEXT();                                                                   \
-  }
-#define H_MEMBIN(c, n, T, l, e)                                               \
-  L_##n##_m : MEMBIN_BODY(T, (uint64_t)SL(3).u32 + pc[4], 5, e)               \
-  L_##n##_mi : MEMBIN_BODY(T, (uint64_t)(uint32_t)(SL(3).u32 + pc[5]) + pc[4], 6, e) \
-  L_##n##_ms : {                                                              \
-    uint64_t ea = (uint64_t)SL(2).u32 + pc[3];                                \
-    if (UNLIKELY(ea + sizeof(CT_##T) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);  \
-    CT_##T a = GET_##T(SL(1)), b;                                             \
-    memcpy(&b, mem + ea, sizeof b);                                           \
-    CT_##T r = (e);                                                           \
-    memcpy(mem + ea, &r, sizeof r);                                           \
-    pc += 4;                                                                  \
-    NEXT();                                                                   \
-  }
-  SOS__MEMBINOPS(H_MEMBIN)
-
-/* x = a + b, then branch when x compares true with c (see ops.h).  The op
- * writes x before its backward branch charges the loop's fuel; when the
- * slice runs out there, x gets its old value back, because the run yields
- * with pc at this op and the resumed run executes it again (else i would
- * be incremented twice and an iteration skipped).  C may read x's slot. */
-#define BRA_BODY(B, C, e)                                                     \
-  {                                                                           \
-    uint32_t a = SL(3).u32 + (B);                                             \
-    uint64_t old_ = SL(2).u64;                                                \
-    SL(2).u64 = a;                                                            \
-    uint32_t b = (C);                                                         \
-    if (e) {                                                                  \
-      int32_t o_ = (int32_t)pc[1];                                            \
-      if (o_ < 0) {                                                           \
-        int64_t k_ = pc[o_ + 1];                                              \
-        if (UNLIKELY((fuel -= k_) < 0)) {                                     \
-          fuel += k_;                                                         \
-          if (hard_cut || fuel != budget) {                                   \
-            SL(2).u64 = old_;                                                 \
-            goto out_of_fuel;                                                 \
-          }                                                                   \
-          fuel -= k_; /* a slice always makes progress */                     \
-        }                                                                     \
-        o_ += 2;                                                              \
-      }                                                                       \
-      pc += o_;                                                               \
-      NEXT();                                                                 \
-    }                                                                         \
-    pc += 6;                                                                  \
-    NEXT();                                                                   \
-  }
-#define H_BRA(c, n, T, e)                                                     \
-  L_bra_##n##_ii : BRA_BODY(pc[4], pc[5], e)                                  \
-  L_bra_##n##_ir : BRA_BODY(pc[4], SL(5).u32, e)                              \
-  L_bra_##n##_ri : BRA_BODY(SL(4).u32, pc[5], e)                              \
-  L_bra_##n##_rr : BRA_BODY(SL(4).u32, SL(5).u32, e)
-  SOS__CMPOPS32(H_BRA)
-
-#define H_IBIN(c, n, T, e)                                                    \
-  L_##n : {                                                                   \
-    int trapk = -1; /* set on a trap */                                       \
-    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
-    CT_##T r = (e);                                                  \
-    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
-    PUT_##T(SL(1), r);                                                        \
-    pc += 4;                                                                  \
-    NEXT();                                                                   \
-  }                                                                           \
-  L_##n##_imm : {                                                             \
-    int trapk = -1; /* set on a trap */                                       \
-    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
-    CT_##T r = (e);                                                  \
-    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
-    PUT_##T(SL(1), r);                                                        \
-    pc += 3 + IMMW_##T;                                                       \
-    NEXT();                                                                   \
-  }
-  SOS__IBINOPS(H_IBIN)
-
-#define H_FBIN(c, n, T, TR, e)                                                \
-  L_##n : {                                                                   \
-    CT_##T a = GET_##T(SL(2)), b = GET_##T(SL(3));                            \
-    PUT_##TR(SL(1), e);                                                       \
-    pc += 4;                                                                  \
-    NEXT();                                                                   \
-  }                                                                           \
-  L_##n##_imm : {                                                             \
-    CT_##T a = GET_##T(SL(2)), b = IMM_##T(3);                                \
-    PUT_##TR(SL(1), e);                                                       \
-    pc += 3 + IMMW_##T;                                                       \
-    NEXT();                                                                   \
-  }
-  SOS__FBINOPS(H_FBIN)
-
-#define H_UN(c, n, T, TR, e)                                                  \
-  L_##n : {                                                                   \
-    int trapk = -1; /* set on a trap */                                       \
-    CT_##T a = GET_##T(SL(2));                                                \
-    CT_##TR r = (e);                                                 \
-    if (UNLIKELY(trapk >= 0)) TRAP(trapk);                                  \
-    PUT_##TR(SL(1), r);                                                       \
-    pc += 3;                                                                  \
-    NEXT();                                                                   \
-  }
-  SOS__UNOPS(H_UN)
-
-/* base + (index << k) as the i32.shl and i32.add computed it (mod 2^32). */
-#define SCALED(a, b, k) ((uint64_t)(uint32_t)((a) + ((b) << ((k)&31))))
-
-/* A load of B bytes at effective address EA, then `len` words on. */
-#define LOAD_AT(TR, CT, B, EA, len)                                           \
-  {                                                                           \
-    uint64_t ea = (EA);                                                       \
-    if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
-    CT v;                                                                     \
-    memcpy(&v, mem + ea, B);                                                  \
-    SL(1).u64 = (B) == 8 || TR == SOS_WASM_I64 ? (uint64_t)v : (uint32_t)v;   \
-    pc += len;                                                                \
-    NEXT();                                                                   \
-  }
-#define H_LOAD(c, n, TR, CT, B)                                               \
-  L_##n : LOAD_AT(TR, CT, B, (uint64_t)SL(2).u32 + pc[3], 4)                  \
-  L_##n##_ai : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + pc[4]) + pc[3], 5) \
-  L_##n##_ar : LOAD_AT(TR, CT, B, (uint64_t)(uint32_t)(SL(2).u32 + SL(4).u32) + pc[3], 5) \
-  L_##n##_as : LOAD_AT(TR, CT, B, SCALED(SL(2).u32, SL(4).u32, pc[5]) + pc[3], 6)
-#define I32 SOS_WASM_I32
-#define I64 SOS_WASM_I64
-#define F32 SOS_WASM_F32
-#define F64 SOS_WASM_F64
-  SOS__LOADS(H_LOAD)
-
-#define STORE_AT(CT, B, EA, len)                                              \
-  {                                                                           \
-    uint64_t ea = (EA);                                                       \
-    if (UNLIKELY(ea + (B) > memsize)) TRAP(SOS_WASM_TRAP_MEMORY);             \
-    CT v = (CT)SL(2).u64;                                                     \
-    memcpy(mem + ea, &v, B);                                                  \
-    pc += len;                                                                \
-    NEXT();                                                                   \
-  }
-#define H_STORE(c, n, T, CT, B)                                               \
-  L_##n : STORE_AT(CT, B, (uint64_t)SL(1).u32 + pc[3], 4)                     \
-  L_##n##_ai : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + pc[4]) + pc[3], 5) \
-  L_##n##_ar : STORE_AT(CT, B, (uint64_t)(uint32_t)(SL(1).u32 + SL(4).u32) + pc[3], 5) \
-  L_##n##_as : STORE_AT(CT, B, SCALED(SL(1).u32, SL(4).u32, pc[5]) + pc[3], 6)
-  SOS__STORES(H_STORE)
+  /* ---- handlers (shared with sos__interp_step) ---- */
+#include "wasm/interp_ops.inc"
 
   /* ---- calls ---- */
 call_func:
@@ -944,7 +536,7 @@ call_func:
     }
     x->fuel_used += (uint64_t)(budget - fuel);
     x->nframes = 0;
-    return host_failed(x, trap, r);
+    return sos__host_failed(x, trap, r);
   }
 
 out_of_fuel:
@@ -972,20 +564,91 @@ trap:
 trap_out:
   x->state = SOS__EXEC_IDLE;
   x->nframes = 0;
-  trap->kind = tk;
-  trap->exit_code = 0;
-  {
-    static const char *const msgs[] = {
-#define TRAP_MSG(e, name, msg) msg,
-        SOS_WASM_TRAP_MAP(TRAP_MSG)};
-    if (trap_index >= 0 && (tk == SOS_WASM_TRAP_UNDEFINED_ELEMENT ||
-                            tk == SOS_WASM_TRAP_UNINITIALIZED))
-      snprintf(trap->message, sizeof trap->message, "%s %lld", msgs[tk],
-               (long long)trap_index);
-    else
-      snprintf(trap->message, sizeof trap->message, "%s", msgs[tk]);
-  }
+  sos__trap_message(trap, tk, trap_index);
   return SOS_ETRAP;
+}
+
+void sos__trap_message(struct sos_wasm_trap *trap, int kind, int64_t index) {
+  static const char *const msgs[] = {
+#define TRAP_MSG(e, name, msg) msg,
+      SOS_WASM_TRAP_MAP(TRAP_MSG)};
+  trap->kind = kind;
+  trap->exit_code = 0;
+  if (index >= 0 &&
+      (kind == SOS_WASM_TRAP_UNDEFINED_ELEMENT || kind == SOS_WASM_TRAP_UNINITIALIZED))
+    snprintf(trap->message, sizeof trap->message, "%s %lld", msgs[kind], (long long)index);
+  else
+    snprintf(trap->message, sizeof trap->message, "%s", msgs[kind]);
+}
+
+/* ---- one op at a time, for the JIT -------------------------------------------- */
+
+int sos__interp_step(struct sos__jctx *j, uint64_t *fpu, const uint32_t *pc, unsigned op) {
+  static const void *const labels[] = {
+#define LAB_MISC(n, w) [SOS__OP_##n] = &&L_##n,
+#define LAB_CMP(c, n, T, e)                                                   \
+  [SOS__OP_##n] = &&L_##n, [SOS__OP_##n##_imm] = &&L_##n##_imm,               \
+  [SOS__OP_br_##n] = &&L_br_##n, [SOS__OP_br_##n##_imm] = &&L_br_##n##_imm,
+#define LAB_BIN(c, n, T, ...) [SOS__OP_##n] = &&L_##n, [SOS__OP_##n##_imm] = &&L_##n##_imm,
+#define LAB_UN(c, n, T, TR, e) [SOS__OP_##n] = &&L_##n,
+#define LAB_MEMBIN(c, n, T, l, e)                                             \
+  [SOS__OP_##n##_m] = &&L_##n##_m, [SOS__OP_##n##_mi] = &&L_##n##_mi,         \
+  [SOS__OP_##n##_ms] = &&L_##n##_ms,
+#define LAB_BRA(c, n, T, e)                                                   \
+  [SOS__OP_bra_##n##_ii] = &&L_bra_##n##_ii, [SOS__OP_bra_##n##_ir] = &&L_bra_##n##_ir, \
+  [SOS__OP_bra_##n##_ri] = &&L_bra_##n##_ri, [SOS__OP_bra_##n##_rr] = &&L_bra_##n##_rr,
+#define LAB_MEM(c, n, T, CT, B)                                               \
+  [SOS__OP_##n] = &&L_##n, [SOS__OP_##n##_ai] = &&L_##n##_ai,                 \
+  [SOS__OP_##n##_ar] = &&L_##n##_ar, [SOS__OP_##n##_as] = &&L_##n##_as,
+      SOS__MISCOPS(LAB_MISC) SOS__CMPOPS(LAB_CMP) SOS__IBINOPS(LAB_BIN)
+          SOS__FBINOPS(LAB_BIN) SOS__UNOPS(LAB_UN) SOS__LOADS(LAB_MEM)
+              SOS__STORES(LAB_MEM) SOS__CMPOPS32(LAB_BRA) SOS__MEMBINOPS(LAB_MEMBIN)};
+  slot *fp = (slot *)fpu;
+  sos_wasm_instance *inst = j->inst;
+  const struct sos__code *codes = inst->mod->codes;
+  sos_wasm_memory *m0 = inst->mem0 ? inst->mem0 : &no_memory;
+  uint8_t *mem = m0->data;
+  uint64_t memsize = m0->size;
+  int64_t fuel = j->fuel, budget = j->budget;
+  bool hard_cut = j->hard_cut != 0;
+  int tk = SOS_WASM_TRAP_HOST;
+  int64_t trap_index = -1;
+  sos_wasm_func *callee;
+  uint32_t cbase;
+  const uint32_t *ret_pc;
+  slot *stack = fp, *stack_end = fp;
+  struct sos__frame *ftop = NULL, *fend = NULL;
+  (void)codes, (void)callee, (void)cbase, (void)ret_pc, (void)stack, (void)stack_end;
+  (void)ftop, (void)fend, (void)trap_index;
+  if (op >= SOS__OP_COUNT) return SOS_WASM_TRAP_HOST;
+  goto *labels[op];
+
+#undef NEXT
+#undef JUMP
+#undef ENTER
+#undef LOAD_INST
+#define NEXT() goto step_done
+#define JUMP(off)                                                             \
+  do {                                                                        \
+    (void)(off);                                                              \
+    goto step_unsupported;                                                    \
+  } while (0)
+#define ENTER(cc_, base_, rpc_) goto step_unsupported
+#define LOAD_INST() goto step_unsupported
+#include "wasm/interp_ops.inc"
+
+step_done:
+  j->fuel = fuel;
+  j->memsize = m0->size;
+  return -1;
+out_of_fuel:
+  return -2; /* CHARGE restored fuel before jumping here */
+trap:
+  return tk;
+call_func:
+done:
+step_unsupported:
+  return SOS_WASM_TRAP_HOST;
 }
 
 /* ---- debugging ---------------------------------------------------------------- */
@@ -1084,7 +747,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   if (!f || nargs != f->type.nparams) return SOS_EINVAL;
   uint64_t need = f->type.nparams > f->type.nresults ? f->type.nparams : f->type.nresults;
   if (f->code && f->code->frame_slots > need) need = f->code->frame_slots;
-  if (need > x->stack_cap && !grow_stack(x, need)) return SOS_ELIMIT;
+  if (need > x->stack_cap && !sos__exec_grow_stack(x, need)) return SOS_ELIMIT;
   if (nargs) memcpy(x->stack, args, nargs * sizeof *args);
   x->entry = f;
   x->entry_resumed = false;
@@ -1095,9 +758,11 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   if (f->code) {
     const struct sos__code *c = f->code;
     frame_init(x->stack, c);
-    x->frames[0] = (struct sos__frame){NULL, x->stack, x->cur};
+    x->frames[0] = (struct sos__frame){NULL, x->stack, x->cur, NULL};
     x->nframes = 1;
     x->pc = c->ops;
+    x->jit_addr = c->jit;
+    x->jit_cont = NULL;
     x->entry_fuel = c->fuel;
   }
   x->state = SOS__EXEC_READY;
@@ -1124,7 +789,7 @@ static int run_host_entry(sos_wasm_instance *in, struct sos_wasm_trap *trap) {
     x->state = SOS__EXEC_SUSPENDED;
     return SOS_WASM_SUSPENDED;
   }
-  return host_failed(x, trap, r);
+  return sos__host_failed(x, trap, r);
 }
 
 int sos_wasm_run(sos_wasm_instance *in, int64_t fuel, struct sos_wasm_trap *trap) {
@@ -1144,6 +809,7 @@ int sos_wasm_run(sos_wasm_instance *in, int64_t fuel, struct sos_wasm_trap *trap
     return run_host_entry(in, trap);
   }
   x->state = SOS__EXEC_RUNNING;
+  if (x->jit_addr) return sos__jit_run(in, fuel, trap);
   return interp(in, fuel, trap);
 }
 

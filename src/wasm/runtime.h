@@ -38,7 +38,7 @@ struct sos__code {
   uint32_t nconsts;     /* pool slots, copied from consts on entry */
   uint64_t *consts;     /* nconsts values */
   const struct sos__functype *sig;
-  uint64_t pad_; /* to 64 bytes: a call finds codes[i] with a shift */
+  const uint8_t *jit;   /* machine code entry (jit.c), or NULL */
 };
 _Static_assert(sizeof(void *) != 8 || sizeof(struct sos__code) == 64,
                "keep struct sos__code at 64 bytes on 64-bit hosts");
@@ -47,6 +47,9 @@ struct sos_wasm_module {
   atomic_int refs; /* the creator's reference plus one per instance */
   struct sos__module d;
   struct sos__code *codes; /* d.nfuncs - d.nfunc_imports entries */
+  uint8_t *jit_mem;        /* machine code of all codes (jit.c), or NULL */
+  size_t jit_size;
+  const uint8_t *jit_enter; /* the entry trampoline in jit_mem */
 };
 
 struct sos_wasm_func {
@@ -82,11 +85,13 @@ struct sos_wasm_global {
   bool mut;
 };
 
-/* One activation record on the frame stack. */
+/* One activation record on the frame stack.  The interpreter returns to
+ * ret_pc, machine code (jit.c) to ret_jit; the entry frame has neither. */
 struct sos__frame {
   const uint32_t *ret_pc;  /* where the caller continues */
   uint64_t *fp;            /* caller's frame base (rebased if the stack moves) */
   sos_wasm_instance *inst; /* caller's instance */
+  const uint8_t *ret_jit;  /* where the caller's machine code continues */
 };
 
 enum {
@@ -106,6 +111,8 @@ struct sos__exec {
   int state;
   /* Saved position of a stopped run. */
   const uint32_t *pc;
+  const uint8_t *jit_addr; /* machine code: where the run continues */
+  const uint8_t *jit_cont; /* ... and, entering a reload stub, then where */
   uint32_t fp;
   sos_wasm_instance *cur; /* instance whose code runs at pc */
   /* The host call a suspended run waits on: results go to stack[fp+res]. */
