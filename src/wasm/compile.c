@@ -913,7 +913,10 @@ int sos__compile(sos_wasm_module *m, char *err, size_t errlen) {
   if (!rc && sos__jit_enabled()) {
     rc = sos__jit_compile(m);
     if (rc && err && errlen)
-      snprintf(err, errlen, "%s", rc == SOS_ENOMEM ? "out of memory" : "internal error: machine code");
+      snprintf(err, errlen, "%s",
+               rc == SOS_ENOMEM   ? "out of memory"
+               : rc == SOS_ELIMIT ? "a function's frame is too large for machine code"
+                                  : "internal error: machine code");
   }
   if (!rc && getenv("SOS_WASM_DUMP"))
     for (uint32_t i = 0; i < n; i++) {

@@ -1473,6 +1473,9 @@ static void emit_cold(struct jt *t, const struct jmod *jm, const struct cold *c)
 
 static int translate(struct jt *t, const struct jmod *jm, const struct sos__code *c,
                      size_t *entry) {
+  /* Slot displacements are 32-bit: frames of up to 2^24 slots (a body
+   * would need tens of megabytes to come near). */
+  if (c->frame_slots > (1u << 24)) return SOS_ELIMIT;
   t->c = c;
   t->code = c->ops;
   t->nslots = c->frame_slots;
