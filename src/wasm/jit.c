@@ -51,9 +51,11 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -1213,6 +1215,60 @@ static void emit_br_table(struct jt *t, uint32_t i, const uint32_t *pc) {
   }
 }
 
+/* memory.copy and memory.fill: the common case (in bounds, fuel in the
+ * slice, a copy that may go forward) inline with rep movsb / stosb, using
+ * rsi and rdi, saved on the native stack for the moment; anything else
+ * undoes the charge and runs the op through sos__interp_step, which
+ * yields, traps or copies backwards exactly as the interpreter does. */
+static void emit_step(struct jt *t, const uint32_t *pc, unsigned op);
+
+static void emit_bulk(struct jt *t, const uint32_t *pc, unsigned op) {
+  struct xbuf *b = t->b;
+  bool copy = op == SOS__OP_memory_copy;
+  size_t fail[5];
+  int nf = 0;
+  ld_gpr(t, 0, copy ? RAX : RDX, pc[1]);
+  ld_gpr(t, 0, copy ? RDX : RAX, pc[2]);
+  ld_gpr(t, 0, RCX, pc[3]);
+  x_push(b, RSI);
+  x_push(b, RDI);
+  x_mov_rr(b, XW, RDI, copy ? RAX : RDX);
+  if (copy) x_mov_rr(b, XW, RSI, RDX);
+  int k = copy ? RAX : RDX; /* free now: the charge, then sums */
+  x_mov_rr(b, XW, k, RCX);
+  x_shift_i(b, XW, SH_SHR, k, 6);
+  x_alu_rr(b, XW, ALU_SUB, R14, k);
+  fail[nf++] = x_jcc(b, CC_L);
+  x_lea(b, k, xm_bi(RDI, RCX, 1, 0));
+  x_alu_rm(b, XW, ALU_CMP, k, CTX(memsize));
+  fail[nf++] = x_jcc(b, CC_A);
+  if (copy) {
+    x_lea(b, k, xm_bi(RSI, RCX, 1, 0));
+    x_alu_rm(b, XW, ALU_CMP, k, CTX(memsize));
+    fail[nf++] = x_jcc(b, CC_A);
+    x_alu_rr(b, XW, ALU_CMP, RDI, RSI); /* dst above src and overlapping: backwards */
+    size_t fwd = x_jcc(b, CC_BE);
+    x_alu_rr(b, XW, ALU_CMP, RDI, k);
+    fail[nf++] = x_jcc(b, CC_B);
+    x_bind(b, fwd, b->n);
+  }
+  x_alu_rr(b, XW, ALU_ADD, RDI, R12);
+  if (copy) x_alu_rr(b, XW, ALU_ADD, RSI, R12);
+  x_byte(b, 0xF3); /* rep movsb / rep stosb */
+  x_byte(b, copy ? 0xA4 : 0xAA);
+  x_pop(b, RDI);
+  x_pop(b, RSI);
+  size_t done = x_jmp(b);
+  for (int i = 0; i < nf; i++) x_bind(b, fail[i], b->n);
+  x_mov_rr(b, XW, k, RCX); /* undo the charge */
+  x_shift_i(b, XW, SH_SHR, k, 6);
+  x_alu_rr(b, XW, ALU_ADD, R14, k);
+  x_pop(b, RDI);
+  x_pop(b, RSI);
+  emit_step(t, pc, op);
+  x_bind(b, done, b->n);
+}
+
 /* Any other op: sos__interp_step runs it on the frame in memory. */
 static void emit_step(struct jt *t, const uint32_t *pc, unsigned op) {
   size_t op_start = t->b->n;
@@ -1279,12 +1335,15 @@ static int assign_registers(struct jt *t) {
     i += n;
   }
   int32_t depth = 0;
+  uint64_t wcalls = 0; /* places that spill and reload every register, weighted */
   for (uint32_t i = 0; i < nops;) {
     unsigned op = op_of(code[i]);
     uint32_t n = op_words(code, i, op);
     depth += dd[i];
     uint64_t w = 1ull << (3 * (depth < 6 ? (depth > 0 ? depth : 0) : 6));
     const char *sh = shapes[op];
+    if (op == SOS__OP_call || op == SOS__OP_call_import || op == SOS__OP_call_indirect)
+      wcalls += w;
     for (uint32_t p = 0; sh[p]; p++) {
       uint32_t s = code[i + 1 + p];
       char l = sh[p];
@@ -1296,8 +1355,13 @@ static int assign_registers(struct jt *t) {
     }
     i += n;
   }
-  for (uint32_t s = 0; s < ns; s++) /* constants are immediates */
+  /* A register pays for itself when its slot is used more often than the
+   * calls around it store and load it (twice per call): in code that
+   * mostly calls, values stay in the frame.  Constants are immediates. */
+  for (uint32_t s = 0; s < ns; s++) {
     if (is_pool(c, s) && !t->written[s]) wi[s] = wf[s] = 0;
+    if (wi[s] <= 2 * wcalls && wf[s] <= 2 * wcalls) wi[s] = wf[s] = 0;
+  }
   for (int g = 0; g < NGPR; g++) {
     uint32_t best = ns;
     for (uint32_t s = 0; s < ns; s++)
@@ -1413,6 +1477,8 @@ static void emit_op(struct jt *t, const struct jmod *jm, uint32_t i, unsigned op
     }
     return;
   }
+  case SOS__OP_memory_copy:
+  case SOS__OP_memory_fill: emit_bulk(t, pc, op); return;
   case SOS__OP_i32_add_shl:
     ld_gpr(t, 0, RAX, pc[3]);
     x_shift_i(t->b, 0, SH_SHL, RAX, (uint8_t)(pc[4] & 31));
@@ -1592,6 +1658,71 @@ static void emit_head(struct xbuf *b, struct jmod *jm) {
   }
 }
 
+/* ---- perf's map of machine code (SOS_WASM_PERFMAP=1) ---- */
+
+static uint64_t leb(const uint8_t **p, const uint8_t *end) {
+  uint64_t v = 0;
+  for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
+    uint8_t b = *(*p)++;
+    v |= (uint64_t)(b & 0x7f) << sh;
+    if (!(b & 0x80)) break;
+  }
+  return v;
+}
+
+/* The name of function fidx in the binary's "name" section (function
+ * names, subsection 1), into buf; false when there is none. */
+static bool func_name(const struct sos__module *d, uint32_t fidx, char *buf, size_t cap) {
+  const uint8_t *p = d->bytes + 8, *end = d->bytes + d->len;
+  while (p < end) {
+    uint8_t id = *p++;
+    uint64_t size = leb(&p, end);
+    if (size > (uint64_t)(end - p)) return false;
+    const uint8_t *send = p + size, *q = p;
+    p = send;
+    if (id != 0) continue;
+    uint64_t nl = leb(&q, send);
+    if (nl != 4 || send - q < 4 || memcmp(q, "name", 4) != 0) continue;
+    q += 4;
+    while (q < send) {
+      uint8_t sub = *q++;
+      uint64_t ssize = leb(&q, send);
+      if (ssize > (uint64_t)(send - q)) return false;
+      const uint8_t *subend = q + ssize;
+      if (sub == 1)
+        for (uint64_t n = leb(&q, subend); n-- && q < subend;) {
+          uint64_t idx = leb(&q, subend), len = leb(&q, subend);
+          if (len > (uint64_t)(subend - q)) return false;
+          if (idx == fidx) {
+            snprintf(buf, cap, "%.*s", (int)len, (const char *)q);
+            return true;
+          }
+          q += len;
+        }
+      q = subend;
+    }
+  }
+  return false;
+}
+
+/* Appends one line per function to /tmp/perf-PID.map, perf's format for
+ * code it cannot otherwise name ("START SIZE NAME", hexadecimal). */
+static void perf_map(const sos_wasm_module *m, const size_t *entries, uint32_t n, size_t total) {
+  char path[64];
+  snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+  FILE *f = fopen(path, "a");
+  if (!f) return;
+  for (uint32_t i = 0; i < n; i++) {
+    char name[128];
+    uint32_t fidx = m->d.nfunc_imports + i;
+    if (!func_name(&m->d, fidx, name, sizeof name)) snprintf(name, sizeof name, "wasm_f%u", fidx);
+    size_t end = i + 1 < n ? entries[i + 1] : total;
+    fprintf(f, "%lx %zx %s\n", (unsigned long)(uintptr_t)(m->jit_mem + entries[i]),
+            end - entries[i], name);
+  }
+  fclose(f);
+}
+
 int sos__jit_compile(sos_wasm_module *m) {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, opwords_init);
@@ -1621,6 +1752,8 @@ int sos__jit_compile(sos_wasm_module *m) {
         m->jit_size = size;
         m->jit_enter = mem;
         for (uint32_t i = 0; i < n; i++) m->codes[i].jit = m->jit_mem + entries[i];
+        const char *pm = getenv("SOS_WASM_PERFMAP");
+        if (pm && strcmp(pm, "1") == 0) perf_map(m, entries, n, b.n);
       }
     }
   }
@@ -1668,7 +1801,15 @@ static bool charge_now(struct sos__jctx *j, int64_t k) {
   return true;
 }
 
+static uint32_t w_call, w_import;
+static void words_init(void) {
+  w_call = sos__op_word(SOS__OP_call);
+  w_import = sos__op_word(SOS__OP_call_import);
+}
+
 int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, words_init);
   struct sos__exec *x = &root->exec;
   struct sos__jctx j = {0};
   int64_t budget = slice < 0 ? INT64_MAX : slice;
@@ -1739,10 +1880,10 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
     const struct sos__code *cc = NULL;
     sos_wasm_func *callee = NULL;
     uint32_t cbase;
-    if (pc[0] == sos__op_word(SOS__OP_call)) {
+    if (pc[0] == w_call) {
       cc = &inst->mod->codes[pc[1]];
       cbase = pc[2];
-    } else if (pc[0] == sos__op_word(SOS__OP_call_import)) {
+    } else if (pc[0] == w_import) {
       callee = inst->funcs[pc[1]];
       cbase = pc[2];
     } else {
