@@ -10,7 +10,7 @@
 # by tests/kernel.sh.
 
 SDK_CC      ?= clang --target=wasm32-wasi
-SDK_CFLAGS  := -O2 -std=c11 -mexec-model=reactor -mbulk-memory -ftls-model=local-exec -I sdk
+SDK_CFLAGS  := -O2 -flto -std=c11 -mexec-model=reactor -mbulk-memory -ftls-model=local-exec -I sdk
 SDK_WARN    := -Wall -Wextra -Werror
 SDK_DEPS    := sdk/sos.c sdk/sos.h include/sos/abi.h
 APP_NAMES   := $(notdir $(patsubst %/app.sos,%,$(wildcard apps/*/app.sos)))

@@ -217,8 +217,11 @@ static bool named(const char *path, const char *name) {
  * memset into single memory.copy and memory.fill instructions, which the
  * engine runs natively, instead of wasi-libc's byte loops; with it, clang
  * 14 lowers thread-locals (wasi-libc's errno) only in the local-exec
- * model, which is right for an instance that has one thread. */
-static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-std=c11",
+ * model, which is right for an instance that has one thread.  -flto
+ * optimises the app, its generated codec and the SDK as one program, so
+ * the SDK's small helpers (the wire codec's varint and field readers)
+ * are inlined into the code that calls them. */
+static const char *const fixed[] = {"--target=wasm32-wasi", "-O2", "-flto", "-std=c11",
                                     "-mexec-model=reactor", "-mbulk-memory",
                                     "-ftls-model=local-exec"};
 #define NFIXED (sizeof fixed / sizeof fixed[0])
@@ -611,7 +614,7 @@ const struct sos__cli_cmd sos__cli_build = {
         "  1. Reads DIR/app.sos and resolves its `extends`.\n"
         "  2. Gets the module: the file named by `module`, or the `sources`\n"
         "     compiled for WebAssembly with\n"
-        "       clang --target=wasm32-wasi -O2 -std=c11 -mexec-model=reactor\n"
+        "       clang --target=wasm32-wasi -O2 -flto -std=c11 -mexec-model=reactor\n"
         "             -mbulk-memory -ftls-model=local-exec\n"
         "             -ISDK -o TMP/module.wasm SOURCES... SDK/sos.c\n"
         "     The compiler is $SOS_CLANG if set, else clang.  SDK, the guest SDK's\n"

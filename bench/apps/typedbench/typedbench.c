@@ -1,7 +1,8 @@
 /*
  * typedbench.c - round trips as the caller sees them (p50 of N, ns):
  *
- *   rtt N   answers "untyped typed plan1 chain10 seq10 prepared10 text":
+ *   rtt N [K]  answers "untyped typed plan1 chain10 seq10 prepared10 text"
+ *           (with K, only kind K, 0..6, is measured; the others are 0):
  *             untyped   echo.ping with 1 byte (the untyped reference)
  *             typed     numbers.next through its generated stub: encode,
  *                       call, the server's decode and encode, decode
@@ -111,11 +112,15 @@ static int typed_next(int k) {
 }
 
 static int rtt(const struct sos_request *req) {
-  int n = atoi(req->body);
-  if (n <= 0 || n > 200000) return sos_fail(SOS_STATUS_INVALID, "rtt takes 1..200000");
-  int64_t *t = malloc((size_t)n * sizeof *t), r[7];
+  char *end;
+  int n = (int)strtol(req->body, &end, 10), only = -1;
+  if (*end == ' ') only = atoi(end + 1);
+  if (n <= 0 || n > 200000 || only > 6)
+    return sos_fail(SOS_STATUS_INVALID, "rtt takes 1..200000 [and a kind 0..6]");
+  int64_t *t = malloc((size_t)n * sizeof *t), r[7] = {0};
   if (!t) return sos_fail(SOS_STATUS_ERROR, "out of memory");
   for (int kind = 0; kind < 7; kind++) {
+    if (only >= 0 && kind != only) continue;
     for (int i = 0; i < n; i++) {
       int64_t t0 = sos_monotonic_ns();
       int st = kind == 0   ? sos_call("echo", "ping", "x", 1, NULL, NULL)
