@@ -263,6 +263,7 @@ struct jt {
   uint32_t nslots;
   uint8_t *where; /* per slot: 0 memory, 1 + r a GPR, 32 + x an XMM */
   bool *written;  /* per slot: some op writes it (a pool slot is then no constant) */
+  bool pool_read; /* something reads constant-pool slots from the frame */
   size_t *label;  /* per op word: machine code offset, or SIZE_MAX */
   struct fix *fx;
   size_t nfx, capfx;
@@ -329,8 +330,11 @@ static int xmm_of(const struct jt *t, uint32_t s) {
 
 /* ---- spill and reload ---- */
 
+/* Stores the assigned registers to their slots: those of slots some op
+ * writes (the others' memory copies never went stale). */
 static void spill_all(struct jt *t) {
   for (uint32_t s = 0; s < t->nslots; s++) {
+    if (!t->written[s]) continue;
     struct loc l = where(t, s);
     if (l.kind == LOC_GPR) x_store(t->b, XW, slot_m(s), l.reg);
     else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOVST, l.reg, slot_m(s));
@@ -1123,6 +1127,7 @@ static void emit_call_import(struct jt *t, const uint32_t *pc) {
  * run loop. */
 static void emit_call_indirect(struct jt *t, const uint32_t *pc) {
   size_t op_start = t->b->n;
+  t->pool_read = true; /* the run loop reads the index from the frame */
   uint32_t base = pc[4];
   spill_all(t);
   struct cold *c = call_cold(t, pc, op_start);
@@ -1172,6 +1177,7 @@ static void emit_call_indirect(struct jt *t, const uint32_t *pc) {
 
 static void emit_ret(struct jt *t, size_t exit_done, size_t exit_ret) {
   for (uint32_t s = 0; s < t->c->nresults && s < t->nslots; s++) {
+    if (!t->written[s]) continue;
     struct loc l = where(t, s);
     if (l.kind == LOC_GPR) x_store(t->b, XW, slot_m(s), l.reg);
     else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOVST, l.reg, slot_m(s));
@@ -1272,6 +1278,7 @@ static void emit_bulk(struct jt *t, const uint32_t *pc, unsigned op) {
 /* Any other op: sos__interp_step runs it on the frame in memory. */
 static void emit_step(struct jt *t, const uint32_t *pc, unsigned op) {
   size_t op_start = t->b->n;
+  t->pool_read = true;
   spill_all(t);
   x_store(t->b, XW, CTX(fuel), R14);
   x_mov_rr(t->b, XW, RDI, R13);
@@ -1355,6 +1362,8 @@ static int assign_registers(struct jt *t) {
     }
     i += n;
   }
+  /* Declared locals are written by the entry (zeroed in their register). */
+  for (uint32_t s = c->nparams; s < c->nlocals && s < ns; s++) t->written[s] = true;
   /* A register pays for itself when its slot is used more often than the
    * calls around it store and load it (twice per call): in code that
    * mostly calls, values stay in the frame.  Constants are immediates. */
@@ -1558,27 +1567,8 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   rc = assign_registers(t);
   if (rc) goto out;
 
-  *entry = t->b->n;
-  for (uint32_t s = c->nparams; s < c->nlocals; s++) put_const(t, s, 0);
-  for (uint32_t k = 0; k < c->nconsts; k++) {
-    uint64_t v = c->consts[k];
-    uint32_t s = c->const_base + k;
-    struct xm m = slot_m(s);
-    if (where(t, s).kind != LOC_CONST) {
-      put_const(t, s, v);
-    } else if ((int64_t)v == (int32_t)v) {
-      x_store_i(t->b, XW, m, (int32_t)v);
-    } else {
-      x_mov_ri(t->b, RAX, v);
-      x_store(t->b, XW, m, RAX);
-    }
-  }
-  for (uint32_t s = 0; s < c->nparams && s < t->nslots; s++) {
-    struct loc l = where(t, s);
-    if (l.kind == LOC_GPR) x_load(t->b, XW, l.reg, slot_m(s));
-    else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOV, l.reg, slot_m(s));
-  }
-
+  t->pool_read = false;
+  size_t body = t->b->n;
   for (uint32_t i = 0; i < c->nops;) {
     unsigned op = op_of(c->ops[i]);
     t->label[i] = t->b->n;
@@ -1596,6 +1586,34 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   spill_all(t);
   x_bind(t->b, x_jmp(t->b), jm->exit_at);
   for (size_t k = 0; k < t->ncd; k++) emit_cold(t, jm, &t->cd[k]);
+
+  /* The entry, after the body so that it knows whether the constant
+   * pool must be in the frame: zeroed locals, the pool, parameters into
+   * their registers. */
+  *entry = t->b->n;
+  for (uint32_t s = c->nparams; s < c->nlocals; s++) put_const(t, s, 0);
+  for (uint32_t k = 0; k < c->nconsts; k++) {
+    uint64_t v = c->consts[k];
+    uint32_t s = c->const_base + k;
+    struct xm m = slot_m(s);
+    if (where(t, s).kind != LOC_CONST) {
+      put_const(t, s, v);
+    } else if (!t->pool_read) {
+      continue;
+    } else if ((int64_t)v == (int32_t)v) {
+      x_store_i(t->b, XW, m, (int32_t)v);
+    } else {
+      x_mov_ri(t->b, RAX, v);
+      x_store(t->b, XW, m, RAX);
+    }
+  }
+  for (uint32_t s = 0; s < c->nparams && s < t->nslots; s++) {
+    struct loc l = where(t, s);
+    if (l.kind == LOC_GPR) x_load(t->b, XW, l.reg, slot_m(s));
+    else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOV, l.reg, slot_m(s));
+  }
+  x_bind(t->b, x_jmp(t->b), body);
+
 
   for (size_t k = 0; k < t->nfx; k++) {
     const struct fix *f = &t->fx[k];
