@@ -264,6 +264,13 @@ struct jt {
   uint8_t *where; /* per slot: 0 memory, 1 + r a GPR, 32 + x an XMM */
   bool *written;  /* per slot: some op writes it (a pool slot is then no constant) */
   bool pool_read; /* something reads constant-pool slots from the frame */
+  /* Liveness of the slots that have registers, as bit masks (bit b for
+   * the b-th such slot, mslot[b]), after each op (indexed by its first
+   * word): a call stores and reloads only what is live across it. */
+  uint32_t nmapped;
+  uint32_t mslot[NGPR + NXMM];
+  uint32_t *live_out;
+  uint32_t cur; /* the op being translated */
   size_t *label;  /* per op word: machine code offset, or SIZE_MAX */
   struct fix *fx;
   size_t nfx, capfx;
@@ -330,22 +337,43 @@ static int xmm_of(const struct jt *t, uint32_t s) {
 
 /* ---- spill and reload ---- */
 
-/* Stores the assigned registers to their slots: those of slots some op
- * writes (the others' memory copies never went stale). */
-static void spill_all(struct jt *t) {
-  for (uint32_t s = 0; s < t->nslots; s++) {
-    if (!t->written[s]) continue;
+/* Stores the registers of the slots in mask to their slots: only of slots
+ * some op writes (the others' memory copies never went stale). */
+static void spill_mask(struct jt *t, uint32_t mask) {
+  for (uint32_t b = 0; b < t->nmapped; b++) {
+    uint32_t s = t->mslot[b];
+    if (!(mask >> b & 1) || !t->written[s]) continue;
     struct loc l = where(t, s);
     if (l.kind == LOC_GPR) x_store(t->b, XW, slot_m(s), l.reg);
     else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOVST, l.reg, slot_m(s));
   }
 }
-static void reload_all(struct jt *t) {
-  for (uint32_t s = 0; s < t->nslots; s++) {
+static void reload_mask(struct jt *t, uint32_t mask) {
+  for (uint32_t b = 0; b < t->nmapped; b++) {
+    uint32_t s = t->mslot[b];
+    if (!(mask >> b & 1)) continue;
     struct loc l = where(t, s);
     if (l.kind == LOC_GPR) x_load(t->b, XW, l.reg, slot_m(s));
     else if (l.kind == LOC_XMM) x_sse_rm(t->b, true, SSE_MOV, l.reg, slot_m(s));
   }
+}
+static void spill_all(struct jt *t) { spill_mask(t, ~0u); }
+static void reload_all(struct jt *t) { reload_mask(t, ~0u); }
+/* The slots with registers at or above frame index base (a call's
+ * arguments and what the callee may overwrite). */
+static uint32_t mask_from(const struct jt *t, uint32_t base) {
+  uint32_t m = 0;
+  for (uint32_t b = 0; b < t->nmapped; b++)
+    if (t->mslot[b] >= base) m |= 1u << b;
+  return m;
+}
+/* What a call at the current op stores first: its arguments and what is
+ * live after it; and what it loads back after: what is live after it. */
+static uint32_t call_spill(const struct jt *t, uint32_t base) {
+  return t->live_out ? (t->live_out[t->cur] | mask_from(t, base)) : ~0u;
+}
+static uint32_t call_reload(const struct jt *t) {
+  return t->live_out ? t->live_out[t->cur] : ~0u;
 }
 
 /* ---- moving values ---- */
@@ -1090,7 +1118,7 @@ static void emit_call(struct jt *t, const uint32_t *pc) {
   size_t op_start = t->b->n;
   const struct sos__code *cc = &t->m->codes[pc[1]];
   uint32_t base = pc[2];
-  spill_all(t);
+  spill_mask(t, call_spill(t, base));
   struct cold *c = call_cold(t, pc, op_start);
   x_lea(t->b, RDX, xm_b(RBX, (int32_t)((base + cc->frame_slots) * 8)));
   x_alu_rm(t->b, XW, ALU_CMP, RDX, CTX(stack_end));
@@ -1108,18 +1136,18 @@ static void emit_call(struct jt *t, const uint32_t *pc) {
   if (!t->oom) t->calls[t->ncalls++] = (struct callfix){j, pc[1]};
   x_bind(t->b, ret_at, t->b->n);
   c->cont_at = t->b->n;
-  reload_all(t);
+  reload_mask(t, call_reload(t));
 }
 
 /* call_import: always through the run loop (host functions, other
  * instances). */
 static void emit_call_import(struct jt *t, const uint32_t *pc) {
   size_t op_start = t->b->n;
-  spill_all(t);
+  spill_mask(t, call_spill(t, pc[2]));
   struct cold *c = call_cold(t, pc, op_start);
   c->jump = x_jmp(t->b);
   c->cont_at = t->b->n;
-  reload_all(t);
+  reload_mask(t, call_reload(t));
 }
 
 /* call_indirect: the common case (an own function of the right type,
@@ -1129,7 +1157,7 @@ static void emit_call_indirect(struct jt *t, const uint32_t *pc) {
   size_t op_start = t->b->n;
   t->pool_read = true; /* the run loop reads the index from the frame */
   uint32_t base = pc[4];
-  spill_all(t);
+  spill_mask(t, call_spill(t, base));
   struct cold *c = call_cold(t, pc, op_start);
   size_t slow[7];
   int n = 0;
@@ -1167,7 +1195,7 @@ static void emit_call_indirect(struct jt *t, const uint32_t *pc) {
   x_jmp_m(t->b, xm_b(RAX, (int32_t)offsetof(struct sos__code, jit)));
   x_bind(t->b, ret_at, t->b->n);
   c->cont_at = t->b->n;
-  reload_all(t);
+  reload_mask(t, call_reload(t));
   /* All slow jumps go to one cold path: a small local stub joins them. */
   size_t over = x_jmp(t->b);
   for (int i = 0; i < n; i++) x_bind(t->b, slow[i], t->b->n);
@@ -1365,11 +1393,12 @@ static int assign_registers(struct jt *t) {
   /* Declared locals are written by the entry (zeroed in their register). */
   for (uint32_t s = c->nparams; s < c->nlocals && s < ns; s++) t->written[s] = true;
   /* A register pays for itself when its slot is used more often than the
-   * calls around it store and load it (twice per call): in code that
-   * mostly calls, values stay in the frame.  Constants are immediates. */
+   * calls around it may store and load it (a call moves only what is live
+   * across it, so half the weighted calls is the bar): in code that mostly
+   * calls, values stay in the frame.  Constants are immediates. */
   for (uint32_t s = 0; s < ns; s++) {
     if (is_pool(c, s) && !t->written[s]) wi[s] = wf[s] = 0;
-    if (wi[s] <= 2 * wcalls && wf[s] <= 2 * wcalls) wi[s] = wf[s] = 0;
+    if (wi[s] <= wcalls / 2 && wf[s] <= wcalls / 2) wi[s] = wf[s] = 0;
   }
   for (int g = 0; g < NGPR; g++) {
     uint32_t best = ns;
@@ -1390,6 +1419,78 @@ out:
   sos_free(dd);
   sos_free(wi);
   sos_free(wf);
+  return rc;
+}
+
+/* Computes t->live_out: for each op, the slots with registers whose
+ * values some later op may still read.  Backward dataflow to a fixed
+ * point over the ops' successors (the next op unless the op always
+ * jumps, and its branch targets).  Conservative: a call reads every slot
+ * from its argument base up, `ret` every result slot. */
+static int liveness(struct jt *t) {
+  const struct sos__code *c = t->c;
+  const uint32_t *code = t->code;
+  uint32_t nops = c->nops;
+  t->nmapped = 0;
+  for (uint32_t s = 0; s < t->nslots; s++)
+    if (t->where[s]) t->mslot[t->nmapped++] = s;
+  if (!t->nmapped) return 0;
+  uint32_t *use = sos_calloc(nops + 1, sizeof *use), *def = sos_calloc(nops + 1, sizeof *def);
+  uint32_t *in = sos_calloc(nops + 1, sizeof *in);
+  uint32_t *starts = sos_malloc((nops + 1) * sizeof *starts);
+  t->live_out = sos_calloc(nops + 1, sizeof *t->live_out);
+  int rc = 0;
+  if (!use || !def || !in || !starts || !t->live_out) {
+    rc = SOS_ENOMEM;
+    goto out;
+  }
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < nops;) {
+    unsigned op = op_of(code[i]);
+    const char *sh = shapes[op];
+    starts[n++] = i;
+    for (uint32_t p = 0; sh[p]; p++) {
+      uint32_t sl = code[i + 1 + p];
+      if (sl >= t->nslots || !t->where[sl]) continue;
+      uint32_t b = 0;
+      while (t->mslot[b] != sl) b++;
+      if (sh[p] == 'i' || sh[p] == 'f' || sh[p] == 'x') use[i] |= 1u << b;
+      else if (sh[p] == 'I' || sh[p] == 'F' || sh[p] == 'X') def[i] |= 1u << b;
+    }
+    if (op == SOS__OP_call || op == SOS__OP_call_import) use[i] |= mask_from(t, code[i + 2]);
+    if (op == SOS__OP_call_indirect) use[i] |= mask_from(t, code[i + 4]);
+    if (op == SOS__OP_ret)
+      for (uint32_t b = 0; b < t->nmapped; b++)
+        if (t->mslot[b] < c->nresults) use[i] |= 1u << b;
+    i += op_words(code, i, op);
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (uint32_t k = n; k-- > 0;) {
+      uint32_t i = starts[k];
+      unsigned op = op_of(code[i]);
+      uint32_t o = 0;
+      bool always = op == SOS__OP_br || op == SOS__OP_br_table || op == SOS__OP_ret ||
+                    op == SOS__OP_unreachable;
+      if (!always && k + 1 < n) o |= in[starts[k + 1]];
+      const char *sh = shapes[op];
+      for (uint32_t p = 0; sh[p]; p++)
+        if (sh[p] == 'j') o |= in[i + code[i + 1 + p]];
+      if (op == SOS__OP_br_table)
+        for (uint32_t e = 0; e <= code[i + 2]; e++) o |= in[i + code[i + 3 + e]];
+      uint32_t ni = use[i] | (o & ~def[i]);
+      if (o != t->live_out[i] || ni != in[i]) {
+        t->live_out[i] = o;
+        in[i] = ni;
+        changed = true;
+      }
+    }
+  }
+out:
+  sos_free(use);
+  sos_free(def);
+  sos_free(in);
+  sos_free(starts);
   return rc;
 }
 
@@ -1565,6 +1666,7 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   }
   for (uint32_t i = 0; i <= c->nops; i++) t->label[i] = SIZE_MAX;
   rc = assign_registers(t);
+  if (!rc) rc = liveness(t);
   if (rc) goto out;
 
   t->pool_read = false;
@@ -1572,6 +1674,7 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   for (uint32_t i = 0; i < c->nops;) {
     unsigned op = op_of(c->ops[i]);
     t->label[i] = t->b->n;
+    t->cur = i;
     emit_op(t, jm, i, op);
     i += op_words(c->ops, i, op);
   }
@@ -1633,6 +1736,8 @@ out:
   sos_free(t->where);
   sos_free(t->written);
   sos_free(t->label);
+  sos_free(t->live_out);
+  t->live_out = NULL;
   t->written = NULL;
   t->where = NULL;
   t->label = NULL;
