@@ -92,7 +92,7 @@ printf "  %-34s %12s   %s\n" "plan of 1 call p50" "$(us "$t_plan1")" "$(ratio "$
 printf "  %-34s %12s   %s\n" "plan: chain of 10 p50 (1 message)" "$(us "$t_chain10")" "$(ratio "$t_chain10" "$t_typed") typed (<= 4x)"
 printf "  %-34s %12s   %s\n" "the same chain, prepared once" "$(us "$t_prep10")" "$(ratio "$t_prep10" "$t_typed") typed"
 printf "  %-34s %12s   %s\n" "10 typed calls one by one p50" "$(us "$t_seq10")" "$(ratio "$t_seq10" "$t_typed") typed"
-printf "  %-34s %12s   %s\n" "guest codec: Num encode+decode" "${t_codec} ns" "(interpreted; native: bench/idl)"
+printf "  %-34s %12s   %s\n" "guest codec: Num encode+decode" "${t_codec} ns" "(in a guest; native: bench/idl)"
 printf "  %-34s %12s   %s\n" "calls/s (2 callers x 64 in flight)" "$cps" ">= 200000"
 printf "  %-34s %12s   %s\n" "for scale: sos call from a shell" "${outside_us} us" "(process + socket)"
 printf "  %-34s %12s   %s\n" "instance start (10,000 pool / 10k)" "${start_us} us" "<= 50 us"
