@@ -40,7 +40,7 @@ $(B)/sos: $(CLI_OBJ) $(B)/libsos.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/sosd: $(KERN_OBJ) $(B)/libsos.a
-	$(CC) $(LDFLAGS) -o $@ $^ -luv -lhttp_parser -lcurl -lssl $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ -luv -lhttp_parser -lssl $(LDLIBS)
 
 $(B)/tests/unit: $(UNIT_OBJ) $(B)/libsos.a
 	@mkdir -p $(dir $@)

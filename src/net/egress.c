@@ -21,15 +21,83 @@
  * A call answered before its transfer ends (its deadline passed) is
  * detached (sos__k_egress_detach) and the transfer, bounded by the same
  * deadline, ends unobserved.
+ *
+ * libcurl is loaded with dlopen by the first call, not linked: with the
+ * thirty libraries it brings (GnuTLS, LDAP, Kerberos, SSH, ...) it costs
+ * about 6 MB of resident memory, which a node that never calls out
+ * should not pay.  The header gives the types; `cu` holds the functions.
  */
 #include "kernel/kernel.h"
 #include "net/net.h"
 
+#define CURL_DISABLE_TYPECHECK /* the calls below go through pointers */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define CURL_FUNCS(X)                                                         \
+  X(curl_global_init) X(curl_global_cleanup) X(curl_easy_init)                \
+  X(curl_easy_setopt) X(curl_easy_getinfo) X(curl_easy_cleanup)               \
+  X(curl_easy_strerror) X(curl_free) X(curl_multi_init) X(curl_multi_setopt)  \
+  X(curl_multi_add_handle) X(curl_multi_remove_handle) X(curl_multi_assign)   \
+  X(curl_multi_cleanup) X(curl_multi_info_read) X(curl_multi_socket_action)   \
+  X(curl_slist_append) X(curl_slist_free_all) X(curl_url) X(curl_url_cleanup) \
+  X(curl_url_get) X(curl_url_set)
+
+/* libcurl's functions, once loaded (load_curl); the code below calls them
+ * by their usual names, which name these pointers. */
+static struct {
+#define CURL_PTR(f) __typeof__(&f) p_##f;
+  CURL_FUNCS(CURL_PTR)
+#undef CURL_PTR
+} cu;
+#undef curl_global_init
+#define curl_global_init cu.p_curl_global_init
+#undef curl_global_cleanup
+#define curl_global_cleanup cu.p_curl_global_cleanup
+#undef curl_easy_init
+#define curl_easy_init cu.p_curl_easy_init
+#undef curl_easy_setopt
+#define curl_easy_setopt cu.p_curl_easy_setopt
+#undef curl_easy_getinfo
+#define curl_easy_getinfo cu.p_curl_easy_getinfo
+#undef curl_easy_cleanup
+#define curl_easy_cleanup cu.p_curl_easy_cleanup
+#undef curl_easy_strerror
+#define curl_easy_strerror cu.p_curl_easy_strerror
+#undef curl_free
+#define curl_free cu.p_curl_free
+#undef curl_multi_init
+#define curl_multi_init cu.p_curl_multi_init
+#undef curl_multi_setopt
+#define curl_multi_setopt cu.p_curl_multi_setopt
+#undef curl_multi_add_handle
+#define curl_multi_add_handle cu.p_curl_multi_add_handle
+#undef curl_multi_remove_handle
+#define curl_multi_remove_handle cu.p_curl_multi_remove_handle
+#undef curl_multi_assign
+#define curl_multi_assign cu.p_curl_multi_assign
+#undef curl_multi_cleanup
+#define curl_multi_cleanup cu.p_curl_multi_cleanup
+#undef curl_multi_info_read
+#define curl_multi_info_read cu.p_curl_multi_info_read
+#undef curl_multi_socket_action
+#define curl_multi_socket_action cu.p_curl_multi_socket_action
+#undef curl_slist_append
+#define curl_slist_append cu.p_curl_slist_append
+#undef curl_slist_free_all
+#define curl_slist_free_all cu.p_curl_slist_free_all
+#undef curl_url
+#define curl_url cu.p_curl_url
+#undef curl_url_cleanup
+#define curl_url_cleanup cu.p_curl_url_cleanup
+#undef curl_url_get
+#define curl_url_get cu.p_curl_url_get
+#undef curl_url_set
+#define curl_url_set cu.p_curl_url_set
 
 enum { E_NOT_ALLOWED = 1, E_BAD_REQUEST, E_FAILED, E_TOO_BIG, E_TIMEOUT };
 #define DEFAULT_TIMEOUT_MS 10000
@@ -223,11 +291,50 @@ static int prepare(struct kernel *k, struct req *r, int type, struct xfer *x, ch
   return 0;
 }
 
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *user, void *socketp);
+static int on_timeout(CURLM *multi, long ms, void *user);
+
+/* Loads libcurl and makes the multi handle, once (k->mu held); 0, or
+ * SOS_EIO with why in msg.  The handle is driven by the loop from then. */
+static int load_curl(struct egress *e, char *msg, size_t msglen) {
+  if (e->multi) return 0;
+  if (!cu.p_curl_multi_init) {
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+      snprintf(msg, msglen, "cannot load libcurl (libcurl.so.4): %s", dlerror());
+      return SOS_EIO;
+    }
+    bool ok = true;
+#define CURL_SYM(f) ok = ok && (*(void **)&cu.p_##f = dlsym(h, #f)) != NULL;
+    CURL_FUNCS(CURL_SYM)
+#undef CURL_SYM
+    if (!ok || curl_global_init(CURL_GLOBAL_DEFAULT)) {
+      snprintf(msg, msglen, "libcurl.so.4 lacks a function this node needs (7.78 or later)");
+      memset(&cu, 0, sizeof cu);
+      dlclose(h);
+      return SOS_EIO;
+    }
+  }
+  if (!(e->multi = curl_multi_init())) {
+    snprintf(msg, msglen, "out of memory");
+    return SOS_EIO;
+  }
+  curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+  curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timeout);
+  curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+  return 0;
+}
+
 void sos__k_egress_call(struct kernel *k, struct req *r, int req_type) {
   char msg[400];
   if (!r->caller) /* the owner has curl; egress is an app's, under its list */
     return sos__k_complete(k, r, SOS_STATUS_DENIED, "http is for apps only", 21);
   struct egress *e = k->egress;
+  if (e && load_curl(e, msg, sizeof msg)) {
+    sos__k_log(r->caller->svc, "error", "http: %s", msg);
+    return sos__k_answer_error(k, r, "HttpClient", E_FAILED, msg);
+  }
   struct xfer *x = e ? sos_calloc(1, sizeof *x) : NULL;
   if (!x) return sos__k_complete(k, r, SOS_STATUS_BUSY, "out of memory", 13);
   x->e = e;
@@ -401,20 +508,13 @@ void sos__k_egress_pump(struct kernel *k) {
   }
 }
 
+/* Sets up egress without libcurl: the first call loads it (load_curl). */
 int sos__k_egress_start(struct kernel *k) {
-  if (curl_global_init(CURL_GLOBAL_DEFAULT)) return SOS_EIO;
   struct egress *e = sos_calloc(1, sizeof *e);
-  if (!e || !(e->multi = curl_multi_init())) {
-    sos_free(e);
-    return SOS_ENOMEM;
-  }
+  if (!e) return SOS_ENOMEM;
   e->k = k;
   uv_timer_init(&k->loop, &e->timer);
   e->timer.data = e;
-  curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-  curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
-  curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timeout);
-  curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
   k->egress = e;
   return 0;
 }
@@ -444,8 +544,10 @@ void sos__k_egress_stop(struct kernel *k) {
 void sos__k_egress_free(struct kernel *k) {
   struct egress *e = k->egress;
   if (!e) return;
-  curl_multi_cleanup(e->multi);
-  curl_global_cleanup();
+  if (e->multi) {
+    curl_multi_cleanup(e->multi);
+    curl_global_cleanup(); /* libcurl itself stays loaded until the process ends */
+  }
   sos_free(e);
   k->egress = NULL;
 }
