@@ -8,7 +8,9 @@
 # reproducible), runs each in node (tests/diff/diff_run.js) and in SOS
 # (build/tests/diff_run, tests/diff/diff_run.c), and compares the two
 # outputs: every call of the logging imports and every exported function's
-# results or trap.  A module whose outputs agree passes; one that V8
+# results or trap.  SOS runs each module twice, with the JIT and with the
+# interpreter (SOS_WASM_JIT=0), whose outputs must be identical, down to
+# the fuel each call used (DIFF_FUEL_LINES).  A module whose outputs agree passes; one that V8
 # rejects or that runs over 10 s in V8 is skipped; when SOS ran out of
 # fuel, its output must agree as far as it got.  Failing modules are kept
 # under build/diff/fail/ (the module, its seed, both outputs and a diff).
@@ -68,16 +70,22 @@ for ((i = 1; i <= N; i++)); do
   fi
   timeout 10 node tests/diff/diff_run.js "$w.wasm" >"$w.node" 2>&1
   if [ $? -ne 0 ]; then skip=$((skip + 1)); continue; fi
-  timeout 30 "$B/tests/diff_run" "$w.wasm" >"$w.sos" 2>&1
+  DIFF_FUEL_LINES=1 timeout 30 "$B/tests/diff_run" "$w.wasm" >"$w.sosf" 2>&1
   rc=$?
-  if [ $rc -eq 0 ] && agree "$w.sos" "$w.node"; then
+  grep -v '^fuel ' "$w.sosf" >"$w.sos"
+  # The interpreter must give the JIT's output exactly: the same results,
+  # traps and fuel used by every call.
+  SOS_WASM_JIT=0 DIFF_FUEL_LINES=1 timeout 30 "$B/tests/diff_run" "$w.wasm" >"$w.sosi" 2>&1
+  rci=$?
+  if [ $rc -eq 0 ] && agree "$w.sos" "$w.node" && [ $rci -eq 0 ] && cmp -s "$w.sosf" "$w.sosi"; then
     pass=$((pass + 1))
   else
     fail=$((fail + 1))
     [ $rc -eq 0 ] || echo "exit status $rc" >>"$w.sos"
-    cp "$w.wasm" "$w.sos" "$w.node" "$OUT/fail/"
+    [ $rci -eq 0 ] || echo "exit status $rci" >>"$w.sosi"
+    cp "$w.wasm" "$w.sos" "$w.sosf" "$w.sosi" "$w.node" "$OUT/fail/"
     echo "$seed" >"$OUT/fail/$seed.seed"
-    diff "$w.node" "$w.sos" >"$OUT/fail/$seed.diff"
+    { diff "$w.node" "$w.sos"; diff "$w.sosf" "$w.sosi"; } >"$OUT/fail/$seed.diff"
     echo "FAIL seed $seed: $(head -n 3 "$OUT/fail/$seed.diff" | tr '\n' ' ')"
   fi
 done

@@ -644,6 +644,7 @@ step_done:
 out_of_fuel:
   return -2; /* CHARGE restored fuel before jumping here */
 trap:
+  j->fuel = fuel; /* a bulk op's charge stands when it then traps, as in interp() */
   return tk;
 call_func:
 done:

@@ -16,7 +16,10 @@
  * bits in hex except that every NaN prints as "nan" (payloads may differ
  * between engines), references as null or non-null.  Every exported
  * function is called in export order with zero arguments, each with a
- * fuel budget of DIFF_FUEL so a runaway loop ends.  Exit status: 0, 1 on
+ * fuel budget of DIFF_FUEL so a runaway loop ends.  With DIFF_FUEL_LINES
+ * set in the environment, each call also prints "fuel N", the fuel it
+ * used, before its outcome (V8 has no such line: tests/diff.sh drops them
+ * to compare with it).  Exit status: 0, 1 on
  * an engine error, 3 when the module has non-function imports (skipped).
  */
 #include "sos/wasm.h"
@@ -70,7 +73,10 @@ static int host_log(struct sos_wasm_hostcall *call) {
  * "exhausted"; returns false after "exhausted" (stop everything). */
 static bool finish(sos_wasm_instance *in, const struct sos_wasm_functype *t) {
   struct sos_wasm_trap trap;
+  uint64_t before = sos_wasm_fuel_used(in);
   int rc = sos_wasm_run(in, DIFF_FUEL, &trap);
+  if (getenv("DIFF_FUEL_LINES")) /* for comparing SOS's two engines */
+    printf("fuel %" PRIu64 "\n", sos_wasm_fuel_used(in) - before);
   if (rc == SOS_WASM_YIELDED) {
     printf("exhausted\n");
     sos_wasm_call_abort(in);
