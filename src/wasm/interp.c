@@ -295,6 +295,19 @@ int sos__host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r) {
 static uint8_t no_memory_byte;
 static sos_wasm_memory no_memory = {.data = &no_memory_byte};
 
+int64_t sos__exec_budget(const struct sos__exec *x, int64_t slice, bool *hard_cut) {
+  int64_t budget = slice < 0 ? INT64_MAX : slice;
+  *hard_cut = false;
+  if (x->fuel_limit) {
+    uint64_t left = x->fuel_used < x->fuel_limit ? x->fuel_limit - x->fuel_used : 0;
+    if ((uint64_t)budget >= left) {
+      budget = (int64_t)left;
+      *hard_cut = true;
+    }
+  }
+  return budget;
+}
+
 /* ---- the interpreter --------------------------------------------------------- */
 
 static const int *op_offsets;
@@ -390,15 +403,8 @@ static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *
 
   /* Fuel: this run may spend `fuel`; hard_cut says whether running out is
    * the instance's hard budget (a trap) rather than the slice (a yield). */
-  int64_t budget = slice < 0 ? INT64_MAX : slice;
-  bool hard_cut = false;
-  if (x->fuel_limit) {
-    uint64_t left = x->fuel_used < x->fuel_limit ? x->fuel_limit - x->fuel_used : 0;
-    if ((uint64_t)budget >= left) {
-      budget = (int64_t)left;
-      hard_cut = true;
-    }
-  }
+  bool hard_cut;
+  int64_t budget = sos__exec_budget(x, slice, &hard_cut);
   int64_t fuel = budget;
 
   /* The frame stack's top and end and the value stack's end live in

@@ -1935,15 +1935,8 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
   pthread_once(&once, words_init);
   struct sos__exec *x = &root->exec;
   struct sos__jctx j = {0};
-  int64_t budget = slice < 0 ? INT64_MAX : slice;
-  bool hard_cut = false;
-  if (x->fuel_limit) {
-    uint64_t left = x->fuel_used < x->fuel_limit ? x->fuel_limit - x->fuel_used : 0;
-    if ((uint64_t)budget >= left) {
-      budget = (int64_t)left;
-      hard_cut = true;
-    }
-  }
+  bool hard_cut;
+  int64_t budget = sos__exec_budget(x, slice, &hard_cut);
   j.fuel = j.budget = budget;
   j.hard_cut = hard_cut;
   set_inst(&j, x->cur);

@@ -64,6 +64,9 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
 int sos__interp_step(struct sos__jctx *j, uint64_t *fp, const uint32_t *pc, unsigned op);
 
 /* interp.c helpers the run loop shares with the interpreter. */
+/* The fuel a run of `slice` (-1: unlimited) may spend; *hard_cut tells
+ * whether that is the instance's hard budget (running out traps). */
+int64_t sos__exec_budget(const struct sos__exec *x, int64_t slice, bool *hard_cut);
 bool sos__exec_grow_stack(struct sos__exec *x, uint64_t need);
 bool sos__exec_grow_frames(struct sos__exec *x);
 void sos__frame_init(uint64_t *f, const struct sos__code *c);
