@@ -1422,6 +1422,8 @@ out:
   return rc;
 }
 
+#define LIVENESS_MAX_PASSES 64
+
 /* Computes t->live_out: for each op, the slots with registers whose
  * values some later op may still read.  Backward dataflow to a fixed
  * point over the ops' successors (the next op unless the op always
@@ -1464,8 +1466,16 @@ static int liveness(struct jt *t) {
         if (t->mslot[b] < c->nresults) use[i] |= 1u << b;
     i += op_words(code, i, op);
   }
-  for (bool changed = true; changed;) {
+  /* Structured code converges in about one pass per loop nesting level;
+   * past MAX_PASSES (deep nesting, or a module made to be slow to compile)
+   * every register slot counts as live everywhere, which is always safe. */
+  uint32_t passes = 0;
+  for (bool changed = true; changed; passes++) {
     changed = false;
+    if (passes == LIVENESS_MAX_PASSES) {
+      for (uint32_t k = 0; k < n; k++) t->live_out[starts[k]] = ~0u;
+      break;
+    }
     for (uint32_t k = n; k-- > 0;) {
       uint32_t i = starts[k];
       unsigned op = op_of(code[i]);
