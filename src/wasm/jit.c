@@ -278,7 +278,6 @@ struct jt {
   size_t ncd, capcd;
   size_t stub;       /* reload-and-continue entry */
   size_t spill_exit; /* spill, note the stub, leave with status in eax */
-  size_t exit_at;    /* the module's exit sequence */
   /* direct calls (module-wide): the rel32 to bind to a callee's entry */
   struct callfix {
     size_t at;
