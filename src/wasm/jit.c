@@ -184,7 +184,12 @@ static int opword_cmp(const void *a, const void *b) {
   uint32_t x = ((const struct opword *)a)->word, y = ((const struct opword *)b)->word;
   return x < y ? -1 : x > y;
 }
+/* The call ops' words, which the run loop compares a stopped call with. */
+static uint32_t w_call, w_import;
+
 static void opwords_init(void) {
+  w_call = sos__op_word(SOS__OP_call);
+  w_import = sos__op_word(SOS__OP_call_import);
   for (unsigned i = 0; i < SOS__OP_COUNT; i++)
     opwords[i] = (struct opword){sos__op_word(i), (uint16_t)i};
   qsort(opwords, SOS__OP_COUNT, sizeof *opwords, opword_cmp);
@@ -276,6 +281,7 @@ struct jt {
   size_t nfx, capfx;
   struct cold *cd;
   size_t ncd, capcd;
+  struct cold cold_sink; /* what add_cold hands out once out of memory */
   size_t stub;       /* reload-and-continue entry */
   size_t spill_exit; /* spill, note the stub, leave with status in eax */
   /* direct calls (module-wide): the rel32 to bind to a callee's entry */
@@ -305,9 +311,8 @@ static void add_fix(struct jt *t, size_t at, uint32_t target, size_t base, int k
   t->fx[t->nfx++] = (struct fix){at, target, base, kind};
 }
 static struct cold *add_cold(struct jt *t, int kind) {
-  static struct cold scratch;
   t->cd = grow_array(t->cd, &t->capcd, t->ncd, sizeof *t->cd, &t->oom);
-  if (t->oom) return &scratch;
+  if (t->oom) return &t->cold_sink;
   struct cold *c = &t->cd[t->ncd++];
   memset(c, 0, sizeof *c);
   c->kind = kind;
@@ -1802,9 +1807,10 @@ static uint64_t leb(const uint8_t **p, const uint8_t *end) {
   return v;
 }
 
-/* The name of function fidx in the binary's "name" section (function
- * names, subsection 1), into buf; false when there is none. */
-static bool func_name(const struct sos__module *d, uint32_t fidx, char *buf, size_t cap) {
+/* The function-names map of the binary's "name" section (subsection 1),
+ * positioned after its count in *p (entries run to *end, sorted by
+ * function index as the format requires); false when there is none. */
+static bool func_names(const struct sos__module *d, const uint8_t **pp, const uint8_t **endp) {
   const uint8_t *p = d->bytes + 8, *end = d->bytes + d->len;
   while (p < end) {
     uint8_t id = *p++;
@@ -1820,34 +1826,40 @@ static bool func_name(const struct sos__module *d, uint32_t fidx, char *buf, siz
       uint8_t sub = *q++;
       uint64_t ssize = leb(&q, send);
       if (ssize > (uint64_t)(send - q)) return false;
-      const uint8_t *subend = q + ssize;
-      if (sub == 1)
-        for (uint64_t n = leb(&q, subend); n-- && q < subend;) {
-          uint64_t idx = leb(&q, subend), len = leb(&q, subend);
-          if (len > (uint64_t)(subend - q)) return false;
-          if (idx == fidx) {
-            snprintf(buf, cap, "%.*s", (int)len, (const char *)q);
-            return true;
-          }
-          q += len;
-        }
-      q = subend;
+      if (sub == 1) {
+        *endp = q + ssize;
+        leb(&q, *endp); /* the count: the entries end where the subsection does */
+        *pp = q;
+        return true;
+      }
+      q += ssize;
     }
   }
   return false;
 }
 
 /* Appends one line per function to /tmp/perf-PID.map, perf's format for
- * code it cannot otherwise name ("START SIZE NAME", hexadecimal). */
+ * code it cannot otherwise name ("START SIZE NAME", hexadecimal), naming
+ * each from the "name" section or wasm_fN.  One pass over the names. */
 static void perf_map(const sos_wasm_module *m, const size_t *entries, uint32_t n, size_t total) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
   FILE *f = fopen(path, "a");
   if (!f) return;
+  const uint8_t *q = NULL, *qend = NULL;
+  bool names = func_names(&m->d, &q, &qend);
+  uint64_t idx = 0, len = 0;
+  const uint8_t *at = NULL; /* the current entry's name */
   for (uint32_t i = 0; i < n; i++) {
     char name[128];
     uint32_t fidx = m->d.nfunc_imports + i;
-    if (!func_name(&m->d, fidx, name, sizeof name)) snprintf(name, sizeof name, "wasm_f%u", fidx);
+    while (names && (!at || idx < fidx) && q < qend) { /* the next entry */
+      idx = leb(&q, qend), len = leb(&q, qend);
+      if (len > (uint64_t)(qend - q)) names = false;
+      at = q, q += names ? len : 0;
+    }
+    if (names && at && idx == fidx) snprintf(name, sizeof name, "%.*s", (int)len, (const char *)at);
+    else snprintf(name, sizeof name, "wasm_f%u", fidx);
     size_t end = i + 1 < n ? entries[i + 1] : total;
     fprintf(f, "%lx %zx %s\n", (unsigned long)(uintptr_t)(m->jit_mem + entries[i]),
             end - entries[i], name);
@@ -1882,7 +1894,6 @@ int sos__jit_compile(sos_wasm_module *m) {
       } else {
         m->jit_mem = mem;
         m->jit_size = size;
-        m->jit_enter = mem;
         for (uint32_t i = 0; i < n; i++) m->codes[i].jit = m->jit_mem + entries[i];
         const char *pm = getenv("SOS_WASM_PERFMAP");
         if (pm && strcmp(pm, "1") == 0) perf_map(m, entries, n, b.n);
@@ -1900,7 +1911,6 @@ int sos__jit_compile(sos_wasm_module *m) {
 void sos__jit_free(sos_wasm_module *m) {
   if (m->jit_mem) munmap(m->jit_mem, m->jit_size);
   m->jit_mem = NULL;
-  m->jit_enter = NULL;
 }
 
 /* ---- the run loop ---- */
@@ -1933,15 +1943,9 @@ static bool charge_now(struct sos__jctx *j, int64_t k) {
   return true;
 }
 
-static uint32_t w_call, w_import;
-static void words_init(void) {
-  w_call = sos__op_word(SOS__OP_call);
-  w_import = sos__op_word(SOS__OP_call_import);
-}
-
 int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, words_init);
+  /* (opwords_init ran: every code with machine code went through
+   * sos__jit_compile first.) */
   struct sos__exec *x = &root->exec;
   struct sos__jctx j = {0};
   bool hard_cut;
@@ -1968,7 +1972,7 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
   }
   for (;;) {
     enter_fn enter;
-    const uint8_t *e = j.inst->mod->jit_enter;
+    const uint8_t *e = j.inst->mod->jit_mem; /* the trampoline is at offset 0 */
     memcpy(&enter, &e, sizeof enter);
     int st = enter(&j, fp, addr);
     fp = j.fp;

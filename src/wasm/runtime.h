@@ -47,9 +47,9 @@ struct sos_wasm_module {
   atomic_int refs; /* the creator's reference plus one per instance */
   struct sos__module d;
   struct sos__code *codes; /* d.nfuncs - d.nfunc_imports entries */
-  uint8_t *jit_mem;        /* machine code of all codes (jit.c), or NULL */
+  uint8_t *jit_mem;        /* machine code of all codes (jit.c; the entry
+                              trampoline first), or NULL */
   size_t jit_size;
-  const uint8_t *jit_enter; /* the entry trampoline in jit_mem */
 };
 
 struct sos_wasm_func {
