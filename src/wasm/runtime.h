@@ -122,8 +122,6 @@ struct sos__exec {
   uint64_t fuel_used, fuel_limit;
   uint32_t entry_fuel; /* the entry function's charge, paid by the next run */
   bool entry_resumed;  /* a host entry function was resumed: run ends it */
-  int64_t fuel_left;  /* of the current slice */
-  bool fuel_sliced;
 };
 
 struct sos_wasm_instance {
