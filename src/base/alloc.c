@@ -36,6 +36,14 @@ void *sos_malloc(size_t n) {
 void *sos_calloc(size_t count_, size_t size) {
   if (should_fail()) return NULL;
   if (count_ == 0 || size == 0) return calloc(1, 1);
+  /* glibc's calloc bypasses its per-thread cache (tcache): a small block
+   * is cheaper as malloc and memset, and its free then refills the cache
+   * instead of reaching the arena (measured on the kernel's request path:
+   * docs/performance.md). */
+  if (count_ <= 1024 / size) {
+    void *p = malloc(count_ * size);
+    return p ? memset(p, 0, count_ * size) : NULL;
+  }
   return calloc(count_, size);
 }
 

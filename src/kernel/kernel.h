@@ -63,9 +63,10 @@ struct ktimer {
 enum { R_QUEUED, R_RUNNING, R_DONE };
 struct req {
   struct svc *svc;        /* target, NULL for a built-in service */
-  char *method;           /* owned, NUL-terminated */
-  uint8_t *body;          /* owned request bytes */
+  char *method;           /* NUL-terminated, in tail */
+  uint8_t *body;          /* request bytes: in tail, or owned if body_owned */
   uint32_t len;
+  bool body_owned;        /* set by sos__k_req_body */
   uint8_t *resp;          /* owned response bytes once done */
   uint32_t resp_len;
   int status;             /* SOS_STATUS_* once done */
@@ -93,6 +94,8 @@ struct req {
   struct xfer *egress;    /* a call of the http built-in: its transfer
                              (src/net/egress.c), detached when r completes */
   struct req *next;       /* in a service's queue or the done list */
+  char tail[];            /* the method, then the request bytes: one
+                             allocation per request */
 };
 
 /* What an instance is doing. */
@@ -241,6 +244,7 @@ struct kernel {
   uint32_t inflight;            /* requests from outside not yet answered */
   struct sos_idl *sos_idl;      /* package sos (src/lang/builtins.c), typed.c */
   int err_type, plan_type;      /* its structs Error and Plan */
+  struct sos_buf plan_buf;      /* plan.c's scratch for a step's request */
   struct kconfig cfg;
   struct gateway *http;         /* the HTTP gateway (src/net/http.c), or NULL */
   struct egress *egress;        /* the http built-in's transfers (egress.c) */
@@ -270,14 +274,24 @@ void sos__k_submit(struct kernel *k, struct req *r);
 /* Finishes r with status and a copy of resp (k->mu held). */
 void sos__k_complete(struct kernel *k, struct req *r, int status,
                      const void *resp, size_t len);
+/* The same with resp (from sos_malloc, or NULL for none) given to r. */
+void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *resp,
+                         size_t len);
 /* The caller lets go of r (k->mu held): frees it when answered, else
  * cancels what can be cancelled (a request still queued, a plan's later
  * steps, a built-in's wait) and lets the rest finish unobserved. */
 void sos__k_release(struct kernel *k, struct req *r);
 /* Frees r (k->mu held, r not in any queue or heap). */
 void sos__k_req_free(struct kernel *k, struct req *r);
+/* A request for method with a copy of body (len bytes; body NULL: len
+ * zeroed bytes to fill), both in one allocation with r. */
 struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
                            size_t len);
+/* Replaces r's request bytes with body (from sos_malloc; r owns it). */
+void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len);
+/* r's request bytes, now the caller's (sos_free), or NULL out of memory;
+ * r is left with none. */
+uint8_t *sos__k_req_take_body(struct req *r);
 /* Handles a run's outcome (k->mu held, called by workers). */
 void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
                       const struct sos_wasm_trap *trap);

@@ -70,10 +70,12 @@ struct step {
   struct svc *svc;
   struct image_ref *img; /* the callee's image when it started (a reference) */
   int req_type, resp_type;
-  struct item *items; /* one per call: one, or one per element for each */
-  uint32_t nitems, pending;
+  struct item *items; /* one per call: &one, or one per element for each */
+  struct item one;
+  uint32_t nitems, pending, bcap; /* bcap: room at binds */
 };
 
+/* A plan, its steps and their binds are one allocation (plan_new). */
 struct plan {
   uint8_t *msg; /* the plan message (owned); steps borrow from it */
   uint32_t len;
@@ -88,7 +90,7 @@ struct plan {
 
 /* ---- reading wire bytes ------------------------------------------------ */
 
-/* A cursor over a message that sos_idl_check has accepted. */
+/* A cursor over wire bytes; every read is bounds-checked. */
 struct cur {
   const uint8_t *p, *end;
 };
@@ -143,61 +145,93 @@ static bool element(struct cur *c, const uint8_t **p, uint32_t *n) {
 
 /* ---- decoding a plan ---------------------------------------------------- */
 
-static void read_ref(const uint8_t *p, uint32_t n, uint32_t *step, const char **path,
+/* The plan is decoded strictly in one walk, without sos_idl_check's
+ * separate pass: every field parses to the end of its struct, and a known
+ * field must have its schema's wire type (W_* below: field 1 first, "0"
+ * VARINT, "2" LEN); unknown fields are skipped, as the wire format says.
+ * Text is not checked for UTF-8: names are compared with known names,
+ * paths resolved through schemas.  Only a refused plan is checked again
+ * by sos_idl_check, for its message. */
+static const char W_STEP[] = "22222220", W_BIND[] = "22", W_REF[] = "02", W_WHERE[] = "2002";
+
+/* Whether (tag, wire) is a known field of the struct with wires w; a
+ * known field with another wire type clears *ok. */
+static bool known(const char *w, uint32_t tag, uint32_t wire, bool *ok) {
+  if (tag == 0 || tag > strlen(w)) return false;
+  if ((uint32_t)(w[tag - 1] - '0') != wire) *ok = false;
+  return *ok;
+}
+
+static bool read_ref(const uint8_t *p, uint32_t n, uint32_t *step, const char **path,
                      uint32_t *plen) {
   struct cur c = {p, p + n};
   uint32_t tag, wire, len;
   uint64_t u;
   const uint8_t *q;
-  while (field(&c, &tag, &wire, &u, &q, &len)) {
-    if (tag == 1 && wire == 0) *step = (uint32_t)u;
-    if (tag == 2 && wire == 2) *path = (const char *)q, *plen = len;
+  bool ok = true;
+  while (ok && c.p < c.end) {
+    if (!field(&c, &tag, &wire, &u, &q, &len)) return false;
+    if (!known(W_REF, tag, wire, &ok)) continue;
+    if (tag == 1) *step = (uint32_t)u, ok = u <= UINT32_MAX;
+    if (tag == 2) *path = (const char *)q, *plen = len;
   }
+  return ok;
 }
 
-/* How many LEN elements the list payload p (n bytes) holds. */
+/* How many LEN elements the list payload p (n bytes) holds, counting a
+ * malformed one. */
 static uint32_t count(const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
   const uint8_t *e;
   uint32_t elen, k = 0;
-  while (c.p < c.end && element(&c, &e, &elen)) k++;
+  while (c.p < c.end) {
+    k++;
+    if (!element(&c, &e, &elen)) break;
+  }
   return k;
 }
 
 static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
   const uint8_t *e;
-  uint32_t elen, k = count(p, n);
-  sos_free(st->binds); /* the last `binds` field counts */
-  st->nbinds = 0;
-  if (k && !(st->binds = sos_calloc(k, sizeof *st->binds))) return false;
-  while (st->nbinds < k && element(&c, &e, &elen)) {
+  uint32_t elen;
+  st->nbinds = 0; /* the last `binds` field counts */
+  while (c.p < c.end) {
+    if (st->nbinds == st->bcap || !element(&c, &e, &elen)) return false;
     struct bind *b = &st->binds[st->nbinds++];
     struct cur f = {e, e + elen};
     uint32_t tag, wire, len;
     uint64_t u;
     const uint8_t *q;
-    while (field(&f, &tag, &wire, &u, &q, &len)) {
-      if (tag == 1 && wire == 2) b->field = (const char *)q, b->flen = len;
-      if (tag == 2 && wire == 2) read_ref(q, len, &b->from, &b->path, &b->plen);
+    bool ok = true;
+    *b = (struct bind){0};
+    while (ok && f.p < f.end) {
+      if (!field(&f, &tag, &wire, &u, &q, &len)) return false;
+      if (!known(W_BIND, tag, wire, &ok)) continue;
+      if (tag == 1) b->field = (const char *)q, b->flen = len;
+      if (tag == 2) ok = read_ref(q, len, &b->from, &b->path, &b->plen);
     }
+    if (!ok) return false;
   }
   return true;
 }
 
-static void read_where(struct step *st, const uint8_t *p, uint32_t n) {
+static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
   uint32_t tag, wire, len;
   uint64_t u;
   const uint8_t *q;
+  bool ok = true;
   st->where = true;
-  while (field(&c, &tag, &wire, &u, &q, &len)) {
-    if (tag == 1 && wire == 2) st->where_path = (const char *)q, st->where_plen = len;
-    if (tag == 2 && wire == 0) st->where_op = (uint32_t)u;
-    if (tag == 3 && wire == 0)
-      st->where_num = true, st->where_int = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-    if (tag == 4 && wire == 2) st->where_text = (const char *)q, st->where_tlen = len;
+  while (ok && c.p < c.end) {
+    if (!field(&c, &tag, &wire, &u, &q, &len)) return false;
+    if (!known(W_WHERE, tag, wire, &ok)) continue;
+    if (tag == 1) st->where_path = (const char *)q, st->where_plen = len;
+    if (tag == 2) st->where_op = (uint32_t)u;
+    if (tag == 3) st->where_num = true, st->where_int = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+    if (tag == 4) st->where_text = (const char *)q, st->where_tlen = len;
   }
+  return ok;
 }
 
 static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
@@ -205,35 +239,46 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
   uint32_t tag, wire, len;
   uint64_t u;
   const uint8_t *q;
-  while (field(&c, &tag, &wire, &u, &q, &len)) {
+  bool ok = true;
+  while (ok && c.p < c.end) {
+    if (!field(&c, &tag, &wire, &u, &q, &len)) return false;
+    if (!known(W_STEP, tag, wire, &ok)) continue;
     switch (tag) {
     case 1: st->service = (const char *)q, st->slen = len; break;
     case 2: st->method = (const char *)q, st->mlen = len; break;
     case 3: st->tmpl = q, st->tlen = len; break;
-    case 4:
-      if (!read_binds(st, q, len)) return false;
-      break;
+    case 4: ok = read_binds(st, q, len); break;
     case 5:
       st->each = true;
-      read_ref(q, len, &st->each_from, &st->each_path, &st->each_plen);
+      ok = read_ref(q, len, &st->each_from, &st->each_path, &st->each_plen);
       break;
     case 6: st->each_field = (const char *)q, st->each_flen = len; break;
-    case 7: read_where(st, q, len); break;
+    case 7: ok = read_where(st, q, len); break;
     case 8: st->keep = u != 0; break;
     }
   }
-  return true;
+  return ok;
+}
+
+/* Room for the binds of step p (n bytes): the most any of its `binds`
+ * fields holds. */
+static uint32_t bind_room(const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  uint32_t tag, wire, len, most = 0;
+  uint64_t u;
+  const uint8_t *q;
+  while (field(&c, &tag, &wire, &u, &q, &len))
+    if (tag == 4 && wire == 2 && count(q, len) > most) most = count(q, len);
+  return most;
 }
 
 static void plan_free(struct kernel *k, struct plan *pl) {
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
     for (uint32_t j = 0; j < st->nitems; j++) sos_free(st->items[j].body);
-    sos_free(st->items);
-    sos_free(st->binds);
+    if (st->items != &st->one) sos_free(st->items);
     if (st->img) sos__k_image_unref(k, st->img);
   }
-  sos_free(pl->steps);
   sos_free(pl->msg);
   sos_free(pl);
 }
@@ -247,30 +292,66 @@ static bool cstr(const char *p, uint32_t n, char *buf, size_t cap) {
   return true;
 }
 
-/* Decodes the plan message into pl and checks what needs no callee:
- * counts, names, references to earlier steps only. */
-static int decode(struct kernel *k, struct plan *pl, char *err, size_t errlen) {
-  int rc = sos_idl_check(k->sos_idl, k->plan_type, pl->msg, pl->len, err, errlen);
-  if (rc) return SOS_STATUS_INVALID;
-  struct cur c = {pl->msg, pl->msg + pl->len};
-  uint32_t tag, wire, len;
+/* The steps list of a plan message: its payload in *p, *n; returns how
+ * many such fields there are, or -1 when the message does not parse. */
+static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint32_t *n) {
+  struct cur c = {msg, msg + len};
+  uint32_t tag, wire, flen;
+  int seen = 0;
   uint64_t u;
   const uint8_t *q;
-  while (field(&c, &tag, &wire, &u, &q, &len)) {
-    if (tag != 1 || wire != 2) continue;
-    struct cur l = {q, q + len};
-    const uint8_t *e;
-    uint32_t elen, m = count(q, len);
-    if (pl->nsteps) break; /* a second `steps` field: refused below */
-    if (m > MAX_STEPS) {
-      snprintf(err, errlen, "a plan has at most %d steps", MAX_STEPS);
-      return SOS_STATUS_TOO_BIG;
-    }
-    if (m && !(pl->steps = sos_calloc(m, sizeof *pl->steps))) return SOS_STATUS_BUSY;
-    while (pl->nsteps < m && element(&l, &e, &elen))
-      if (!read_step(&pl->steps[pl->nsteps++], e, elen)) return SOS_STATUS_BUSY;
+  bool ok = true;
+  while (ok && c.p < c.end) {
+    if (!field(&c, &tag, &wire, &u, &q, &flen)) return -1;
+    if (known("2", tag, wire, &ok)) *p = q, *n = flen, seen++;
   }
-  if (!pl->nsteps) {
+  return ok ? seen : -1;
+}
+
+/* Decodes the plan message msg (len bytes, owned) into a new plan in
+ * *out, which then owns msg (else the caller keeps it); 0, or a status
+ * with err set.  Checked here: what needs no callee (the encoding,
+ * counts, names, references to earlier steps only). */
+static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **out,
+                    char *err, size_t errlen) {
+  const uint8_t *sp = NULL, *e;
+  uint32_t sn = 0, m = 0, elen, nb = 0;
+  *out = NULL;
+  int lists = steps_field(msg, len, &sp, &sn);
+  if (lists > 1) {
+    snprintf(err, errlen, "a plan has one list of steps");
+    return SOS_STATUS_INVALID;
+  }
+  if (lists == 1 && (m = count(sp, sn)) > MAX_STEPS) {
+    snprintf(err, errlen, "a plan has at most %d steps", MAX_STEPS);
+    return SOS_STATUS_TOO_BIG;
+  }
+  struct cur l = {sp, sp + sn};
+  while (element(&l, &e, &elen)) nb += bind_room(e, elen);
+  struct plan *pl = sos_malloc(sizeof *pl + m * sizeof(struct step) + nb * sizeof(struct bind));
+  if (!pl) return SOS_STATUS_BUSY;
+  memset(pl, 0, sizeof *pl + m * sizeof(struct step));
+  pl->msg = msg;
+  pl->len = len;
+  pl->steps = (struct step *)(pl + 1);
+  struct bind *binds = (struct bind *)(pl->steps + m);
+  bool ok = lists >= 0;
+  l = (struct cur){sp, sp + sn};
+  while (ok && pl->nsteps < m) {
+    struct step *st = &pl->steps[pl->nsteps++];
+    ok = element(&l, &e, &elen);
+    st->binds = binds;
+    st->bcap = ok ? bind_room(e, elen) : 0;
+    binds += st->bcap;
+    ok = ok && read_step(st, e, elen);
+  }
+  *out = pl;
+  if (!ok) {
+    if (!sos_idl_check(k->sos_idl, k->plan_type, msg, len, err, errlen))
+      snprintf(err, errlen, "the plan's encoding is not that of sos.Plan");
+    return SOS_STATUS_INVALID;
+  }
+  if (!m) {
     snprintf(err, errlen, "a plan needs at least one step");
     return SOS_STATUS_INVALID;
   }
@@ -337,9 +418,12 @@ static void append_field(struct sos_buf *b, uint32_t tag, const struct sos_idl_v
   }
 }
 
-/* The request of step st: its template and its binds. */
+/* The request of step st in b (emptied first): its template and its
+ * binds. */
 static int build_request(struct plan *pl, struct step *st, struct sos_buf *b, char *err,
                          size_t errlen) {
+  b->len = 0;
+  b->rc = 0;
   sos_buf_add(b, st->tmpl, st->tlen);
   for (uint32_t j = 0; j < st->nbinds; j++) {
     const struct bind *bd = &st->binds[j];
@@ -406,9 +490,7 @@ static bool passes(const struct step *from, const struct step *st,
 /* Submits one call of step st (item index i) with request bytes b. */
 static void submit(struct kernel *k, struct plan *pl, struct step *st, uint32_t i,
                    const struct sos_buf *b) {
-  char method[SOS_ABI_MAX_NAME + 1];
-  cstr(st->method, st->mlen, method, sizeof method);
-  struct req *r = sos__k_req_new(method, strlen(method), b->p, b->len);
+  struct req *r = b->rc ? NULL : sos__k_req_new(st->method, st->mlen, b->p, b->len);
   st->pending++;
   if (!r) {
     st->items[i].status = SOS_STATUS_BUSY;
@@ -467,22 +549,16 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
   if (n && !(st->items = sos_calloc(n, sizeof *st->items))) return SOS_STATUS_BUSY;
   st->nitems = n;
   for (uint32_t i = 0; i < n && !pl->failed; i++) {
-    struct sos_buf b = {0};
-    rc = build_request(pl, st, &b, err, errlen);
-    if (rc) {
-      sos_buf_free(&b);
-      return rc;
-    }
-    sos_idl_put_key(&b, t.tag, t.wire);
-    if (lenp) sos_buf_varint(&b, lens[i]);
-    sos_buf_add(&b, marks[i], lens[i]);
-    submit(k, pl, st, i, &b);
-    sos_buf_free(&b);
+    struct sos_buf *b = &k->plan_buf;
+    if ((rc = build_request(pl, st, b, err, errlen))) return rc;
+    sos_idl_put_key(b, t.tag, t.wire);
+    if (lenp) sos_buf_varint(b, lens[i]);
+    sos_buf_add(b, marks[i], lens[i]);
+    submit(k, pl, st, i, b);
   }
   return 0;
 }
 
-/* Resolves step st's service and schema and checks the caller may call it. */
 /* An earlier step that called the same service and method and was
  * resolved, whose checks hold for st too; or NULL.  A chain calls one
  * method many times: its later steps skip the lookups. */
@@ -495,6 +571,7 @@ static const struct step *resolved_twin(const struct plan *pl, const struct step
   return NULL;
 }
 
+/* Resolves step st's service and schema and checks the caller may call it. */
 static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
                    size_t errlen) {
   char name[SOS_ABI_MAX_NAME + 1], method[SOS_ABI_MAX_NAME + 1];
@@ -559,12 +636,10 @@ static int launch(struct kernel *k, struct plan *pl, struct step *st, char *err,
   st->state = S_RUN;
   pl->running++;
   if (st->each) return launch_each(k, pl, st, err, errlen);
-  if (!(st->items = sos_calloc(1, sizeof *st->items))) return SOS_STATUS_BUSY;
+  st->items = &st->one;
   st->nitems = 1;
-  struct sos_buf b = {0};
-  rc = build_request(pl, st, &b, err, errlen);
-  if (!rc) submit(k, pl, st, 0, &b);
-  sos_buf_free(&b);
+  rc = build_request(pl, st, &k->plan_buf, err, errlen);
+  if (!rc) submit(k, pl, st, 0, &k->plan_buf);
   return rc;
 }
 
@@ -609,8 +684,8 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
   else encode_result(pl, &b);
   r->plan_self = NULL;
   plan_free(k, pl);
-  sos__k_complete(k, r, b.rc ? SOS_STATUS_BUSY : status, b.p, b.rc ? 0 : b.len);
-  sos_buf_free(&b);
+  if (b.rc) sos_buf_free(&b);
+  sos__k_complete_own(k, r, b.rc ? SOS_STATUS_BUSY : status, b.p, b.len);
 }
 
 /* Launches every step whose inputs are ready; finishes when none runs. */
@@ -662,23 +737,20 @@ void sos__k_plan_step_done(struct kernel *k, struct req *r) {
 
 int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
   char err[512] = "";
-  struct plan *pl = sos_calloc(1, sizeof *pl);
-  if (!pl) return SOS_STATUS_BUSY;
-  pl->r = r;
-  pl->caller = caller;
-  pl->msg = r->body; /* the plan takes the request's bytes */
-  pl->len = r->len;
-  r->body = NULL;
-  r->len = 0;
-  r->plan_self = pl;
+  uint32_t len = r->len;
+  uint8_t *msg = sos__k_req_take_body(r); /* the plan takes the request's bytes */
+  struct plan *pl = NULL;
   caller->svc->sent++;
-  int status = decode(k, pl, err, sizeof err);
+  int status = msg ? plan_new(k, msg, len, &pl, err, sizeof err) : SOS_STATUS_BUSY;
   if (status) {
-    r->plan_self = NULL;
-    plan_free(k, pl);
+    if (pl) plan_free(k, pl);
+    else sos_free(msg);
     sos__k_complete(k, r, status, err, strlen(err));
     return 0;
   }
+  pl->r = r;
+  pl->caller = caller;
+  r->plan_self = pl;
   advance(k, pl);
   return 0;
 }

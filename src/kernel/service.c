@@ -34,36 +34,59 @@
 
 struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
                            size_t len) {
-  struct req *r = sos_calloc(1, sizeof *r);
+  struct req *r = sos_malloc(sizeof *r + mlen + 1 + len);
   if (!r) return NULL;
+  memset(r, 0, sizeof *r);
   r->timer.idx = -1;
-  r->method = sos_strndup(method, mlen);
-  r->body = sos_malloc(len ? len : 1);
-  if (!r->method || !r->body) {
-    sos_free(r->method);
-    sos_free(r->body);
-    sos_free(r);
-    return NULL;
-  }
-  if (len) memcpy(r->body, body, len);
+  r->method = r->tail;
+  memcpy(r->method, method, mlen);
+  r->method[mlen] = 0;
+  r->body = (uint8_t *)r->tail + mlen + 1;
+  if (len) body ? memcpy(r->body, body, len) : memset(r->body, 0, len);
   r->len = (uint32_t)len;
   return r;
+}
+
+void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len) {
+  if (r->body_owned) sos_free(r->body);
+  r->body = body;
+  r->len = len;
+  r->body_owned = body != NULL;
+}
+
+uint8_t *sos__k_req_take_body(struct req *r) {
+  uint8_t *b = r->body;
+  if (!r->body_owned) {
+    if ((b = sos_malloc(r->len ? r->len : 1))) memcpy(b, r->body, r->len);
+  }
+  r->body = NULL;
+  r->body_owned = false;
+  return b;
 }
 
 void sos__k_req_free(struct kernel *k, struct req *r) {
   if (!r) return;
   sos__k_timer_clear(k, &r->timer);
   if (r->typed) sos__k_image_unref(k, r->typed);
-  sos_free(r->method);
-  sos_free(r->body);
+  sos__k_req_body(r, NULL, 0);
   sos_free(r->resp);
   sos_free(r);
 }
 
 void sos__k_complete(struct kernel *k, struct req *r, int status,
                      const void *resp, size_t len) {
+  uint8_t *copy = r->state == R_DONE ? NULL : sos_malloc(len ? len : 1);
+  if (copy && len) memcpy(copy, resp, len);
+  sos__k_complete_own(k, r, status, copy, copy ? len : 0);
+}
+
+void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *resp,
+                         size_t len) {
   if (r->egress) sos__k_egress_detach(k, r); /* answered first: by its deadline */
-  if (r->state == R_DONE) return;
+  if (r->state == R_DONE) {
+    sos_free(resp);
+    return;
+  }
   r->state = R_DONE;
   sos__k_timer_clear(k, &r->timer);
   if (r->plan_self) sos__k_plan_orphan(k, r);
@@ -73,11 +96,8 @@ void sos__k_complete(struct kernel *k, struct req *r, int status,
     r->runner = NULL;
   }
   r->status = status;
-  r->resp = sos_malloc(len ? len : 1);
-  if (r->resp) {
-    if (len) memcpy(r->resp, resp, len);
-    r->resp_len = (uint32_t)len;
-  }
+  r->resp = resp;
+  r->resp_len = resp ? (uint32_t)len : 0;
   if (r->svc && status != SOS_STATUS_OK) r->svc->errors++;
   if (r->plan) {
     sos__k_plan_step_done(k, r);
@@ -415,9 +435,10 @@ static void run_done(struct kernel *k, struct inst *in) {
   inst_idle(k, in);
   if (r) {
     r->runner = NULL;
-    sos__k_complete(k, r, status, resp, resp_len);
+    sos__k_complete_own(k, r, status, resp, resp_len);
+  } else {
+    sos_free(resp);
   }
-  sos_free(resp);
 }
 
 static void run_trapped(struct kernel *k, struct inst *in, const struct sos_wasm_trap *t) {

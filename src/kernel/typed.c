@@ -48,6 +48,7 @@ int sos__k_typed_init(struct kernel *k) {
 void sos__k_typed_free(struct kernel *k) {
   sos_idl_free(k->sos_idl);
   k->sos_idl = NULL;
+  sos_buf_free(&k->plan_buf);
 }
 
 int sos__k_typed_image(struct image_ref *ir, char *err, size_t errlen) {
@@ -93,9 +94,7 @@ int sos__k_typed_request(struct kernel *k, struct svc *s, const char *builtin, s
     snprintf(err, errlen, "the encoded request is larger than 16 MiB");
     return SOS_ETOOBIG;
   }
-  sos_free(r->body);
-  r->body = wire;
-  r->len = (uint32_t)n;
+  sos__k_req_body(r, wire, (uint32_t)n);
   r->schema = idl;
   r->resp_type = response;
   if ((r->typed = ir)) ir->refs++;
