@@ -40,6 +40,7 @@ struct bind {
 
 struct step {
   uint32_t service, method, req, req_len;
+  uint32_t at; /* where its request is in the plan's encoding, 0: none */
   uint32_t each_field, each_path, each_from, where_path, where_text, where_op;
   int64_t where_int;
   bool each, where, where_num, keep;
@@ -53,6 +54,11 @@ struct sos_plan {
   struct bind *binds;
   uint32_t nbinds, capbinds;
   bool failed; /* out of memory while building: start fails */
+  /* The encoding of the plan as last started (enc_len 0: none, or stale):
+   * a plan started again with only new requests of the same sizes
+   * (sos_plan_set_request) is sent without encoding it again. */
+  uint8_t *enc;
+  size_t enc_len;
 };
 
 /* Grows *arr (of *cap elements of size bytes) to hold one more than n. */
@@ -175,12 +181,14 @@ static uint8_t *put_ref(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t st
   return put_text(q, p, 2, path);
 }
 
-static uint8_t *put_step(uint8_t *q, const sos_plan *p, uint32_t i, size_t bs) {
-  const struct step *s = &p->steps[i];
+static uint8_t *put_step(uint8_t *q, sos_plan *p, uint32_t i, size_t bs) {
+  struct step *s = &p->steps[i];
   q = put_text(q, p, 1, s->service);
   q = put_text(q, p, 2, s->method);
+  s->at = 0;
   if (s->req_len) {
     q = put_len(q, 3, s->req_len);
+    s->at = (uint32_t)(q - p->enc);
     memcpy(q, p->pool + s->req - 1, s->req_len);
     q += s->req_len;
   }
@@ -217,6 +225,7 @@ void sos_plan_free(sos_plan *p) {
   free(p->pool);
   free(p->steps);
   free(p->binds);
+  free(p->enc);
   free(p);
 }
 
@@ -230,6 +239,7 @@ int sos_plan_call(sos_plan *p, const char *service, const char *method, const vo
   }
   struct step *s = &p->steps[p->nsteps];
   memset(s, 0, sizeof *s);
+  p->enc_len = 0;
   s->service = keep_str(p, service);
   s->method = keep_str(p, method);
   s->req = len ? keep(p, req, len) : 0;
@@ -250,6 +260,7 @@ int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char
     return p->failed = true, SOS_STATUS_BUSY;
   p->binds[p->nbinds++] = (struct bind){(uint32_t)step, (uint32_t)from,
                                         keep_str(p, field), keep_str(p, path)};
+  p->enc_len = 0;
   return SOS_STATUS_OK;
 }
 
@@ -257,6 +268,7 @@ int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char
   struct step *s = later(p, step, from);
   if (!s || !field || !*field || !path || !*path || s->each) return SOS_STATUS_INVALID;
   s->each = true;
+  p->enc_len = 0;
   s->each_from = (uint32_t)from;
   s->each_field = keep_str(p, field);
   s->each_path = keep_str(p, path);
@@ -271,6 +283,7 @@ static struct step *where_of(sos_plan *p, int step, const char *path, int op) {
   struct step *s = &p->steps[step];
   if (!s->each || s->where) return NULL;
   s->where = true;
+  p->enc_len = 0;
   s->where_op = (uint32_t)op;
   s->where_path = keep_str(p, path);
   return s;
@@ -295,6 +308,10 @@ int sos_plan_where_text(sos_plan *p, int step, const char *path, int op,
 int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len) {
   if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
   struct step *s = &p->steps[step];
+  if (len == s->req_len && s->at && p->enc_len) /* the encoding stays valid */
+    memcpy(p->enc + s->at, req, len);
+  else
+    p->enc_len = 0;
   if (len <= s->req_len && s->req) { /* fits where the old one was */
     memcpy(p->pool + s->req - 1, req, len);
     s->req_len = (uint32_t)len;
@@ -310,27 +327,30 @@ int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len) {
 int sos_plan_keep(sos_plan *p, int step) {
   if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
   p->steps[step].keep = true;
+  p->enc_len = 0;
   return SOS_STATUS_OK;
 }
 
 int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!p || !p->nsteps) return -SOS_STATUS_INVALID;
   if (p->failed) return -SOS_STATUS_BUSY;
-  uint32_t size[SOS_PLAN_MAX_STEPS], bsize[SOS_PLAN_MAX_STEPS];
-  sizes(p, size, bsize);
-  size_t list = 0;
-  for (uint32_t i = 0; i < p->nsteps; i++) list += vlen(size[i]) + size[i];
-  size_t total = len_field(list);
-  uint8_t stack[1024], *buf = total <= sizeof stack ? stack : malloc(total);
-  if (!buf) return -SOS_STATUS_BUSY;
-  uint8_t *q = put_len(buf, 1, list);
-  for (uint32_t i = 0; i < p->nsteps; i++) {
-    q = sos_wire_varint_out(q, size[i]);
-    q = put_step(q, p, i, bsize[i]);
+  if (!p->enc_len) {
+    uint32_t size[SOS_PLAN_MAX_STEPS], bsize[SOS_PLAN_MAX_STEPS];
+    sizes(p, size, bsize);
+    size_t list = 0;
+    for (uint32_t i = 0; i < p->nsteps; i++) list += vlen(size[i]) + size[i];
+    size_t total = len_field(list);
+    uint8_t *buf = realloc(p->enc, total);
+    if (!buf) return -SOS_STATUS_BUSY;
+    p->enc = buf;
+    uint8_t *q = put_len(buf, 1, list);
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+      q = sos_wire_varint_out(q, size[i]);
+      q = put_step(q, p, i, bsize[i]);
+    }
+    p->enc_len = (size_t)(q - buf);
   }
-  int h = sos__abi_call_plan(buf, (size_t)(q - buf), timeout_ms);
-  if (buf != stack) free(buf);
-  return h;
+  return sos__abi_call_plan(p->enc, p->enc_len, timeout_ms);
 }
 
 /* ---- reading results --------------------------------------------------------- */

@@ -400,6 +400,12 @@ int sos__k_typed_agree(struct kernel *k, struct image_ref *caller, struct svc *c
 /* Runs the plan in r's body for caller (k->mu held); r completes with the
  * encoded PlanResult, or a status and a message.  Returns 0. */
 int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r);
+/* Decodes plan message msg (len bytes) as sos__k_plan_start would and
+ * drops it: 0, or the status it would fail with, err saying why (what
+ * tests/fuzz/fuzz_plan.c runs on arbitrary bytes; needs only k->sos_idl
+ * and k->plan_type). */
+int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char *err,
+                       size_t errlen);
 /* One call of a plan's step finished (k->mu held); frees r. */
 void sos__k_plan_step_done(struct kernel *k, struct req *r);
 /* The caller let go of plan request r: start no more steps. */

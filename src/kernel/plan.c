@@ -61,8 +61,8 @@ struct step {
   uint32_t slen, mlen, each_plen, each_flen, where_plen, where_tlen;
   const uint8_t *tmpl;
   uint32_t tlen;
-  struct bind *binds;
-  uint32_t nbinds, each_from;
+  const uint8_t *binds; /* the list of Bind, read in place (next_bind) */
+  uint32_t blen, nbinds, each_from;
   bool each, where, where_num, keep;
   uint32_t where_op;
   int64_t where_int;
@@ -72,16 +72,18 @@ struct step {
   int req_type, resp_type;
   struct item *items; /* one per call: &one, or one per element for each */
   struct item one;
-  uint32_t nitems, pending, bcap; /* bcap: room at binds */
+  uint32_t nitems, pending;
+  uint64_t deps[MAX_STEPS / 64]; /* the steps it reads from, one bit each */
 };
 
-/* A plan, its steps and their binds are one allocation (plan_new). */
+/* A plan and its steps are one allocation (plan_new). */
 struct plan {
   uint8_t *msg; /* the plan message (owned); steps borrow from it */
   uint32_t len;
   struct step *steps;
   uint32_t nsteps, running;
   uint32_t first; /* steps before it are not waiting any more */
+  uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
   int failed;     /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
@@ -95,7 +97,11 @@ struct cur {
   const uint8_t *p, *end;
 };
 
-static bool varint(struct cur *c, uint64_t *v) {
+static inline __attribute__((always_inline)) bool varint(struct cur *c, uint64_t *v) {
+  if (c->p < c->end && *c->p < 0x80) { /* most varints: one byte */
+    *v = *c->p++;
+    return true;
+  }
   uint64_t x = 0;
   for (int s = 0; s < 64 && c->p < c->end; s += 7) {
     uint8_t b = *c->p++;
@@ -109,7 +115,7 @@ static bool varint(struct cur *c, uint64_t *v) {
 }
 
 /* The next field: its tag, wire type, varint value or payload. */
-static bool field(struct cur *c, uint32_t *tag, uint32_t *wire, uint64_t *u,
+static inline __attribute__((always_inline)) bool field(struct cur *c, uint32_t *tag, uint32_t *wire, uint64_t *u,
                   const uint8_t **p, uint32_t *n) {
   uint64_t key;
   if (c->p >= c->end || !varint(c, &key)) return false;
@@ -166,7 +172,7 @@ static bool read_ref(const uint8_t *p, uint32_t n, uint32_t *step, const char **
                      uint32_t *plen) {
   struct cur c = {p, p + n};
   uint32_t tag, wire, len;
-  uint64_t u;
+  uint64_t u = 0;
   const uint8_t *q;
   bool ok = true;
   while (ok && c.p < c.end) {
@@ -191,35 +197,39 @@ static uint32_t count(const uint8_t *p, uint32_t n) {
   return k;
 }
 
+/* The next bind of a list at c into *b; false at the end or when the
+ * list does not decode. */
+static bool next_bind(struct cur *c, struct bind *b) {
+  const uint8_t *e, *q;
+  uint32_t elen, tag, wire, len;
+  uint64_t u = 0;
+  bool ok = true;
+  if (c->p >= c->end || !element(c, &e, &elen)) return false;
+  struct cur f = {e, e + elen};
+  *b = (struct bind){0};
+  while (ok && f.p < f.end) {
+    if (!field(&f, &tag, &wire, &u, &q, &len)) return false;
+    if (!known(W_BIND, tag, wire, &ok)) continue;
+    if (tag == 1) b->field = (const char *)q, b->flen = len;
+    if (tag == 2) ok = read_ref(q, len, &b->from, &b->path, &b->plen);
+  }
+  return ok;
+}
+
 static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
-  const uint8_t *e;
-  uint32_t elen;
-  st->nbinds = 0; /* the last `binds` field counts */
-  while (c.p < c.end) {
-    if (st->nbinds == st->bcap || !element(&c, &e, &elen)) return false;
-    struct bind *b = &st->binds[st->nbinds++];
-    struct cur f = {e, e + elen};
-    uint32_t tag, wire, len;
-    uint64_t u;
-    const uint8_t *q;
-    bool ok = true;
-    *b = (struct bind){0};
-    while (ok && f.p < f.end) {
-      if (!field(&f, &tag, &wire, &u, &q, &len)) return false;
-      if (!known(W_BIND, tag, wire, &ok)) continue;
-      if (tag == 1) b->field = (const char *)q, b->flen = len;
-      if (tag == 2) ok = read_ref(q, len, &b->from, &b->path, &b->plen);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  struct bind b;
+  st->binds = p; /* the last `binds` field counts */
+  st->blen = n;
+  st->nbinds = 0;
+  while (next_bind(&c, &b)) st->nbinds++;
+  return c.p == c.end;
 }
 
 static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
   uint32_t tag, wire, len;
-  uint64_t u;
+  uint64_t u = 0;
   const uint8_t *q;
   bool ok = true;
   st->where = true;
@@ -237,7 +247,7 @@ static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
 static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
   struct cur c = {p, p + n};
   uint32_t tag, wire, len;
-  uint64_t u;
+  uint64_t u = 0;
   const uint8_t *q;
   bool ok = true;
   while (ok && c.p < c.end) {
@@ -258,18 +268,6 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
     }
   }
   return ok;
-}
-
-/* Room for the binds of step p (n bytes): the most any of its `binds`
- * fields holds. */
-static uint32_t bind_room(const uint8_t *p, uint32_t n) {
-  struct cur c = {p, p + n};
-  uint32_t tag, wire, len, most = 0;
-  uint64_t u;
-  const uint8_t *q;
-  while (field(&c, &tag, &wire, &u, &q, &len))
-    if (tag == 4 && wire == 2 && count(q, len) > most) most = count(q, len);
-  return most;
 }
 
 static void plan_free(struct kernel *k, struct plan *pl) {
@@ -298,7 +296,7 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
   struct cur c = {msg, msg + len};
   uint32_t tag, wire, flen;
   int seen = 0;
-  uint64_t u;
+  uint64_t u = 0;
   const uint8_t *q;
   bool ok = true;
   while (ok && c.p < c.end) {
@@ -315,7 +313,7 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
 static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **out,
                     char *err, size_t errlen) {
   const uint8_t *sp = NULL, *e;
-  uint32_t sn = 0, m = 0, elen, nb = 0;
+  uint32_t sn = 0, m = 0, elen;
   *out = NULL;
   int lists = steps_field(msg, len, &sp, &sn);
   if (lists > 1) {
@@ -326,24 +324,17 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
     snprintf(err, errlen, "a plan has at most %d steps", MAX_STEPS);
     return SOS_STATUS_TOO_BIG;
   }
-  struct cur l = {sp, sp + sn};
-  while (element(&l, &e, &elen)) nb += bind_room(e, elen);
-  struct plan *pl = sos_malloc(sizeof *pl + m * sizeof(struct step) + nb * sizeof(struct bind));
+  struct plan *pl = sos_malloc(sizeof *pl + m * sizeof(struct step));
   if (!pl) return SOS_STATUS_BUSY;
   memset(pl, 0, sizeof *pl + m * sizeof(struct step));
   pl->msg = msg;
   pl->len = len;
   pl->steps = (struct step *)(pl + 1);
-  struct bind *binds = (struct bind *)(pl->steps + m);
   bool ok = lists >= 0;
-  l = (struct cur){sp, sp + sn};
+  struct cur l = {sp, sp + sn};
   while (ok && pl->nsteps < m) {
     struct step *st = &pl->steps[pl->nsteps++];
-    ok = element(&l, &e, &elen);
-    st->binds = binds;
-    st->bcap = ok ? bind_room(e, elen) : 0;
-    binds += st->bcap;
-    ok = ok && read_step(st, e, elen);
+    ok = element(&l, &e, &elen) && read_step(st, e, elen);
   }
   *out = pl;
   if (!ok) {
@@ -357,15 +348,20 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   }
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
-    for (uint32_t j = 0; j < st->nbinds; j++)
-      if (st->binds[j].from >= i || !st->binds[j].flen) {
+    struct cur c = {st->binds, st->binds + st->blen};
+    struct bind b;
+    while (next_bind(&c, &b)) {
+      if (b.from >= i || !b.flen) {
         snprintf(err, errlen, "step %u: a bind must name a field and an earlier step", i);
         return SOS_STATUS_INVALID;
       }
+      st->deps[b.from / 64] |= 1ull << (b.from % 64);
+    }
     if (st->each && (st->each_from >= i || !st->each_flen)) {
       snprintf(err, errlen, "step %u: each must name an earlier step and a field", i);
       return SOS_STATUS_INVALID;
     }
+    if (st->each) st->deps[st->each_from / 64] |= 1ull << (st->each_from % 64);
   }
   return 0;
 }
@@ -425,8 +421,9 @@ static int build_request(struct plan *pl, struct step *st, struct sos_buf *b, ch
   b->len = 0;
   b->rc = 0;
   sos_buf_add(b, st->tmpl, st->tlen);
-  for (uint32_t j = 0; j < st->nbinds; j++) {
-    const struct bind *bd = &st->binds[j];
+  struct cur c = {st->binds, st->binds + st->blen};
+  struct bind bind, *bd = &bind;
+  while (next_bind(&c, bd)) {
     struct step *from = &pl->steps[bd->from];
     struct sos_idl_value s, t;
     int rc = field_at(from->img->idl, from->resp_type, from->items[0].body,
@@ -535,7 +532,7 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
   while (c.p < c.end) {
     const uint8_t *e = c.p;
     uint32_t elen;
-    uint64_t u;
+    uint64_t u = 0;
     if (lenp ? !element(&c, &e, &elen) : !varint(&c, &u)) break;
     if (!lenp) elen = (uint32_t)(c.p - e);
     if (!passes(from, st, &v, e, elen)) continue;
@@ -607,11 +604,8 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
       sos_idl_method(st->img->idl, ix, method, &st->req_type, &st->resp_type) < 0) {
     st->req_type = st->resp_type = -1;
     bool read = st->nbinds || st->each;
-    for (uint32_t j = i + 1; j < pl->nsteps && !read; j++) {
-      read = pl->steps[j].each && pl->steps[j].each_from == i;
-      for (uint32_t b = 0; b < pl->steps[j].nbinds && !read; b++)
-        read = pl->steps[j].binds[b].from == i;
-    }
+    for (uint32_t j = i + 1; j < pl->nsteps && !read; j++)
+      read = (pl->steps[j].deps[i / 64] >> (i % 64)) & 1;
     if (read) {
       snprintf(err, errlen,
                "step %u: %s.%s is not a typed method, so its fields cannot be "
@@ -688,26 +682,32 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
   sos__k_complete_own(k, r, b.rc ? SOS_STATUS_BUSY : status, b.p, b.len);
 }
 
+/* Step i of pl is over. */
+static void step_over(struct plan *pl, uint32_t i) {
+  pl->steps[i].state = S_DONE;
+  pl->done[i / 64] |= 1ull << (i % 64);
+}
+
 /* Launches every step whose inputs are ready; finishes when none runs. */
 static void advance(struct kernel *k, struct plan *pl) {
-  char err[512] = "";
+  char err[512];
+  err[0] = 0; /* not = "": that would clear all 512 bytes per step */
   int status = 0;
   while (pl->first < pl->nsteps && pl->steps[pl->first].state != S_WAIT) pl->first++;
   for (uint32_t i = pl->first; i < pl->nsteps && !pl->failed && !pl->cancelled; i++) {
     struct step *st = &pl->steps[i];
     if (st->state != S_WAIT) continue;
-    bool ready = !st->each || pl->steps[st->each_from].state == S_DONE;
-    for (uint32_t j = 0; j < st->nbinds && ready; j++)
-      ready = pl->steps[st->binds[j].from].state == S_DONE;
+    bool ready = true;
+    for (uint32_t w = 0; w <= i / 64 && ready; w++) ready = !(st->deps[w] & ~pl->done[w]);
     if (!ready) continue;
     int rc = launch(k, pl, st, err, sizeof err);
     if (rc) {
       st->status = status = rc;
       pl->failed = (int)i + 1;
       if (st->state == S_RUN && !st->pending) pl->running--;
-      st->state = S_DONE;
+      step_over(pl, i);
     } else if (st->state == S_RUN && !st->pending) { /* an each over no element */
-      st->state = S_DONE;
+      step_over(pl, i);
       pl->running--;
     }
   }
@@ -729,14 +729,15 @@ void sos__k_plan_step_done(struct kernel *k, struct req *r) {
   sos__k_req_free(k, r);
   if (it->status && !st->status) st->status = it->status;
   if (--st->pending) return;
-  st->state = S_DONE;
+  step_over(pl, index);
   pl->running--;
   if (st->status && !pl->failed) pl->failed = (int)index + 1;
   advance(k, pl);
 }
 
 int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
-  char err[512] = "";
+  char err[512];
+  err[0] = 0;
   uint32_t len = r->len;
   uint8_t *msg = sos__k_req_take_body(r); /* the plan takes the request's bytes */
   struct plan *pl = NULL;
@@ -753,6 +754,18 @@ int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
   r->plan_self = pl;
   advance(k, pl);
   return 0;
+}
+
+int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char *err,
+                       size_t errlen) {
+  uint8_t *copy = sos_malloc(len ? len : 1);
+  struct plan *pl = NULL;
+  if (!copy) return SOS_STATUS_BUSY;
+  if (len) memcpy(copy, msg, len);
+  int status = plan_new(k, copy, len, &pl, err, errlen);
+  if (pl) plan_free(k, pl);
+  else sos_free(copy);
+  return status;
 }
 
 void sos__k_plan_cancel(struct kernel *k, struct req *r) {
