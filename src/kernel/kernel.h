@@ -245,6 +245,7 @@ struct kernel {
   struct sos_idl *sos_idl;      /* package sos (src/lang/builtins.c), typed.c */
   int err_type, plan_type;      /* its structs Error and Plan */
   struct sos_buf plan_buf;      /* plan.c's scratch for a step's request */
+  void *plan_spare;             /* plan.c's block for the next plan */
   struct kconfig cfg;
   struct gateway *http;         /* the HTTP gateway (src/net/http.c), or NULL */
   struct egress *egress;        /* the http built-in's transfers (egress.c) */

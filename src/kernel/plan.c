@@ -84,6 +84,7 @@ struct plan {
   uint32_t nsteps, running;
   uint32_t first; /* steps before it are not waiting any more */
   uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
+  uint32_t cap; /* steps the block has room for */
   int failed;     /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
@@ -278,7 +279,15 @@ static void plan_free(struct kernel *k, struct plan *pl) {
     if (st->img) sos__k_image_unref(k, st->img);
   }
   sos_free(pl->msg);
-  sos_free(pl);
+  /* The node keeps one block for the next plan: a plan of a few steps is
+   * past malloc's small sizes, whose allocation costs a consolidation of
+   * its free lists each time. */
+  if (k->plan_spare && ((struct plan *)k->plan_spare)->cap >= pl->cap) {
+    sos_free(pl);
+  } else {
+    sos_free(k->plan_spare);
+    k->plan_spare = pl;
+  }
 }
 
 /* Copies a borrowed string of n bytes into buf (cap bytes); false when it
@@ -324,9 +333,12 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
     snprintf(err, errlen, "a plan has at most %d steps", MAX_STEPS);
     return SOS_STATUS_TOO_BIG;
   }
-  struct plan *pl = sos_malloc(sizeof *pl + m * sizeof(struct step));
-  if (!pl) return SOS_STATUS_BUSY;
+  struct plan *pl = k->plan_spare;
+  uint32_t cap = pl && pl->cap >= m ? pl->cap : m;
+  if (pl && pl->cap >= m) k->plan_spare = NULL;
+  else if (!(pl = sos_malloc(sizeof *pl + m * sizeof(struct step)))) return SOS_STATUS_BUSY;
   memset(pl, 0, sizeof *pl + m * sizeof(struct step));
+  pl->cap = cap;
   pl->msg = msg;
   pl->len = len;
   pl->steps = (struct step *)(pl + 1);
