@@ -1653,9 +1653,13 @@ static void emit_cold(struct jt *t, const struct jmod *jm, const struct cold *c)
     x_mov_ri(b, RAX, ST_TRAP);
     x_bind(b, x_jmp(b), jm->exit_at);
     x_bind(b, y, b->n);
+    /* The frame is current (emit_step spilled before the call), and the
+     * call has clobbered the caller-saved registers: leave without
+     * spilling them over it. */
     lea_store(t, c->retry, JOFF(retry));
+    lea_store(t, t->stub, JOFF(stub));
     x_mov_ri(b, RAX, ST_YIELD);
-    x_bind(b, x_jmp(b), t->spill_exit);
+    x_bind(b, x_jmp(b), jm->exit_at);
     break;
   }
   }

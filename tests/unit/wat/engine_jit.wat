@@ -110,4 +110,34 @@
     (local.set $r (i64.add (i64.mul (local.get $r) (i64.const 31)) (i64.extend_i32_u (i32.reinterpret_f32 (local.get 31)))))
     (local.set $r (i64.add (i64.mul (local.get $r) (i64.const 31)) (i64.extend_i32_u (i32.reinterpret_f32 (local.get 32)))))
     (local.get $r))
+  ;; bulk(n): values live in registers across memory.fill and memory.copy
+  ;; whose fuel charges (len / 64) outgrow small slices; ref_bulk() in C.
+  (memory 1)
+  (func (export "bulk") (param $n i32) (result i64)
+    (local $i i32) (local $len i32) (local $a i32) (local $b i32) (local $c i32)
+    (local $acc i64)
+    (local.set $a (i32.const 7))
+    (local.set $b (i32.const 11))
+    (local.set $c (i32.const 13))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $len (i32.mul (i32.const 64)
+                                 (i32.add (i32.rem_u (local.get $i) (i32.const 50)) (i32.const 1))))
+        (local.set $a (i32.add (local.get $a) (local.get $i)))
+        (local.set $b (i32.xor (local.get $b) (i32.mul (local.get $a) (i32.const 3))))
+        (local.set $c (i32.add (local.get $c) (i32.rotl (local.get $b) (i32.const 5))))
+        (memory.fill (i32.const 0) (local.get $i) (local.get $len))
+        (memory.copy (i32.const 8192) (i32.const 0) (local.get $len))
+        (local.set $acc
+          (i64.add (local.get $acc)
+            (i64.extend_i32_u
+              (i32.add
+                (i32.add (local.get $a) (i32.xor (local.get $b) (local.get $c)))
+                (i32.add
+                  (i32.load8_u (i32.sub (local.get $len) (i32.const 1)))
+                  (i32.load8_u (i32.add (i32.const 8191) (local.get $len))))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
 )
