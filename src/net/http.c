@@ -44,6 +44,9 @@
 
 #define MAX_HEADERS 100
 #define MAX_URL 8192
+#define HOLD (16 * 1024) /* read no more while a request is in flight and
+                            this much is buffered behind it */
+#define LOG_BUF 16384    /* access log bytes kept before a write */
 
 struct hconn {
   uv_tcp_t tcp;
@@ -77,6 +80,7 @@ struct hconn {
   bool eof;         /* the client has sent all it will: close once answered */
   bool last;        /* the last answer is on its way: read nothing more */
   bool closing;
+  bool reading;     /* uv_read_start is in effect */
   struct hconn *prev, *next;
 };
 
@@ -88,6 +92,10 @@ struct gateway {
   struct hconn *conns;
   uint32_t nconns;
   int log_fd;
+  struct sos_buf log;      /* access log lines not yet written */
+  uv_check_t log_flush;    /* ... written at the end of each loop iteration */
+  time_t log_sec;          /* the second log_when names */
+  char log_when[32];
   int req_type, resp_type; /* HttpRequest and HttpResponse in k->sos_idl */
   http_parser_settings settings;
   void *tls;               /* the TLS context (tls.c), or NULL: plain HTTP */
@@ -168,12 +176,23 @@ static void send_raw(struct hconn *c, uint8_t *data, size_t n, bool close_after)
   }
 }
 
+static void on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+/* Starts or stops reading c (each a system call, so only on a change). */
+static void reading(struct hconn *c, bool on) {
+  if (c->reading == on || c->closing) return;
+  c->reading = on;
+  if (on) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  else uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
 /* Sends data (taken over) on c; closes c once it is written when
  * close_after, else resumes reading the next request. */
 static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_after) {
   if (close_after) {
     c->last = true;
-    uv_read_stop((uv_stream_t *)&c->tcp);
+    reading(c, false);
   }
   if (c->tls && !c->closing) { /* encrypt: what goes out is the record */
     uint8_t *rec = NULL;
@@ -191,19 +210,34 @@ static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_afte
 
 /* One line of the access log: time, client, request, status, bytes, time
  * taken, where it went. */
+static void log_write(struct gateway *g) {
+  if (g->log.len && write(g->log_fd, g->log.p, g->log.len))
+    (void)0; /* the log is best effort: a full disk must not stop serving */
+  g->log.len = 0;
+  g->log.rc = 0;
+}
+
+static void on_log_flush(uv_check_t *h) { log_write(h->data); }
+
+/* One line of the access log, kept in g->log and written with the others
+ * of this loop iteration (one write, not one per request). */
 static void access_log(struct hconn *c, unsigned status, size_t bytes, const char *to) {
   struct gateway *g = c->g;
   if (g->log_fd < 0) return;
-  char when[32], line[512];
+  char line[512];
   time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (now != g->log_sec) {
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(g->log_when, sizeof g->log_when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    g->log_sec = now;
+  }
   double ms = c->t0 ? (double)(sos__k_now() - c->t0) / 1e6 : 0;
-  int n = snprintf(line, sizeof line, "%s %s \"%s\" %u %zu %.3fms %s\n", when, c->remote,
-                   c->line[0] ? c->line : "-", status, bytes, ms, to ? to : "-");
-  if (n > 0 && write(g->log_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1))
-    (void)0; /* the log is best effort: a full disk must not stop serving */
+  int n = snprintf(line, sizeof line, "%s %s \"%s\" %u %zu %.3fms %s\n", g->log_when,
+                   c->remote, c->line[0] ? c->line : "-", status, bytes, ms, to ? to : "-");
+  if (n <= 0) return;
+  sos_buf_add(&g->log, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+  if (g->log.len >= LOG_BUF || g->log.rc) log_write(g);
 }
 
 /* Answers the gateway's own errors: status with a one-line text body,
@@ -455,12 +489,11 @@ static void parse(struct hconn *c) {
     c->complete = false;
     c->begun = false;
     uv_timer_stop(&c->timer);
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    dispatch(c);
+    dispatch(c); /* reading goes on meanwhile, up to HOLD bytes (on_read) */
     if (!c->busy && !c->closing && !c->last) { /* answered at once (404): go on */
       http_parser_pause(&c->hp, 0);
       arm(c, c->g->k->cfg.http_idle_timeout_ms);
-      if (!c->eof) uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+      if (!c->eof) reading(c, true);
     }
   }
 }
@@ -471,8 +504,7 @@ static void next_request(struct hconn *c) {
   http_parser_pause(&c->hp, 0);
   arm(c, c->g->k->cfg.http_idle_timeout_ms);
   parse(c);
-  if (!c->busy && !c->closing && !c->eof)
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  if (!c->busy && !c->closing && !c->eof) reading(c, true);
 }
 
 static void on_written(uv_write_t *w, int status) {
@@ -520,7 +552,7 @@ static void on_timeout(uv_timer_t *t) {
   if (c->busy || c->closing) return;
   if (c->begun) { /* part of a request came, the rest did not */
     c->keep = false;
-    uv_read_stop((uv_stream_t *)&c->tcp);
+    reading(c, false);
     return send_error(c, 408, "the request did not arrive in time", false);
   }
   conn_close(c); /* idle */
@@ -565,7 +597,7 @@ static bool tls_read(struct hconn *c, size_t n) {
   }
   sos_buf_free(&plain);
   if (!ok) {
-    uv_read_stop((uv_stream_t *)&c->tcp);
+    reading(c, false);
     if (!c->writes) conn_close(c);
     else c->last = true;
   }
@@ -575,15 +607,17 @@ static bool tls_read(struct hconn *c, size_t n) {
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   struct hconn *c = s->data;
   (void)buf;
+  (void)s;
   if (n < 0) { /* EOF or an error: answer what came whole, then close */
     c->eof = true;
-    uv_read_stop(s);
+    reading(c, false);
     if (!c->busy && !c->writes) conn_close(c);
     return;
   }
   if (c->tls && tls_read(c, (size_t)n)) return;
   if (!c->tls) c->in_len += (size_t)n;
   if (!c->busy) parse(c);
+  else if (c->in_len >= HOLD) reading(c, false); /* held back by TCP, not our memory */
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -609,7 +643,7 @@ static void on_connection(uv_stream_t *server, int status) {
   if (g->nconns > g->k->cfg.http_max_conns)
     return send_error(c, 503, "too many connections; try again later", false);
   arm(c, g->k->cfg.http_request_timeout_ms);
-  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  reading(c, true);
 }
 
 /* ---- the server --------------------------------------------------------------------- */
@@ -644,6 +678,9 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
   char path[4200];
   snprintf(path, sizeof path, "%s/access.log", k->data);
   g->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  uv_check_init(&k->loop, &g->log_flush);
+  g->log_flush.data = g;
+  uv_check_start(&g->log_flush, on_log_flush);
   struct sockaddr_storage sa;
   int rc = uv_ip4_addr(k->cfg.http_host, k->cfg.http_port, (struct sockaddr_in *)&sa);
   if (rc) rc = uv_ip6_addr(k->cfg.http_host, k->cfg.http_port, (struct sockaddr_in6 *)&sa);
@@ -655,7 +692,8 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot serve HTTP on %s:%d: %s (set http in %s/node.conf)",
              k->cfg.http_host, k->cfg.http_port, uv_strerror(rc), k->data);
     uv_close((uv_handle_t *)&g->listen, NULL);
-    uv_run(&k->loop, UV_RUN_NOWAIT); /* let the handle close before g goes */
+    uv_close((uv_handle_t *)&g->log_flush, NULL);
+    uv_run(&k->loop, UV_RUN_NOWAIT); /* let the handles close before g goes */
     if (g->log_fd >= 0) close(g->log_fd);
     sos__net_tls_ctx_free(g->tls);
     sos_free(g);
@@ -678,12 +716,18 @@ void sos__k_http_stop(struct kernel *k) {
   if (!g || !g->listening) return;
   g->listening = false;
   uv_close((uv_handle_t *)&g->listen, NULL);
+  log_write(g);
+  uv_close((uv_handle_t *)&g->log_flush, NULL);
 }
 
 void sos__k_http_free(struct kernel *k) {
   struct gateway *g = k->http;
   if (!g) return;
-  if (g->log_fd >= 0) close(g->log_fd);
+  if (g->log_fd >= 0) {
+    log_write(g);
+    close(g->log_fd);
+  }
+  sos_buf_free(&g->log);
   sos__net_tls_ctx_free(g->tls);
   sos_free(g);
   k->http = NULL;
