@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Fuzzes the WebAssembly engine, the app-definition parser and the wire
-# codec with libFuzzer (`make fuzz`).
+# Fuzzes the WebAssembly engine, the app-definition parser, the wire
+# codec, the HTTP gateway's parsing and the kernel's plan decoder with
+# libFuzzer (`make fuzz`).
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET]   (default 60; either order)
 # TARGET is `wasm` (tests/fuzz/fuzz_wasm.c: the engine), `app`
-# (tests/fuzz/fuzz_app.c: src/lang's parser, printer and formatter) or
-# `idl` (tests/fuzz/fuzz_idl.c: src/idl's wire and JSON codec).  With no
-# TARGET all run: wasm for SECONDS, then app for FUZZ_APP_SECONDS and idl
-# for FUZZ_IDL_SECONDS (default 15 each); with one, only that target
+# (tests/fuzz/fuzz_app.c: src/lang's parser, printer and formatter),
+# `idl` (tests/fuzz/fuzz_idl.c: src/idl's wire and JSON codec), `http`
+# (tests/fuzz/fuzz_http.c: the gateway's own parsing and writing) or
+# `plan` (tests/fuzz/fuzz_plan.c: src/kernel/plan.c's decoder).  With no
+# TARGET all run: wasm for SECONDS, then app for FUZZ_APP_SECONDS, idl for
+# FUZZ_IDL_SECONDS and http for FUZZ_HTTP_SECONDS (default 11 each) and
+# plan for FUZZ_PLAN_SECONDS (default 10); with one, only that target
 # runs, for SECONDS.
 #
 # wasm: builds build/fuzz/fuzz_wasm from tests/fuzz/fuzz_wasm.c and every
@@ -35,26 +39,34 @@
 # targets and what services answer), seeds build/fuzz/corpus_http, logs
 # to build/fuzz/fuzz_http.log.
 #
+# plan: builds build/fuzz/fuzz_plan from tests/fuzz/fuzz_plan.c, the
+# sources of the idl target and src/kernel/plan.c and typed.c (the rest of
+# the kernel is stubbed there), seeds build/fuzz/corpus_plan with a few
+# plan messages written here, and fuzzes with tests/fuzz/plan.dict, inputs
+# up to 16 KiB.  Logs go to build/fuzz/fuzz_plan.log.
+#
 # A crashing, leaking, hanging or memory-hungry input is saved under
-# build/fuzz/crashes/ (app- or idl- in front for those targets) and the exit
-# status is then non-zero.  Environment: FUZZ_JOBS (workers, default
-# min(2, nproc)), SOS_WASM_TESTSUITE (the spec suite), FUZZ_APP_SECONDS,
-# FUZZ_IDL_SECONDS, FUZZ_BUILD_ONLY=1 (build the targets and stop).
+# build/fuzz/crashes/ (app-, idl-, http- or plan- in front for those
+# targets) and the exit status is then non-zero.  Environment: FUZZ_JOBS
+# (workers, default min(2, nproc)), SOS_WASM_TESTSUITE (the spec suite),
+# FUZZ_APP_SECONDS, FUZZ_IDL_SECONDS, FUZZ_HTTP_SECONDS,
+# FUZZ_PLAN_SECONDS, FUZZ_BUILD_ONLY=1 (build the targets and stop).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SECS=60
 TARGET=
 for arg in "$@"; do
   case $arg in
-    wasm|app|idl|http) TARGET=$arg ;;
-    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app|idl|http]" >&2; exit 2 ;;
+    wasm|app|idl|http|plan) TARGET=$arg ;;
+    *[!0-9]*|'') echo "usage: scripts/fuzz.sh [SECONDS] [wasm|app|idl|http|plan]" >&2; exit 2 ;;
     *) SECS=$arg ;;
   esac
 done
 OUT=build/fuzz
 JOBS=${FUZZ_JOBS:-$(($(nproc) < 2 ? 1 : 2))}
 SUITE=${SOS_WASM_TESTSUITE:-../shared/wasm-testsuite}
-mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/corpus_idl" "$OUT/corpus_http" "$OUT/crashes"
+mkdir -p "$OUT/corpus" "$OUT/corpus_app" "$OUT/corpus_idl" "$OUT/corpus_http" \
+  "$OUT/corpus_plan" "$OUT/crashes"
 
 # sources TARGET: the files that make up a fuzz target.
 sources() {
@@ -64,6 +76,8 @@ sources() {
     idl) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') tests/fuzz/fuzz_idl.c ;;
     http) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') src/net/route.c \
             tests/fuzz/fuzz_http.c ;;
+    plan) echo src/base/*.c src/lang/*.c $(ls src/idl/*.c | grep -v '/gen_') src/kernel/plan.c \
+            src/kernel/typed.c tests/fuzz/fuzz_plan.c ;;
   esac
 }
 
@@ -173,6 +187,27 @@ seed_http() {
   echo "fuzz: seeded the http corpus with $(ls "$dir" | wc -l) inputs"
 }
 
+# seed_plan: plan messages (struct Plan of package sos, docs/wire.md) for
+# fuzz_plan.c, in an empty corpus: one step {service "numbers", method
+# "next", request 08 02, keep}; a lookup and a greeting whose name is bound
+# to the lookup's person.name; that and a third step run for each element
+# of step 1's items where age > 18 (zigzag 36); and two steps fields.
+seed_plan() {
+  local dir=$OUT/corpus_plan
+  [ -n "$(ls -A "$dir")" ] && return 0
+  local one='\x15\x0a\x07numbers\x12\x04next\x1a\x02\x08\x02\x40\x01'
+  local lookup='\x17\x0a\x06people\x12\x06lookup\x1a\x05\x0a\x03ada'
+  local greet='\x28\x0a\x05hello\x12\x05greet\x22\x16\x15\x0a\x04name\x12\x0d'
+  greet+='\x12\x0bperson.name\x40\x01'
+  local each='\x2c\x0a\x05hello\x12\x05greet\x2a\x09\x08\x01\x12\x05items'
+  each+='\x32\x04name\x3a\x09\x0a\x03age\x10\x04\x18\x24\x40\x01'
+  printf "\x0a\x16$one" >"$dir/seed-one"
+  printf "\x0a\x41$lookup$greet" >"$dir/seed-bind"
+  printf "\x0a\x6e$lookup$greet$each" >"$dir/seed-each"
+  printf "\x0a\x16$one\x0a\x16$one" >"$dir/seed-twice"
+  echo "fuzz: seeded the plan corpus with $(ls "$dir" | wc -l) messages"
+}
+
 # run TARGET SECONDS: fuzzes one target; non-zero when an input failed.
 run() {
   local bin=$OUT/fuzz_$1 corpus=$OUT/corpus log=$OUT/fuzz.log prefix=$OUT/crashes/
@@ -189,6 +224,10 @@ run() {
     corpus=$OUT/corpus_http log=$OUT/fuzz_http.log prefix=$OUT/crashes/http-
     opts=(-max_len=16384)
     seed_http
+  elif [ "$1" = plan ]; then
+    corpus=$OUT/corpus_plan log=$OUT/fuzz_plan.log prefix=$OUT/crashes/plan-
+    opts=(-max_len=16384 -dict=tests/fuzz/plan.dict)
+    seed_plan
   else
     seed_wasm
   fi
@@ -205,7 +244,7 @@ run() {
   if [ "$after" -gt "$before" ]; then
     echo "fuzz: $((after - before)) new failing input(s) in $OUT/crashes:"
     ls -t "$OUT/crashes" | head -n $((after - before)) | sed 's/^/  /'
-    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(app|idl|http):' "$log" | sed 's/^/  /'
+    grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:|fuzz_(app|idl|http|plan):' "$log" | sed 's/^/  /'
     return 1
   fi
   if [ "$rc" -ne 0 ]; then
@@ -215,7 +254,7 @@ run() {
   echo "fuzz: no crashes in $1"
 }
 
-targets=${TARGET:-wasm app idl http}
+targets=${TARGET:-wasm app idl http plan}
 for t in $targets; do
   build "$t" || { echo "fuzz: build of $t failed"; exit 1; }
 done
@@ -225,9 +264,10 @@ if [ -n "$TARGET" ]; then
   run "$TARGET" "$SECS" || status=1
 else
   run wasm "$SECS" || status=1
-  run app "${FUZZ_APP_SECONDS:-15}" || status=1
-  run idl "${FUZZ_IDL_SECONDS:-15}" || status=1
-  run http "${FUZZ_HTTP_SECONDS:-15}" || status=1
+  run app "${FUZZ_APP_SECONDS:-11}" || status=1
+  run idl "${FUZZ_IDL_SECONDS:-11}" || status=1
+  run http "${FUZZ_HTTP_SECONDS:-11}" || status=1
+  run plan "${FUZZ_PLAN_SECONDS:-10}" || status=1
 fi
 [ $status = 0 ] && echo "fuzz: no crashes"
 exit $status

@@ -106,6 +106,7 @@ static inline __attribute__((always_inline)) bool varint(struct cur *c, uint64_t
   uint64_t x = 0;
   for (int s = 0; s < 64 && c->p < c->end; s += 7) {
     uint8_t b = *c->p++;
+    if (s == 63 && b > 1) return false; /* past 2^64 - 1 */
     x |= (uint64_t)(b & 0x7f) << s;
     if (!(b & 0x80)) {
       *v = x;
@@ -120,7 +121,7 @@ static inline __attribute__((always_inline)) bool field(struct cur *c, uint32_t 
                   const uint8_t **p, uint32_t *n) {
   uint64_t key;
   if (c->p >= c->end || !varint(c, &key)) return false;
-  *tag = (uint32_t)(key >> 3);
+  *tag = key >> 3 > UINT32_MAX ? 0 : (uint32_t)(key >> 3); /* 0: unknown, skipped */
   *wire = key & 7;
   *p = c->p;
   *n = 0;
@@ -223,8 +224,15 @@ static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
   st->binds = p; /* the last `binds` field counts */
   st->blen = n;
   st->nbinds = 0;
-  while (next_bind(&c, &b)) st->nbinds++;
-  return c.p == c.end;
+  for (; c.p < c.end; st->nbinds++)
+    if (!next_bind(&c, &b)) return false;
+  return true;
+}
+
+/* A cursor over step st's binds (none: an empty one). */
+static struct cur binds_of(const struct step *st) {
+  const uint8_t *p = st->binds ? st->binds : (const uint8_t *)"";
+  return (struct cur){p, p + st->blen};
 }
 
 static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
@@ -238,7 +246,7 @@ static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
     if (!field(&c, &tag, &wire, &u, &q, &len)) return false;
     if (!known(W_WHERE, tag, wire, &ok)) continue;
     if (tag == 1) st->where_path = (const char *)q, st->where_plen = len;
-    if (tag == 2) st->where_op = (uint32_t)u;
+    if (tag == 2) st->where_op = (uint32_t)u, ok = u <= INT32_MAX; /* an enum: i32 */
     if (tag == 3) st->where_num = true, st->where_int = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
     if (tag == 4) st->where_text = (const char *)q, st->where_tlen = len;
   }
@@ -265,7 +273,10 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
       break;
     case 6: st->each_field = (const char *)q, st->each_flen = len; break;
     case 7: ok = read_where(st, q, len); break;
-    case 8: st->keep = u != 0; break;
+    case 8:
+      st->keep = u != 0;
+      ok = u <= 1;
+      break;
     }
   }
   return ok;
@@ -343,6 +354,7 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   pl->len = len;
   pl->steps = (struct step *)(pl + 1);
   bool ok = lists >= 0;
+  if (!sp) sp = (const uint8_t *)"";
   struct cur l = {sp, sp + sn};
   while (ok && pl->nsteps < m) {
     struct step *st = &pl->steps[pl->nsteps++];
@@ -360,7 +372,7 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   }
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
-    struct cur c = {st->binds, st->binds + st->blen};
+    struct cur c = binds_of(st);
     struct bind b;
     while (next_bind(&c, &b)) {
       if (b.from >= i || !b.flen) {
@@ -433,7 +445,7 @@ static int build_request(struct plan *pl, struct step *st, struct sos_buf *b, ch
   b->len = 0;
   b->rc = 0;
   sos_buf_add(b, st->tmpl, st->tlen);
-  struct cur c = {st->binds, st->binds + st->blen};
+  struct cur c = binds_of(st);
   struct bind bind, *bd = &bind;
   while (next_bind(&c, bd)) {
     struct step *from = &pl->steps[bd->from];
