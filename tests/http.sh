@@ -115,6 +115,10 @@ check "Expect: 100-continue gets 100 Continue" 0 "HTTP/1.1 100 Continue" "" \
 printf 'GET /status/200 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/201 HTTP/1.1\r\nHost: a\r\n\r\nGET /status/202 HTTP/1.1\r\nHost: a\r\n\r\n' >"$tmp/pipe"
 check "pipelined requests are answered in order" 0 "=200 201 202" "" \
   sh -c "'$POKE' -p 127.0.0.1:$PORT <'$tmp/pipe' | grep -o 'HTTP/1.1 20[0-9]' | cut -c10- | tr '\n' ' ' | sed 's/ \$//'"
+for i in $(seq 200 219); do printf 'GET /status/%s HTTP/1.1\r\nHost: a\r\n\r\n' "$i"; done >"$tmp/pipe20"
+check "20 pipelined requests (each run by the lane as the last is answered): in order, at once" \
+  0 "=$(seq -s ' ' 200 219)" "" \
+  sh -c "'$POKE' -p 127.0.0.1:$PORT -w 500 <'$tmp/pipe20' | grep -o 'HTTP/1.1 2[0-9][0-9]' | cut -c10- | tr '\n' ' ' | sed 's/ \$//'"
 printf 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' >"$tmp/chunked"
 STDIN=$tmp/chunked raw "a chunked body is joined" "n=11"
 STDIN=$tmp/chunked raw "... into its bytes" "hello world"

@@ -75,9 +75,10 @@ struct req {
   struct ktimer timer;    /* the deadline (or a built-in's wake-up) */
   struct inst *runner;    /* the instance handling it while R_RUNNING */
   struct inst *caller;    /* the instance that awaits it, or NULL */
-  /* An outside caller (a control or HTTP connection) is told on the loop
-   * thread: sos__k_flush calls answered(k, r), then frees r. */
+  /* An outside caller (a control or HTTP connection) is told on its
+   * lane's thread: sos__k_lane_flush calls answered(k, r), then frees r. */
   bool outside;
+  struct lane *lane;      /* the outside caller's lane; NULL: the main one */
   void *owner;
   void (*answered)(struct kernel *k, struct req *r);
   int64_t tag;            /* an outside caller's "id", -1: none */
@@ -212,12 +213,26 @@ struct worker {
   struct inst *next; /* run this next, before the shared queue */
 };
 
+/* A thread with an event loop that outside callers' requests come from:
+ * sosd's main loop (the control socket, timers, egress) and each further
+ * loop of the HTTP gateway (http.c).  Their answers are delivered there:
+ * from another thread through wake, from its own at the end of the loop
+ * iteration (flush). */
+struct lane {
+  struct kernel *k;
+  uv_async_t wake;      /* answers (main lane: also timers, egress) wait */
+  uv_check_t flush;     /* delivers what this thread answered itself */
+  struct req *done;     /* answered outside requests to deliver (k->mu) */
+  struct worker helper; /* this thread while it helps (sched.c) */
+  bool closed;          /* its handles are closed: nothing wakes it */
+};
+
 struct kernel {
   char *data;                   /* the data directory */
   int lock_fd;
   uv_loop_t loop;
   uv_pipe_t ctl;
-  uv_async_t wake;
+  struct lane main;             /* the loop's lane */
   uv_timer_t timer;
   uv_signal_t sigterm, sigint;
   uint64_t started;             /* monotonic ns */
@@ -239,9 +254,8 @@ struct kernel {
                                    when it was armed), 0: not armed.  A new
                                    timer wakes the loop only when earlier: a
                                    later one is found when the timer fires */
-  struct req *done;             /* outside callers to tell, on the loop */
   sos_wasm_func **abi_funcs;    /* the "sos" imports, one per ABI call */
-  uint32_t inflight;            /* requests from outside not yet answered */
+  _Atomic uint32_t inflight;    /* requests from outside not yet answered */
   struct sos_idl *sos_idl;      /* package sos (src/lang/builtins.c), typed.c */
   int err_type, plan_type;      /* its structs Error and Plan */
   struct sos_buf plan_buf;      /* plan.c's scratch for a step's request */
@@ -267,6 +281,13 @@ void sos__k_sched_stop(struct kernel *k);
 /* Queues inst to run (k->mu held).  warm: it may run next on this worker
  * (a hand-off); otherwise it goes to the back of the shared queue. */
 void sos__k_ready(struct kernel *k, struct inst *in, bool warm);
+/* Lane l's thread helps (k->mu held): what it makes ready (warm) between
+ * help_begin and help_end, it runs itself at help_end, briefly (sched.c),
+ * instead of waking a worker. */
+void sos__k_help_begin(struct lane *l);
+void sos__k_help_end(struct lane *l);
+/* Whether this thread is lane l's, helping. */
+bool sos__k_helping(const struct lane *l);
 
 /* ---- service.c: services, instances, requests ------------------------- */
 /* Submits r to its service (k->mu held): an idle instance takes it, a new
@@ -587,7 +608,7 @@ int sos__k_egress_start(struct kernel *k);
 /* Answers a call r of the http built-in (k->mu held): checks it against
  * the caller's egress list and queues its transfer for the loop. */
 void sos__k_egress_call(struct kernel *k, struct req *r, int req_type);
-/* Starts the queued transfers (loop thread, on k->wake). */
+/* Starts the queued transfers (loop thread, on k->main.wake). */
 void sos__k_egress_pump(struct kernel *k);
 /* r completes before its transfer: forget it (k->mu held). */
 void sos__k_egress_detach(struct kernel *k, struct req *r);
@@ -601,8 +622,17 @@ void sos__k_control_stop(struct kernel *k);
 /* Closes every client connection (loop thread, at shutdown). */
 void sos__k_control_close_all(struct kernel *k);
 
-/* Tells outside callers their answers (loop thread): each finished
- * request on k->done goes to its r->answered, then is freed. */
+/* Opens lane l on loop (its thread, or before it runs): on_wake runs when
+ * another thread wakes it (NULL: it delivers answers). */
+void sos__k_lane_open(struct kernel *k, struct lane *l, uv_loop_t *loop,
+                      uv_async_cb on_wake);
+/* Closes l's handles (its thread); answers still owed to it are then
+ * delivered by whoever flushes it last. */
+void sos__k_lane_close(struct lane *l);
+/* Tells l's outside callers their answers (l's thread): each finished
+ * request on l->done goes to its r->answered, then is freed. */
+void sos__k_lane_flush(struct lane *l);
+/* The same for the main lane. */
 void sos__k_flush(struct kernel *k);
 /* Begins a clean shutdown (loop thread). */
 void sos__k_shutdown(struct kernel *k);

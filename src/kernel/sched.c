@@ -14,12 +14,35 @@
  * the worker's own run goes there and runs right after, on a warm cache.
  * Slices that merely ran out of fuel always go to the shared queue, so
  * the slot cannot starve anyone.
+ *
+ * A lane's thread helps: a request that arrives from outside (HTTP)
+ * would otherwise cost two thread hand-offs, loop to worker and back,
+ * which on a small machine cost more than the request itself.  So while
+ * a lane submits it (sos__k_help_begin .. sos__k_help_end), the lane's
+ * thread is a worker with its own next slot: the instance that takes the
+ * request runs right there, for a short slice (K_HELP_FUEL), and its
+ * answer is written in the same loop iteration.  What does not finish in
+ * that slice, suspends, or is more than K_HELP_RUNS runs goes to the
+ * workers as usual, so a slow handler cannot hold the loop for long.
  */
 #include "kernel/kernel.h"
 
 #include <unistd.h>
 
 static __thread struct worker *self; /* the worker running this thread */
+
+#define K_HELP_FUEL (K_SLICE_FUEL / 4) /* a slice on the loop thread */
+#define K_HELP_RUNS 4                  /* slices per help */
+
+/* Puts in at the back of the shared queue and wakes a worker. */
+static void share(struct kernel *k, struct inst *in) {
+  if (k->rq_tail)
+    k->rq_tail->next = in;
+  else
+    k->rq_head = in;
+  k->rq_tail = in;
+  pthread_cond_signal(&k->cv);
+}
 
 void sos__k_ready(struct kernel *k, struct inst *in, bool warm) {
   if (k->tearing) { /* nothing runs any more */
@@ -32,12 +55,38 @@ void sos__k_ready(struct kernel *k, struct inst *in, bool warm) {
     self->next = in;
     return;
   }
-  if (k->rq_tail)
-    k->rq_tail->next = in;
-  else
-    k->rq_head = in;
-  k->rq_tail = in;
-  pthread_cond_signal(&k->cv);
+  share(k, in);
+}
+
+bool sos__k_helping(const struct lane *l) { return self == &l->helper; }
+
+void sos__k_help_begin(struct lane *l) {
+  l->helper.k = l->k;
+  self = &l->helper;
+}
+
+void sos__k_help_end(struct lane *l) {
+  struct kernel *k = l->k;
+  struct inst *in;
+  for (int runs = 0; (in = l->helper.next); runs++) {
+    l->helper.next = NULL;
+    in->next = NULL;
+    if (in->kill) {
+      sos__k_inst_retire(k, in);
+      continue;
+    }
+    if (runs == K_HELP_RUNS || k->stopping) { /* enough: a worker goes on */
+      share(k, in);
+      continue;
+    }
+    in->state = I_RUNNING;
+    pthread_mutex_unlock(&k->mu);
+    struct sos_wasm_trap trap;
+    int rc = in->wi ? sos_wasm_run(in->wi, K_HELP_FUEL, &trap) : sos__k_inst_start(in, &trap);
+    pthread_mutex_lock(&k->mu);
+    sos__k_after_run(k, in, rc, &trap);
+  }
+  self = NULL;
 }
 
 /* The next instance to run, or NULL to stop (k->mu held). */

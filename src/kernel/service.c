@@ -106,9 +106,10 @@ void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *r
   } else if (r->caller) {
     sos__k_try_wake(k, r->caller);
   } else if (r->outside) {
-    r->next = k->done;
-    k->done = r;
-    uv_async_send(&k->wake);
+    struct lane *l = r->lane ? r->lane : &k->main;
+    r->next = l->done;
+    l->done = r;
+    if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake); /* else l->flush */
   }
 }
 

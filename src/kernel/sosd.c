@@ -47,19 +47,49 @@ static struct kernel K;
 
 /* ---- the loop ---------------------------------------------------------------- */
 
-void sos__k_flush(struct kernel *k) {
-  pthread_mutex_lock(&k->mu);
-  struct req *r = k->done;
-  k->done = NULL;
-  pthread_mutex_unlock(&k->mu);
-  while (r) {
-    struct req *next = r->next;
-    r->answered(k, r);
+void sos__k_lane_flush(struct lane *l) {
+  struct kernel *k = l->k;
+  /* Until none is left: delivering an answer may answer more on this
+   * thread (the connection's next pipelined request, run by its lane),
+   * and nothing would wake the loop for those. */
+  for (;;) {
     pthread_mutex_lock(&k->mu);
-    sos__k_req_free(k, r);
+    struct req *r = l->done;
+    l->done = NULL;
     pthread_mutex_unlock(&k->mu);
-    r = next;
+    if (!r) return;
+    while (r) {
+      struct req *next = r->next;
+      r->answered(k, r);
+      pthread_mutex_lock(&k->mu);
+      sos__k_req_free(k, r);
+      pthread_mutex_unlock(&k->mu);
+      r = next;
+    }
   }
+}
+
+void sos__k_flush(struct kernel *k) { sos__k_lane_flush(&k->main); }
+
+static void on_flush(uv_check_t *h) { sos__k_lane_flush(h->data); }
+static void on_lane_wake(uv_async_t *h) { sos__k_lane_flush(h->data); }
+
+void sos__k_lane_open(struct kernel *k, struct lane *l, uv_loop_t *loop,
+                      uv_async_cb on_wake) {
+  l->k = k;
+  uv_async_init(loop, &l->wake, on_wake ? on_wake : on_lane_wake);
+  l->wake.data = on_wake ? (void *)k : (void *)l;
+  uv_check_init(loop, &l->flush);
+  l->flush.data = l;
+  uv_check_start(&l->flush, on_flush);
+}
+
+void sos__k_lane_close(struct lane *l) {
+  pthread_mutex_lock(&l->k->mu);
+  l->closed = true;
+  pthread_mutex_unlock(&l->k->mu);
+  uv_close((uv_handle_t *)&l->wake, NULL);
+  uv_close((uv_handle_t *)&l->flush, NULL);
 }
 
 static void on_wake(uv_async_t *h) {
@@ -79,7 +109,7 @@ static void finish(struct kernel *k) {
   sos__k_flush(k);
   uv_timer_stop(&k->timer);
   uv_close((uv_handle_t *)&k->timer, NULL);
-  uv_close((uv_handle_t *)&k->wake, NULL);
+  sos__k_lane_close(&k->main);
   uv_close((uv_handle_t *)&k->sigterm, NULL);
   uv_close((uv_handle_t *)&k->sigint, NULL);
   sos__k_control_close_all(k);
@@ -192,8 +222,7 @@ static int start(struct kernel *k, uint32_t workers) {
   pthread_mutex_init(&k->mu, NULL);
   pthread_cond_init(&k->cv, NULL);
   uv_loop_init(&k->loop);
-  uv_async_init(&k->loop, &k->wake, on_wake);
-  k->wake.data = k;
+  sos__k_lane_open(k, &k->main, &k->loop, on_wake);
   uv_timer_init(&k->loop, &k->timer);
   k->timer.data = k;
   sos__k_files_init(k);

@@ -70,7 +70,7 @@ void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at) {
   sift_up(k, (uint32_t)t->idx);
   if (t->idx == 0 && (!k->armed_at || at < k->armed_at)) { /* earlier than the loop knows */
     k->armed_at = at;
-    uv_async_send(&k->wake);
+    uv_async_send(&k->main.wake);
   }
 }
 

@@ -6,7 +6,7 @@
  * complete frame in order.  Ops that the loop can answer at once (status,
  * ps, deploy, rollback, rm, logs) reply inline; `call` submits a request
  * and replies when the kernel completes it (service.c queues completions
- * for outside callers on k->done and wakes the loop).  A connection that
+ * for outside callers on their lane and wakes the loop).  A connection that
  * closes with calls in flight stays allocated, marked closed, until they
  * finish: every call has a deadline, so that wait is bounded.
  *

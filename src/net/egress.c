@@ -15,7 +15,7 @@
  * tells us which sockets to watch (a uv_poll each) and when to wake it
  * (one uv_timer), so a thousand slow APIs cost a thousand sockets, not a
  * thousand threads.  The call arrives on any thread with k->mu held: it
- * is checked there and queued, and the loop (woken through k->wake)
+ * is checked there and queued, and the loop (woken through k->main.wake)
  * starts it.  When it ends the loop answers the call with an HttpResponse
  * (status, headers of the final response, body) or a declared error.
  * A call answered before its transfer ends (its deadline passed) is
@@ -349,7 +349,7 @@ void sos__k_egress_call(struct kernel *k, struct req *r, int req_type) {
   r->egress = x;
   x->next = e->queued;
   e->queued = x;
-  uv_async_send(&k->wake);
+  uv_async_send(&k->main.wake);
 }
 
 void sos__k_egress_detach(struct kernel *k, struct req *r) {

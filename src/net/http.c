@@ -84,13 +84,34 @@ struct hconn {
   struct hconn *prev, *next;
 };
 
+/* The gateway runs one lane per worker thread (docs/http.md, "Threads"):
+ * the first on sosd's main loop, each other on a loop and thread of its
+ * own.  Every lane listens on the same socket (a dup of the first's), so
+ * whichever is free accepts the next connection, and serves its
+ * connections from start to end, running the instance that answers a
+ * request on its own thread when it can (sos__k_help_begin).  What the
+ * lanes share is the first lane's: the address, the TLS context, the
+ * access log's file and the count of connections. */
 struct gateway {
   struct kernel *k;
+  struct lane *lane;       /* the loop this lane delivers answers on */
+  struct gateway *first;   /* the first lane (itself for the first) */
+  uv_loop_t *loop;
   uv_tcp_t listen;
   bool listening;
   char address[96];
   struct hconn *conns;
   uint32_t nconns;
+  /* lanes after the first: their own loop, thread and orders */
+  struct lane own;
+  uv_loop_t own_loop;
+  pthread_t thread;
+  uv_async_t order;        /* from the main loop: see `orders` */
+  _Atomic int orders;      /* 1: stop listening, 2: close everything */
+  /* the first lane's: the others, and what all share */
+  struct gateway **more;
+  uint32_t nmore;
+  _Atomic uint32_t conns_all;
   int log_fd;
   struct sos_buf log;      /* access log lines not yet written */
   uv_check_t log_flush;    /* ... written at the end of each loop iteration */
@@ -110,6 +131,7 @@ static void unref(struct hconn *c) {
   if (c->prev) c->prev->next = c->next; else g->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   g->nconns--;
+  g->first->conns_all--;
   sos__net_tls_free(c->tls);
   sos_free(c->in);
   sos_buf_free(&c->url);
@@ -211,7 +233,7 @@ static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_afte
 /* One line of the access log: time, client, request, status, bytes, time
  * taken, where it went. */
 static void log_write(struct gateway *g) {
-  if (g->log.len && write(g->log_fd, g->log.p, g->log.len))
+  if (g->log.len && write(g->first->log_fd, g->log.p, g->log.len))
     (void)0; /* the log is best effort: a full disk must not stop serving */
   g->log.len = 0;
   g->log.rc = 0;
@@ -223,7 +245,7 @@ static void on_log_flush(uv_check_t *h) { log_write(h->data); }
  * of this loop iteration (one write, not one per request). */
 static void access_log(struct hconn *c, unsigned status, size_t bytes, const char *to) {
   struct gateway *g = c->g;
-  if (g->log_fd < 0) return;
+  if (g->first->log_fd < 0) return;
   char line[512];
   time_t now = time(NULL);
   if (now != g->log_sec) {
@@ -452,10 +474,13 @@ static void dispatch(struct hconn *c) {
     r->owner = c;
     r->answered = on_answer;
     r->outside = true;
+    r->lane = g->lane;
     c->busy = true;
     c->refs++;
     k->inflight++;
+    sos__k_help_begin(g->lane); /* the instance runs here; its answer goes at lane->flush */
     sos__k_submit(k, r);
+    sos__k_help_end(g->lane);
   }
   pthread_mutex_unlock(&k->mu);
   if (status == 400) c->keep = false; /* what else it sends is suspect */
@@ -521,7 +546,7 @@ static void on_written(uv_write_t *w, int status) {
  * status for a call that failed. */
 static void on_answer(struct kernel *k, struct req *r) {
   struct hconn *c = r->owner;
-  struct gateway *g = k->http;
+  struct gateway *g = c->g;
   k->inflight--;
   c->busy = false;
   char to[200];
@@ -532,7 +557,7 @@ static void on_answer(struct kernel *k, struct req *r) {
     unsigned status = 0;
     size_t body = 0;
     char msg[300];
-    int rc = sos__net_response(g ? k->sos_idl : NULL, g ? g->resp_type : -1, r, c->keep,
+    int rc = sos__net_response(k->sos_idl, g->resp_type, r, c->keep,
                                c->head_only, &out, &n, &status, &body, msg, sizeof msg);
     if (rc) {
       send_error(c, status, msg, c->keep);
@@ -627,20 +652,21 @@ static void on_connection(uv_stream_t *server, int status) {
   if (!c) return;
   c->g = g;
   c->refs = 2; /* the two handles */
-  uv_tcp_init(&g->k->loop, &c->tcp);
-  uv_timer_init(&g->k->loop, &c->timer);
+  uv_tcp_init(g->loop, &c->tcp);
+  uv_timer_init(g->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
   c->next = g->conns;
   if (g->conns) g->conns->prev = c;
   g->conns = c;
   g->nconns++;
+  uint32_t all = ++g->first->conns_all;
   http_parser_init(&c->hp, HTTP_REQUEST);
   c->hp.data = c;
   if (uv_accept(server, (uv_stream_t *)&c->tcp)) return conn_close(c);
-  if (g->tls && !(c->tls = sos__net_tls_new(g->tls))) return conn_close(c);
+  if (g->first->tls && !(c->tls = sos__net_tls_new(g->first->tls))) return conn_close(c);
   uv_tcp_nodelay(&c->tcp, 1);
   sos__net_peer(&c->tcp, c->remote, sizeof c->remote);
-  if (g->nconns > g->k->cfg.http_max_conns)
+  if (all > g->k->cfg.http_max_conns)
     return send_error(c, 503, "too many connections; try again later", false);
   arm(c, g->k->cfg.http_request_timeout_ms);
   reading(c, true);
@@ -648,11 +674,33 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* ---- the server --------------------------------------------------------------------- */
 
-int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
-  if (k->cfg.http_off) return 0;
-  struct gateway *g = sos_calloc(1, sizeof *g);
-  if (!g) return SOS_ENOMEM;
+/* What a lane does when the main loop orders it (its own thread). */
+static void on_order(uv_async_t *h) {
+  struct gateway *g = h->data;
+  int o = g->orders;
+  if (g->listening) {
+    g->listening = false;
+    uv_close((uv_handle_t *)&g->listen, NULL);
+  }
+  if (o < 2) return;
+  for (struct hconn *c = g->conns; c; c = c->next) conn_close(c);
+  log_write(g);
+  uv_close((uv_handle_t *)&g->log_flush, NULL);
+  uv_close((uv_handle_t *)&g->order, NULL);
+  sos__k_lane_close(&g->own); /* the loop ends when the last handle has closed */
+}
+
+static void *lane_main(void *arg) {
+  struct gateway *g = arg;
+  uv_run(g->loop, UV_RUN_DEFAULT);
+  return NULL;
+}
+
+/* Makes lane g of the first lane f: a gateway on loop (NULL: a new loop
+ * and thread of its own), listening on f's socket.  0, or a libuv error. */
+static int lane_new(struct kernel *k, struct gateway *f, struct gateway *g, uv_loop_t *loop) {
   g->k = k;
+  g->first = f ? f : g;
   g->req_type = sos_idl_struct(k->sos_idl, "HttpRequest");
   g->resp_type = sos_idl_struct(k->sos_idl, "HttpResponse");
   g->settings = (http_parser_settings){.on_message_begin = on_begin,
@@ -662,6 +710,29 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
                                       .on_headers_complete = on_headers_done,
                                       .on_body = on_body,
                                       .on_message_complete = on_complete};
+  g->lane = &k->main;
+  g->loop = loop;
+  if (!loop) {
+    int rc = uv_loop_init(&g->own_loop);
+    if (rc) return rc;
+    g->loop = &g->own_loop;
+    g->lane = &g->own;
+    sos__k_lane_open(k, &g->own, g->loop, NULL);
+    uv_async_init(g->loop, &g->order, on_order);
+    g->order.data = g;
+  }
+  uv_check_init(g->loop, &g->log_flush);
+  g->log_flush.data = g;
+  uv_check_start(&g->log_flush, on_log_flush);
+  uv_tcp_init(g->loop, &g->listen);
+  g->listen.data = g;
+  return 0;
+}
+
+int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
+  if (k->cfg.http_off) return 0;
+  struct gateway *g = sos_calloc(1, sizeof *g);
+  if (!g) return SOS_ENOMEM;
   if (!k->cfg.http_tls_cert[0] != !k->cfg.http_tls_key[0]) {
     snprintf(err, errlen, "TLS needs both http_tls_cert and http_tls_key in %s/node.conf",
              k->data);
@@ -678,14 +749,10 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
   char path[4200];
   snprintf(path, sizeof path, "%s/access.log", k->data);
   g->log_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  uv_check_init(&k->loop, &g->log_flush);
-  g->log_flush.data = g;
-  uv_check_start(&g->log_flush, on_log_flush);
+  lane_new(k, NULL, g, &k->loop);
   struct sockaddr_storage sa;
   int rc = uv_ip4_addr(k->cfg.http_host, k->cfg.http_port, (struct sockaddr_in *)&sa);
   if (rc) rc = uv_ip6_addr(k->cfg.http_host, k->cfg.http_port, (struct sockaddr_in6 *)&sa);
-  uv_tcp_init(&k->loop, &g->listen);
-  g->listen.data = g;
   if (!rc) rc = uv_tcp_bind(&g->listen, (const struct sockaddr *)&sa, 0);
   if (!rc) rc = uv_listen((uv_stream_t *)&g->listen, 511, on_connection);
   if (rc) {
@@ -702,6 +769,36 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
   g->listening = true;
   sos__net_peer(&g->listen, g->address, sizeof g->address);
   k->http = g;
+  /* One more lane per further worker, each on a copy of the socket.  A
+   * lane that cannot be made is left out: the others serve. */
+  uv_os_fd_t fd;
+  uint32_t want = k->nworkers > 1 ? k->nworkers - 1 : 0;
+  if (want && uv_fileno((uv_handle_t *)&g->listen, &fd) == 0 &&
+      (g->more = sos_calloc(want, sizeof *g->more))) {
+    for (uint32_t i = 0; i < want; i++) {
+      struct gateway *m = sos_calloc(1, sizeof *m);
+      if (!m) break;
+      int d = dup(fd);
+      bool made = d >= 0 && lane_new(k, g, m, NULL) == 0;
+      bool opened = made && uv_tcp_open(&m->listen, d) == 0;
+      if (d >= 0 && !opened) close(d); /* once opened, the handle owns it */
+      if (!opened || uv_listen((uv_stream_t *)&m->listen, 511, on_connection) ||
+          pthread_create(&m->thread, NULL, lane_main, m)) {
+        if (made) { /* its loop never ran: close its handles here */
+          uv_close((uv_handle_t *)&m->listen, NULL);
+          uv_close((uv_handle_t *)&m->log_flush, NULL);
+          uv_close((uv_handle_t *)&m->order, NULL);
+          sos__k_lane_close(&m->own);
+          uv_run(m->loop, UV_RUN_DEFAULT);
+          uv_loop_close(m->loop);
+        }
+        sos_free(m);
+        break;
+      }
+      m->listening = true;
+      g->more[g->nmore++] = m;
+    }
+  }
   return 0;
 }
 
@@ -711,6 +808,15 @@ const char *sos__k_http_address(const struct kernel *k) {
 
 bool sos__k_http_tls(const struct kernel *k) { return k->http && k->http->tls; }
 
+/* Orders every further lane (from the main loop). */
+static void order_lanes(struct gateway *g, int o) {
+  for (uint32_t i = 0; i < g->nmore; i++) {
+    if (g->more[i]->orders >= o) continue;
+    g->more[i]->orders = o;
+    uv_async_send(&g->more[i]->order);
+  }
+}
+
 void sos__k_http_stop(struct kernel *k) {
   struct gateway *g = k->http;
   if (!g || !g->listening) return;
@@ -718,11 +824,22 @@ void sos__k_http_stop(struct kernel *k) {
   uv_close((uv_handle_t *)&g->listen, NULL);
   log_write(g);
   uv_close((uv_handle_t *)&g->log_flush, NULL);
+  order_lanes(g, 1);
 }
 
 void sos__k_http_free(struct kernel *k) {
   struct gateway *g = k->http;
   if (!g) return;
+  for (uint32_t i = 0; i < g->nmore; i++) { /* ordered to close by close_all */
+    struct gateway *m = g->more[i];
+    pthread_join(m->thread, NULL);
+    sos__k_lane_flush(&m->own); /* answers that came after its loop ended */
+    uv_loop_close(m->loop);
+    log_write(m);
+    sos_buf_free(&m->log);
+    sos_free(m);
+  }
+  sos_free(g->more);
   if (g->log_fd >= 0) {
     log_write(g);
     close(g->log_fd);
@@ -738,4 +855,5 @@ void sos__k_http_close_all(struct kernel *k) {
   if (!g) return;
   sos__k_http_stop(k);
   for (struct hconn *c = g->conns; c; c = c->next) conn_close(c);
+  order_lanes(g, 2);
 }
