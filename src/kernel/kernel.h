@@ -132,6 +132,15 @@ struct inst {
   bool kill;              /* retire as soon as it stops running */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
+  /* The last service it called that passed every check (its uses, the
+   * service found, the interfaces agree), for k->svc_gen: the next call
+   * to the same name skips them (syscall.c). */
+  struct {
+    uint64_t gen;         /* 0: none */
+    struct svc *svc;      /* NULL: a built-in */
+    uint32_t len;
+    char name[SOS_ABI_MAX_NAME + 1];
+  } last_call;
 };
 
 /* One version of a service. */
@@ -244,6 +253,8 @@ struct kernel {
   bool stopping;
   bool tearing;                 /* workers gone: freeing everything */
   struct svc *svcs;
+  uint64_t svc_gen;             /* changes whenever a service comes, goes or
+                                   changes version (from 1) */
   struct image_ref *images;
   sos_store *store;             /* DATA/store: every service's stores */
   struct inst *log_waiters;     /* instances in log_tail */
@@ -281,6 +292,8 @@ void sos__k_sched_stop(struct kernel *k);
 /* Queues inst to run (k->mu held).  warm: it may run next on this worker
  * (a hand-off); otherwise it goes to the back of the shared queue. */
 void sos__k_ready(struct kernel *k, struct inst *in, bool warm);
+/* Queues inst, whose slice ran out, behind the others (k->mu held). */
+void sos__k_requeue(struct kernel *k, struct inst *in);
 /* Lane l's thread helps (k->mu held): what it makes ready (warm) between
  * help_begin and help_end, it runs itself at help_end, briefly (sched.c),
  * instead of waking a worker. */

@@ -44,6 +44,20 @@ static void share(struct kernel *k, struct inst *in) {
   pthread_cond_signal(&k->cv);
 }
 
+void sos__k_requeue(struct kernel *k, struct inst *in) {
+  in->state = I_READY;
+  in->next = NULL;
+  /* A worker whose slice ran out takes from the queue next: when nothing
+   * else waits there it takes this instance back, and waking another
+   * worker for it would cost a thread switch for nothing. */
+  bool worker = self && self >= k->workers && self < k->workers + k->nworkers;
+  if (worker && !k->rq_head && !k->tearing) {
+    k->rq_head = k->rq_tail = in;
+    return;
+  }
+  sos__k_ready(k, in, false);
+}
+
 void sos__k_ready(struct kernel *k, struct inst *in, bool warm) {
   if (k->tearing) { /* nothing runs any more */
     in->state = I_WAIT;

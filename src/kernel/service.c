@@ -333,6 +333,7 @@ void sos__k_svc_fill(struct kernel *k, struct svc *s) {
 }
 
 void sos__k_svc_start(struct kernel *k, struct svc *s) {
+  k->svc_gen++; /* what callers remember of s may be stale */
   /* Idle instances of older versions go now; busy ones after their
    * request (inst_idle). */
   struct inst *in = s->idle, *next;
@@ -479,7 +480,7 @@ void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
   }
   switch (rc) {
   case SOS_WASM_YIELDED:
-    sos__k_ready(k, in, false);
+    sos__k_requeue(k, in);
     return;
   case SOS_WASM_SUSPENDED:
     in->state = I_WAIT;
@@ -625,6 +626,7 @@ void sos__k_svc_free(struct kernel *k, struct svc *s) {
   struct req *r;
   while ((r = dequeue(s))) fail(k, r, SOS_STATUS_NOT_FOUND, "service %s was removed", s->name);
   s->removed = true;
+  k->svc_gen++;
   s->live++; /* hold s while its instances go */
   struct inst *in = s->all, *next;
   for (; in; in = next) {
