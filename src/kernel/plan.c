@@ -160,12 +160,14 @@ static bool element(struct cur *c, const uint8_t **p, uint32_t *n) {
  * Text is not checked for UTF-8: names are compared with known names,
  * paths resolved through schemas.  Only a refused plan is checked again
  * by sos_idl_check, for its message. */
-static const char W_STEP[] = "22222220", W_BIND[] = "22", W_REF[] = "02", W_WHERE[] = "2002";
+static const char W_PLAN[] = "2", W_STEP[] = "22222220", W_BIND[] = "22", W_REF[] = "02",
+                  W_WHERE[] = "2002";
 
 /* Whether (tag, wire) is a known field of the struct with wires w; a
  * known field with another wire type clears *ok. */
-static bool known(const char *w, uint32_t tag, uint32_t wire, bool *ok) {
-  if (tag == 0 || tag > strlen(w)) return false;
+#define known(w, tag, wire, ok) known_of(w, sizeof w - 1, tag, wire, ok)
+static bool known_of(const char *w, uint32_t n, uint32_t tag, uint32_t wire, bool *ok) {
+  if (tag == 0 || tag > n) return false;
   if ((uint32_t)(w[tag - 1] - '0') != wire) *ok = false;
   return *ok;
 }
@@ -321,7 +323,7 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
   bool ok = true;
   while (ok && c.p < c.end) {
     if (!field(&c, &tag, &wire, &u, &q, &flen)) return -1;
-    if (known("2", tag, wire, &ok)) *p = q, *n = flen, seen++;
+    if (known(W_PLAN, tag, wire, &ok)) *p = q, *n = flen, seen++;
   }
   return ok ? seen : -1;
 }
