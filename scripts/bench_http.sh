@@ -7,9 +7,9 @@
 #   nginx          an equivalent static page: the guestbook's own HTML,
 #                  saved to a file, and its JSON, served by Debian's nginx
 #                  (2 workers, access log on, as the gateway keeps one)
-#   guestbook /    the dynamic page: a table query of the newest entries
-#                  and a compare-and-swap of the visit counter (a durable
-#                  write) per request
+#   guestbook /    the dynamic page: the visit counter's in-place add
+#                  (queued for the next commit), a read of the counter and
+#                  the page rendered around it, per request
 #   guestbook api  GET /api/entries: the JSON read path (no write)
 # and prints requests/s, p99 latency and the ratio to nginx.  Then the
 # Slack bot's event endpoint for verified events (each signed, distinct:
