@@ -41,6 +41,7 @@
 SOS_IMPORT("request") void sos__abi_request(char *method_buf, char *req_buf);
 SOS_IMPORT("respond") void sos__abi_respond(const void *p, size_t len);
 SOS_IMPORT("respond_now") void sos__abi_respond_now(const void *p, size_t len);
+SOS_IMPORT("respond_part") int32_t sos__abi_respond_part(const void *p, size_t len);
 SOS_IMPORT("call")
 int32_t sos__abi_call(const char *svc, size_t svc_len, const char *method,
                       size_t method_len, const void *req, size_t req_len,
@@ -197,6 +198,11 @@ int sos_respond_now(const void *p, size_t len) {
   if (len > SOS_ABI_MAX_MESSAGE) return SOS_STATUS_TOO_BIG;
   sos__abi_respond_now(p, len);
   return SOS_STATUS_OK;
+}
+
+int sos_respond_part(const void *p, size_t len) {
+  if (len > SOS_ABI_MAX_MESSAGE) return SOS_STATUS_TOO_BIG;
+  return sos__abi_respond_part(p, len);
 }
 
 int sos_respond_str(const char *s) { return sos_respond(s, strlen(s)); }

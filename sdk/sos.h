@@ -87,6 +87,20 @@ int sos_respond(const void *p, size_t len);
  * above SOS_ABI_MAX_MESSAGE. */
 int sos_respond_now(const void *p, size_t len);
 
+/* Sends part of the answer to the current request now, while the handler
+ * goes on: a stream.  Only a caller that takes streams gets parts: the
+ * HTTP gateway, for HTTP/1.1 requests other than HEAD, where the first
+ * part is an encoded HttpResponse (status, headers, the body's start:
+ * sos_HttpResponse_encode) and every later part more body bytes, each sent
+ * as a chunk as it comes; the method's answer at its end is an
+ * HttpResponse whose body is the last bytes (its status and headers are
+ * not used).  Returns SOS_STATUS_OK when the part went out, or
+ * SOS_STATUS_INVALID when the caller takes answers whole (an instance,
+ * `sos call`, HEAD, HTTP/1.0), or there is no request, or it was already
+ * answered: then build the whole answer instead.  SOS_STATUS_TOO_BIG above
+ * SOS_ABI_MAX_MESSAGE. */
+int sos_respond_part(const void *p, size_t len);
+
 /* sos_respond with a NUL-terminated string. */
 int sos_respond_str(const char *s);
 

@@ -119,6 +119,21 @@ for i in $(seq 200 219); do printf 'GET /status/%s HTTP/1.1\r\nHost: a\r\n\r\n' 
 check "20 pipelined requests (each run by the lane as the last is answered): in order, at once" \
   0 "=$(seq -s ' ' 200 219)" "" \
   sh -c "'$POKE' -p 127.0.0.1:$PORT -w 500 <'$tmp/pipe20' | grep -o 'HTTP/1.1 2[0-9][0-9]' | cut -c10- | tr '\n' ' ' | sed 's/ \$//'"
+# ---- streams (respond_part) ----
+check "a stream: chunked, every part in order" 0 "part 1
+part 2
+part 3" "" sh -c "curl -s '$(url /stream/3)'"
+check "... framed Transfer-Encoding: chunked" 0 "Transfer-Encoding: chunked" "" curl -si "$(url /stream/3)"
+printf 'GET /stream/3 HTTP/1.1\r\nHost: a\r\n\r\n' >"$tmp/stream"
+check "the first part arrives while the handler still works (200 ms of silence ends the read)" \
+  0 "=part 1 " "" sh -c "'$POKE' -p 127.0.0.1:$PORT -w 200 <'$tmp/stream' | grep -ao 'part [0-9]' | tr '\n' ' '"
+check "HTTP/1.0 takes it whole, with Content-Length" 0 "Content-Length: 21" "" curl -si -0 "$(url /stream/3)"
+check "... and every part" 0 "part 3" "" curl -s -0 "$(url /stream/3)"
+check "keep-alive after a stream" 0 "Re-using existing connection" "" \
+  sh -c "curl -sv '$(url /stream/2)' '$(url /)' 2>&1"
+check "a handler that traps mid-stream: the body stops short, the client sees it incomplete" \
+  18 "part 1" "" curl -s "$(url /stream-trap)"
+check "and the node serves on" 0 "hello from web" "" curl -s "$(url /)"
 printf 'POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n' >"$tmp/chunked"
 STDIN=$tmp/chunked raw "a chunked body is joined" "n=11"
 STDIN=$tmp/chunked raw "... into its bytes" "hello world"

@@ -22,6 +22,9 @@
  *   respond(ptr, len) -> ()                     set the current response
  *   respond_now(ptr, len) -> ()                 answer the request at once with
  *                                               status OK; the handler goes on
+ *   respond_part(ptr, len) -> i32               send part of the answer now (a
+ *                                               stream): 0, or INVALID when the
+ *                                               caller takes answers whole
  *   call(svc, svc_len, method, method_len, req, req_len, timeout_ms) -> i32
  *                                               start a call; handle > 0 or -status
  *   await(handles, n, mode, timeout_ms) -> i32  suspend until one/all done:

@@ -79,6 +79,13 @@ struct req {
    * lane's thread: sos__k_lane_flush calls answered(k, r), then frees r. */
   bool outside;
   struct lane *lane;      /* the outside caller's lane; NULL: the main one */
+  /* A stream (respond_part): parts of the answer sent before it, for an
+   * outside caller that takes them (parted set): a FIFO the lane drains
+   * through parted(k, r), then answered(k, r) drains what is left. */
+  void (*parted)(struct kernel *k, struct req *r);
+  struct rpart *parts, **parts_end;
+  struct req *part_next;  /* in its lane's list of requests with parts */
+  bool part_queued;       /* ... while it is in that list */
   void *owner;
   void (*answered)(struct kernel *k, struct req *r);
   int64_t tag;            /* an outside caller's "id", -1: none */
@@ -227,11 +234,19 @@ struct worker {
  * loop of the HTTP gateway (http.c).  Their answers are delivered there:
  * from another thread through wake, from its own at the end of the loop
  * iteration (flush). */
+/* Part of an answer sent before the answer (respond_part). */
+struct rpart {
+  struct rpart *next;
+  uint32_t len;
+  uint8_t bytes[];
+};
+
 struct lane {
   struct kernel *k;
   uv_async_t wake;      /* answers (main lane: also timers, egress) wait */
   uv_check_t flush;     /* delivers what this thread answered itself */
   struct req *done;     /* answered outside requests to deliver (k->mu) */
+  struct req *parted;   /* requests with parts to deliver (k->mu) */
   struct worker helper; /* this thread while it helps (sched.c) */
   bool closed;          /* its handles are closed: nothing wakes it */
 };
@@ -322,6 +337,9 @@ void sos__k_req_free(struct kernel *k, struct req *r);
  * zeroed bytes to fill), both in one allocation with r. */
 struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
                            size_t len);
+/* The parts r's handler has sent since they were last taken, oldest
+ * first (the caller's, freed with sos_free; takes k->mu). */
+struct rpart *sos__k_take_parts(struct kernel *k, struct req *r);
 /* Replaces r's request bytes with body (from sos_malloc; r owns it). */
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len);
 /* r's request bytes, now the caller's (sos_free), or NULL out of memory;

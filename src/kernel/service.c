@@ -64,8 +64,21 @@ uint8_t *sos__k_req_take_body(struct req *r) {
   return b;
 }
 
+struct rpart *sos__k_take_parts(struct kernel *k, struct req *r) {
+  pthread_mutex_lock(&k->mu);
+  struct rpart *p = r->parts;
+  r->parts = NULL;
+  r->parts_end = NULL;
+  pthread_mutex_unlock(&k->mu);
+  return p;
+}
+
 void sos__k_req_free(struct kernel *k, struct req *r) {
   if (!r) return;
+  for (struct rpart *p = r->parts, *next; p; p = next) {
+    next = p->next;
+    sos_free(p);
+  }
   sos__k_timer_clear(k, &r->timer);
   if (r->typed) sos__k_image_unref(k, r->typed);
   sos__k_req_body(r, NULL, 0);
@@ -107,6 +120,14 @@ void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *r
     sos__k_try_wake(k, r->caller);
   } else if (r->outside) {
     struct lane *l = r->lane ? r->lane : &k->main;
+    if (r->part_queued) { /* answered() takes the parts left */
+      for (struct req **p = &l->parted; *p; p = &(*p)->part_next)
+        if (*p == r) {
+          *p = r->part_next;
+          break;
+        }
+      r->part_queued = false;
+    }
     r->next = l->done;
     l->done = r;
     if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake); /* else l->flush */

@@ -54,10 +54,18 @@ void sos__k_lane_flush(struct lane *l) {
    * and nothing would wake the loop for those. */
   for (;;) {
     pthread_mutex_lock(&k->mu);
-    struct req *r = l->done;
+    struct req *r = l->done, *parted = l->parted;
     l->done = NULL;
+    l->parted = NULL;
+    for (struct req *q = parted; q; q = q->part_next) q->part_queued = false;
     pthread_mutex_unlock(&k->mu);
-    if (!r) return;
+    /* Parts first: a request of both lists is answered after them.  Only
+     * this thread frees a request it delivers, so each is still here. */
+    for (struct req *q = parted, *next; q; q = next) {
+      next = q->part_next;
+      q->parted(k, q);
+    }
+    if (!r && !parted) return;
     while (r) {
       struct req *next = r->next;
       r->answered(k, r);

@@ -113,6 +113,44 @@ static int h_respond_now(struct sos_wasm_hostcall *c) {
   return SOS_WASM_HOST_OK;
 }
 
+/* respond_part(ptr, len) -> i32: sends part of the current request's
+ * answer now, to a caller that takes a stream (the HTTP gateway: the
+ * first part is an HttpResponse, the rest body bytes; docs/http.md).
+ * INVALID when the caller takes answers whole (an instance, `sos call`),
+ * or there is no request, or it was answered. */
+static int h_respond_part(struct sos_wasm_hostcall *c) {
+  struct kernel *k = c->env;
+  struct inst *in = me(c);
+  const uint8_t *p;
+  uint32_t len;
+  int trap = response_bytes(c, &p, &len);
+  if (trap) return trap;
+  struct rpart *part = sos_malloc(sizeof *part + (len ? len : 1));
+  if (!part) return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "out of memory");
+  part->next = NULL;
+  part->len = len;
+  if (len) memcpy(part->bytes, p, len);
+  pthread_mutex_lock(&k->mu);
+  struct req *r = in->task == T_REQ ? in->cur : NULL;
+  int status = !r || r->state != R_RUNNING || r->detached || !r->parted ? SOS_STATUS_INVALID : 0;
+  if (!status) {
+    *(r->parts ? r->parts_end : &r->parts) = part;
+    r->parts_end = &part->next;
+    part = NULL;
+    struct lane *l = r->lane ? r->lane : &k->main;
+    if (!r->part_queued) {
+      r->part_queued = true;
+      r->part_next = l->parted;
+      l->parted = r;
+      if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake);
+    }
+  }
+  pthread_mutex_unlock(&k->mu);
+  sos_free(part);
+  c->results[0] = (uint32_t)status;
+  return SOS_WASM_HOST_OK;
+}
+
 /* ---- calls -------------------------------------------------------------- */
 
 /* Whether in's definition lets it call name. */
@@ -416,6 +454,7 @@ static const struct abi_def {
     {"request", "ii", "", h_request},
     {"respond", "ii", "", h_respond},
     {"respond_now", "ii", "", h_respond_now},
+    {"respond_part", "ii", "i", h_respond_part},
     {"call", "iiiiiii", "i", h_call},
     {"call_plan", "iii", "i", h_call_plan},
     {"await", "iiii", "i", h_await},

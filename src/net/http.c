@@ -48,6 +48,8 @@
                             this much is buffered behind it */
 #define LOG_BUF 16384    /* access log bytes kept before a write */
 
+enum { S_NONE, S_ON, S_FAILED }; /* a connection's stream */
+
 struct hconn {
   uv_tcp_t tcp;
   uv_timer_t timer;
@@ -72,6 +74,9 @@ struct hconn {
   bool busy;
   bool keep;       /* keep the connection after this answer */
   bool head_only;  /* HEAD: headers without the body */
+  int stream;      /* the answer as a stream (respond_part): S_* */
+  unsigned stream_status; /* ... its status, for the access log */
+  size_t streamed; /* ... body bytes sent so far */
   uint64_t t0;
   char line[160];  /* "GET /path" for the access log */
   struct sos__net_tls *tls; /* its TLS state, or NULL */
@@ -441,6 +446,7 @@ static int on_complete(http_parser *hp) {
 /* ---- requests ------------------------------------------------------------------- */
 
 static void on_answer(struct kernel *k, struct req *r);
+static void on_parts(struct kernel *k, struct req *r);
 
 /* Sends the complete message in c to its route's service. */
 static void dispatch(struct hconn *c) {
@@ -475,6 +481,8 @@ static void dispatch(struct hconn *c) {
     r->answered = on_answer;
     r->outside = true;
     r->lane = g->lane;
+    /* HTTP/1.1 has chunked bodies, so its answer may stream; HEAD's has no body */
+    if (c->hp.http_major == 1 && c->hp.http_minor >= 1 && !c->head_only) r->parted = on_parts;
     c->busy = true;
     c->refs++;
     k->inflight++;
@@ -542,6 +550,81 @@ static void on_written(uv_write_t *w, int status) {
   unref(c);
 }
 
+/* ---- streams ---------------------------------------------------------------------- */
+
+/* Sends n bytes as one chunk of c's body (last: then the end of it). */
+static void send_chunk(struct hconn *c, const uint8_t *p, size_t n, bool last) {
+  struct sos_buf b = {0};
+  if (n) {
+    sos_buf_fmt(&b, "%zx\r\n", n);
+    sos_buf_add(&b, p, n);
+    sos_buf_add(&b, "\r\n", 2);
+  }
+  if (last) sos_buf_str(&b, "0\r\n\r\n");
+  char *out;
+  size_t len;
+  if (sos_buf_finish(&b, &out, &len)) return conn_close(c);
+  c->streamed += n;
+  if (len) send_bytes(c, (uint8_t *)out, len, last && !c->keep);
+  else sos_free(out);
+}
+
+/* One part of r's answer on c: the first is an HttpResponse, whose head
+ * starts the stream; the others are body bytes. */
+static void stream_part(struct hconn *c, struct req *r, const uint8_t *p, size_t n) {
+  if (c->closing || c->stream == S_FAILED) return;
+  if (c->stream == S_ON) return send_chunk(c, p, n, false);
+  uint8_t *head;
+  size_t hn, blen;
+  const uint8_t *body;
+  char msg[300];
+  if (sos__net_stream_head(c->g->k->sos_idl, c->g->resp_type, r, p, n, c->keep, &head, &hn,
+                           &c->stream_status, &body, &blen, msg, sizeof msg)) {
+    c->stream = S_FAILED; /* nothing sent yet: the failure is the answer */
+    c->keep = false;
+    return send_error(c, c->stream_status, msg, false);
+  }
+  c->stream = S_ON;
+  c->streamed = 0;
+  send_bytes(c, head, hn, false);
+  if (blen) send_chunk(c, body, blen, false);
+}
+
+/* Sends the parts of r's answer that have come (loop thread). */
+static void send_parts(struct kernel *k, struct req *r) {
+  struct hconn *c = r->owner;
+  for (struct rpart *p = sos__k_take_parts(k, r), *next; p; p = next) {
+    next = p->next;
+    stream_part(c, r, p->bytes, p->len);
+    sos_free(p);
+  }
+}
+
+static void on_parts(struct kernel *k, struct req *r) { send_parts(k, r); }
+
+/* The end of a stream: the answer's body as the last chunk.  A call
+ * that failed after the head went out cannot change its status: the
+ * connection closes without the last chunk, which tells the client the
+ * body is incomplete. */
+static void stream_end(struct hconn *c, struct req *r, const char *to) {
+  struct kernel *k = c->g->k;
+  int st = c->stream;
+  c->stream = S_NONE;
+  if (st == S_FAILED || c->closing) return;
+  struct sos_idl_value v = {0};
+  char why[160];
+  if (r->status != SOS_STATUS_OK ||
+      sos_idl_check(k->sos_idl, c->g->resp_type, r->resp, r->resp_len, why, sizeof why) ||
+      sos_idl_get_field(k->sos_idl, c->g->resp_type, r->resp, r->resp_len, "body", &v, why,
+                        sizeof why)) {
+    access_log(c, c->stream_status, c->streamed, "- (stream cut)");
+    c->keep = false;
+    return conn_close(c);
+  }
+  send_chunk(c, v.p, v.n, true);
+  access_log(c, c->stream_status, c->streamed, to);
+}
+
 /* The service's answer (loop thread): the response, or the gateway's
  * status for a call that failed. */
 static void on_answer(struct kernel *k, struct req *r) {
@@ -551,7 +634,11 @@ static void on_answer(struct kernel *k, struct req *r) {
   c->busy = false;
   char to[200];
   snprintf(to, sizeof to, "%s.%s", r->svc ? r->svc->name : "?", r->method);
-  if (!c->closing) {
+  send_parts(k, r); /* those that came after the last delivery */
+  if (c->stream != S_NONE) {
+    stream_end(c, r, to);
+    if (c->keep) next_request(c);
+  } else if (!c->closing) {
     uint8_t *out = NULL;
     size_t n = 0;
     unsigned status = 0;

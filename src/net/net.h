@@ -52,7 +52,19 @@ int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req
                       bool head_only, uint8_t **out, size_t *n, unsigned *status,
                       size_t *body_len, char *msg, size_t msglen);
 
-/* Appends the status line and the headers the gateway always writes. */
+/* The head of a stream (respond_part): r's first part p (n bytes), an
+ * HttpResponse, checked as sos__net_response checks an answer, into a
+ * head framed `Transfer-Encoding: chunked` (*out, *outn: the caller's),
+ * and the first part's own body (*body, *blen, in p) to send as the
+ * first chunk.  0, or -1 with *status and msg as for sos__net_response. */
+int sos__net_stream_head(const struct sos_idl *idl, int resp_type, const struct req *r,
+                         const uint8_t *p, size_t n, bool keep, uint8_t **out, size_t *outn,
+                         unsigned *status, const uint8_t **body, size_t *blen, char *msg,
+                         size_t msglen);
+
+/* Appends the status line and the headers the gateway always writes;
+ * body_len SOS__NET_CHUNKED frames the body in chunks. */
+#define SOS__NET_CHUNKED (SIZE_MAX - 1)
 void sos__net_head_start(struct sos_buf *b, unsigned status, size_t body_len, bool keep);
 
 /* Calls each(user, name, nlen, value, vlen) for every HttpHeader of a

@@ -188,8 +188,9 @@ void sos__net_head_start(struct sos_buf *b, unsigned status, size_t body_len, bo
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  sos_buf_fmt(b, "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: sos\r\nContent-Length: %zu\r\n", status,
-              reason(status), date, body_len);
+  sos_buf_fmt(b, "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: sos\r\n", status, reason(status), date);
+  if (body_len == SOS__NET_CHUNKED) sos_buf_str(b, "Transfer-Encoding: chunked\r\n");
+  else sos_buf_fmt(b, "Content-Length: %zu\r\n", body_len);
   if (!keep) sos_buf_str(b, "Connection: close\r\n");
 }
 
@@ -270,31 +271,32 @@ static const char *const status_words[] = {
 #undef SOS__NET_WORDS
 };
 
-int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req *r, bool keep,
-                      bool head_only, uint8_t **out, size_t *n, unsigned *status,
-                      size_t *body_len, char *msg, size_t msglen) {
+/* Checks the HttpResponse p (n bytes) that r's method answered and
+ * writes its head into b, framed by body_len (SOS__NET_CHUNKED: a
+ * stream; SIZE_MAX: by its body's length); its status, body and body
+ * length come back.  0, or -1 with *status and msg saying what to answer. */
+static int response_head(const struct sos_idl *idl, int resp_type, const struct req *r,
+                         const uint8_t *p, size_t n, bool keep, size_t body_len,
+                         struct sos_buf *b, unsigned *status, const uint8_t **body,
+                         size_t *blen, char *msg, size_t msglen) {
   const char *svc = r->svc ? r->svc->name : "?";
   char why[300];
-  if (r->status != SOS_STATUS_OK) {
-    *status = failed_status(r->status);
-    snprintf(msg, msglen, "%s.%s: %s", svc, r->method,
-             r->status <= SOS_STATUS_LAST ? status_words[r->status] : "failed");
-    return -1;
-  }
-  if (!idl || sos_idl_check(idl, resp_type, r->resp, r->resp_len, why, sizeof why)) {
+  if (!idl || sos_idl_check(idl, resp_type, p, n, why, sizeof why)) {
     *status = 502;
     snprintf(msg, msglen, "%s.%s did not answer an HttpResponse: %s", svc, r->method,
              idl ? why : "no schema");
     return -1;
   }
-  const uint8_t *p = r->resp, *end = r->resp + r->resp_len, *hdrs = NULL, *body = NULL;
-  size_t hlen = 0, blen = 0;
+  const uint8_t *end = p + n, *hdrs = NULL;
+  size_t hlen = 0;
   uint64_t code = 200;
   struct sos_idl_item it;
+  *body = NULL;
+  *blen = 0;
   while (p < end && sos_idl_next(&p, end, &it) == 0) {
     if (it.tag == 1) code = it.v ? it.v : 200;
     if (it.tag == 2) hdrs = it.p, hlen = it.n;
-    if (it.tag == 3) body = it.p, blen = it.n;
+    if (it.tag == 3) *body = it.p, *blen = it.n;
   }
   if (code < 200 || code > 599) {
     *status = 502;
@@ -303,20 +305,62 @@ int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req
     return -1;
   }
   bool no_body = code == 204 || code == 304;
-  struct sos_buf b = {0};
-  sos__net_head_start(&b, (unsigned)code, no_body ? 0 : blen, keep);
-  if (hdrs && sos__net_headers(hdrs, hlen, put_header, &b)) {
-    sos_buf_free(&b);
+  if (no_body) *blen = 0;
+  sos__net_head_start(b, (unsigned)code, no_body ? 0 : body_len == SIZE_MAX ? *blen : body_len,
+                      keep);
+  if (hdrs && sos__net_headers(hdrs, hlen, put_header, b)) {
+    sos_buf_free(b);
     *status = 502;
     snprintf(msg, msglen, "%s.%s answered a header the gateway may not send (a name that "
                           "is not a token, or CR, LF or NUL in a value)", svc, r->method);
     return -1;
   }
-  sos_buf_add(&b, "\r\n", 2);
-  if (!head_only && !no_body && blen) sos_buf_add(&b, body, blen);
+  sos_buf_add(b, "\r\n", 2);
   *status = (unsigned)code;
-  *body_len = no_body ? 0 : blen;
+  return 0;
+}
+
+int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req *r, bool keep,
+                      bool head_only, uint8_t **out, size_t *n, unsigned *status,
+                      size_t *body_len, char *msg, size_t msglen) {
+  if (r->status != SOS_STATUS_OK) {
+    *status = failed_status(r->status);
+    snprintf(msg, msglen, "%s.%s: %s", r->svc ? r->svc->name : "?", r->method,
+             r->status <= SOS_STATUS_LAST ? status_words[r->status] : "failed");
+    return -1;
+  }
+  struct sos_buf b = {0};
+  const uint8_t *body;
+  size_t blen;
+  if (response_head(idl, resp_type, r, r->resp, r->resp_len, keep, SIZE_MAX, &b, status, &body,
+                    &blen, msg, msglen))
+    return -1;
+  if (!head_only && blen) sos_buf_add(&b, body, blen);
+  *body_len = blen;
   if (sos_buf_finish(&b, (char **)out, n)) {
+    *status = 503;
+    snprintf(msg, msglen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+int sos__net_stream_head(const struct sos_idl *idl, int resp_type, const struct req *r,
+                         const uint8_t *p, size_t n, bool keep, uint8_t **out, size_t *outn,
+                         unsigned *status, const uint8_t **body, size_t *blen, char *msg,
+                         size_t msglen) {
+  struct sos_buf b = {0};
+  if (response_head(idl, resp_type, r, p, n, keep, SOS__NET_CHUNKED, &b, status, body, blen,
+                    msg, msglen))
+    return -1;
+  if (*status == 204 || *status == 304) { /* no body: no stream either */
+    sos_buf_free(&b);
+    *status = 502;
+    snprintf(msg, msglen, "%s.%s streamed a %s answer, which has no body",
+             r->svc ? r->svc->name : "?", r->method, "204 or 304");
+    return -1;
+  }
+  if (sos_buf_finish(&b, (char **)out, outn)) {
     *status = 503;
     snprintf(msg, msglen, "out of memory");
     return -1;

@@ -22,6 +22,11 @@
  *   /equal         "equal" or "different": the body's two halves compared
  *                  in constant time (crypto.equal)
  *   /random/N      N random bytes, hex (crypto.random)
+ *   /stream/N      a stream (respond_part): the head and "part 1", then
+ *                  "part 2" ... each after 300 ms; the last part is the
+ *                  answer's body.  A caller that takes answers whole gets
+ *                  the same body in one answer
+ *   /stream-trap   a stream whose handler traps after its first part
  *   /fetch?URL     the http built-in's fetch of URL (the request's method,
  *                  body and x-fwd header passed on; max_bytes and
  *                  timeout_ms from the x-max and x-timeout headers): "STATUS\nname: value...\n\nBODY", or the
@@ -187,6 +192,46 @@ static int builtins(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_aren
   return 1;
 }
 
+/* /stream/N: parts "part I\n"; the last one is the answer's body. */
+static int stream(int n, bool trap, sos_HttpResponse *resp, sos_arena *a) {
+  char line[32];
+  size_t whole = 0;
+  char *all = sos_arena_alloc(a, (size_t)n * sizeof line + 1);
+  if (!all) return SOS_STATUS_TOO_BIG;
+  header(resp, a, "Content-Type", "text/plain; charset=utf-8");
+  bool streaming = true;
+  for (int i = 1; i <= n; i++) {
+    int len = snprintf(line, sizeof line, "part %d\n", i);
+    if (i == n || !streaming) { /* the answer: the rest */
+      memcpy(all + whole, line, (size_t)len);
+      whole += (size_t)len;
+      continue;
+    }
+    int st;
+    if (i == 1) { /* the head and the first bytes, as an HttpResponse */
+      uint8_t buf[256];
+      sos_wbuf w;
+      sos_wbuf_init(&w, buf, sizeof buf);
+      resp->body = (sos_bytes){(const uint8_t *)line, (uint32_t)len};
+      st = sos_HttpResponse_encode(resp, &w) ? SOS_STATUS_TOO_BIG
+                                              : sos_respond_part(w.p, w.len);
+      sos_wbuf_free(&w);
+    } else {
+      st = sos_respond_part(line, (size_t)len);
+    }
+    if (st) { /* the caller takes the answer whole */
+      streaming = false;
+      memcpy(all + whole, line, (size_t)len);
+      whole += (size_t)len;
+      continue;
+    }
+    if (trap) __builtin_trap();
+    sos_sleep_ms(300);
+  }
+  resp->body = (sos_bytes){(const uint8_t *)all, (uint32_t)whole};
+  return 0;
+}
+
 int web_Web_page_serve(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_arena *a) {
   sos_text p = req->path;
   char buf[64];
@@ -207,6 +252,10 @@ int web_Web_page_serve(const sos_HttpRequest *req, sos_HttpResponse *resp, sos_a
     if (!x) return -SOS_STATUS_TOO_BIG;
     memset(x, 'x', n);
     resp->body = (sos_bytes){(const uint8_t *)x, (uint32_t)n};
+  } else if (starts(p, "/stream/")) {
+    return stream(atoi((const char *)p.p + 8), false, resp, a);
+  } else if (is(p, "/stream-trap")) {
+    return stream(3, true, resp, a);
   } else if (is(p, "/slow")) {
     sos_sleep_ms(3000);
   } else if (is(p, "/trap")) {
