@@ -72,6 +72,16 @@ void sos__k_ready(struct kernel *k, struct inst *in, bool warm) {
   share(k, in);
 }
 
+/* Runs one slice of in (k->mu held, released while it runs). */
+static void run_slice(struct kernel *k, struct inst *in, int64_t fuel) {
+  in->state = I_RUNNING;
+  pthread_mutex_unlock(&k->mu);
+  struct sos_wasm_trap trap;
+  int rc = in->wi ? sos_wasm_run(in->wi, fuel, &trap) : sos__k_inst_start(in, &trap);
+  pthread_mutex_lock(&k->mu);
+  sos__k_after_run(k, in, rc, &trap);
+}
+
 bool sos__k_helping(const struct lane *l) { return self == &l->helper; }
 
 void sos__k_help_begin(struct lane *l) {
@@ -93,12 +103,7 @@ void sos__k_help_end(struct lane *l) {
       share(k, in);
       continue;
     }
-    in->state = I_RUNNING;
-    pthread_mutex_unlock(&k->mu);
-    struct sos_wasm_trap trap;
-    int rc = in->wi ? sos_wasm_run(in->wi, K_HELP_FUEL, &trap) : sos__k_inst_start(in, &trap);
-    pthread_mutex_lock(&k->mu);
-    sos__k_after_run(k, in, rc, &trap);
+    run_slice(k, in, K_HELP_FUEL);
   }
   self = NULL;
 }
@@ -133,14 +138,7 @@ static void *worker_main(void *arg) {
   self = w;
   pthread_mutex_lock(&k->mu);
   struct inst *in;
-  while ((in = take(k, w))) {
-    in->state = I_RUNNING;
-    pthread_mutex_unlock(&k->mu);
-    struct sos_wasm_trap trap;
-    int rc = in->wi ? sos_wasm_run(in->wi, K_SLICE_FUEL, &trap) : sos__k_inst_start(in, &trap);
-    pthread_mutex_lock(&k->mu);
-    sos__k_after_run(k, in, rc, &trap);
-  }
+  while ((in = take(k, w))) run_slice(k, in, K_SLICE_FUEL);
   pthread_mutex_unlock(&k->mu);
   return NULL;
 }
