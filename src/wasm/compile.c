@@ -36,7 +36,14 @@
  * Fuel: every loop starts with a `fuel` op charging the instructions of
  * its body (not counting nested loops), which backward branches charge
  * again; a function's remaining instructions are charged by the call
- * that enters it (code->fuel), or by the run that starts it.
+ * that enters it (code->fuel), or by the run that starts it.  An arm of
+ * an `if` (then or else) of at least FUEL_ARM instructions is charged by
+ * a `fuel` op of its own when it runs, not with the code around it: a
+ * body with large branches it seldom takes (a request dispatcher after
+ * -flto inlining) is charged for what it runs, not for everything it
+ * holds.  Smaller arms are charged with the code around them (their
+ * `fuel` op charges 0, which the JIT emits as nothing), so that tight
+ * loops keep one check per iteration.
  *
  * The compiler is three files.  This one holds its machinery: buffers and
  * errors, code emission, the compile-time operand stack and its
@@ -47,6 +54,7 @@
  * compile.h declares the state, struct cc, and the helpers they share.
  */
 #include "wasm/compile.h"
+
 #include "wasm/jit.h"
 
 #include <pthread.h>
@@ -54,6 +62,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define FUEL_ARM 32 /* an if arm this long is charged on its own */
 
 /* ---- errors and buffers -------------------------------------------------- */
 
@@ -585,13 +595,26 @@ void sos__cc_block(struct cc *c, uint8_t opcode) {
   f->else_at = sos__cc_dead(c) ? NONE : else_at;
   f->else_word = else_word;
   bind_label(c);
-  if (opcode == 0x03) {
-    f->label = c->ncode;
+  if (opcode == 0x03 || opcode == 0x04) { /* a loop, or an if's then arm */
+    if (opcode == 0x03) f->label = c->ncode;
     f->fuel_outer = c->fuel_ctrl;
     c->fuel_ctrl = c->ncs - 1;
     sos__cc_emit_op(c, SOS__OP_fuel);
     f->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
   }
+}
+
+/* Sets the charge of f's fuel region (a loop, or an arm of an if) from
+ * its count; an arm under FUEL_ARM instructions goes to the code around
+ * it instead. */
+static void patch_fuel(struct cc *c, struct ctrl *f) {
+  uint32_t k = f->fuel_count + 1;
+  if (f->opcode != 0x03 && f->fuel_count < FUEL_ARM) {
+    c->cs[f->fuel_outer].fuel_count += f->fuel_count;
+    k = 0;
+  }
+  if (f->fuel_word != NONE && !c->rc) c->code[f->fuel_word] = k;
+  f->fuel_count = 0;
 }
 
 /* Puts the block's results in their home slots at a fallthrough end. */
@@ -617,6 +640,7 @@ void sos__cc_else(struct cc *c) {
   settle_results(c, f);
   if (c->rc) return;
   emit_br(c, f);
+  patch_fuel(c, f); /* the then arm's */
   f->opcode = 0x05;
   f->dead = false;
   if (f->else_at != NONE) c->code[f->else_word] = c->ncode - f->else_at;
@@ -624,10 +648,12 @@ void sos__cc_else(struct cc *c) {
   bind_label(c);
   c->nst = f->height;
   push_types(c, f->nparams, f->params);
+  sos__cc_emit_op(c, SOS__OP_fuel); /* the else arm's */
+  f->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
 }
 
 static void finish_fuel(struct cc *c, struct ctrl *f) {
-  if (f->fuel_word != NONE && !c->rc) c->code[f->fuel_word] = f->fuel_count + 1;
+  patch_fuel(c, f);
   c->fuel_ctrl = f->fuel_outer;
 }
 
@@ -657,7 +683,7 @@ void sos__cc_end(struct cc *c) {
     c->ncs--;
     return;
   }
-  if (f->opcode == 0x03) finish_fuel(c, f);
+  if (f->opcode == 0x03 || f->opcode == 0x04 || f->opcode == 0x05) finish_fuel(c, f);
   /* Jumps to the end land here: the false branch of an if without else
    * and every pending forward branch.  None exist for a quiet block. */
   if (f->else_at != NONE) c->code[f->else_word] = c->ncode - f->else_at;

@@ -1535,7 +1535,9 @@ static void emit_op(struct jt *t, const struct jmod *jm, uint32_t i, unsigned op
   }
   switch (op) {
   case SOS__OP_unreachable: jump_trap(t, -1, SOS_WASM_TRAP_UNREACHABLE); return;
-  case SOS__OP_fuel: charge(t, pc[1], i + 2, 0); return;
+  case SOS__OP_fuel: /* 0: an if arm charged with the code around it */
+    if (pc[1]) charge(t, pc[1], i + 2, 0);
+    return;
   case SOS__OP_copy: move_slot(t, pc[1], pc[2]); return;
   case SOS__OP_const32: put_const(t, pc[1], pc[2]); return;
   case SOS__OP_const64: put_const(t, pc[1], imm64(pc + 2)); return;

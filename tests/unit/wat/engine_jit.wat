@@ -140,4 +140,32 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (local.get $acc))
+  ;; arms(n): a loop whose body holds a large arm it never takes; fuel
+  ;; is charged for the path run, not for the arm (compile.c, FUEL_ARM).
+  (func (export "arms") (param $n i32) (result i32)
+    (local $i i32) (local $x i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i32.eq (local.get $i) (i32.const 1000000))
+          (then
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $x))
 )
