@@ -78,7 +78,7 @@ struct req {
   /* An outside caller (a control or HTTP connection) is told on its
    * lane's thread: sos__k_lane_flush calls answered(k, r), then frees r. */
   bool outside;
-  struct lane *lane;      /* the outside caller's lane; NULL: the main one */
+  struct lane *lane;      /* the outside caller's lane (its answer goes there) */
   /* A stream (respond_part): parts of the answer sent before it, for an
    * outside caller that takes them (parted set): a FIFO the lane drains
    * through parted(k, r), then answered(k, r) drains what is left. */
@@ -285,7 +285,7 @@ struct kernel {
   struct sos_idl *sos_idl;      /* package sos (src/lang/builtins.c), typed.c */
   int err_type, plan_type;      /* its structs Error and Plan */
   struct sos_buf plan_buf;      /* plan.c's scratch for a step's request */
-  void *plan_spare;             /* plan.c's block for the next plan */
+  struct plan *plan_spare;      /* plan.c's block for the next plan */
   struct kconfig cfg;
   struct gateway *http;         /* the HTTP gateway (src/net/http.c), or NULL */
   struct egress *egress;        /* the http built-in's transfers (egress.c) */
@@ -665,6 +665,9 @@ void sos__k_lane_close(struct lane *l);
 void sos__k_lane_flush(struct lane *l);
 /* The same for the main lane. */
 void sos__k_flush(struct kernel *k);
+/* Has l deliver what waits for it (k->mu held): at once from another
+ * thread, at the end of its loop iteration from its own. */
+void sos__k_lane_wake(struct lane *l);
 /* Begins a clean shutdown (loop thread). */
 void sos__k_shutdown(struct kernel *k);
 

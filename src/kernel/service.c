@@ -119,7 +119,7 @@ void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *r
   } else if (r->caller) {
     sos__k_try_wake(k, r->caller);
   } else if (r->outside) {
-    struct lane *l = r->lane ? r->lane : &k->main;
+    struct lane *l = r->lane;
     if (r->part_queued) { /* answered() takes the parts left */
       for (struct req **p = &l->parted; *p; p = &(*p)->part_next)
         if (*p == r) {
@@ -130,7 +130,7 @@ void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *r
     }
     r->next = l->done;
     l->done = r;
-    if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake); /* else l->flush */
+    sos__k_lane_wake(l);
   }
 }
 

@@ -79,6 +79,10 @@ void sos__k_lane_flush(struct lane *l) {
 
 void sos__k_flush(struct kernel *k) { sos__k_lane_flush(&k->main); }
 
+void sos__k_lane_wake(struct lane *l) {
+  if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake); /* else l->flush */
+}
+
 static void on_flush(uv_check_t *h) { sos__k_lane_flush(h->data); }
 static void on_lane_wake(uv_async_t *h) { sos__k_lane_flush(h->data); }
 

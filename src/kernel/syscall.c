@@ -137,12 +137,11 @@ static int h_respond_part(struct sos_wasm_hostcall *c) {
     *(r->parts ? r->parts_end : &r->parts) = part;
     r->parts_end = &part->next;
     part = NULL;
-    struct lane *l = r->lane ? r->lane : &k->main;
     if (!r->part_queued) {
       r->part_queued = true;
-      r->part_next = l->parted;
-      l->parted = r;
-      if (!sos__k_helping(l) && !l->closed) uv_async_send(&l->wake);
+      r->part_next = r->lane->parted;
+      r->lane->parted = r;
+      sos__k_lane_wake(r->lane);
     }
   }
   pthread_mutex_unlock(&k->mu);

@@ -185,6 +185,7 @@ static void op_call(struct conn *c, const cJSON *j, const uint8_t *body, uint32_
     return send_error(c, msg);
   }
   r->outside = true;
+  r->lane = &k->main;
   cJSON *id = cJSON_GetObjectItem(j, "id");
   r->tag = cJSON_IsNumber(id) ? (int64_t)id->valuedouble : -1;
   uint64_t now = sos__k_now();
