@@ -235,8 +235,7 @@ static void send_bytes(struct hconn *c, uint8_t *data, size_t n, bool close_afte
   send_raw(c, data, n, close_after);
 }
 
-/* One line of the access log: time, client, request, status, bytes, time
- * taken, where it went. */
+/* Writes the access log lines g keeps (best effort). */
 static void log_write(struct gateway *g) {
   if (g->log.len && write(g->first->log_fd, g->log.p, g->log.len))
     (void)0; /* the log is best effort: a full disk must not stop serving */
@@ -246,8 +245,9 @@ static void log_write(struct gateway *g) {
 
 static void on_log_flush(uv_check_t *h) { log_write(h->data); }
 
-/* One line of the access log, kept in g->log and written with the others
- * of this loop iteration (one write, not one per request). */
+/* One line of the access log: time, client, request, status, bytes, time
+ * taken, where it went; kept in g->log and written with the others of
+ * this loop iteration (one write, not one per request). */
 static void access_log(struct hconn *c, unsigned status, size_t bytes, const char *to) {
   struct gateway *g = c->g;
   if (g->first->log_fd < 0) return;
@@ -446,7 +446,7 @@ static int on_complete(http_parser *hp) {
 /* ---- requests ------------------------------------------------------------------- */
 
 static void on_answer(struct kernel *k, struct req *r);
-static void on_parts(struct kernel *k, struct req *r);
+static void send_parts(struct kernel *k, struct req *r);
 
 /* Sends the complete message in c to its route's service. */
 static void dispatch(struct hconn *c) {
@@ -482,7 +482,7 @@ static void dispatch(struct hconn *c) {
     r->outside = true;
     r->lane = g->lane;
     /* HTTP/1.1 has chunked bodies, so its answer may stream; HEAD's has no body */
-    if (c->hp.http_major == 1 && c->hp.http_minor >= 1 && !c->head_only) r->parted = on_parts;
+    if (c->hp.http_major == 1 && c->hp.http_minor >= 1 && !c->head_only) r->parted = send_parts;
     c->busy = true;
     c->refs++;
     k->inflight++;
@@ -590,7 +590,7 @@ static void stream_part(struct hconn *c, struct req *r, const uint8_t *p, size_t
   if (blen) send_chunk(c, body, blen, false);
 }
 
-/* Sends the parts of r's answer that have come (loop thread). */
+/* Sends the parts of r's answer that have come (loop thread; r->parted). */
 static void send_parts(struct kernel *k, struct req *r) {
   struct hconn *c = r->owner;
   for (struct rpart *p = sos__k_take_parts(k, r), *next; p; p = next) {
@@ -599,8 +599,6 @@ static void send_parts(struct kernel *k, struct req *r) {
     sos_free(p);
   }
 }
-
-static void on_parts(struct kernel *k, struct req *r) { send_parts(k, r); }
 
 /* The end of a stream: the answer's body as the last chunk.  A call
  * that failed after the head went out cannot change its status: the
@@ -761,20 +759,29 @@ static void on_connection(uv_stream_t *server, int status) {
 
 /* ---- the server --------------------------------------------------------------------- */
 
-/* What a lane does when the main loop orders it (its own thread). */
-static void on_order(uv_async_t *h) {
-  struct gateway *g = h->data;
-  int o = g->orders;
-  if (g->listening) {
-    g->listening = false;
-    uv_close((uv_handle_t *)&g->listen, NULL);
-  }
-  if (o < 2) return;
-  for (struct hconn *c = g->conns; c; c = c->next) conn_close(c);
+/* Closes the handles of a lane after the first (its thread, or before
+ * its loop ran): its loop ends when the last has closed. */
+static void lane_end(struct gateway *g) {
+  g->listening = false;
+  if (!uv_is_closing((uv_handle_t *)&g->listen)) uv_close((uv_handle_t *)&g->listen, NULL);
   log_write(g);
   uv_close((uv_handle_t *)&g->log_flush, NULL);
   uv_close((uv_handle_t *)&g->order, NULL);
-  sos__k_lane_close(&g->own); /* the loop ends when the last handle has closed */
+  sos__k_lane_close(&g->own);
+}
+
+/* What a lane does when the main loop orders it (its own thread). */
+static void on_order(uv_async_t *h) {
+  struct gateway *g = h->data;
+  if (g->orders < 2) {
+    if (g->listening) {
+      g->listening = false;
+      uv_close((uv_handle_t *)&g->listen, NULL);
+    }
+    return;
+  }
+  for (struct hconn *c = g->conns; c; c = c->next) conn_close(c);
+  lane_end(g);
 }
 
 static void *lane_main(void *arg) {
@@ -872,10 +879,7 @@ int sos__k_http_start(struct kernel *k, char *err, size_t errlen) {
       if (!opened || uv_listen((uv_stream_t *)&m->listen, 511, on_connection) ||
           pthread_create(&m->thread, NULL, lane_main, m)) {
         if (made) { /* its loop never ran: close its handles here */
-          uv_close((uv_handle_t *)&m->listen, NULL);
-          uv_close((uv_handle_t *)&m->log_flush, NULL);
-          uv_close((uv_handle_t *)&m->order, NULL);
-          sos__k_lane_close(&m->own);
+          lane_end(m);
           uv_run(m->loop, UV_RUN_DEFAULT);
           uv_loop_close(m->loop);
         }

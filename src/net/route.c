@@ -272,11 +272,11 @@ static const char *const status_words[] = {
 };
 
 /* Checks the HttpResponse p (n bytes) that r's method answered and
- * writes its head into b, framed by body_len (SOS__NET_CHUNKED: a
- * stream; SIZE_MAX: by its body's length); its status, body and body
- * length come back.  0, or -1 with *status and msg saying what to answer. */
+ * writes its head into b, framed by its body's length, or in chunks (a
+ * stream); its status, body and body length come back.  0, or -1 with
+ * *status and msg saying what to answer. */
 static int response_head(const struct sos_idl *idl, int resp_type, const struct req *r,
-                         const uint8_t *p, size_t n, bool keep, size_t body_len,
+                         const uint8_t *p, size_t n, bool keep, bool chunked,
                          struct sos_buf *b, unsigned *status, const uint8_t **body,
                          size_t *blen, char *msg, size_t msglen) {
   const char *svc = r->svc ? r->svc->name : "?";
@@ -306,8 +306,7 @@ static int response_head(const struct sos_idl *idl, int resp_type, const struct 
   }
   bool no_body = code == 204 || code == 304;
   if (no_body) *blen = 0;
-  sos__net_head_start(b, (unsigned)code, no_body ? 0 : body_len == SIZE_MAX ? *blen : body_len,
-                      keep);
+  sos__net_head_start(b, (unsigned)code, no_body ? 0 : chunked ? SOS__NET_CHUNKED : *blen, keep);
   if (hdrs && sos__net_headers(hdrs, hlen, put_header, b)) {
     sos_buf_free(b);
     *status = 502;
@@ -332,7 +331,7 @@ int sos__net_response(const struct sos_idl *idl, int resp_type, const struct req
   struct sos_buf b = {0};
   const uint8_t *body;
   size_t blen;
-  if (response_head(idl, resp_type, r, r->resp, r->resp_len, keep, SIZE_MAX, &b, status, &body,
+  if (response_head(idl, resp_type, r, r->resp, r->resp_len, keep, false, &b, status, &body,
                     &blen, msg, msglen))
     return -1;
   if (!head_only && blen) sos_buf_add(&b, body, blen);
@@ -350,14 +349,13 @@ int sos__net_stream_head(const struct sos_idl *idl, int resp_type, const struct 
                          unsigned *status, const uint8_t **body, size_t *blen, char *msg,
                          size_t msglen) {
   struct sos_buf b = {0};
-  if (response_head(idl, resp_type, r, p, n, keep, SOS__NET_CHUNKED, &b, status, body, blen,
-                    msg, msglen))
+  if (response_head(idl, resp_type, r, p, n, keep, true, &b, status, body, blen, msg, msglen))
     return -1;
   if (*status == 204 || *status == 304) { /* no body: no stream either */
     sos_buf_free(&b);
+    snprintf(msg, msglen, "%s.%s streamed a %u answer, which has no body",
+             r->svc ? r->svc->name : "?", r->method, *status);
     *status = 502;
-    snprintf(msg, msglen, "%s.%s streamed a %s answer, which has no body",
-             r->svc ? r->svc->name : "?", r->method, "204 or 304");
     return -1;
   }
   if (sos_buf_finish(&b, (char **)out, outn)) {
