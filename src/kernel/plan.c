@@ -93,6 +93,10 @@ struct plan {
 
 /* ---- reading wire bytes ------------------------------------------------ */
 
+/* Step sets: a bit per step (deps, done). */
+static void set_bit(uint64_t *set, uint32_t i) { set[i / 64] |= 1ull << (i % 64); }
+static bool has_bit(const uint64_t *set, uint32_t i) { return (set[i / 64] >> (i % 64)) & 1; }
+
 /* A cursor over wire bytes; every read is bounds-checked. */
 struct cur {
   const uint8_t *p, *end;
@@ -295,7 +299,7 @@ static void plan_free(struct kernel *k, struct plan *pl) {
   /* The node keeps one block for the next plan: a plan of a few steps is
    * past malloc's small sizes, whose allocation costs a consolidation of
    * its free lists each time. */
-  if (k->plan_spare && ((struct plan *)k->plan_spare)->cap >= pl->cap) {
+  if (k->plan_spare && k->plan_spare->cap >= pl->cap) {
     sos_free(pl);
   } else {
     sos_free(k->plan_spare);
@@ -347,9 +351,13 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
     return SOS_STATUS_TOO_BIG;
   }
   struct plan *pl = k->plan_spare;
-  uint32_t cap = pl && pl->cap >= m ? pl->cap : m;
-  if (pl && pl->cap >= m) k->plan_spare = NULL;
-  else if (!(pl = sos_malloc(sizeof *pl + m * sizeof(struct step)))) return SOS_STATUS_BUSY;
+  uint32_t cap = m;
+  if (pl && pl->cap >= m) {
+    cap = pl->cap;
+    k->plan_spare = NULL;
+  } else if (!(pl = sos_malloc(sizeof *pl + m * sizeof(struct step)))) {
+    return SOS_STATUS_BUSY;
+  }
   memset(pl, 0, sizeof *pl + m * sizeof(struct step));
   pl->cap = cap;
   pl->msg = msg;
@@ -381,13 +389,13 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
         snprintf(err, errlen, "step %u: a bind must name a field and an earlier step", i);
         return SOS_STATUS_INVALID;
       }
-      st->deps[b.from / 64] |= 1ull << (b.from % 64);
+      set_bit(st->deps, b.from);
     }
     if (st->each && (st->each_from >= i || !st->each_flen)) {
       snprintf(err, errlen, "step %u: each must name an earlier step and a field", i);
       return SOS_STATUS_INVALID;
     }
-    if (st->each) st->deps[st->each_from / 64] |= 1ull << (st->each_from % 64);
+    if (st->each) set_bit(st->deps, st->each_from);
   }
   return 0;
 }
@@ -631,7 +639,7 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
     st->req_type = st->resp_type = -1;
     bool read = st->nbinds || st->each;
     for (uint32_t j = i + 1; j < pl->nsteps && !read; j++)
-      read = (pl->steps[j].deps[i / 64] >> (i % 64)) & 1;
+      read = has_bit(pl->steps[j].deps, i);
     if (read) {
       snprintf(err, errlen,
                "step %u: %s.%s is not a typed method, so its fields cannot be "
@@ -711,7 +719,7 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
 /* Step i of pl is over. */
 static void step_over(struct plan *pl, uint32_t i) {
   pl->steps[i].state = S_DONE;
-  pl->done[i / 64] |= 1ull << (i % 64);
+  set_bit(pl->done, i);
 }
 
 /* Launches every step whose inputs are ready; finishes when none runs. */
