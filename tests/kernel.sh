@@ -543,6 +543,8 @@ sed -i 's/struct Count { n: u32 = 1 }/struct Count { n: u32 = 1; step: u32 = 2 }
 check "sos check --against finds a breaking change" 1 "" "Count.n changed type from u32 to i64" \
   $SOS check --against tests/apps/numbers "$tmp/numbers2"
 check "and accepts a new field" 0 "compatible with" "" $SOS check --against tests/apps/numbers "$tmp/numbers3"
+check "the caller calls numbers (its instance remembers the checks passed)" 0 "=2" "" \
+  $SOS call planner one 1
 check "deploy an incompatible numbers" 0 "deployed numbers version 2" "" $SOS deploy "$tmp/numbers2"
 check "a caller with the old interface is refused, not misread" 1 "" "does not match numbers's (version 2): " \
   $SOS call planner one 1
