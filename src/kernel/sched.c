@@ -47,11 +47,13 @@ static void share(struct kernel *k, struct inst *in) {
 void sos__k_requeue(struct kernel *k, struct inst *in) {
   in->state = I_READY;
   in->next = NULL;
-  /* A worker whose slice ran out takes from the queue next: when nothing
-   * else waits there it takes this instance back, and waking another
-   * worker for it would cost a thread switch for nothing. */
+  /* A worker whose slice ran out takes from the queue next (unless its
+   * next slot holds another instance, which runs first and may hand on
+   * to others for long): when nothing else waits there it takes this
+   * instance back, and waking another worker for it would cost a thread
+   * switch for nothing. */
   bool worker = self && self >= k->workers && self < k->workers + k->nworkers;
-  if (worker && !k->rq_head && !k->tearing) {
+  if (worker && !self->next && !k->rq_head && !k->tearing) {
     k->rq_head = k->rq_tail = in;
     return;
   }
