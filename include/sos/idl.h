@@ -160,6 +160,23 @@ int sos_idl_get_field(const struct sos_idl *s, int type, const void *p, size_t n
                       const char *path, struct sos_idl_value *v, char *err,
                       size_t errlen);
 
+/* The same in two halves, for a path read many times: resolve finds the
+ * names of path (len bytes, not NUL-terminated) in the schema once, with
+ * get_field's errors (and SOS_EINVAL past SOS_IDL_PATH_MAX names); get
+ * then reads the field from messages of that struct as get_field would,
+ * without looking a name up.  With p NULL and n 0 get describes the
+ * field's type (absent). */
+#define SOS_IDL_PATH_MAX 16
+struct sos_idl_path {
+  int type;                          /* the struct the path starts in */
+  uint32_t n;                        /* names, at least 1 */
+  uint16_t field[SOS_IDL_PATH_MAX];  /* each a field's index in its struct */
+};
+int sos_idl_path_resolve(const struct sos_idl *s, int type, const char *path, size_t len,
+                         struct sos_idl_path *out, char *err, size_t errlen);
+int sos_idl_path_get(const struct sos_idl *s, const struct sos_idl_path *path, const void *p,
+                     size_t n, struct sos_idl_value *v, char *err, size_t errlen);
+
 /* Describes interface `interface` for `sos describe`: the interface, then
  * every struct and enum its methods reach (through fields, recursively)
  * in the order first reached, in SOS language syntax (docs/language.md).

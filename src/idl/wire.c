@@ -396,36 +396,62 @@ static void describe_value(const struct sos__idl_field *f, const struct sos_idl_
   }
 }
 
-int sos_idl_get_field(const struct sos_idl *s, int type, const void *p, size_t n,
-                      const char *path, struct sos_idl_value *v, char *err,
-                      size_t errlen) {
-  if (type < 0 || (uint32_t)type >= s->nstructs || (!p && n) || !path)
+int sos_idl_path_resolve(const struct sos_idl *s, int type, const char *path, size_t len,
+                         struct sos_idl_path *out, char *err, size_t errlen) {
+  if (type < 0 || (uint32_t)type >= s->nstructs || (!path && len))
     return sos__idl_err(err, errlen, SOS_EINVAL, "no struct type %d", type);
   const struct sos__idl_struct *st = &s->structs[type];
-  const uint8_t *b = p ? p : (const uint8_t *)"", *end = b + n;
+  const char *end = path + len;
+  out->type = type;
+  out->n = 0;
   for (;;) {
-    const char *dot = strchr(path, '.');
-    size_t len = dot ? (size_t)(dot - path) : strlen(path);
-    if (len == 0) return sos__idl_err(err, errlen, SOS_EINVAL, "empty field name in path");
-    const struct sos__idl_field *f = sos__idl_by_name(st, path, len);
+    const char *dot = memchr(path, '.', (size_t)(end - path));
+    size_t n = (size_t)((dot ? dot : end) - path);
+    if (n == 0) return sos__idl_err(err, errlen, SOS_EINVAL, "empty field name in path");
+    const struct sos__idl_field *f = sos__idl_by_name(st, path, n);
     if (!f)
-      return sos__idl_err(err, errlen, SOS_ENOENT, "%s has no field %.*s", st->name, (int)len,
+      return sos__idl_err(err, errlen, SOS_ENOENT, "%s has no field %.*s", st->name, (int)n,
                           path);
+    if (out->n == SOS_IDL_PATH_MAX)
+      return sos__idl_err(err, errlen, SOS_EINVAL, "a field path has at most %d names",
+                          SOS_IDL_PATH_MAX);
+    out->field[out->n++] = (uint16_t)(f - st->fields);
+    if (!dot) return 0;
+    if (f->type != SOS_APP_T_STRUCT || (f->flags & SOS_APP_F_LIST))
+      return sos__idl_err(err, errlen, SOS_EINVAL, "%s.%s is not a struct", st->name, f->name);
+    st = &s->structs[f->ref];
+    path = dot + 1;
+  }
+}
+
+int sos_idl_path_get(const struct sos_idl *s, const struct sos_idl_path *path, const void *p,
+                     size_t n, struct sos_idl_value *v, char *err, size_t errlen) {
+  const struct sos__idl_struct *st = &s->structs[path->type];
+  const uint8_t *b = p ? p : (const uint8_t *)"", *end = b + n;
+  for (uint32_t i = 0;; i++) {
+    const struct sos__idl_field *f = &st->fields[path->field[i]];
     struct sos_idl_item hit;
     char why[160];
     if (find_last(st, f, b, end, &hit, why, sizeof why))
       return sos__idl_err(err, errlen, SOS_EMALFORMED, "%s", why);
-    if (!dot) {
+    if (i + 1 == path->n) {
       describe_value(f, &hit, v);
       return 0;
     }
-    if (f->type != SOS_APP_T_STRUCT || (f->flags & SOS_APP_F_LIST))
-      return sos__idl_err(err, errlen, SOS_EINVAL, "%s.%s is not a struct", st->name, f->name);
     st = &s->structs[f->ref];
     b = hit.p;
     end = hit.p ? hit.p + hit.n : NULL;
-    path = dot + 1;
   }
+}
+
+int sos_idl_get_field(const struct sos_idl *s, int type, const void *p, size_t n,
+                      const char *path, struct sos_idl_value *v, char *err,
+                      size_t errlen) {
+  struct sos_idl_path at;
+  if ((!p && n) || !path)
+    return sos__idl_err(err, errlen, SOS_EINVAL, "no struct type %d", type);
+  int rc = sos_idl_path_resolve(s, type, path, strlen(path), &at, err, errlen);
+  return rc ? rc : sos_idl_path_get(s, &at, p, n, v, err, errlen);
 }
 
 /* ---- writing by hand ------------------------------------------------------------ */

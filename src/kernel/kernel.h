@@ -459,6 +459,8 @@ int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r);
  * and k->plan_type). */
 int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char *err,
                        size_t errlen);
+/* Frees the plan block the node keeps for the next plan. */
+void sos__k_plan_free_spare(struct kernel *k);
 /* One call of a plan's step finished (k->mu held); frees r. */
 void sos__k_plan_step_done(struct kernel *k, struct req *r);
 /* The caller let go of plan request r: start no more steps. */

@@ -45,9 +45,13 @@
 enum { S_WAIT, S_RUN, S_DONE };
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
 
+/* A bind, read from the plan message once (plan_new) and resolved
+ * against the schemas once, when its step is launched first (resolve). */
 struct bind {
   const char *field, *path; /* borrowed from the plan message */
   uint32_t flen, plen, from;
+  struct sos_idl_path src;  /* path in step from's response struct */
+  uint32_t tag;             /* the request's field it sets */
 };
 
 struct item {
@@ -61,8 +65,9 @@ struct step {
   uint32_t slen, mlen, each_plen, each_flen, where_plen, where_tlen;
   const uint8_t *tmpl;
   uint32_t tlen;
-  const uint8_t *binds; /* the list of Bind, read in place (next_bind) */
+  const uint8_t *blist; /* the list of Bind in the message */
   uint32_t blen, nbinds, each_from;
+  struct bind *binds;    /* its nbinds binds, in the plan's array */
   bool each, where, where_num, keep;
   uint32_t where_op;
   int64_t where_int;
@@ -85,6 +90,8 @@ struct plan {
   uint32_t first; /* steps before it are not waiting any more */
   uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
   uint32_t cap; /* steps the block has room for */
+  struct bind *binds; /* every step's binds, in step order */
+  uint32_t bcap;      /* binds it has room for (kept with the block) */
   int failed;     /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
@@ -224,21 +231,12 @@ static bool next_bind(struct cur *c, struct bind *b) {
   return ok;
 }
 
-static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
-  struct cur c = {p, p + n};
-  struct bind b;
-  st->binds = p; /* the last `binds` field counts */
+/* Notes a step's list of binds; plan_new reads them (the last `binds`
+ * field counts). */
+static void read_binds(struct step *st, const uint8_t *p, uint32_t n) {
+  st->blist = p;
   st->blen = n;
-  st->nbinds = 0;
-  for (; c.p < c.end; st->nbinds++)
-    if (!next_bind(&c, &b)) return false;
-  return true;
-}
-
-/* A cursor over step st's binds (none: an empty one). */
-static struct cur binds_of(const struct step *st) {
-  const uint8_t *p = st->binds ? st->binds : (const uint8_t *)"";
-  return (struct cur){p, p + st->blen};
+  st->nbinds = count(p, n);
 }
 
 static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
@@ -272,7 +270,7 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
     case 1: st->service = (const char *)q, st->slen = len; break;
     case 2: st->method = (const char *)q, st->mlen = len; break;
     case 3: st->tmpl = q, st->tlen = len; break;
-    case 4: ok = read_binds(st, q, len); break;
+    case 4: read_binds(st, q, len); break;
     case 5:
       st->each = true;
       ok = read_ref(q, len, &st->each_from, &st->each_path, &st->each_plen);
@@ -288,6 +286,12 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
   return ok;
 }
 
+/* Frees a plan's block, with its binds. */
+static void block_free(struct plan *pl) {
+  if (pl) sos_free(pl->binds);
+  sos_free(pl);
+}
+
 static void plan_free(struct kernel *k, struct plan *pl) {
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
@@ -300,9 +304,9 @@ static void plan_free(struct kernel *k, struct plan *pl) {
    * past malloc's small sizes, whose allocation costs a consolidation of
    * its free lists each time. */
   if (k->plan_spare && k->plan_spare->cap >= pl->cap) {
-    sos_free(pl);
+    block_free(pl);
   } else {
-    sos_free(k->plan_spare);
+    block_free(k->plan_spare);
     k->plan_spare = pl;
   }
 }
@@ -351,26 +355,45 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
     return SOS_STATUS_TOO_BIG;
   }
   struct plan *pl = k->plan_spare;
-  uint32_t cap = m;
+  uint32_t cap = m, bcap = 0;
+  struct bind *binds = NULL;
   if (pl && pl->cap >= m) {
     cap = pl->cap;
+    binds = pl->binds, bcap = pl->bcap;
     k->plan_spare = NULL;
   } else if (!(pl = sos_malloc(sizeof *pl + m * sizeof(struct step)))) {
     return SOS_STATUS_BUSY;
   }
   memset(pl, 0, sizeof *pl + m * sizeof(struct step));
   pl->cap = cap;
+  pl->binds = binds, pl->bcap = bcap;
   pl->msg = msg;
   pl->len = len;
   pl->steps = (struct step *)(pl + 1);
   bool ok = lists >= 0;
   if (!sp) sp = (const uint8_t *)"";
   struct cur l = {sp, sp + sn};
+  uint32_t nb = 0;
   while (ok && pl->nsteps < m) {
     struct step *st = &pl->steps[pl->nsteps++];
     ok = element(&l, &e, &elen) && read_step(st, e, elen);
+    nb += st->nbinds;
   }
   *out = pl;
+  if (ok && nb > pl->bcap) {
+    sos_free(pl->binds);
+    pl->bcap = 0;
+    if (!(pl->binds = sos_malloc(nb * sizeof *pl->binds))) return SOS_STATUS_BUSY;
+    pl->bcap = nb;
+  }
+  /* Every step's binds into the plan's array, each checked as it is read. */
+  struct bind *bd = pl->binds;
+  for (uint32_t i = 0; ok && i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    struct cur c = {st->blist, st->blist + st->blen};
+    st->binds = bd;
+    for (uint32_t j = 0; ok && j < st->nbinds; j++) ok = next_bind(&c, bd++);
+  }
   if (!ok) {
     if (!sos_idl_check(k->sos_idl, k->plan_type, msg, len, err, errlen))
       snprintf(err, errlen, "the plan's encoding is not that of sos.Plan");
@@ -382,14 +405,13 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   }
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
-    struct cur c = binds_of(st);
-    struct bind b;
-    while (next_bind(&c, &b)) {
-      if (b.from >= i || !b.flen) {
+    for (uint32_t j = 0; j < st->nbinds; j++) {
+      const struct bind *b = &st->binds[j];
+      if (b->from >= i || !b->flen) {
         snprintf(err, errlen, "step %u: a bind must name a field and an earlier step", i);
         return SOS_STATUS_INVALID;
       }
-      set_bit(st->deps, b.from);
+      set_bit(st->deps, b->from);
     }
     if (st->each && (st->each_from >= i || !st->each_flen)) {
       snprintf(err, errlen, "step %u: each must name an earlier step and a field", i);
@@ -400,19 +422,22 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   return 0;
 }
 
+void sos__k_plan_free_spare(struct kernel *k) {
+  block_free(k->plan_spare);
+  k->plan_spare = NULL;
+}
+
 /* ---- launching steps ----------------------------------------------------- */
 
 /* The type and place of a field, from a schema and a message. */
 static int field_at(const struct sos_idl *idl, int type, const uint8_t *msg, uint32_t len,
                     const char *path, uint32_t plen, struct sos_idl_value *v, char *err,
                     size_t errlen) {
-  char name[256];
-  if (!cstr(path, plen, name, sizeof name)) {
-    snprintf(err, errlen, "a field path is at most 255 bytes");
-    return SOS_STATUS_INVALID;
-  }
-  return sos_idl_get_field(idl, type, msg, len, name, v, err, errlen) ? SOS_STATUS_INVALID
-                                                                      : 0;
+  struct sos_idl_path at;
+  return sos_idl_path_resolve(idl, type, path, plen, &at, err, errlen) ||
+                 sos_idl_path_get(idl, &at, msg, len, v, err, errlen)
+             ? SOS_STATUS_INVALID
+             : 0;
 }
 
 /* Whether a source field's value fits a target field (same type, same
@@ -455,23 +480,14 @@ static int build_request(struct plan *pl, struct step *st, struct sos_buf *b, ch
   b->len = 0;
   b->rc = 0;
   sos_buf_add(b, st->tmpl, st->tlen);
-  struct cur c = binds_of(st);
-  struct bind bind, *bd = &bind;
-  while (next_bind(&c, bd)) {
-    struct step *from = &pl->steps[bd->from];
-    struct sos_idl_value s, t;
-    int rc = field_at(from->img->idl, from->resp_type, from->items[0].body,
-                      from->items[0].len, bd->path, bd->plen, &s, err, errlen);
-    if (!rc)
-      rc = field_at(st->img->idl, st->req_type, NULL, 0, bd->field, bd->flen, &t, err,
-                    errlen);
-    if (rc) return rc;
-    if (!same_type(from, &s, st, &t, false)) {
-      snprintf(err, errlen, "bind %.*s: step %u's %.*s has another type", (int)bd->flen,
-               bd->field, bd->from, (int)bd->plen, bd->path);
+  for (uint32_t j = 0; j < st->nbinds; j++) {
+    const struct bind *bd = &st->binds[j];
+    const struct step *from = &pl->steps[bd->from];
+    struct sos_idl_value s;
+    if (sos_idl_path_get(from->img->idl, &bd->src, from->items[0].body, from->items[0].len,
+                         &s, err, errlen))
       return SOS_STATUS_INVALID;
-    }
-    append_field(b, t.tag, &s);
+    append_field(b, bd->tag, &s);
   }
   return 0;
 }
@@ -602,6 +618,52 @@ static const struct step *resolved_twin(const struct plan *pl, const struct step
   return NULL;
 }
 
+/* Whether bind b of a step reads what bind t of its twin reads, from a
+ * step of the same response type, so that t's resolution holds for b. */
+static bool same_bind(const struct plan *pl, const struct bind *b, const struct bind *t) {
+  const struct step *fb = &pl->steps[b->from], *ft = &pl->steps[t->from];
+  return b->flen == t->flen && b->plen == t->plen && fb->img == ft->img &&
+         fb->resp_type == ft->resp_type && memcmp(b->field, t->field, b->flen) == 0 &&
+         memcmp(b->path, t->path, b->plen) == 0;
+}
+
+/* Resolves the binds of step st (its schema known) against the schemas
+ * of the steps they read from, checking that the types agree: the paths
+ * are looked up once, not on every call. */
+static int resolve_binds(struct plan *pl, struct step *st, const struct step *twin, char *err,
+                         size_t errlen) {
+  for (uint32_t j = 0; j < st->nbinds; j++) {
+    struct bind *bd = &st->binds[j];
+    if (twin && j < twin->nbinds && same_bind(pl, bd, &twin->binds[j])) {
+      bd->src = twin->binds[j].src;
+      bd->tag = twin->binds[j].tag;
+      continue;
+    }
+    const struct step *from = &pl->steps[bd->from];
+    struct sos_idl_path to;
+    struct sos_idl_value s, t;
+    if (sos_idl_path_resolve(from->img->idl, from->resp_type, bd->path, bd->plen, &bd->src,
+                             err, errlen) ||
+        sos_idl_path_resolve(st->img->idl, st->req_type, bd->field, bd->flen, &to, err,
+                             errlen))
+      return SOS_STATUS_INVALID;
+    if (to.n != 1) {
+      snprintf(err, errlen, "bind %.*s: a bind sets a field of the request itself",
+               (int)bd->flen, bd->field);
+      return SOS_STATUS_INVALID;
+    }
+    sos_idl_path_get(from->img->idl, &bd->src, NULL, 0, &s, NULL, 0);
+    sos_idl_path_get(st->img->idl, &to, NULL, 0, &t, NULL, 0);
+    if (!same_type(from, &s, st, &t, false)) {
+      snprintf(err, errlen, "bind %.*s: step %u's %.*s has another type", (int)bd->flen,
+               bd->field, bd->from, (int)bd->plen, bd->path);
+      return SOS_STATUS_INVALID;
+    }
+    bd->tag = t.tag;
+  }
+  return 0;
+}
+
 /* Resolves step st's service and schema and checks the caller may call it. */
 static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
                    size_t errlen) {
@@ -615,7 +677,7 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
     st->img->refs++;
     st->req_type = twin->req_type;
     st->resp_type = twin->resp_type;
-    return 0;
+    return resolve_binds(pl, st, twin, err, errlen);
   }
   if (!cstr(st->service, st->slen, name, sizeof name) || !st->slen ||
       !cstr(st->method, st->mlen, method, sizeof method)) {
@@ -653,7 +715,7 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
     snprintf(err, errlen, "step %u: %s", i, why);
     return SOS_STATUS_INVALID;
   }
-  return 0;
+  return resolve_binds(pl, st, NULL, err, errlen);
 }
 
 /* Starts step st, whose inputs are ready: status 0, or a failure. */

@@ -49,8 +49,7 @@ void sos__k_typed_free(struct kernel *k) {
   sos_idl_free(k->sos_idl);
   k->sos_idl = NULL;
   sos_buf_free(&k->plan_buf);
-  sos_free(k->plan_spare);
-  k->plan_spare = NULL;
+  sos__k_plan_free_spare(k);
 }
 
 int sos__k_typed_image(struct image_ref *ir, char *err, size_t errlen) {

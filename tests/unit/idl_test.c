@@ -832,6 +832,20 @@ TEST(idl_get_field) {
   CHECK_EQ(sos_idl_get_field(s, req, two, sizeof two, "times", &v, err, sizeof err), 0);
   CHECK(v.present && v.u == 2);
   CHECK_EQ(sos_idl_get_field(s, req, two, 8, "times", &v, err, sizeof err), SOS_EMALFORMED);
+  /* A path resolved once reads every message of its struct, and with no
+   * message describes the field's type. */
+  struct sos_idl_path at;
+  CHECK_EQ(sos_idl_path_resolve(s, req, "from.name.x", 9, &at, err, sizeof err), 0);
+  CHECK(at.n == 2 && at.type == req);
+  CHECK_EQ(sos_idl_path_get(s, &at, w, n, &v, err, sizeof err), 0);
+  CHECK(v.present && v.n == 3 && memcmp(v.p, "bob", 3) == 0);
+  CHECK_EQ(sos_idl_path_get(s, &at, two, sizeof two, &v, err, sizeof err), 0);
+  CHECK(!v.present && v.type == SOS_APP_T_TEXT && v.tag == 1);
+  CHECK_EQ(sos_idl_path_get(s, &at, NULL, 0, &v, err, sizeof err), 0);
+  CHECK(!v.present && v.type == SOS_APP_T_TEXT);
+  CHECK_EQ(sos_idl_path_resolve(s, req, "from.nmae", 9, &at, err, sizeof err), SOS_ENOENT);
+  CHECK_STR(err, "Person has no field nmae");
+  CHECK_EQ(sos_idl_path_resolve(s, req, "from.", 5, &at, err, sizeof err), SOS_EINVAL);
   sos_free(w);
   sos_idl_free(s);
 
