@@ -58,7 +58,7 @@ struct sos_plan {
    * a plan started again with only new requests of the same sizes
    * (sos_plan_set_request) is sent without encoding it again. */
   uint8_t *enc;
-  size_t enc_len;
+  size_t enc_len, enc_cap;
 };
 
 /* Grows *arr (of *cap elements of size bytes) to hold one more than n. */
@@ -218,10 +218,30 @@ static uint8_t *put_step(uint8_t *q, sos_plan *p, uint32_t i, size_t bs) {
 
 /* ---- building -------------------------------------------------------------- */
 
-sos_plan *sos_plan_new(void) { return calloc(1, sizeof(sos_plan)); }
+/* The last plan freed, kept with its buffers for the next sos_plan_new:
+ * a caller that builds a plan per request then allocates nothing (each
+ * malloc and free runs in the guest: together they would cost more than
+ * building the plan).  Plans of more than SPARE_MAX bytes are not kept. */
+#define SPARE_MAX (64u << 10)
+static sos_plan *spare;
+
+sos_plan *sos_plan_new(void) {
+  sos_plan *p = spare;
+  if (!p) return calloc(1, sizeof(sos_plan));
+  spare = NULL;
+  return p;
+}
 
 void sos_plan_free(sos_plan *p) {
   if (!p) return;
+  if (!spare && p->pcap + p->enc_cap + p->capsteps * sizeof *p->steps <= SPARE_MAX) {
+    p->plen = 0;
+    p->nsteps = p->nbinds = 0;
+    p->failed = false;
+    p->enc_len = 0;
+    spare = p;
+    return;
+  }
   free(p->pool);
   free(p->steps);
   free(p->binds);
@@ -340,9 +360,13 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
     size_t list = 0;
     for (uint32_t i = 0; i < p->nsteps; i++) list += vlen(size[i]) + size[i];
     size_t total = len_field(list);
-    uint8_t *buf = realloc(p->enc, total);
-    if (!buf) return -SOS_STATUS_BUSY;
-    p->enc = buf;
+    if (total > p->enc_cap) {
+      uint8_t *buf = realloc(p->enc, total);
+      if (!buf) return -SOS_STATUS_BUSY;
+      p->enc = buf;
+      p->enc_cap = total;
+    }
+    uint8_t *buf = p->enc;
     uint8_t *q = put_len(buf, 1, list);
     for (uint32_t i = 0; i < p->nsteps; i++) {
       q = sos_wire_varint_out(q, size[i]);

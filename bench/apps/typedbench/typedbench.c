@@ -163,13 +163,16 @@ static int codec(const struct sos_request *req) {
                       (long long)sum);
 }
 
-/* loop "N K": N plans of K chained calls (K 0: the prepared chain of 10),
- * for profiling the kernel. */
+/* loop "N K": N plans of K chained calls (K 0: the prepared chain of 10;
+ * -1: N typed calls, -2: N untyped ones), for profiling. */
 static int loop(const struct sos_request *req) {
   int n = 0, k = 0;
   if (sscanf(req->body, "%d %d", &n, &k) != 2) return sos_fail(SOS_STATUS_INVALID, "loop N K");
   for (int i = 0; i < n; i++) {
-    int st = k ? chain(k) : run_prepared(i);
+    int st = k > 0     ? chain(k)
+             : k == 0  ? run_prepared(i)
+             : k == -1 ? typed_next(1)
+                       : sos_call("echo", "ping", "x", 1, NULL, NULL);
     if (st) return sos_fail(st, "plan %d failed", i);
   }
   return sos_respond_str("ok");
