@@ -64,6 +64,7 @@ enum { R_QUEUED, R_RUNNING, R_DONE };
 struct req {
   struct svc *svc;        /* target, NULL for a built-in service */
   char *method;           /* NUL-terminated, in tail */
+  uint32_t mlen;          /* its length */
   uint8_t *body;          /* request bytes: in tail, or owned if body_owned */
   uint32_t len;
   bool body_owned;        /* set by sos__k_req_body */
@@ -115,6 +116,7 @@ struct inst {
   struct svc *svc;
   struct ver *ver;
   sos_wasm_instance *wi;
+  sos_wasm_func *handle;  /* its sos_handle export, once looked up */
   int state;              /* I_* */
   int task;               /* T_*: what the current run is for */
   int init_step;          /* 0: _initialize next, 1: sos_init next, 2: done */

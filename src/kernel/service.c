@@ -41,6 +41,7 @@ struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
   r->method = r->tail;
   memcpy(r->method, method, mlen);
   r->method[mlen] = 0;
+  r->mlen = (uint32_t)mlen;
   r->body = (uint8_t *)r->tail + mlen + 1;
   if (len) body ? memcpy(r->body, body, len) : memset(r->body, 0, len);
   r->len = (uint32_t)len;
@@ -248,7 +249,7 @@ int sos__k_inst_start(struct inst *in, struct sos_wasm_trap *trap) {
 /* Gives r to in: prepares the sos_handle call and makes in ready. */
 static void start_req(struct kernel *k, struct inst *in, struct req *r) {
   sos_wasm_val args[2];
-  args[0] = (uint32_t)strlen(r->method);
+  args[0] = r->mlen;
   args[1] = r->len;
   r->state = R_RUNNING;
   r->runner = in;
@@ -257,7 +258,13 @@ static void start_req(struct kernel *k, struct inst *in, struct req *r) {
   in->resp = NULL;
   in->resp_len = 0;
   in->task = T_REQ;
-  if (!begin_export(in, "sos_handle", args, 2)) {
+  if (!in->handle) { /* looked up once: most instances serve many requests */
+    struct sos_wasm_extern e;
+    if (!sos_wasm_instance_export(in->wi, "sos_handle", 10, &e) &&
+        e.kind == SOS_WASM_EXTERN_FUNC)
+      in->handle = e.u.func;
+  }
+  if (!in->handle || sos_wasm_call_begin(in->wi, in->handle, args, 2)) {
     fail(k, r, SOS_STATUS_NO_METHOD, "service %s does not export sos_handle", in->svc->name);
     in->task = T_NONE;
     in->kill = false;

@@ -47,7 +47,7 @@ static int h_request(struct sos_wasm_hostcall *c) {
   struct inst *in = me(c);
   struct req *r = in->cur;
   if (!r) return SOS_WASM_HOST_OK; /* no current request: nothing to copy */
-  if (!put(c, A32(0), r->method, strlen(r->method)) || !put(c, A32(1), r->body, r->len))
+  if (!put(c, A32(0), r->method, r->mlen) || !put(c, A32(1), r->body, r->len))
     return oob(c);
   return SOS_WASM_HOST_OK;
 }
@@ -93,7 +93,7 @@ static int h_respond_now(struct sos_wasm_hostcall *c) {
   pthread_mutex_lock(&k->mu);
   struct req *r = in->task == T_REQ ? in->cur : NULL, *rest = NULL;
   if (r && r->state == R_RUNNING && !r->detached &&
-      (rest = sos__k_req_new(r->method, strlen(r->method), NULL, 0))) {
+      (rest = sos__k_req_new(r->method, r->mlen, NULL, 0))) {
     rest->svc = r->svc;
     rest->state = R_RUNNING;
     rest->runner = in;
