@@ -1280,10 +1280,33 @@ static void emit_bulk(struct jt *t, const uint32_t *pc, unsigned op) {
   x_lea(b, k, xm_bi(RDI, RCX, 1, 0));
   x_alu_rm(b, XW, ALU_CMP, k, CTX(memsize));
   fail[nf++] = x_jcc(b, CC_A);
+  size_t small[2] = {0, 0};
   if (copy) {
     x_lea(b, k, xm_bi(RSI, RCX, 1, 0));
     x_alu_rm(b, XW, ALU_CMP, k, CTX(memsize));
     fail[nf++] = x_jcc(b, CC_A);
+    /* 4 to 16 bytes (a short field, a small struct): two loads, then two
+     * stores, which may overlap and so need no care for direction; rep
+     * movsb costs several times as much at these sizes. */
+    x_alu_ri(b, XW, ALU_CMP, RCX, 16);
+    size_t big = x_jcc(b, CC_A);
+    x_alu_ri(b, XW, ALU_CMP, RCX, 4);
+    size_t tiny = x_jcc(b, CC_B);
+    x_alu_rr(b, XW, ALU_ADD, RDI, R12);
+    x_alu_rr(b, XW, ALU_ADD, RSI, R12);
+    for (int w = 0; w < 2; w++) { /* 8..16 bytes with 8-byte moves, then 4..7 */
+      unsigned ww = w ? 0 : XW;
+      int32_t sz = w ? 4 : 8;
+      size_t next = w ? 0 : (x_alu_ri(b, XW, ALU_CMP, RCX, 8), x_jcc(b, CC_B));
+      x_load(b, ww, RAX, xm_b(RSI, 0));
+      x_load(b, ww, RDX, xm_bi(RSI, RCX, 1, -sz));
+      x_store(b, ww, xm_b(RDI, 0), RAX);
+      x_store(b, ww, xm_bi(RDI, RCX, 1, -sz), RDX);
+      small[w] = x_jmp(b);
+      if (!w) x_bind(b, next, b->n);
+    }
+    x_bind(b, big, b->n);
+    x_bind(b, tiny, b->n);
     x_alu_rr(b, XW, ALU_CMP, RDI, RSI); /* dst above src and overlapping: backwards */
     size_t fwd = x_jcc(b, CC_BE);
     x_alu_rr(b, XW, ALU_CMP, RDI, k);
@@ -1294,6 +1317,8 @@ static void emit_bulk(struct jt *t, const uint32_t *pc, unsigned op) {
   if (copy) x_alu_rr(b, XW, ALU_ADD, RSI, R12);
   x_byte(b, 0xF3); /* rep movsb / rep stosb */
   x_byte(b, copy ? 0xA4 : 0xAA);
+  for (int w = 0; w < 2; w++)
+    if (small[w]) x_bind(b, small[w], b->n);
   x_pop(b, RDI);
   x_pop(b, RSI);
   size_t done = x_jmp(b);
