@@ -65,6 +65,7 @@ struct req {
   struct svc *svc;        /* target, NULL for a built-in service */
   char *method;           /* NUL-terminated, in tail */
   uint32_t mlen;          /* its length */
+  uint32_t cap;           /* bytes tail has room for */
   uint8_t *body;          /* request bytes: in tail, or owned if body_owned */
   uint32_t len;
   bool body_owned;        /* set by sos__k_req_body */
@@ -339,14 +340,15 @@ void sos__k_req_free(struct kernel *k, struct req *r);
  * zeroed bytes to fill), both in one allocation with r. */
 struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
                            size_t len);
+/* The same in old's block when it has room (old: a finished request its
+ * owner took the answer from, or NULL), else in a new one (old freed). */
+struct req *sos__k_req_renew(struct kernel *k, struct req *old, const char *method,
+                             size_t mlen, const void *body, size_t len);
 /* The parts r's handler has sent since they were last taken, oldest
  * first (the caller's, freed with sos_free; takes k->mu). */
 struct rpart *sos__k_take_parts(struct kernel *k, struct req *r);
 /* Replaces r's request bytes with body (from sos_malloc; r owns it). */
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len);
-/* r's request bytes, now the caller's (sos_free), or NULL out of memory;
- * r is left with none. */
-uint8_t *sos__k_req_take_body(struct req *r);
 /* Handles a run's outcome (k->mu held, called by workers). */
 void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
                       const struct sos_wasm_trap *trap);

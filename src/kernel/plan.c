@@ -83,7 +83,10 @@ struct step {
 
 /* A plan and its steps are one allocation (plan_new). */
 struct plan {
-  uint8_t *msg; /* the plan message (owned); steps borrow from it */
+  /* The plan message, and steps borrow from it: borrowed itself from the
+   * plan's request, which outlives every read of it (a plan whose request
+   * is answered early, orphaned, starts nothing more). */
+  const uint8_t *msg;
   uint32_t len;
   struct step *steps;
   uint32_t nsteps, running;
@@ -92,6 +95,8 @@ struct plan {
   uint32_t cap; /* steps the block has room for */
   struct bind *binds; /* every step's binds, in step order */
   uint32_t bcap;      /* binds it has room for (kept with the block) */
+  struct req *spare;  /* a finished step's request, for the next step's
+                         (kept with the block too) */
   int failed;     /* 1-based step that failed, or 0 */
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
@@ -286,9 +291,11 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
   return ok;
 }
 
-/* Frees a plan's block, with its binds. */
-static void block_free(struct plan *pl) {
-  if (pl) sos_free(pl->binds);
+/* Frees a plan's block, with its binds and spare request. */
+static void block_free(struct kernel *k, struct plan *pl) {
+  if (!pl) return;
+  sos_free(pl->binds);
+  sos__k_req_free(k, pl->spare);
   sos_free(pl);
 }
 
@@ -299,14 +306,13 @@ static void plan_free(struct kernel *k, struct plan *pl) {
     if (st->items != &st->one) sos_free(st->items);
     if (st->img) sos__k_image_unref(k, st->img);
   }
-  sos_free(pl->msg);
   /* The node keeps one block for the next plan: a plan of a few steps is
    * past malloc's small sizes, whose allocation costs a consolidation of
    * its free lists each time. */
   if (k->plan_spare && k->plan_spare->cap >= pl->cap) {
-    block_free(pl);
+    block_free(k, pl);
   } else {
-    block_free(k->plan_spare);
+    block_free(k, k->plan_spare);
     k->plan_spare = pl;
   }
 }
@@ -336,11 +342,11 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
   return ok ? seen : -1;
 }
 
-/* Decodes the plan message msg (len bytes, owned) into a new plan in
- * *out, which then owns msg (else the caller keeps it); 0, or a status
- * with err set.  Checked here: what needs no callee (the encoding,
+/* Decodes the plan message msg (len bytes, borrowed) into a new plan in
+ * *out; 0, or a status with err set (*out, when set, is freed with
+ * plan_free).  Checked here: what needs no callee (the encoding,
  * counts, names, references to earlier steps only). */
-static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **out,
+static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct plan **out,
                     char *err, size_t errlen) {
   const uint8_t *sp = NULL, *e;
   uint32_t sn = 0, m = 0, elen;
@@ -357,16 +363,17 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
   struct plan *pl = k->plan_spare;
   uint32_t cap = m, bcap = 0;
   struct bind *binds = NULL;
+  struct req *spare = NULL;
   if (pl && pl->cap >= m) {
     cap = pl->cap;
-    binds = pl->binds, bcap = pl->bcap;
+    binds = pl->binds, bcap = pl->bcap, spare = pl->spare;
     k->plan_spare = NULL;
   } else if (!(pl = sos_malloc(sizeof *pl + m * sizeof(struct step)))) {
     return SOS_STATUS_BUSY;
   }
   memset(pl, 0, sizeof *pl + m * sizeof(struct step));
   pl->cap = cap;
-  pl->binds = binds, pl->bcap = bcap;
+  pl->binds = binds, pl->bcap = bcap, pl->spare = spare;
   pl->msg = msg;
   pl->len = len;
   pl->steps = (struct step *)(pl + 1);
@@ -423,7 +430,7 @@ static int plan_new(struct kernel *k, uint8_t *msg, uint32_t len, struct plan **
 }
 
 void sos__k_plan_free_spare(struct kernel *k) {
-  block_free(k->plan_spare);
+  block_free(k, k->plan_spare);
   k->plan_spare = NULL;
 }
 
@@ -537,7 +544,11 @@ static bool passes(const struct step *from, const struct step *st,
 /* Submits one call of step st (item index i) with request bytes b. */
 static void submit(struct kernel *k, struct plan *pl, struct step *st, uint32_t i,
                    const struct sos_buf *b) {
-  struct req *r = b->rc ? NULL : sos__k_req_new(st->method, st->mlen, b->p, b->len);
+  struct req *r = NULL;
+  if (!b->rc) {
+    r = sos__k_req_renew(k, pl->spare, st->method, st->mlen, b->p, b->len);
+    pl->spare = NULL;
+  }
   st->pending++;
   if (!r) {
     st->items[i].status = SOS_STATUS_BUSY;
@@ -735,30 +746,70 @@ static int launch(struct kernel *k, struct plan *pl, struct step *st, char *err,
 
 /* ---- finishing ------------------------------------------------------------ */
 
-/* Encodes what the caller gets: the kept steps' results. */
-static void encode_result(struct plan *pl, struct sos_buf *out) {
-  struct sos_buf list = {0};
-  for (uint32_t i = 0; i < pl->nsteps; i++) {
-    struct step *st = &pl->steps[i];
-    if (!st->keep || st->state != S_DONE) continue;
-    struct sos_buf sr = {0}, items = {0};
-    if (i) sos_idl_put_key(&sr, 1, 0), sos_buf_varint(&sr, i);
-    if (st->status) sos_idl_put_key(&sr, 2, 0), sos_buf_varint(&sr, (uint64_t)st->status);
-    if (!st->each && st->nitems && st->items[0].len)
-      sos_idl_put_bytes(&sr, 3, st->items[0].body, st->items[0].len);
-    for (uint32_t j = 0; st->each && j < st->nitems; j++) {
-      struct sos_buf it = {0};
-      if (st->items[j].status)
-        sos_idl_put_key(&it, 1, 0), sos_buf_varint(&it, (uint64_t)st->items[j].status);
-      if (st->items[j].len)
-        sos_idl_put_bytes(&it, 2, st->items[j].body, st->items[j].len);
-      sos_idl_put_inner(&items, 0, &it);
-    }
-    sos_idl_put_inner(&sr, 4, &items);
-    sos_idl_put_inner(&list, 0, &sr);
+/* The bytes of a varint, and of a field of tag < 16 with payload n. */
+static size_t vlen(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) v >>= 7, n++;
+  return n;
+}
+static size_t int_field(uint64_t v) { return v ? 1 + vlen(v) : 0; }
+static size_t len_field(size_t n) { return 1 + vlen(n) + n; }
+
+/* The encoding of an Item (each) and a StepResult, without their own
+ * length prefix. */
+static size_t item_size(const struct item *it) {
+  return int_field((uint64_t)it->status) + (it->len ? len_field(it->len) : 0);
+}
+static size_t items_size(const struct step *st) {
+  size_t n = 0;
+  for (uint32_t j = 0; j < st->nitems; j++) {
+    size_t e = item_size(&st->items[j]);
+    n += vlen(e) + e;
   }
-  sos_idl_put_inner(out, 1, &list);
-  if (pl->failed) sos_idl_put_key(out, 2, 0), sos_buf_varint(out, (uint64_t)pl->failed);
+  return n;
+}
+static size_t result_size(const struct step *st, uint32_t i) {
+  size_t n = int_field(i) + int_field((uint64_t)st->status);
+  if (!st->each && st->nitems && st->items[0].len) n += len_field(st->items[0].len);
+  size_t items = st->each ? items_size(st) : 0;
+  return n + (items ? len_field(items) : 0);
+}
+
+static void put_int(struct sos_buf *b, uint32_t tag, uint64_t v) {
+  if (v) sos_idl_put_key(b, tag, 0), sos_buf_varint(b, v);
+}
+
+/* Encodes what the caller gets, a PlanResult: the kept steps' results.
+ * Sizes first, so that it is written into one buffer of the right size. */
+static void encode_result(struct plan *pl, struct sos_buf *out) {
+  size_t list = 0;
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    const struct step *st = &pl->steps[i];
+    if (!st->keep || st->state != S_DONE) continue;
+    size_t n = result_size(st, i);
+    list += vlen(n) + n;
+  }
+  if (!sos_buf_room(out, (list ? len_field(list) : 0) + int_field((uint64_t)pl->failed)))
+    return;
+  if (list) sos_idl_put_key(out, 1, 2), sos_buf_varint(out, list);
+  for (uint32_t i = 0; i < pl->nsteps && list; i++) {
+    const struct step *st = &pl->steps[i];
+    if (!st->keep || st->state != S_DONE) continue;
+    sos_buf_varint(out, result_size(st, i));
+    put_int(out, 1, i);
+    put_int(out, 2, (uint64_t)st->status);
+    if (!st->each && st->nitems && st->items[0].len)
+      sos_idl_put_bytes(out, 3, st->items[0].body, st->items[0].len);
+    size_t items = st->each ? items_size(st) : 0;
+    if (items) sos_idl_put_key(out, 4, 2), sos_buf_varint(out, items);
+    for (uint32_t j = 0; items && j < st->nitems; j++) {
+      const struct item *it = &st->items[j];
+      sos_buf_varint(out, item_size(it));
+      put_int(out, 1, (uint64_t)it->status);
+      if (it->len) sos_idl_put_bytes(out, 2, it->body, it->len);
+    }
+  }
+  put_int(out, 2, (uint64_t)pl->failed);
 }
 
 /* Completes the plan's request when nothing runs any more. */
@@ -822,7 +873,10 @@ void sos__k_plan_step_done(struct kernel *k, struct req *r) {
   it->body = r->resp;
   it->len = r->resp_len;
   r->resp = NULL;
-  sos__k_req_free(k, r);
+  if (!pl->spare)
+    pl->spare = r;
+  else
+    sos__k_req_free(k, r);
   if (it->status && !st->status) st->status = it->status;
   if (--st->pending) return;
   step_over(pl, index);
@@ -834,14 +888,11 @@ void sos__k_plan_step_done(struct kernel *k, struct req *r) {
 int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
   char err[512];
   err[0] = 0;
-  uint32_t len = r->len;
-  uint8_t *msg = sos__k_req_take_body(r); /* the plan takes the request's bytes */
   struct plan *pl = NULL;
   caller->svc->sent++;
-  int status = msg ? plan_new(k, msg, len, &pl, err, sizeof err) : SOS_STATUS_BUSY;
+  int status = plan_new(k, r->body, r->len, &pl, err, sizeof err);
   if (status) {
     if (pl) plan_free(k, pl);
-    else sos_free(msg);
     sos__k_complete(k, r, status, err, strlen(err));
     return 0;
   }
@@ -854,13 +905,9 @@ int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
 
 int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char *err,
                        size_t errlen) {
-  uint8_t *copy = sos_malloc(len ? len : 1);
   struct plan *pl = NULL;
-  if (!copy) return SOS_STATUS_BUSY;
-  if (len) memcpy(copy, msg, len);
-  int status = plan_new(k, copy, len, &pl, err, errlen);
+  int status = plan_new(k, msg, len, &pl, err, errlen);
   if (pl) plan_free(k, pl);
-  else sos_free(copy);
   return status;
 }
 

@@ -32,11 +32,11 @@
 
 /* ---- requests ----------------------------------------------------------- */
 
-struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
-                           size_t len) {
-  struct req *r = sos_malloc(sizeof *r + mlen + 1 + len);
-  if (!r) return NULL;
+/* Fills r (tail of cap bytes) as a new request. */
+static struct req *req_init(struct req *r, size_t cap, const char *method, size_t mlen,
+                            const void *body, size_t len) {
   memset(r, 0, sizeof *r);
+  r->cap = (uint32_t)cap;
   r->timer.idx = -1;
   r->method = r->tail;
   memcpy(r->method, method, mlen);
@@ -48,21 +48,26 @@ struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
   return r;
 }
 
+struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
+                           size_t len) {
+  struct req *r = sos_malloc(sizeof *r + mlen + 1 + len);
+  return r ? req_init(r, mlen + 1 + len, method, mlen, body, len) : NULL;
+}
+
+struct req *sos__k_req_renew(struct kernel *k, struct req *old, const char *method,
+                             size_t mlen, const void *body, size_t len) {
+  if (old && old->cap >= mlen + 1 + len && !old->body_owned && !old->parts && !old->typed &&
+      !old->resp && old->timer.idx < 0)
+    return req_init(old, old->cap, method, mlen, body, len);
+  sos__k_req_free(k, old);
+  return sos__k_req_new(method, mlen, body, len);
+}
+
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len) {
   if (r->body_owned) sos_free(r->body);
   r->body = body;
   r->len = len;
   r->body_owned = body != NULL;
-}
-
-uint8_t *sos__k_req_take_body(struct req *r) {
-  uint8_t *b = r->body;
-  if (!r->body_owned) {
-    if ((b = sos_malloc(r->len ? r->len : 1))) memcpy(b, r->body, r->len);
-  }
-  r->body = NULL;
-  r->body_owned = false;
-  return b;
 }
 
 struct rpart *sos__k_take_parts(struct kernel *k, struct req *r) {
