@@ -104,13 +104,21 @@ struct sos_buf {
   int rc;
 };
 
-/* Makes room for n more bytes (and a NUL); false, with rc set, when not. */
-bool sos_buf_room(struct sos_buf *b, size_t n);
+/* Makes room for n more bytes (and a NUL); false, with rc set, when not.
+ * (sos__buf_grow is its slow path: the buffer must grow.) */
+bool sos__buf_grow(struct sos_buf *b, size_t n);
+static inline bool sos_buf_room(struct sos_buf *b, size_t n) {
+  return (!b->rc && b->cap - b->len > n) || sos__buf_grow(b, n); /* a byte for the NUL */
+}
 void sos_buf_add(struct sos_buf *b, const void *p, size_t n);
 void sos_buf_str(struct sos_buf *b, const char *s);
 void sos_buf_fmt(struct sos_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends v as a LEB128 varint (docs/wire.md). */
-void sos_buf_varint(struct sos_buf *b, uint64_t v);
+static inline void sos_buf_varint(struct sos_buf *b, uint64_t v) {
+  if (!sos_buf_room(b, 10)) return;
+  while (v >= 0x80) b->p[b->len++] = (uint8_t)(v | 0x80), v >>= 7;
+  b->p[b->len++] = (uint8_t)v;
+}
 /* Hands the bytes over in *out (NUL-terminated, *len without the NUL;
  * the caller frees them with sos_free); on an earlier failure frees them
  * and returns SOS_ENOMEM.  Either way b is left empty. */

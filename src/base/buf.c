@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool sos_buf_room(struct sos_buf *b, size_t n) {
+bool sos__buf_grow(struct sos_buf *b, size_t n) {
   if (b->rc) return false;
   if (b->cap - b->len > n) return true; /* keep a byte for the NUL */
   size_t cap = b->cap ? b->cap : 64;
@@ -58,12 +58,6 @@ void sos_buf_fmt(struct sos_buf *b, const char *fmt, ...) {
   vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
   b->len += (size_t)n;
-}
-
-void sos_buf_varint(struct sos_buf *b, uint64_t v) {
-  if (!sos_buf_room(b, 10)) return;
-  while (v >= 0x80) b->p[b->len++] = (uint8_t)(v | 0x80), v >>= 7;
-  b->p[b->len++] = (uint8_t)v;
 }
 
 int sos_buf_finish(struct sos_buf *b, char **out, size_t *len) {
