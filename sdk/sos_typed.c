@@ -28,19 +28,27 @@
 __attribute__((import_module(SOS_ABI_MODULE), import_name("call_plan"))) int32_t
 sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
 
-/* The builder keeps every string and request template in one pool
- * (each after its length, and NUL-terminated), referred to by offset + 1
- * (0: none), and the
- * steps and binds in two arrays, so that building a plan of N steps costs
- * a few reallocations, not several allocations per step: in a guest,
- * malloc runs interpreted and would cost more than the kernel's work. */
+/* The builder writes each step's fields and each bind in their wire form
+ * as they are added, into one pool: sos_plan_call writes the step's
+ * service, method and request template fields, sos_plan_bind one element
+ * of its step's list of binds.  sos_plan_start then only lays the pieces
+ * out with their lengths, copying each once.  Strings of each and where
+ * (rare) are pooled as text (after their length, NUL-terminated) and
+ * encoded at the start.  Pieces are referred to by offset + 1 (0: none).
+ * Building a plan of N steps costs a few reallocations, not allocations
+ * per step: in a guest, malloc would cost more than the kernel's work. */
 struct bind {
-  uint32_t step, from, field, path;
+  uint32_t at, len; /* the element (its length prefix and bytes) in the pool */
+  uint32_t next;    /* the step's next bind, index + 1 (0: none) */
 };
 
 struct step {
-  uint32_t service, method, req, req_len;
-  uint32_t at; /* where its request is in the plan's encoding, 0: none */
+  uint32_t at, head, len; /* its fields in the pool: service and method
+                             (head bytes), then the template field */
+  uint32_t req_len;
+  uint32_t enc_at;        /* its template in the plan's encoding, 0: none */
+  uint32_t first, last;   /* its binds, index + 1 (0: none) */
+  uint32_t bsize;         /* the bytes of its binds list */
   uint32_t each_field, each_path, each_from, where_path, where_text, where_op;
   int64_t where_int;
   bool each, where, where_num, keep;
@@ -74,21 +82,29 @@ static bool room(void *arrp, uint32_t n, uint32_t *cap, size_t size) {
   return true;
 }
 
-/* Copies n bytes into the pool, after their length (4 bytes) and before a
- * NUL; their offset + 1, or 0 when out of memory (which marks the plan). */
-static uint32_t keep(sos_plan *p, const void *src, size_t n) {
-  if (p->plen + n + 5 > p->pcap) {
+/* n more bytes at the pool's end (not yet counted in plen), or NULL when
+ * out of memory (which marks the plan). */
+static uint8_t *grow(sos_plan *p, size_t n) {
+  if (p->plen + n > p->pcap) {
     size_t c = p->pcap ? p->pcap : 256;
-    while (c < p->plen + n + 5) c *= 2;
+    while (c < p->plen + n) c *= 2;
     uint8_t *q = realloc(p->pool, c);
-    if (!q) return p->failed = true, 0;
+    if (!q) return p->failed = true, NULL;
     p->pool = q;
     p->pcap = c;
   }
+  return p->pool + p->plen;
+}
+
+/* Copies n bytes into the pool, after their length (4 bytes) and before a
+ * NUL; their offset + 1, or 0 when out of memory. */
+static uint32_t keep(sos_plan *p, const void *src, size_t n) {
+  uint8_t *q = grow(p, n + 5);
+  if (!q) return 0;
   uint32_t len = (uint32_t)n;
-  memcpy(p->pool + p->plen, &len, 4);
-  if (n) memcpy(p->pool + p->plen + 4, src, n);
-  p->pool[p->plen + 4 + n] = 0;
+  memcpy(q, &len, 4);
+  if (n) memcpy(q + 4, src, n);
+  q[4 + n] = 0;
   uint32_t off = (uint32_t)p->plen + 5;
   p->plen += n + 5;
   return off;
@@ -102,7 +118,7 @@ static const char *str(const sos_plan *p, uint32_t off) {
   return off ? (const char *)p->pool + off - 1 : "";
 }
 
-/* The length of the pooled bytes at off (0 for none). */
+/* The length of the pooled text at off (0 for none). */
 static size_t slen(const sos_plan *p, uint32_t off) {
   uint32_t n = 0;
   if (off) memcpy(&n, p->pool + off - 5, 4);
@@ -124,12 +140,9 @@ static size_t text_size(const sos_plan *p, uint32_t off) {
   return off ? len_field(slen(p, off)) : 0;
 }
 
-static size_t ref_size(const sos_plan *p, uint32_t step, uint32_t path) {
-  return (step ? 1 + vlen(step) : 0) + text_size(p, path);
-}
-
-static size_t bind_size(const sos_plan *p, const struct bind *b) {
-  return text_size(p, b->field) + len_field(ref_size(p, b->from, b->path));
+/* A Ref { step = 1; path = 2 } of n path bytes. */
+static size_t ref_size(uint32_t step, size_t n) {
+  return (step ? 1 + vlen(step) : 0) + (n ? len_field(n) : 0);
 }
 
 static size_t where_size(const sos_plan *p, const struct step *s) {
@@ -138,25 +151,13 @@ static size_t where_size(const sos_plan *p, const struct step *s) {
          text_size(p, s->where_text);
 }
 
-/* The size of each step's encoding into size[] and of its binds' into
- * bsize[] (both p->nsteps long), in one pass over the binds. */
-static void sizes(const sos_plan *p, uint32_t *size, uint32_t *bsize) {
-  memset(bsize, 0, p->nsteps * sizeof *bsize);
-  for (uint32_t i = 0; i < p->nbinds; i++) { /* list elements: length and bytes, no key */
-    size_t b = bind_size(p, &p->binds[i]);
-    bsize[p->binds[i].step] += (uint32_t)(vlen(b) + b);
-  }
-  for (uint32_t i = 0; i < p->nsteps; i++) {
-    const struct step *s = &p->steps[i];
-    size[i] =
-        (uint32_t)(text_size(p, s->service) + text_size(p, s->method) +
-                   (s->req_len ? len_field(s->req_len) : 0) +
-                   (bsize[i] ? len_field(bsize[i]) : 0) +
-                   (s->each ? len_field(ref_size(p, s->each_from, s->each_path)) +
-                                  text_size(p, s->each_field)
-                            : 0) +
-                   (s->where ? len_field(where_size(p, s)) : 0) + (s->keep ? 2 : 0));
-  }
+/* The size of step s's encoding. */
+static size_t step_size(const sos_plan *p, const struct step *s) {
+  return s->len + (s->bsize ? len_field(s->bsize) : 0) +
+         (s->each ? len_field(ref_size(s->each_from, slen(p, s->each_path))) +
+                        text_size(p, s->each_field)
+                  : 0) +
+         (s->where ? len_field(where_size(p, s)) : 0) + (s->keep ? 2 : 0);
 }
 
 /* Writes the key of LEN field tag and the length n. */
@@ -165,43 +166,35 @@ static uint8_t *put_len(uint8_t *q, uint32_t tag, size_t n) {
   return sos_wire_varint_out(q, n);
 }
 
-static uint8_t *put_text(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t off) {
-  if (!off) return q;
-  const char *t = str(p, off);
-  size_t n = slen(p, off);
+/* A LEN field holding the n bytes at src. */
+static uint8_t *put_bytes(uint8_t *q, uint32_t tag, const void *src, size_t n) {
   q = put_len(q, tag, n);
-  memcpy(q, t, n);
+  memcpy(q, src, n);
   return q + n;
 }
 
-static uint8_t *put_ref(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t step,
-                        uint32_t path) {
-  q = put_len(q, tag, ref_size(p, step, path));
-  if (step) *q++ = 1 << 3, q = sos_wire_varint_out(q, step);
-  return put_text(q, p, 2, path);
+static uint8_t *put_text(uint8_t *q, const sos_plan *p, uint32_t tag, uint32_t off) {
+  return off ? put_bytes(q, tag, str(p, off), slen(p, off)) : q;
 }
 
-static uint8_t *put_step(uint8_t *q, sos_plan *p, uint32_t i, size_t bs) {
-  struct step *s = &p->steps[i];
-  q = put_text(q, p, 1, s->service);
-  q = put_text(q, p, 2, s->method);
-  s->at = 0;
-  if (s->req_len) {
-    q = put_len(q, 3, s->req_len);
-    s->at = (uint32_t)(q - p->enc);
-    memcpy(q, p->pool + s->req - 1, s->req_len);
-    q += s->req_len;
-  }
-  if (bs) q = put_len(q, 4, bs);
-  for (uint32_t j = 0; bs && j < p->nbinds; j++) {
-    const struct bind *b = &p->binds[j];
-    if (b->step != i) continue;
-    q = sos_wire_varint_out(q, bind_size(p, b));
-    q = put_text(q, p, 1, b->field);
-    q = put_ref(q, p, 2, b->from, b->path);
+static uint8_t *put_ref(uint8_t *q, uint32_t tag, uint32_t step, const char *path, size_t n) {
+  q = put_len(q, tag, ref_size(step, n));
+  if (step) *q++ = 1 << 3, q = sos_wire_varint_out(q, step);
+  return n ? put_bytes(q, 2, path, n) : q;
+}
+
+static uint8_t *put_step(uint8_t *q, sos_plan *p, struct step *s) {
+  memcpy(q, p->pool + s->at - 1, s->len);
+  s->enc_at = s->req_len ? (uint32_t)(q - p->enc) + s->len - s->req_len : 0;
+  q += s->len;
+  if (s->bsize) q = put_len(q, 4, s->bsize);
+  for (uint32_t b = s->first; b; b = p->binds[b - 1].next) {
+    const struct bind *bd = &p->binds[b - 1];
+    memcpy(q, p->pool + bd->at - 1, bd->len);
+    q += bd->len;
   }
   if (s->each) {
-    q = put_ref(q, p, 5, s->each_from, s->each_path);
+    q = put_ref(q, 5, s->each_from, str(p, s->each_path), slen(p, s->each_path));
     q = put_text(q, p, 6, s->each_field);
   }
   if (s->where) {
@@ -249,21 +242,43 @@ void sos_plan_free(sos_plan *p) {
   free(p);
 }
 
+/* Writes step s's fields into the pool: service and method (head bytes,
+ * copied from where s has them when service is NULL), then a template of
+ * len bytes at req.  False when out of memory. */
+static bool put_fields(sos_plan *p, struct step *s, const char *service, const char *method,
+                       size_t head, const void *req, size_t len) {
+  size_t n = head + (len ? len_field(len) : 0);
+  uint8_t *q = grow(p, n);
+  if (!q) return false;
+  if (service) {
+    q = put_bytes(q, 1, service, strlen(service));
+    if (*method) q = put_bytes(q, 2, method, strlen(method));
+  } else {
+    memcpy(q, p->pool + s->at - 1, head), q += head;
+  }
+  if (len) put_bytes(q, 3, req, len);
+  s->at = (uint32_t)p->plen + 1;
+  s->head = (uint32_t)head;
+  s->len = (uint32_t)n;
+  s->req_len = (uint32_t)len;
+  p->plen += n;
+  p->enc_len = 0;
+  return true;
+}
+
 int sos_plan_call(sos_plan *p, const char *service, const char *method, const void *req,
                   size_t len) {
-  if (!p || !service || !*service || !method || p->nsteps >= SOS_PLAN_MAX_STEPS)
+  if (!p || !service || !*service || !method || p->nsteps >= SOS_PLAN_MAX_STEPS ||
+      len > SOS_ABI_MAX_MESSAGE)
     return -SOS_STATUS_INVALID;
   if (!room(&p->steps, p->nsteps, &p->capsteps, sizeof *p->steps)) {
     p->failed = true;
     return -SOS_STATUS_BUSY;
   }
+  size_t ml = strlen(method), head = len_field(strlen(service)) + (ml ? len_field(ml) : 0);
   struct step *s = &p->steps[p->nsteps];
   memset(s, 0, sizeof *s);
-  p->enc_len = 0;
-  s->service = keep_str(p, service);
-  s->method = keep_str(p, method);
-  s->req = len ? keep(p, req, len) : 0;
-  s->req_len = (uint32_t)len;
+  if (!put_fields(p, s, service, method, head, req, len)) return -SOS_STATUS_BUSY;
   return (int)p->nsteps++;
 }
 
@@ -275,11 +290,22 @@ static struct step *later(sos_plan *p, int step, int from) {
 }
 
 int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char *path) {
-  if (!later(p, step, from) || !field || !*field) return SOS_STATUS_INVALID;
-  if (!room(&p->binds, p->nbinds, &p->capbinds, sizeof *p->binds))
+  struct step *s = later(p, step, from);
+  if (!s || !field || !*field) return SOS_STATUS_INVALID;
+  size_t fl = strlen(field), pl = path ? strlen(path) : 0;
+  size_t body = len_field(fl) + len_field(ref_size((uint32_t)from, pl)), n = vlen(body) + body;
+  uint8_t *q;
+  if (!room(&p->binds, p->nbinds, &p->capbinds, sizeof *p->binds) || !(q = grow(p, n)))
     return p->failed = true, SOS_STATUS_BUSY;
-  p->binds[p->nbinds++] = (struct bind){(uint32_t)step, (uint32_t)from,
-                                        keep_str(p, field), keep_str(p, path)};
+  q = sos_wire_varint_out(q, body);
+  q = put_bytes(q, 1, field, fl);
+  put_ref(q, 2, (uint32_t)from, path, pl);
+  p->binds[p->nbinds++] = (struct bind){(uint32_t)p->plen + 1, (uint32_t)n, 0};
+  p->plen += n;
+  if (s->last) p->binds[s->last - 1].next = p->nbinds;
+  else s->first = p->nbinds;
+  s->last = p->nbinds;
+  s->bsize += (uint32_t)n;
   p->enc_len = 0;
   return SOS_STATUS_OK;
 }
@@ -326,22 +352,15 @@ int sos_plan_where_text(sos_plan *p, int step, const char *path, int op,
 }
 
 int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len) {
-  if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
+  if (!p || step < 0 || (uint32_t)step >= p->nsteps || len > SOS_ABI_MAX_MESSAGE)
+    return SOS_STATUS_INVALID;
   struct step *s = &p->steps[step];
-  if (len == s->req_len && s->at && p->enc_len) /* the encoding stays valid */
-    memcpy(p->enc + s->at, req, len);
-  else
-    p->enc_len = 0;
-  if (len <= s->req_len && s->req) { /* fits where the old one was */
-    memcpy(p->pool + s->req - 1, req, len);
-    s->req_len = (uint32_t)len;
+  if (len && len == s->req_len) { /* in place, in the encoding too */
+    memcpy(p->pool + s->at - 1 + s->len - len, req, len);
+    if (p->enc_len && s->enc_at) memcpy(p->enc + s->enc_at, req, len);
     return SOS_STATUS_OK;
   }
-  uint32_t off = len ? keep(p, req, len) : 0;
-  if (len && !off) return SOS_STATUS_BUSY;
-  s->req = off;
-  s->req_len = (uint32_t)len;
-  return SOS_STATUS_OK;
+  return put_fields(p, s, NULL, NULL, s->head, req, len) ? SOS_STATUS_OK : SOS_STATUS_BUSY;
 }
 
 int sos_plan_keep(sos_plan *p, int step) {
@@ -355,10 +374,11 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!p || !p->nsteps) return -SOS_STATUS_INVALID;
   if (p->failed) return -SOS_STATUS_BUSY;
   if (!p->enc_len) {
-    uint32_t size[SOS_PLAN_MAX_STEPS], bsize[SOS_PLAN_MAX_STEPS];
-    sizes(p, size, bsize);
     size_t list = 0;
-    for (uint32_t i = 0; i < p->nsteps; i++) list += vlen(size[i]) + size[i];
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+      size_t n = step_size(p, &p->steps[i]);
+      list += vlen(n) + n;
+    }
     size_t total = len_field(list);
     if (total > p->enc_cap) {
       uint8_t *buf = realloc(p->enc, total);
@@ -366,13 +386,12 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
       p->enc = buf;
       p->enc_cap = total;
     }
-    uint8_t *buf = p->enc;
-    uint8_t *q = put_len(buf, 1, list);
+    uint8_t *q = put_len(p->enc, 1, list);
     for (uint32_t i = 0; i < p->nsteps; i++) {
-      q = sos_wire_varint_out(q, size[i]);
-      q = put_step(q, p, i, bsize[i]);
+      q = sos_wire_varint_out(q, step_size(p, &p->steps[i]));
+      q = put_step(q, p, &p->steps[i]);
     }
-    p->enc_len = (size_t)(q - buf);
+    p->enc_len = (size_t)(q - p->enc);
   }
   return sos__abi_call_plan(p->enc, p->enc_len, timeout_ms);
 }
@@ -383,13 +402,17 @@ struct in {
   const uint8_t *p, *end;
 };
 
-/* The varint at c->p (sos_wire.h reads it), moving past it. */
+/* The varint at c->p, moving past it; false when it is cut short or
+ * passes 2^64 - 1. */
 static bool get_varint(struct in *c, uint64_t *v) {
-  sos_wire_dec d;
-  sos_wire_dec_init(&d, c->p, NULL);
-  const uint8_t *q = sos_wire_get_varint(&d, c->p, c->end, v);
-  if (q) c->p = q;
-  return q != NULL;
+  uint64_t x = 0;
+  for (unsigned sh = 0; c->p < c->end && sh < 64; sh += 7) {
+    uint8_t b = *c->p++;
+    if (sh == 63 && b > 1) return false;
+    x |= (uint64_t)(b & 0x7f) << sh;
+    if (!(b & 0x80)) return *v = x, true;
+  }
+  return false;
 }
 
 /* The next field: tag, wire type, varint value or LEN payload. */

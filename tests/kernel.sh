@@ -501,6 +501,8 @@ check "deploy numbers and planner" 0 "deployed planner" "" \
 check "a plan of 10 dependent calls" 0 "=15" "" $SOS call planner chain "5 10"
 check "a plan of 256 (the most), built across fuel slices" 0 "=256" "" $SOS call planner chain "0 256"
 check "a plan of 257 steps is refused" 1 "" "chain takes N and K (1..256)" $SOS call planner chain "0 257"
+check "a plan built once, started with requests of other sizes, the same size, none" 0 \
+  "=8 1003 10 100003 100004 3" "" $SOS call planner prepared "5 1000 7 100000 100001 0"
 sent0=$(psf planner sent); calls0=$(psf numbers calls); planned0=$(psf numbers calls_planned)
 check "another chain of 10" 0 "=10" "" $SOS call planner chain "0 10"
 check "reaches the callee's node as ONE message" 0 "=1" "" \

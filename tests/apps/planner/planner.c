@@ -21,6 +21,9 @@
  *   bad           hostile and mistaken plans, each answered with a status
  *                 and never a crash: one line "case: status message" each.
  *   one "N"       one typed call of next (the benchmark's reference).
+ *   prepared "N..."  a chain of 3 built once and started once per N, each
+ *                 time with sos_plan_set_request (requests of other
+ *                 sizes, the same size, none): answers each N + 3.
  */
 #include "planner.sos.h"
 #include "sos.h"
@@ -84,6 +87,42 @@ static int chain(const struct sos_request *r) {
   free(res);
   sos_arena_reset(ARENA);
   return rc;
+}
+
+static int prepared(const struct sos_request *r) {
+  sos_plan *p = sos_plan_new();
+  int last = sos_plan_call(p, "numbers", "next", NULL, 0);
+  for (int i = 1; i < 3; i++) {
+    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
+    sos_plan_bind(p, s, "n", last, "n");
+    last = s;
+  }
+  sos_plan_keep(p, last);
+  char out[256];
+  size_t o = 0;
+  const char *at = r->body;
+  int rc = 0;
+  for (char *end; *at && !rc && o < sizeof out - 24; at = end) {
+    long long n0 = strtoll(at, &end, 10);
+    if (end == at) break;
+    uint8_t buf[32];
+    sos_wbuf w;
+    num_request(&w, buf, sizeof buf, n0);
+    char *res = NULL;
+    size_t len = 0;
+    int64_t n = 0;
+    int h = sos_plan_set_request(p, 0, w.p, w.len) ? -SOS_STATUS_INVALID : sos_plan_start(p, 0);
+    rc = h < 0 ? -h : sos_await_all(&h, 1, SOS_FOREVER) < 0 ? SOS_STATUS_ERROR
+                                                             : sos_result(h, &res, &len);
+    if (h >= 0) sos_close(h);
+    if (!rc) rc = step_n(res, len, last, &n);
+    free(res);
+    sos_arena_reset(ARENA);
+    o += (size_t)snprintf(out + o, sizeof out - o, "%s%lld", o ? " " : "", (long long)n);
+  }
+  sos_plan_free(p);
+  return rc ? sos_fail(rc, "prepared plan failed after \"%.*s\"", (int)o, out)
+            : sos_respond(out, o);
 }
 
 static int seq(const struct sos_request *r) {
@@ -333,6 +372,7 @@ void sos_main(void) {
   sos_method("cancel", cancel);
   sos_method("chain", chain);
   sos_method("seq", seq);
+  sos_method("prepared", prepared);
   sos_method("one", one);
   sos_method("map", map);
   sos_method("badbind", badbind);
