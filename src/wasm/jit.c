@@ -212,6 +212,8 @@ enum {
   ST_FUEL,  /* charging j.arg would overdraw the slice: retry or continue */
   ST_YIELD, /* an op run by sos__interp_step needs more fuel: retry */
   ST_CALL,  /* perform the call op at j.op_pc, then continue at j.cont */
+  ST_HOST,  /* the host function of the call at j.op_pc returned j.arg,
+               not OK: suspend (resume at j.cont), or fail */
   ST_RET,   /* returned into another instance: the popped frame says where */
 };
 
@@ -237,7 +239,7 @@ struct fix {
   int kind;
 };
 
-enum { COLD_FUEL, COLD_CALL, COLD_STEP };
+enum { COLD_FUEL, COLD_CALL, COLD_STEP, COLD_HOST };
 
 struct cold {
   int kind;
@@ -1143,14 +1145,36 @@ static void emit_call(struct jt *t, const uint32_t *pc) {
   reload_mask(t, call_reload(t));
 }
 
-/* call_import: always through the run loop (host functions, other
- * instances). */
+static int host_call(struct sos__jctx *j, uint64_t *fp, const uint32_t *pc);
+
+/* call_import: a host function is called from the code (host_call), so
+ * that a system call does not leave the machine code and enter it again;
+ * a function of another instance, and a host function that suspends or
+ * fails, go through the run loop. */
 static void emit_call_import(struct jt *t, const uint32_t *pc) {
-  size_t op_start = t->b->n;
+  struct xbuf *b = t->b;
+  size_t op_start = b->n;
   spill_mask(t, call_spill(t, pc[2]));
   struct cold *c = call_cold(t, pc, op_start);
-  c->jump = x_jmp(t->b);
-  c->cont_at = t->b->n;
+  x_load(b, XW, RAX, CTX(inst));
+  x_load(b, XW, RAX, xm_b(RAX, (int32_t)offsetof(sos_wasm_instance, funcs)));
+  x_load(b, XW, RAX, xm_b(RAX, (int32_t)(pc[1] * 8)));
+  x_alu_mi(b, XW, ALU_CMP, xm_b(RAX, (int32_t)offsetof(sos_wasm_func, code)), 0);
+  c->jump = x_jcc(b, CC_NE); /* wasm code: the run loop calls it */
+  x_store(b, XW, CTX(fuel), R14);
+  x_mov_rr(b, XW, RDI, R13);
+  x_mov_rr(b, XW, RSI, RBX);
+  x_mov_ri(b, RDX, (uint64_t)(uintptr_t)pc);
+  int (*fn)(struct sos__jctx *, uint64_t *, const uint32_t *) = host_call;
+  uint64_t fa;
+  memcpy(&fa, &fn, sizeof fa);
+  x_mov_ri(b, RAX, fa);
+  x_call_r(b, RAX);
+  x_load(b, XW, R14, CTX(fuel));
+  x_test_rr(b, 0, RAX, RAX);
+  struct cold *h = add_cold(t, COLD_HOST);
+  h->jump = x_jcc(b, CC_NE);
+  c->cont_at = h->cont_at = b->n;
   reload_mask(t, call_reload(t));
 }
 
@@ -1671,6 +1695,12 @@ static void emit_cold(struct jt *t, const struct jmod *jm, const struct cold *c)
     x_mov_ri(b, RAX, ST_CALL);
     x_bind(b, x_jmp(b), t->spill_exit);
     break;
+  case COLD_HOST: /* registers are spilled, and clobbered by the call */
+    x_bind(b, c->jump, b->n);
+    lea_store(t, c->cont_at, JOFF(cont));
+    x_mov_ri(b, RAX, ST_HOST);
+    x_bind(b, x_jmp(b), jm->exit_at);
+    break;
   case COLD_STEP: {
     x_bind(b, c->jump, b->n);
     x_alu_ri(b, 0, ALU_CMP, RAX, -2);
@@ -1964,6 +1994,27 @@ static void load_stack(struct sos__jctx *j, struct sos__exec *x) {
   j->fend = x->frames + x->frames_cap;
   j->stack_end = x->stack + x->stack_cap;
 }
+/* Calls the host function of call_import pc from the machine code, its
+ * arguments in the frame at fp: 0 when it returned OK (its results in
+ * the frame), else what it returned (j->arg) for the run loop (ST_HOST). */
+static int host_call(struct sos__jctx *j, uint64_t *fp, const uint32_t *pc) {
+  sos_wasm_instance *inst = j->inst;
+  sos_wasm_func *callee = inst->funcs[pc[1]];
+  uint32_t cbase = pc[2];
+  uint64_t res[SOS_WASM_HOST_MAX_RESULTS];
+  struct sos_wasm_hostcall hc = {inst, callee->env, (const sos_wasm_val *)(fp + cbase), res,
+                                 j->trap};
+  int r = callee->host(&hc);
+  if (r != SOS_WASM_HOST_OK) {
+    j->arg = (uint64_t)(int64_t)r;
+    j->op_pc = pc;
+    return 1;
+  }
+  for (uint32_t i = 0; i < callee->type.nresults; i++) fp[cbase + i] = res[i];
+  set_inst(j, inst); /* the host may have grown the memory */
+  return 0;
+}
+
 /* The interpreter's CHARGE: false when the run must stop first. */
 static bool charge_now(struct sos__jctx *j, int64_t k) {
   if ((j->fuel -= k) < 0) {
@@ -1983,6 +2034,7 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
   int64_t budget = sos__exec_budget(x, slice, &hard_cut);
   j.fuel = j.budget = budget;
   j.hard_cut = hard_cut;
+  j.trap = trap;
   set_inst(&j, x->cur);
   load_stack(&j, x);
   uint64_t *fp = x->stack + x->fp;
@@ -2031,6 +2083,23 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
     case ST_YIELD:
       goto out_of_fuel;
     case ST_CALL: break;
+    case ST_HOST: { /* as below, after the host function returned */
+      int r = (int)(int64_t)j.arg;
+      x->fuel_used += (uint64_t)(budget - j.fuel);
+      if (r == SOS_WASM_HOST_SUSPEND) {
+        x->jit_addr = j.cont;
+        x->jit_cont = NULL;
+        x->fp = (uint32_t)(fp - x->stack);
+        x->cur = j.inst;
+        x->host_res = j.op_pc[2];
+        x->host_nres = j.inst->funcs[j.op_pc[1]]->type.nresults;
+        x->nframes = (uint32_t)(j.ftop - x->frames);
+        x->state = SOS__EXEC_SUSPENDED;
+        return SOS_WASM_SUSPENDED;
+      }
+      x->nframes = 0;
+      return sos__host_failed(x, trap, r);
+    }
     default: tk = SOS_WASM_TRAP_HOST; goto trap;
     }
 

@@ -46,6 +46,7 @@ struct sos__jctx {
   const uint32_t *op_pc;      /* a call op the run loop performs */
   uint64_t arg;               /* fuel to charge (a fuel stop) */
   int64_t trap_kind;          /* a trap's kind */
+  struct sos_wasm_trap *trap; /* the run's, for host functions */
 };
 
 /* Whether modules are compiled to machine code in this process. */
