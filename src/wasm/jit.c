@@ -1920,7 +1920,7 @@ static void perf_map(const sos_wasm_module *m, const size_t *entries, uint32_t n
       at = q, q += names ? len : 0;
     }
     if (names && at && idx == fidx) snprintf(name, sizeof name, "%.*s", (int)len, (const char *)at);
-    else snprintf(name, sizeof name, "wasm_%u_f%u", n, fidx);
+    else snprintf(name, sizeof name, "wasm_f%u", fidx);
     size_t end = i + 1 < n ? entries[i + 1] : total;
     fprintf(f, "%lx %zx %s\n", (unsigned long)(uintptr_t)(m->jit_mem + entries[i]),
             end - entries[i], name);
