@@ -317,7 +317,10 @@ size_t sos__wire_utf8_from(const uint8_t *p, size_t n, size_t i);
 static inline size_t sos_wire_utf8_check(const uint8_t *p, size_t n) {
   uint64_t x, hi = 0x8080808080808080ull;
   size_t i = 0;
-  if (n < 8) {
+  if (n < 8) { /* 4 to 7 bytes: two overlapping words */
+    uint32_t a, b;
+    if (n >= 4 && (memcpy(&a, p, 4), memcpy(&b, p + n - 4, 4), !((a | b) & 0x80808080u)))
+      return n;
     while (i < n && p[i] < 0x80) i++;
     return i == n ? n : sos__wire_utf8_from(p, n, i);
   }

@@ -556,6 +556,8 @@ static void test_decode_rejects(void) {
          "Doc.name (tag 1) at byte 2: invalid UTF-8");
   REJECT("utf8-cut", "Doc", "0a 03 61 e2 82", "Doc.name (tag 1) at byte 3: invalid UTF-8");
   REJECT("utf8-continuation", "Doc", "0a 02 61 80", "Doc.name (tag 1) at byte 3: invalid UTF-8");
+  REJECT("utf8-mid6", "Doc", "0a 06 61 62 63 ff 64 65", "Doc.name (tag 1) at byte 5: invalid UTF-8");
+  REJECT("utf8-last4", "Doc", "0a 04 61 62 63 80", "Doc.name (tag 1) at byte 5: invalid UTF-8");
   REJECT("utf8-ff", "Doc", "0a 09 6162636465666768 ff",
          "Doc.name (tag 1) at byte 10: invalid UTF-8");
   REJECT("wrong-wire-type", "Doc", "08 01",
