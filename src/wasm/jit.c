@@ -279,6 +279,10 @@ struct jt {
   uint32_t *live_out;
   uint32_t cur; /* the op being translated */
   size_t *label;  /* per op word: machine code offset, or SIZE_MAX */
+  bool *target;   /* per op word: a branch lands there */
+  /* Address slots whose bounds check covers [value, value + end) since
+   * the code last met a branch target or wrote the slot (check_slot). */
+  uint32_t ck_slot[4], ck_end[4], nck;
   struct fix *fx;
   size_t nfx, capfx;
   struct cold *cd;
@@ -1001,13 +1005,50 @@ static struct xm emit_check(struct jt *t, uint32_t off, unsigned n) {
   return xm_bi(R12, RAX, 1, (int32_t)off);
 }
 
+/* emit_check for an address that is slot's value (rax), skipped when an
+ * earlier check on the way here covered at least as much of it: code
+ * since the last branch target runs straight, a slot not written since
+ * holds the same value, and memory never shrinks.  A struct's fields read
+ * one after the other (p->a, p->b, p->c) are checked once. */
+static struct xm check_slot(struct jt *t, uint32_t slot, uint32_t off, unsigned n) {
+  uint64_t end = (uint64_t)off + n;
+  if (end > 0x7fffffffu) return emit_check(t, off, n);
+  uint32_t k = 0;
+  while (k < t->nck && t->ck_slot[k] != slot) k++;
+  if (k < t->nck && t->ck_end[k] >= end) return xm_bi(R12, RAX, 1, (int32_t)off);
+  if (k == t->nck && t->nck < 4) t->ck_slot[t->nck++] = slot;
+  if (k < t->nck) t->ck_end[k] = (uint32_t)end;
+  return emit_check(t, off, n);
+}
+
+/* After op at code[i]: forgets the checks of the slots it writes (all of
+ * them at a call, which writes its results into the frame). */
+static void forget_checks(struct jt *t, const uint32_t *code, uint32_t i, unsigned op) {
+  if (op == SOS__OP_call || op == SOS__OP_call_import || op == SOS__OP_call_indirect) {
+    t->nck = 0;
+    return;
+  }
+  const char *sh = shapes[op];
+  for (uint32_t p = 0; sh[p] && t->nck; p++) {
+    if (sh[p] != 'I' && sh[p] != 'F' && sh[p] != 'X') continue;
+    for (uint32_t k = 0; k < t->nck;)
+      if (t->ck_slot[k] == code[i + 1 + p]) {
+        t->ck_slot[k] = t->ck_slot[--t->nck];
+        t->ck_end[k] = t->ck_end[t->nck];
+      } else {
+        k++;
+      }
+  }
+}
+
 static const uint8_t access_bytes[0x3f - 0x28] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
                                                   4, 8, 4, 8, 1, 2, 1, 2, 4};
 
 static void emit_load(struct jt *t, const uint32_t *pc, struct opinfo in) {
   uint32_t d = pc[1];
   emit_base(t, in.form, pc[2], pc, 4);
-  struct xm m = emit_check(t, pc[3], access_bytes[in.opc - 0x28]);
+  unsigned n = access_bytes[in.opc - 0x28];
+  struct xm m = in.form == F_PLAIN ? check_slot(t, pc[2], pc[3], n) : emit_check(t, pc[3], n);
   int xd = xmm_of(t, d);
   if ((in.opc == 0x2a || in.opc == 0x2b) && xd >= 0) {
     x_sse_rm(t->b, in.opc == 0x2b, SSE_MOV, xd, m);
@@ -1031,7 +1072,8 @@ static void emit_load(struct jt *t, const uint32_t *pc, struct opinfo in) {
 static void emit_store(struct jt *t, const uint32_t *pc, struct opinfo in) {
   uint32_t v = pc[2];
   emit_base(t, in.form, pc[1], pc, 4);
-  struct xm m = emit_check(t, pc[3], access_bytes[in.opc - 0x28]);
+  unsigned n = access_bytes[in.opc - 0x28];
+  struct xm m = in.form == F_PLAIN ? check_slot(t, pc[1], pc[3], n) : emit_check(t, pc[3], n);
   int xv = xmm_of(t, v);
   if ((in.opc == 0x38 || in.opc == 0x39) && xv >= 0) {
     x_sse_rm(t->b, in.opc == 0x39, SSE_MOVST, xv, m);
@@ -1734,12 +1776,24 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   t->where = sos_calloc(c->frame_slots + 1, 1);
   t->written = sos_calloc(c->frame_slots + 1, sizeof *t->written);
   t->label = sos_malloc((c->nops + 1) * sizeof *t->label);
+  t->target = sos_calloc(c->nops + 1, sizeof *t->target);
   int rc = 0;
-  if (!t->where || !t->written || !t->label) {
+  if (!t->where || !t->written || !t->label || !t->target) {
     rc = SOS_ENOMEM;
     goto out;
   }
   for (uint32_t i = 0; i <= c->nops; i++) t->label[i] = SIZE_MAX;
+  for (uint32_t i = 0; i < c->nops;) { /* the branch targets, for check_slot */
+    unsigned op = op_of(c->ops[i]);
+    const char *sh = shapes[op];
+    for (uint32_t p = 0; sh[p]; p++)
+      if (sh[p] == 'j' && i + c->ops[i + 1 + p] <= c->nops) t->target[i + c->ops[i + 1 + p]] = true;
+    if (op == SOS__OP_br_table)
+      for (uint32_t e = 0; e <= c->ops[i + 2]; e++)
+        if (i + c->ops[i + 3 + e] <= c->nops) t->target[i + c->ops[i + 3 + e]] = true;
+    i += op_words(c->ops, i, op);
+  }
+  t->nck = 0;
   rc = assign_registers(t);
   if (!rc) rc = liveness(t);
   if (rc) goto out;
@@ -1748,9 +1802,11 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   size_t body = t->b->n;
   for (uint32_t i = 0; i < c->nops;) {
     unsigned op = op_of(c->ops[i]);
+    if (t->target[i]) t->nck = 0;
     t->label[i] = t->b->n;
     t->cur = i;
     emit_op(t, jm, i, op);
+    forget_checks(t, c->ops, i, op);
     i += op_words(c->ops, i, op);
   }
   t->label[c->nops] = t->b->n;
@@ -1811,6 +1867,8 @@ out:
   sos_free(t->where);
   sos_free(t->written);
   sos_free(t->label);
+  sos_free(t->target);
+  t->target = NULL;
   sos_free(t->live_out);
   t->live_out = NULL;
   t->written = NULL;
