@@ -1097,7 +1097,8 @@ static void emit_membin(struct jt *t, const uint32_t *pc, struct opinfo in) {
   bool isint = in.opc == 0x6a || in.opc == 0x7c;
   bool dbl = in.opc == 0x7c || in.opc >= 0xa0;
   emit_base(t, in.form, addr, pc, 5);
-  struct xm m = emit_check(t, off, dbl ? 8 : 4);
+  unsigned n = dbl ? 8 : 4;
+  struct xm m = in.form == F_MI ? emit_check(t, off, n) : check_slot(t, addr, off, n);
   if (isint) {
     unsigned w = dbl ? XW : 0;
     int r = ms ? RDX : gpr_of(t, d);
@@ -1786,11 +1787,14 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   for (uint32_t i = 0; i < c->nops;) { /* the branch targets, for check_slot */
     unsigned op = op_of(c->ops[i]);
     const char *sh = shapes[op];
-    for (uint32_t p = 0; sh[p]; p++)
-      if (sh[p] == 'j' && i + c->ops[i + 1 + p] <= c->nops) t->target[i + c->ops[i + 1 + p]] = true;
-    if (op == SOS__OP_br_table)
-      for (uint32_t e = 0; e <= c->ops[i + 2]; e++)
-        if (i + c->ops[i + 3 + e] <= c->nops) t->target[i + c->ops[i + 3 + e]] = true;
+    for (uint32_t p = 0; sh[p]; p++) {
+      uint32_t to = i + c->ops[i + 1 + p];
+      if (sh[p] == 'j' && to <= c->nops) t->target[to] = true;
+    }
+    for (uint32_t e = 0; op == SOS__OP_br_table && e <= c->ops[i + 2]; e++) {
+      uint32_t to = i + c->ops[i + 3 + e];
+      if (to <= c->nops) t->target[to] = true;
+    }
     i += op_words(c->ops, i, op);
   }
   t->nck = 0;
