@@ -1608,6 +1608,22 @@ struct jmod {
   size_t trap_at[SOS_WASM_TRAP_EXIT + 1];
 };
 
+/* The operand of global idx's value, with rax loaded to address it: an
+ * own global (the instance's own globals are one array) in one load, such
+ * as the stack pointer every function with a frame reads and writes; an
+ * imported one in two. */
+static struct xm global_at(struct jt *t, uint32_t idx) {
+  uint32_t nimp = t->m->d.nglobal_imports;
+  if (idx >= nimp && (uint64_t)(idx - nimp) * sizeof(sos_wasm_global) < INT32_MAX) {
+    x_load(t->b, XW, RAX, CTX(own_globals));
+    return xm_b(RAX, (int32_t)((idx - nimp) * sizeof(sos_wasm_global) +
+                               offsetof(sos_wasm_global, value)));
+  }
+  x_load(t->b, XW, RAX, CTX(globals));
+  x_load(t->b, XW, RAX, xm_b(RAX, (int32_t)(idx * 8)));
+  return xm_b(RAX, (int32_t)offsetof(sos_wasm_global, value));
+}
+
 static void emit_op(struct jt *t, const struct jmod *jm, uint32_t i, unsigned op) {
   const uint32_t *pc = t->code + i;
   struct opinfo in = infos[op];
@@ -1661,17 +1677,15 @@ static void emit_op(struct jt *t, const struct jmod *jm, uint32_t i, unsigned op
     return;
   }
   case SOS__OP_global_get:
-    x_load(t->b, XW, RAX, CTX(globals));
-    x_load(t->b, XW, RAX, xm_b(RAX, (int32_t)(pc[2] * 8)));
-    x_load(t->b, XW, RAX, xm_b(RAX, (int32_t)offsetof(sos_wasm_global, value)));
+    x_load(t->b, XW, RAX, global_at(t, pc[2]));
     st_gpr(t, pc[1], RAX);
     return;
-  case SOS__OP_global_set:
+  case SOS__OP_global_set: {
     ld_gpr(t, XW, RCX, pc[1]);
-    x_load(t->b, XW, RAX, CTX(globals));
-    x_load(t->b, XW, RAX, xm_b(RAX, (int32_t)(pc[2] * 8)));
-    x_store(t->b, XW, xm_b(RAX, (int32_t)offsetof(sos_wasm_global, value)), RCX);
+    struct xm m = global_at(t, pc[2]);
+    x_store(t->b, XW, m, RCX);
     return;
+  }
   case SOS__OP_memory_size:
     x_load(t->b, XW, RAX, CTX(memsize));
     x_shift_i(t->b, XW, SH_SHR, RAX, 16);
@@ -2049,6 +2063,7 @@ static void set_inst(struct sos__jctx *j, sos_wasm_instance *inst) {
   j->mem = m0->data;
   j->memsize = m0->size;
   j->globals = inst->globals;
+  j->own_globals = inst->own_globals;
   j->tables = inst->tables;
 }
 static void load_stack(struct sos__jctx *j, struct sos__exec *x) {

@@ -47,6 +47,8 @@ struct sos__jctx {
   uint64_t arg;               /* fuel to charge (a fuel stop) */
   int64_t trap_kind;          /* a trap's kind */
   struct sos_wasm_trap *trap; /* the run's, for host functions */
+  struct sos_wasm_global *own_globals; /* inst->own_globals: its own (not
+                                          imported) globals, in one array */
 };
 
 /* Whether modules are compiled to machine code in this process. */
