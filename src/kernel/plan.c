@@ -397,7 +397,8 @@ static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct p
   struct bind *bd = pl->binds;
   for (uint32_t i = 0; ok && i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
-    struct cur c = {st->blist, st->blist + st->blen};
+    const uint8_t *bl = st->blist ? st->blist : (const uint8_t *)""; /* none: no NULL + 0 */
+    struct cur c = {bl, bl + st->blen};
     st->binds = bd;
     for (uint32_t j = 0; ok && j < st->nbinds; j++) ok = next_bind(&c, bd++);
   }
