@@ -1013,6 +1013,13 @@ static struct xm emit_check(struct jt *t, uint32_t off, unsigned n) {
 static struct xm check_slot(struct jt *t, uint32_t slot, uint32_t off, unsigned n) {
   uint64_t end = (uint64_t)off + n;
   if (end > 0x7fffffffu) return emit_check(t, off, n);
+  /* A constant address (static data: the app's globals) within the
+   * memory's minimum size needs no check at all: memory never shrinks. */
+  struct loc l = where(t, slot);
+  const struct sos__module *d = &t->m->d;
+  if (l.kind == LOC_CONST && d->nmems &&
+      (uint32_t)l.k + end <= (uint64_t)d->mems[0].min * 65536u)
+    return xm_bi(R12, RAX, 1, (int32_t)off);
   uint32_t k = 0;
   while (k < t->nck && t->ck_slot[k] != slot) k++;
   if (k < t->nck && t->ck_end[k] >= end) return xm_bi(R12, RAX, 1, (int32_t)off);

@@ -32,6 +32,14 @@
   (func (export "chase") (param $p i32) (result i32)
     (local.set $p (i32.load (local.get $p)))
     (i32.load (local.get $p)))
+  ;; constant addresses (static data): inside the memory's minimum size the
+  ;; check is left out, past it kept.
+  (func (export "const_last") (param $x i32) (result i32)
+    (i32.xor (local.get $x) (i32.load (i32.const 65532))))
+  (func (export "const_past") (param $x i32) (result i32)
+    (i32.xor (local.get $x) (i32.load (i32.const 65533))))
+  (func (export "const_offset_past") (param $x i32) (result i32)
+    (i32.xor (local.get $x) (i32.load offset=65533 (i32.const 0))))
   ;; stores: p checked for 0..8 by a store, then a store at 60..64.
   (func (export "stores") (param $p i32) (param $v i32)
     (i64.store (local.get $p) (i64.const 1))
