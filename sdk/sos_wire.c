@@ -95,7 +95,7 @@ int sos_arena_adopt(sos_arena *a, void *p) {
   return 0;
 }
 
-void sos_arena_reset(sos_arena *a) {
+void sos__arena_free(sos_arena *a) {
   for (struct sos__arena_owned *o = a->owned; o; o = o->next) free(o->p);
   a->owned = NULL; /* the nodes lived in the blocks freed next */
   for (struct sos__arena_block *b = a->blocks, *next; b; b = next) {

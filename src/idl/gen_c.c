@@ -1039,9 +1039,10 @@ static void source_client(struct gen *g, uint32_t i, const struct sos_app_method
   sos_buf_str(
       o, "  const char *body;\n  size_t len;\n  int status = sos_wire_result(handle, a, "
          "&body, &len);\n"
-         "  memset(resp, 0, sizeof *resp);\n"
-         "  if (status == SOS_STATUS_PENDING) return status;\n  sos_close(handle);\n"
-         "  if ((status = sos_wire_outcome(status, body, len)) != 0) return status;\n");
+         "  if (status == SOS_STATUS_PENDING) {\n    memset(resp, 0, sizeof *resp);\n"
+         "    return status;\n  }\n  sos_close(handle);\n"
+         "  if ((status = sos_wire_outcome(status, body, len)) != 0) {\n"
+         "    memset(resp, 0, sizeof *resp);\n    return status;\n  }\n");
   sos_buf_fmt(o,
                    "  if ((status = %s_decode(resp, body, len, a)) != 0) "
                    "sos_wire_note(status, sos_wire_error());\n",
@@ -1107,8 +1108,11 @@ static void source_server_helpers(struct gen *g) {
       "                  \"%%s: the response does not encode: %%s\", what, "
       "sos_wire_error());\n"
       "  else rc = sos_respond(answer.p, answer.len);\n"
-      "  sos_wbuf_free(&answer);\n"
-      "  sos_wbuf_init(&answer, answer_stack, sizeof answer_stack);\n"
+      "  if (answer.heap) {\n"
+      "    sos_wbuf_free(&answer);\n"
+      "    sos_wbuf_init(&answer, answer_stack, sizeof answer_stack);\n"
+      "  }\n"
+      "  sos_wbuf_clear(&answer);\n"
       "  return rc;\n"
       "}\n"
       "\n/* Answers with the Error struct of declared error code (name); fails\n"
