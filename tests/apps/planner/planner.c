@@ -62,6 +62,21 @@ static int step_n(const char *res, size_t len, int step, int64_t *n) {
   return 0;
 }
 
+/* A new plan of k numbers.next steps, each step's n bound to the
+ * previous step's result, the first with request req (len bytes); the
+ * last step kept.  Its index in *last. */
+static sos_plan *chain_plan(long long k, const void *req, size_t len, int *last) {
+  sos_plan *p = sos_plan_new();
+  *last = sos_plan_call(p, "numbers", "next", req, len);
+  for (long long i = 1; i < k; i++) {
+    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
+    sos_plan_bind(p, s, "n", *last, "n");
+    *last = s;
+  }
+  sos_plan_keep(p, *last);
+  return p;
+}
+
 static int chain(const struct sos_request *r) {
   long long n0 = 0, k = 0;
   if (sscanf(r->body, "%lld %lld", &n0, &k) != 2 || k < 1 || k > SOS_PLAN_MAX_STEPS)
@@ -69,14 +84,8 @@ static int chain(const struct sos_request *r) {
   uint8_t buf[32];
   sos_wbuf w;
   num_request(&w, buf, sizeof buf, n0);
-  sos_plan *p = sos_plan_new();
-  int last = sos_plan_call(p, "numbers", "next", w.p, w.len);
-  for (long long i = 1; i < k; i++) {
-    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
-    sos_plan_bind(p, s, "n", last, "n");
-    last = s;
-  }
-  sos_plan_keep(p, last);
+  int last;
+  sos_plan *p = chain_plan(k, w.p, w.len, &last);
   char *res = NULL;
   size_t len = 0;
   int64_t n = 0;
@@ -90,14 +99,8 @@ static int chain(const struct sos_request *r) {
 }
 
 static int prepared(const struct sos_request *r) {
-  sos_plan *p = sos_plan_new();
-  int last = sos_plan_call(p, "numbers", "next", NULL, 0);
-  for (int i = 1; i < 3; i++) {
-    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
-    sos_plan_bind(p, s, "n", last, "n");
-    last = s;
-  }
-  sos_plan_keep(p, last);
+  int last;
+  sos_plan *p = chain_plan(3, NULL, 0, &last);
   char out[256];
   size_t o = 0;
   const char *at = r->body;
