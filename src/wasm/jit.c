@@ -1984,8 +1984,10 @@ static bool func_names(const struct sos__module *d, const uint8_t **pp, const ui
 
 /* Appends one line per function to /tmp/perf-PID.map, perf's format for
  * code it cannot otherwise name ("START SIZE NAME", hexadecimal), naming
- * each from the "name" section or wasm_fN.  One pass over the names. */
-static void perf_map(const sos_wasm_module *m, const size_t *entries, uint32_t n, size_t total) {
+ * each from the "name" section or wasm_fN.  One pass over the names.  A
+ * function's code runs from starts[i] (its body; its entry follows the
+ * body) to the next one's start. */
+static void perf_map(const sos_wasm_module *m, const size_t *starts, uint32_t n, size_t total) {
   char path[64];
   snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
   FILE *f = fopen(path, "a");
@@ -2004,9 +2006,9 @@ static void perf_map(const sos_wasm_module *m, const size_t *entries, uint32_t n
     }
     if (names && at && idx == fidx) snprintf(name, sizeof name, "%.*s", (int)len, (const char *)at);
     else snprintf(name, sizeof name, "wasm_f%u", fidx);
-    size_t end = i + 1 < n ? entries[i + 1] : total;
-    fprintf(f, "%lx %zx %s\n", (unsigned long)(uintptr_t)(m->jit_mem + entries[i]),
-            end - entries[i], name);
+    size_t end = i + 1 < n ? starts[i + 1] : total;
+    fprintf(f, "%lx %zx %s\n", (unsigned long)(uintptr_t)(m->jit_mem + starts[i]),
+            end - starts[i], name);
   }
   fclose(f);
 }
@@ -2019,9 +2021,13 @@ int sos__jit_compile(sos_wasm_module *m) {
   struct jt t = {.b = &b, .m = m};
   struct jmod jm;
   size_t *entries = sos_malloc((n ? n : 1) * sizeof *entries);
-  int rc = entries ? 0 : SOS_ENOMEM;
+  size_t *starts = sos_malloc((n ? n : 1) * sizeof *starts);
+  int rc = entries && starts ? 0 : SOS_ENOMEM;
   if (!rc) emit_head(&b, &jm);
-  for (uint32_t i = 0; i < n && !rc; i++) rc = translate(&t, &jm, &m->codes[i], &entries[i]);
+  for (uint32_t i = 0; i < n && !rc; i++) {
+    starts[i] = b.n;
+    rc = translate(&t, &jm, &m->codes[i], &entries[i]);
+  }
   for (size_t k = 0; k < t.ncalls && !rc; k++)
     x_bind(&b, t.calls[k].at, entries[t.calls[k].callee]);
   if (!rc && (b.oom || t.oom)) rc = SOS_ENOMEM;
@@ -2040,11 +2046,12 @@ int sos__jit_compile(sos_wasm_module *m) {
         m->jit_size = size;
         for (uint32_t i = 0; i < n; i++) m->codes[i].jit = m->jit_mem + entries[i];
         const char *pm = getenv("SOS_WASM_PERFMAP");
-        if (pm && strcmp(pm, "1") == 0) perf_map(m, entries, n, b.n);
+        if (pm && strcmp(pm, "1") == 0) perf_map(m, starts, n, b.n);
       }
     }
   }
   sos_free(entries);
+  sos_free(starts);
   sos_free(b.p);
   sos_free(t.fx);
   sos_free(t.cd);
