@@ -528,6 +528,7 @@ unknown-path: invalid request Num has no field nosuch
 each-not-a-list: invalid request each: step 0's n is not a list of what num takes
 untyped-bind: invalid request step 1: numbers.nomethod is not a typed method, so its fields cannot be bound
 nested-target: invalid request bind num.n: a bind sets a field of the request itself
+repeated-binds: invalid request Step.binds (tag 4) at byte 20: truncated varint in a list element
 forward-bind: invalid request step 0: a bind must name a field and an earlier step" "" $SOS call planner bad
 check "and the planner still works after them" 0 "=8 9" "" $SOS call planner both 7
 planned0=$(psf numbers calls_planned)

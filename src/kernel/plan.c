@@ -236,12 +236,24 @@ static bool next_bind(struct cur *c, struct bind *b) {
   return ok;
 }
 
+/* Whether the list of binds p (n bytes) decodes. */
+static bool binds_ok(const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  struct bind b;
+  while (c.p < c.end)
+    if (!next_bind(&c, &b)) return false;
+  return true;
+}
+
 /* Notes a step's list of binds; plan_new reads them (the last `binds`
- * field counts). */
-static void read_binds(struct step *st, const uint8_t *p, uint32_t n) {
+ * field counts, but an earlier one must decode too, as sos_idl_check
+ * requires: it is checked here, when a later one replaces it). */
+static bool read_binds(struct step *st, const uint8_t *p, uint32_t n) {
+  if (st->blist && !binds_ok(st->blist, st->blen)) return false;
   st->blist = p;
   st->blen = n;
   st->nbinds = count(p, n);
+  return true;
 }
 
 static bool read_where(struct step *st, const uint8_t *p, uint32_t n) {
@@ -275,7 +287,7 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
     case 1: st->service = (const char *)q, st->slen = len; break;
     case 2: st->method = (const char *)q, st->mlen = len; break;
     case 3: st->tmpl = q, st->tlen = len; break;
-    case 4: read_binds(st, q, len); break;
+    case 4: ok = read_binds(st, q, len); break;
     case 5:
       st->each = true;
       ok = read_ref(q, len, &st->each_from, &st->each_path, &st->each_plen);

@@ -362,6 +362,10 @@ static int bad(const struct sos_request *r) {
   b = sos_plan_call(p, "numbers", "square", NULL, 0);
   sos_plan_bind(p, b, "num.n", a, "n"); /* a field inside the request's num */
   o = run_case(out, o, cap, "nested-target", NULL, 0, p);
+  /* a step with two lists of binds, the first malformed: only the last
+   * counts, but the first must decode too */
+  o = run_case(out, o, cap, "repeated-binds",
+               "\x0a\x15\x14\x0a\x07numbers\x12\x04next\x22\x01\xff\x22\x00", 23, NULL);
   /* a bind to a step that comes later: refused by the kernel */
   o = run_case(out, o, cap, "forward-bind",
                "\x0a\x1a\x19\x0a\x07numbers\x12\x04next\x22\x08\x07\x0a\x01n\x12\x02\x08\x05",
