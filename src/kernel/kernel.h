@@ -296,6 +296,7 @@ struct kernel {
 
 /* ---- time.c: clocks and the timer heap --------------------------------- */
 uint64_t sos__k_now(void);        /* monotonic ns */
+uint64_t sos__k_after_ms(uint64_t ms); /* monotonic ns, ms from now */
 uint64_t sos__k_wall(void);       /* ns since 1970 */
 void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at);
 void sos__k_timer_clear(struct kernel *k, struct ktimer *t);

@@ -572,7 +572,7 @@ static void submit(struct kernel *k, struct plan *pl, struct step *st, uint32_t 
   r->plan = pl;
   r->plan_step = (uint32_t)(st - pl->steps);
   r->plan_item = i;
-  uint64_t d = sos__k_now() + st->svc->cur->def->timeout_ms * 1000000u;
+  uint64_t d = sos__k_after_ms(st->svc->cur->def->timeout_ms);
   r->deadline = pl->r->deadline && pl->r->deadline < d ? pl->r->deadline : d;
   st->svc->calls_planned++;
   sos__k_submit(k, r);

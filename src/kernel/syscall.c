@@ -179,12 +179,9 @@ static uint32_t new_handle(struct inst *in) {
 /* The deadline for a call from in with timeout_ms (0: none of its own). */
 static uint64_t call_deadline(const struct inst *in, const struct svc *target,
                               uint32_t timeout_ms) {
-  uint64_t now = sos__k_now(), d = 0;
-  if (timeout_ms) d = now + (uint64_t)timeout_ms * 1000000u;
-  if (target) {
-    uint64_t t = now + target->cur->def->timeout_ms * 1000000u;
-    if (!d || t < d) d = t;
-  }
+  uint64_t ms = target ? target->cur->def->timeout_ms : 0, d = 0;
+  if (timeout_ms && (!ms || timeout_ms < ms)) ms = timeout_ms;
+  if (ms) d = sos__k_after_ms(ms);
   if (in->cur && in->cur->deadline && (!d || in->cur->deadline < d)) d = in->cur->deadline;
   return d;
 }
