@@ -7,11 +7,15 @@
  * src/kernel/builtin.c answers services.describe.
  *
  * A plan is encoded as the struct Plan of package sos (its declaration is
- * the text in src/idl/builtins.c; the encoding is docs/wire.md's).  The
+ * the text in src/lang/builtins.c; the encoding is docs/wire.md's).  The
  * builder keeps each step's parts as the caller gives them and encodes
- * the whole plan once, at sos_plan_start, into one buffer: a step is a
- * handful of short fields, so encoding costs less than the call.  The
- * results come back as one PlanResult message, read in place.
+ * the whole plan at sos_plan_start into one buffer: first the steps'
+ * requests, as one list (Plan.requests), then the steps without them.
+ * The kernel keeps an instance's last plan decoded and reuses it for a
+ * plan whose steps are the same byte for byte, whatever the requests: so
+ * a handler that sends the same plan with new arguments each time pays
+ * for decoding it once.  The results come back as one PlanResult
+ * message, read in place.
  *
  * The plan's layout is fixed, so it is written by hand (sizes first, then
  * one pass into one buffer) and read by hand, over the varint primitives
@@ -30,9 +34,9 @@ sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
 
 /* The builder writes each step's fields and each bind in their wire form
  * as they are added, into one pool: sos_plan_call writes the step's
- * service, method and request template fields, sos_plan_bind one element
- * of its step's list of binds.  sos_plan_start then only lays the pieces
- * out with their lengths, copying each once.  Strings of each and where
+ * service and method fields and its request's bytes, sos_plan_bind one
+ * element of its step's list of binds.  sos_plan_start then only lays the
+ * pieces out with their lengths, copying each once.  Strings of each and where
  * (rare) are pooled as text (after their length, NUL-terminated) and
  * encoded at the start.  Pieces are referred to by offset + 1 (0: none).
  * Building a plan of N steps costs a few reallocations, not allocations
@@ -43,10 +47,8 @@ struct bind {
 };
 
 struct step {
-  uint32_t at, head, len; /* its fields in the pool: service and method
-                             (head bytes), then the template field */
-  uint32_t req_len;
-  uint32_t enc_at;        /* its template in the plan's encoding, 0: none */
+  uint32_t at, len;       /* its service and method fields in the pool */
+  uint32_t req_at, req_len, req_cap; /* its request's bytes in the pool */
   uint32_t first, last;   /* its binds, index + 1 (0: none) */
   uint32_t bsize;         /* the bytes of its binds list */
   uint32_t each_field, each_path, each_from, where_path, where_text, where_op;
@@ -62,11 +64,13 @@ struct sos_plan {
   struct bind *binds;
   uint32_t nbinds, capbinds;
   bool failed; /* out of memory while building: start fails */
-  /* The encoding of the plan as last started (enc_len 0: none, or stale):
-   * a plan started again with only new requests of the same sizes
-   * (sos_plan_set_request) is sent without encoding it again. */
-  uint8_t *enc;
-  size_t enc_len, enc_cap;
+  /* The encoding of the steps as last started (steps_len 0: none, or
+   * stale): a plan started again with only new requests
+   * (sos_plan_set_request) is sent without encoding them again. */
+  uint8_t *steps_enc;
+  size_t steps_len, steps_cap;
+  uint8_t *enc; /* the message: the requests, then steps_enc */
+  size_t enc_cap;
 };
 
 /* Grows *arr (of *cap elements of size bytes) to hold one more than n. */
@@ -185,7 +189,6 @@ static uint8_t *put_ref(uint8_t *q, uint32_t tag, uint32_t step, const char *pat
 
 static uint8_t *put_step(uint8_t *q, sos_plan *p, struct step *s) {
   memcpy(q, p->pool + s->at - 1, s->len);
-  s->enc_at = s->req_len ? (uint32_t)(q - p->enc) + s->len - s->req_len : 0;
   q += s->len;
   if (s->bsize) q = put_len(q, 4, s->bsize);
   for (uint32_t b = s->first; b; b = p->binds[b - 1].next) {
@@ -227,42 +230,36 @@ sos_plan *sos_plan_new(void) {
 
 void sos_plan_free(sos_plan *p) {
   if (!p) return;
-  if (!spare && p->pcap + p->enc_cap + p->capsteps * sizeof *p->steps <= SPARE_MAX) {
+  if (!spare &&
+      p->pcap + p->enc_cap + p->steps_cap + p->capsteps * sizeof *p->steps <= SPARE_MAX) {
     p->plen = 0;
     p->nsteps = p->nbinds = 0;
     p->failed = false;
-    p->enc_len = 0;
+    p->steps_len = 0;
     spare = p;
     return;
   }
   free(p->pool);
   free(p->steps);
   free(p->binds);
+  free(p->steps_enc);
   free(p->enc);
   free(p);
 }
 
-/* Writes step s's fields into the pool: service and method (head bytes,
- * copied from where s has them when service is NULL), then a template of
- * len bytes at req.  False when out of memory. */
-static bool put_fields(sos_plan *p, struct step *s, const char *service, const char *method,
-                       size_t head, const void *req, size_t len) {
-  size_t n = head + (len ? len_field(len) : 0);
-  uint8_t *q = grow(p, n);
-  if (!q) return false;
-  if (service) {
-    q = put_bytes(q, 1, service, strlen(service));
-    if (*method) q = put_bytes(q, 2, method, strlen(method));
-  } else {
-    memcpy(q, p->pool + s->at - 1, head), q += head;
+/* Sets step s's request to the len bytes at req: in place when they fit
+ * where its last one is, else at the pool's end.  False when out of
+ * memory. */
+static bool put_request(sos_plan *p, struct step *s, const void *req, size_t len) {
+  if (len > s->req_cap) {
+    uint8_t *q = grow(p, len);
+    if (!q) return false;
+    s->req_at = (uint32_t)p->plen + 1;
+    s->req_cap = (uint32_t)len;
+    p->plen += len;
   }
-  if (len) put_bytes(q, 3, req, len);
-  s->at = (uint32_t)p->plen + 1;
-  s->head = (uint32_t)head;
-  s->len = (uint32_t)n;
+  if (len) memcpy(p->pool + s->req_at - 1, req, len);
   s->req_len = (uint32_t)len;
-  p->plen += n;
-  p->enc_len = 0;
   return true;
 }
 
@@ -278,7 +275,15 @@ int sos_plan_call(sos_plan *p, const char *service, const char *method, const vo
   size_t ml = strlen(method), head = len_field(strlen(service)) + (ml ? len_field(ml) : 0);
   struct step *s = &p->steps[p->nsteps];
   memset(s, 0, sizeof *s);
-  if (!put_fields(p, s, service, method, head, req, len)) return -SOS_STATUS_BUSY;
+  uint8_t *q = grow(p, head);
+  if (!q) return -SOS_STATUS_BUSY;
+  q = put_bytes(q, 1, service, strlen(service));
+  if (ml) put_bytes(q, 2, method, ml);
+  s->at = (uint32_t)p->plen + 1;
+  s->len = (uint32_t)head;
+  p->plen += head;
+  p->steps_len = 0;
+  if (!put_request(p, s, req, len)) return -SOS_STATUS_BUSY;
   return (int)p->nsteps++;
 }
 
@@ -306,7 +311,7 @@ int sos_plan_bind(sos_plan *p, int step, const char *field, int from, const char
   else s->first = p->nbinds;
   s->last = p->nbinds;
   s->bsize += (uint32_t)n;
-  p->enc_len = 0;
+  p->steps_len = 0;
   return SOS_STATUS_OK;
 }
 
@@ -314,7 +319,7 @@ int sos_plan_each(sos_plan *p, int step, const char *field, int from, const char
   struct step *s = later(p, step, from);
   if (!s || !field || !*field || !path || !*path || s->each) return SOS_STATUS_INVALID;
   s->each = true;
-  p->enc_len = 0;
+  p->steps_len = 0;
   s->each_from = (uint32_t)from;
   s->each_field = keep_str(p, field);
   s->each_path = keep_str(p, path);
@@ -329,7 +334,7 @@ static struct step *where_of(sos_plan *p, int step, const char *path, int op) {
   struct step *s = &p->steps[step];
   if (!s->each || s->where) return NULL;
   s->where = true;
-  p->enc_len = 0;
+  p->steps_len = 0;
   s->where_op = (uint32_t)op;
   s->where_path = keep_str(p, path);
   return s;
@@ -354,46 +359,65 @@ int sos_plan_where_text(sos_plan *p, int step, const char *path, int op,
 int sos_plan_set_request(sos_plan *p, int step, const void *req, size_t len) {
   if (!p || step < 0 || (uint32_t)step >= p->nsteps || len > SOS_ABI_MAX_MESSAGE)
     return SOS_STATUS_INVALID;
-  struct step *s = &p->steps[step];
-  if (len && len == s->req_len) { /* in place, in the encoding too */
-    memcpy(p->pool + s->at - 1 + s->len - len, req, len);
-    if (p->enc_len && s->enc_at) memcpy(p->enc + s->enc_at, req, len);
-    return SOS_STATUS_OK;
-  }
-  return put_fields(p, s, NULL, NULL, s->head, req, len) ? SOS_STATUS_OK : SOS_STATUS_BUSY;
+  return put_request(p, &p->steps[step], req, len) ? SOS_STATUS_OK
+                                                   : (p->failed = true, SOS_STATUS_BUSY);
 }
 
 int sos_plan_keep(sos_plan *p, int step) {
   if (!p || step < 0 || (uint32_t)step >= p->nsteps) return SOS_STATUS_INVALID;
   p->steps[step].keep = true;
-  p->enc_len = 0;
+  p->steps_len = 0;
   return SOS_STATUS_OK;
 }
 
 int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!p || !p->nsteps) return -SOS_STATUS_INVALID;
   if (p->failed) return -SOS_STATUS_BUSY;
-  if (!p->enc_len) {
+  if (!p->steps_len) {
     size_t list = 0;
     for (uint32_t i = 0; i < p->nsteps; i++) {
       size_t n = step_size(p, &p->steps[i]);
       list += vlen(n) + n;
     }
     size_t total = len_field(list);
-    if (total > p->enc_cap) {
-      uint8_t *buf = realloc(p->enc, total);
+    if (total > p->steps_cap) {
+      uint8_t *buf = realloc(p->steps_enc, total);
       if (!buf) return -SOS_STATUS_BUSY;
-      p->enc = buf;
-      p->enc_cap = total;
+      p->steps_enc = buf;
+      p->steps_cap = total;
     }
-    uint8_t *q = put_len(p->enc, 1, list);
+    uint8_t *q = put_len(p->steps_enc, 1, list);
     for (uint32_t i = 0; i < p->nsteps; i++) {
       q = sos_wire_varint_out(q, step_size(p, &p->steps[i]));
       q = put_step(q, p, &p->steps[i]);
     }
-    p->enc_len = (size_t)(q - p->enc);
+    p->steps_len = (size_t)(q - p->steps_enc);
   }
-  return sos__abi_call_plan(p->enc, p->enc_len, timeout_ms);
+  /* The requests: an element per step up to the last that has one. */
+  size_t reqs = 0;
+  uint32_t last = 0;
+  for (uint32_t i = 0; i < p->nsteps; i++) {
+    size_t n = p->steps[i].req_len;
+    reqs += vlen(n) + n;
+    if (n) last = i + 1;
+  }
+  for (uint32_t i = last; i < p->nsteps; i++) reqs--; /* the empty ones after it */
+  size_t total = (last ? len_field(reqs) : 0) + p->steps_len;
+  if (total > p->enc_cap) {
+    uint8_t *buf = realloc(p->enc, total);
+    if (!buf) return -SOS_STATUS_BUSY;
+    p->enc = buf;
+    p->enc_cap = total;
+  }
+  uint8_t *q = p->enc;
+  if (last) q = put_len(q, 2, reqs);
+  for (uint32_t i = 0; i < last; i++) {
+    const struct step *s = &p->steps[i];
+    q = sos_wire_varint_out(q, s->req_len);
+    if (s->req_len) memcpy(q, p->pool + s->req_at - 1, s->req_len), q += s->req_len;
+  }
+  memcpy(q, p->steps_enc, p->steps_len);
+  return sos__abi_call_plan(p->enc, (size_t)(q - p->enc) + p->steps_len, timeout_ms);
 }
 
 /* ---- reading results --------------------------------------------------------- */

@@ -499,6 +499,11 @@ check "two futures awaited together" 0 "oh, it's you, bob" "" $SOS call greeter-
 check "deploy numbers and planner" 0 "deployed planner" "" \
   bash -c "$SOS deploy tests/apps/numbers && $SOS deploy tests/apps/planner"
 check "a plan of 10 dependent calls" 0 "=15" "" $SOS call planner chain "5 10"
+reused0=$(psf planner plans_reused)
+check "the same plan from another number (reused decoded, with its new request)" 0 "=27" "" \
+  $SOS call planner chain "17 10"
+check "the kernel ran it from the instance's cached plan" 0 "=1" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
 check "a plan of 256 (the most), built across fuel slices" 0 "=256" "" $SOS call planner chain "0 256"
 check "a plan of 257 steps is refused" 1 "" "chain takes N and K (1..256)" $SOS call planner chain "0 257"
 check "a plan built once, started with requests of other sizes, the same size, none" 0 \
@@ -529,7 +534,10 @@ each-not-a-list: invalid request each: step 0's n is not a list of what num take
 untyped-bind: invalid request step 1: numbers.nomethod is not a typed method, so its fields cannot be bound
 nested-target: invalid request bind num.n: a bind sets a field of the request itself
 repeated-binds: invalid request Step.binds (tag 4) at byte 20: truncated varint in a list element
-forward-bind: invalid request step 0: a bind must name a field and an earlier step" "" $SOS call planner bad
+forward-bind: invalid request step 0: a bind must name a field and an earlier step
+extra-request: invalid request requests: one per step at most, as a list of bytes
+bad-requests: invalid request Plan.requests (tag 2) at byte 2: list element of 5 bytes runs past the end (0 left)
+late-requests: ok =42" "" $SOS call planner bad
 check "and the planner still works after them" 0 "=8 9" "" $SOS call planner both 7
 planned0=$(psf numbers calls_planned)
 check "closing a plan's handle cancels it" 0 "=cancelled" "" $SOS call planner cancel 50
@@ -549,10 +557,13 @@ check "sos check --against finds a breaking change" 1 "" "Count.n changed type f
 check "and accepts a new field" 0 "compatible with" "" $SOS check --against tests/apps/numbers "$tmp/numbers3"
 check "the caller calls numbers (its instance remembers the checks passed)" 0 "=2" "" \
   $SOS call planner one 1
+check "a plan the caller's instance keeps decoded and resolved" 0 "=3: 0 1 4" "" \
+  $SOS call planner map "3 0"
 check "deploy an incompatible numbers" 0 "deployed numbers version 2" "" $SOS deploy "$tmp/numbers2"
 check "a caller with the old interface is refused, not misread" 1 "" "does not match numbers's (version 2): " \
   $SOS call planner one 1
-check "also inside a plan" 1 "" "does not match numbers's (version 2)" $SOS call planner map "3 0"
+check "also inside a plan, though the same plan was resolved before" 1 "" \
+  "does not match numbers's (version 2)" $SOS call planner map "3 0"
 check "rollback numbers" 0 "numbers rolled back to version 1" "" $SOS rollback numbers
 check "and the caller works again" 0 "=2" "" $SOS call planner one 1
 

@@ -142,6 +142,7 @@ struct inst {
   bool kill;              /* retire as soon as it stops running */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
+  struct plan *plan;      /* the last plan it sent, kept decoded (plan.c) */
   /* The last service it called that passed every check (its uses, the
    * service found, the interfaces agree), for k->svc_gen: the next call
    * to the same name skips them (syscall.c). */
@@ -204,6 +205,8 @@ struct svc {
   uint64_t calls, errors, traps;
   uint64_t sent;                /* calls and plans its instances sent: messages */
   uint64_t calls_planned;       /* of calls, those a plan made for its caller */
+  uint64_t plans_reused;        /* of the plans sent, those run from the
+                                   instance's cached plan (plan.c) */
   int job_state;                /* for jobs: 0 not run, 1 running, 2 exited */
   uint32_t job_code;
   uint32_t job_done;            /* the version whose job has run, or 0 */
@@ -473,6 +476,8 @@ void sos__k_plan_cancel(struct kernel *k, struct req *r);
 /* Plan request r is being answered before its plan finished (a deadline):
  * the plan stops and frees itself once its running calls are done. */
 void sos__k_plan_orphan(struct kernel *k, struct req *r);
+/* Instance in retires: its cached plan goes (when that runs: once done). */
+void sos__k_plan_drop(struct kernel *k, struct inst *in);
 /* Whether an app may call service name (its uses, or a built-in). */
 bool sos__k_allowed(const struct sos_app *app, const char *name);
 

@@ -63,8 +63,10 @@ struct item {
 struct step {
   const char *service, *method, *each_path, *each_field, *where_path, *where_text;
   uint32_t slen, mlen, each_plen, each_flen, where_plen, where_tlen;
-  const uint8_t *tmpl;
+  const uint8_t *tmpl;  /* its request for this run, before binds: */
   uint32_t tlen;
+  const uint8_t *dtmpl; /* the plan's requests element, else its template */
+  uint32_t dtlen;
   const uint8_t *blist; /* the list of Bind in the message */
   uint32_t blen, nbinds, each_from;
   struct bind *binds;    /* its nbinds binds, in the plan's array */
@@ -72,26 +74,39 @@ struct step {
   uint32_t where_op;
   int64_t where_int;
   int state, status;
+  bool resolved;  /* svc, img, the types and binds are known ... */
+  uint64_t gen;   /* ... as of this k->svc_gen */
   struct svc *svc;
   struct image_ref *img; /* the callee's image when it started (a reference) */
   int req_type, resp_type;
   struct item *items; /* one per call: &one, or one per element for each */
   struct item one;
   uint32_t nitems, pending;
-  uint64_t deps[MAX_STEPS / 64]; /* the steps it reads from, one bit each */
+  uint64_t deps[MAX_STEPS / 64];    /* the steps it reads from, one bit each */
+  uint64_t readers[MAX_STEPS / 64]; /* the steps that read from it */
+  uint32_t nreaders, unread;        /* how many; of them, not launched yet */
 };
 
 /* A plan and its steps are one allocation (plan_new). */
 struct plan {
-  /* The plan message, and steps borrow from it: borrowed itself from the
-   * plan's request, which outlives every read of it (a plan whose request
-   * is answered early, orphaned, starts nothing more). */
+  /* The plan message but a leading requests field, and steps borrow from
+   * it: borrowed itself from the plan's request, which outlives every read
+   * of it (a plan whose request is answered early, orphaned, starts
+   * nothing more); or the cached plan's own copy. */
   const uint8_t *msg;
   uint32_t len;
+  const uint8_t *reqs; /* a requests list in msg (the last), or NULL */
+  uint32_t rlen;
+  /* An instance's cached plan (in->plan): kept decoded and resolved after
+   * it ends, for the next plan of the instance with the same message but
+   * the requests (plan_get). */
+  uint8_t *copy;      /* msg, owned */
+  struct inst *owner; /* NULL: its instance retired while it ran */
+  bool busy;          /* it runs */
   struct step *steps;
   uint32_t nsteps, running;
-  uint32_t first; /* steps before it are not waiting any more */
   uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
+  uint64_t todo[MAX_STEPS / 64]; /* the steps that may have become ready */
   uint32_t cap; /* steps the block has room for */
   struct bind *binds; /* every step's binds, in step order */
   uint32_t bcap;      /* binds it has room for (kept with the block) */
@@ -176,7 +191,7 @@ static bool element(struct cur *c, const uint8_t **p, uint32_t *n) {
  * Text is not checked for UTF-8: names are compared with known names,
  * paths resolved through schemas.  Only a refused plan is checked again
  * by sos_idl_check, for its message. */
-static const char W_PLAN[] = "2", W_STEP[] = "22222220", W_BIND[] = "22", W_REF[] = "02",
+static const char W_PLAN[] = "22", W_STEP[] = "22222220", W_BIND[] = "22", W_REF[] = "02",
                   W_WHERE[] = "2002";
 
 /* Whether (tag, wire) is a known field of the struct with wires w; a
@@ -286,7 +301,7 @@ static bool read_step(struct step *st, const uint8_t *p, uint32_t n) {
     switch (tag) {
     case 1: st->service = (const char *)q, st->slen = len; break;
     case 2: st->method = (const char *)q, st->mlen = len; break;
-    case 3: st->tmpl = q, st->tlen = len; break;
+    case 3: st->dtmpl = q, st->dtlen = len; break;
     case 4: ok = read_binds(st, q, len); break;
     case 5:
       st->each = true;
@@ -311,13 +326,33 @@ static void block_free(struct kernel *k, struct plan *pl) {
   sos_free(pl);
 }
 
-static void plan_free(struct kernel *k, struct plan *pl) {
+/* Frees what a run of pl leaves: its steps' results. */
+static void run_clear(struct plan *pl) {
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     struct step *st = &pl->steps[i];
     for (uint32_t j = 0; j < st->nitems; j++) sos_free(st->items[j].body);
     if (st->items != &st->one) sos_free(st->items);
-    if (st->img) sos__k_image_unref(k, st->img);
+    st->items = NULL;
+    st->nitems = 0;
   }
+}
+
+/* Forgets what resolve found for every step (its image references). */
+static void unresolve(struct kernel *k, struct plan *pl) {
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    if (st->img) sos__k_image_unref(k, st->img);
+    st->img = NULL;
+    st->svc = NULL;
+    st->resolved = false;
+  }
+}
+
+static void plan_destroy(struct kernel *k, struct plan *pl) {
+  run_clear(pl);
+  unresolve(k, pl);
+  sos_free(pl->copy);
+  pl->copy = NULL;
   /* The node keeps one block for the next plan: a plan of a few steps is
    * past malloc's small sizes, whose allocation costs a consolidation of
    * its free lists each time. */
@@ -329,6 +364,18 @@ static void plan_free(struct kernel *k, struct plan *pl) {
   }
 }
 
+/* A run of pl ended: an instance's cached plan stays, the rest go. */
+static void plan_free(struct kernel *k, struct plan *pl) {
+  if (pl->copy && pl->owner) {
+    run_clear(pl);
+    pl->busy = false;
+    pl->r = NULL;
+    pl->caller = NULL;
+    return;
+  }
+  plan_destroy(k, pl);
+}
+
 /* Copies a borrowed string of n bytes into buf (cap bytes); false when it
  * does not fit or holds a NUL. */
 static bool cstr(const char *p, uint32_t n, char *buf, size_t cap) {
@@ -338,9 +385,21 @@ static bool cstr(const char *p, uint32_t n, char *buf, size_t cap) {
   return true;
 }
 
-/* The steps list of a plan message: its payload in *p, *n; returns how
- * many such fields there are, or -1 when the message does not parse. */
-static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint32_t *n) {
+/* Whether p (n bytes) is a list of LEN elements. */
+static bool list_ok(const uint8_t *p, uint32_t n) {
+  struct cur c = {p, p + n};
+  const uint8_t *e;
+  uint32_t elen;
+  while (c.p < c.end)
+    if (!element(&c, &e, &elen)) return false;
+  return true;
+}
+
+/* The steps list of a plan message: its payload in *p, *n, and the last
+ * requests list's in *rp, *rn (an earlier one must decode too); returns
+ * how many steps lists there are, or -1 when the message does not parse. */
+static int plan_fields(const uint8_t *msg, uint32_t len, const uint8_t **p, uint32_t *n,
+                       const uint8_t **rp, uint32_t *rn) {
   struct cur c = {msg, msg + len};
   uint32_t tag, wire, flen;
   int seen = 0;
@@ -349,7 +408,10 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
   bool ok = true;
   while (ok && c.p < c.end) {
     if (!field(&c, &tag, &wire, &u, &q, &flen)) return -1;
-    if (known(W_PLAN, tag, wire, &ok)) *p = q, *n = flen, seen++;
+    if (!known(W_PLAN, tag, wire, &ok)) continue;
+    if (tag == 1) *p = q, *n = flen, seen++;
+    if (tag == 2 && *rp && !list_ok(*rp, *rn)) return -1;
+    if (tag == 2) *rp = q, *rn = flen;
   }
   return ok ? seen : -1;
 }
@@ -360,10 +422,10 @@ static int steps_field(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
  * counts, names, references to earlier steps only). */
 static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct plan **out,
                     char *err, size_t errlen) {
-  const uint8_t *sp = NULL, *e;
-  uint32_t sn = 0, m = 0, elen;
+  const uint8_t *sp = NULL, *e, *rp = NULL;
+  uint32_t sn = 0, m = 0, elen, rn = 0;
   *out = NULL;
-  int lists = steps_field(msg, len, &sp, &sn);
+  int lists = plan_fields(msg, len, &sp, &sn, &rp, &rn);
   if (lists > 1) {
     snprintf(err, errlen, "a plan has one list of steps");
     return SOS_STATUS_INVALID;
@@ -388,6 +450,8 @@ static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct p
   pl->binds = binds, pl->bcap = bcap, pl->spare = spare;
   pl->msg = msg;
   pl->len = len;
+  pl->reqs = rp;
+  pl->rlen = rn;
   pl->steps = (struct step *)(pl + 1);
   bool ok = lists >= 0;
   if (!sp) sp = (const uint8_t *)"";
@@ -438,6 +502,8 @@ static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct p
       return SOS_STATUS_INVALID;
     }
     if (st->each) set_bit(st->deps, st->each_from);
+    for (uint32_t j = 0; j < i; j++)
+      if (has_bit(st->deps, j)) set_bit(pl->steps[j].readers, i), pl->steps[j].nreaders++;
   }
   return 0;
 }
@@ -445,6 +511,123 @@ static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct p
 void sos__k_plan_free_spare(struct kernel *k) {
   block_free(k, k->plan_spare);
   k->plan_spare = NULL;
+}
+
+/* ---- the instance's cached plan -------------------------------------------- */
+
+/* A handler that sends plans usually sends the same steps each time with
+ * other requests: the SDK writes the requests first, as one list (Plan
+ * field 2, an element per step), and the steps after.  So the message
+ * but a leading requests field is what runs of "the same plan" share:
+ * each instance keeps its last plan decoded and resolved, and a plan
+ * whose rest is byte for byte that plan's reuses it.  Its resolution
+ * holds while no service has come or gone (k->svc_gen). */
+
+/* Splits msg into a leading requests field's payload (*lead, or NULL)
+ * and the rest (*rest, *rn). */
+static void split(const uint8_t *msg, uint32_t len, const uint8_t **lead, uint32_t *ln,
+                  const uint8_t **rest, uint32_t *rn) {
+  uint32_t tag, wire, n;
+  uint64_t u = 0;
+  const uint8_t *q;
+  *lead = NULL, *ln = 0, *rest = msg, *rn = len;
+  if (!len) return;
+  struct cur c = {msg, msg + len};
+  if (field(&c, &tag, &wire, &u, &q, &n) && tag == 2 && wire == 2)
+    *lead = q, *ln = n, *rest = c.p, *rn = (uint32_t)(c.end - c.p);
+}
+
+/* Sets each step's request for this run: the element of the requests
+ * list (the rest's own when it has one: the later field counts), else
+ * its template.  False when the list does not decode or is too long. */
+static bool apply_requests(struct plan *pl, const uint8_t *lead, uint32_t ln) {
+  if (lead && !list_ok(lead, ln)) return false;
+  if (pl->reqs) lead = pl->reqs, ln = pl->rlen;
+  for (uint32_t i = 0; i < pl->nsteps; i++)
+    pl->steps[i].tmpl = pl->steps[i].dtmpl, pl->steps[i].tlen = pl->steps[i].dtlen;
+  if (!lead) return true;
+  struct cur c = {lead, lead + ln};
+  for (uint32_t i = 0; c.p < c.end; i++)
+    if (i == pl->nsteps || !element(&c, &pl->steps[i].tmpl, &pl->steps[i].tlen)) return false;
+  return true;
+}
+
+/* Readies cached plan pl for another run. */
+static void reset(struct kernel *k, struct plan *pl) {
+  bool stale = false;
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    struct step *st = &pl->steps[i];
+    if (st->img && (!st->resolved || st->gen != k->svc_gen)) stale = true;
+    st->state = S_WAIT;
+    st->status = 0;
+    st->one = (struct item){0};
+    st->pending = 0;
+  }
+  if (stale) unresolve(k, pl);
+  pl->running = 0;
+  memset(pl->done, 0, sizeof pl->done);
+  pl->failed = 0;
+  pl->cancelled = false;
+}
+
+/* Readies pl's run-time state for a run from its first steps. */
+static void run_begin(struct plan *pl) {
+  memset(pl->todo, 0, sizeof pl->todo);
+  for (uint32_t i = 0; i < pl->nsteps; i++) {
+    pl->steps[i].unread = pl->steps[i].nreaders;
+    set_bit(pl->todo, i);
+  }
+}
+
+/* The plan of message msg for caller (NULL: none, nothing cached) in
+ * *out, ready to run: 0, or a status with err set. */
+static int plan_get(struct kernel *k, struct inst *caller, const uint8_t *msg, uint32_t len,
+                    struct plan **out, char *err, size_t errlen) {
+  const uint8_t *lead, *rest;
+  uint32_t ln, rn;
+  split(msg, len, &lead, &ln, &rest, &rn);
+  struct plan *c = caller ? caller->plan : NULL, *pl = c;
+  if (c && !c->busy && c->len == rn && memcmp(c->msg, rest, rn) == 0) {
+    reset(k, c);
+    caller->svc->plans_reused++;
+  } else {
+    uint8_t *copy = NULL;
+    if (caller && !(c && c->busy) && (copy = sos_malloc(rn ? rn : 1))) {
+      if (rn) memcpy(copy, rest, rn);
+      rest = copy;
+    }
+    int status = plan_new(k, rest, rn, &pl, err, errlen);
+    if (status) {
+      if (pl) plan_destroy(k, pl);
+      sos_free(copy);
+      return status;
+    }
+    if (copy) {
+      if (c) plan_destroy(k, c);
+      pl->copy = copy;
+      pl->owner = caller;
+      caller->plan = pl;
+    }
+  }
+  pl->busy = true;
+  *out = pl;
+  run_begin(pl);
+  if (!apply_requests(pl, lead, ln)) {
+    if (!sos_idl_check(k->sos_idl, k->plan_type, msg, len, err, errlen))
+      snprintf(err, errlen, "requests: one per step at most, as a list of bytes");
+    return SOS_STATUS_INVALID;
+  }
+  return 0;
+}
+
+void sos__k_plan_drop(struct kernel *k, struct inst *in) {
+  struct plan *pl = in->plan;
+  in->plan = NULL;
+  if (!pl) return;
+  if (pl->busy) /* it ends on its own, and goes then */
+    pl->owner = NULL;
+  else
+    plan_destroy(k, pl);
 }
 
 /* ---- launching steps ----------------------------------------------------- */
@@ -635,7 +818,7 @@ static int launch_each(struct kernel *k, struct plan *pl, struct step *st, char 
  * method many times: its later steps skip the lookups. */
 static const struct step *resolved_twin(const struct plan *pl, const struct step *st) {
   for (const struct step *o = st - 1; o >= pl->steps && o >= st - 4; o--)
-    if (o->img && o->slen == st->slen && o->mlen == st->mlen &&
+    if (o->resolved && o->slen == st->slen && o->mlen == st->mlen &&
         memcmp(o->service, st->service, st->slen) == 0 &&
         memcmp(o->method, st->method, st->mlen) == 0)
       return o;
@@ -689,13 +872,12 @@ static int resolve_binds(struct plan *pl, struct step *st, const struct step *tw
 }
 
 /* Resolves step st's service and schema and checks the caller may call it. */
-static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
-                   size_t errlen) {
+static int resolve_step(struct kernel *k, struct plan *pl, struct step *st, char *err,
+                        size_t errlen) {
   char name[SOS_ABI_MAX_NAME + 1], method[SOS_ABI_MAX_NAME + 1];
   uint32_t i = (uint32_t)(st - pl->steps);
   const struct step *twin = resolved_twin(pl, st);
-  if (twin && twin->req_type >= 0 && !twin->svc->removed &&
-      twin->svc->cur->img == twin->img) {
+  if (twin && twin->req_type >= 0 && twin->gen == k->svc_gen) { /* its svc is still there */
     st->svc = twin->svc;
     st->img = twin->img;
     st->img->refs++;
@@ -740,6 +922,17 @@ static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err
     return SOS_STATUS_INVALID;
   }
   return resolve_binds(pl, st, NULL, err, errlen);
+}
+
+/* Resolves st unless that is done: a cached plan's steps are resolved once,
+ * as long as no service comes or goes. */
+static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
+                   size_t errlen) {
+  if (st->resolved) return 0;
+  int rc = resolve_step(k, pl, st, err, errlen);
+  st->resolved = rc == 0;
+  st->gen = k->svc_gen;
+  return rc;
 }
 
 /* Starts step st, whose inputs are ready: status 0, or a failure. */
@@ -842,25 +1035,57 @@ static void finish(struct kernel *k, struct plan *pl, int status, const char *ms
   sos__k_complete_own(k, r, b.rc ? SOS_STATUS_BUSY : status, b.p, b.len);
 }
 
-/* Step i of pl is over. */
+/* Step i of pl is over: the steps that read from it may be ready. */
 static void step_over(struct plan *pl, uint32_t i) {
-  pl->steps[i].state = S_DONE;
+  struct step *st = &pl->steps[i];
+  st->state = S_DONE;
   set_bit(pl->done, i);
+  for (uint32_t w = i / 64; st->nreaders && w < MAX_STEPS / 64; w++)
+    pl->todo[w] |= st->readers[w];
 }
 
-/* Launches every step whose inputs are ready; finishes when none runs. */
+/* The lowest step in pl->todo, taken out of it; false when none. */
+static bool next_todo(struct plan *pl, uint32_t *i) {
+  for (uint32_t w = 0; w < MAX_STEPS / 64; w++)
+    if (pl->todo[w]) {
+      *i = w * 64 + (uint32_t)__builtin_ctzll(pl->todo[w]);
+      pl->todo[w] &= pl->todo[w] - 1;
+      return true;
+    }
+  return false;
+}
+
+/* Step st has launched: the results it read from are not needed any more
+ * by it, and a step's that no other step will read and that does not
+ * come back is freed now (so that a long chain holds two, not all). */
+static void launched(struct plan *pl, const struct step *st) {
+  for (uint32_t w = 0; w <= (uint32_t)(st - pl->steps) / 64; w++)
+    for (uint64_t d = st->deps[w]; d; d &= d - 1) {
+      struct step *from = &pl->steps[w * 64 + (uint32_t)__builtin_ctzll(d)];
+      if (--from->unread || from->keep) continue;
+      for (uint32_t j = 0; j < from->nitems; j++) {
+        sos_free(from->items[j].body);
+        from->items[j].body = NULL;
+        from->items[j].len = 0;
+      }
+    }
+}
+
+/* Launches every step whose inputs are ready (of those in todo, in
+ * order: a step only reads from earlier ones); finishes when none runs. */
 static void advance(struct kernel *k, struct plan *pl) {
   char err[512];
   err[0] = 0; /* not = "": that would clear all 512 bytes per step */
   int status = 0;
-  while (pl->first < pl->nsteps && pl->steps[pl->first].state != S_WAIT) pl->first++;
-  for (uint32_t i = pl->first; i < pl->nsteps && !pl->failed && !pl->cancelled; i++) {
+  uint32_t i;
+  while (!pl->failed && !pl->cancelled && next_todo(pl, &i)) {
     struct step *st = &pl->steps[i];
     if (st->state != S_WAIT) continue;
     bool ready = true;
     for (uint32_t w = 0; w <= i / 64 && ready; w++) ready = !(st->deps[w] & ~pl->done[w]);
     if (!ready) continue;
     int rc = launch(k, pl, st, err, sizeof err);
+    if (!rc) launched(pl, st);
     if (rc) {
       st->status = status = rc;
       pl->failed = (int)i + 1;
@@ -903,7 +1128,7 @@ int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
   err[0] = 0;
   struct plan *pl = NULL;
   caller->svc->sent++;
-  int status = plan_new(k, r->body, r->len, &pl, err, sizeof err);
+  int status = plan_get(k, caller, r->body, r->len, &pl, err, sizeof err);
   if (status) {
     if (pl) plan_free(k, pl);
     sos__k_complete(k, r, status, err, strlen(err));
@@ -919,7 +1144,7 @@ int sos__k_plan_start(struct kernel *k, struct inst *caller, struct req *r) {
 int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char *err,
                        size_t errlen) {
   struct plan *pl = NULL;
-  int status = plan_new(k, msg, len, &pl, err, errlen);
+  int status = plan_get(k, NULL, msg, len, &pl, err, errlen);
   if (pl) plan_free(k, pl);
   return status;
 }

@@ -337,6 +337,7 @@ void sos__k_inst_retire(struct kernel *k, struct inst *in) {
   s->live--;
   if (in->cur) fail(k, in->cur, SOS_STATUS_TRAPPED, "the instance was stopped");
   drop_handles(k, in);
+  sos__k_plan_drop(k, in);
   sos__k_kv_forget(in);
   if (in->wait == W_LOG) sos__k_log_unwait(k, in);
   sos__k_timer_clear(k, &in->timer);

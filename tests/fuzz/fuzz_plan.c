@@ -66,6 +66,7 @@ void sos__k_image_unref(struct kernel *k, struct image_ref *ir) {
   abort();
 }
 uint64_t sos__k_now(void) { abort(); }
+uint64_t sos__k_after_ms(uint64_t ms) { (void)ms; abort(); }
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len) {
   (void)r, (void)body, (void)len;
   abort();

@@ -307,7 +307,8 @@ __attribute__((import_module(SOS_ABI_MODULE), import_name("call_plan"))) int32_t
 sos__abi_call_plan(const void *plan, size_t len, uint32_t timeout_ms);
 
 /* Runs plan bytes (or builder p when bytes is NULL) and appends
- * "name: STATUS message" to out. */
+ * "name: STATUS message" to out, and for a plan that succeeds with a kept
+ * step 0, that step's n ("=N"). */
 static size_t run_case(char *out, size_t o, size_t cap, const char *name, const void *bytes,
                        size_t n, sos_plan *p) {
   int h = bytes ? sos__abi_call_plan(bytes, n, 0) : sos_plan_start(p, 0);
@@ -320,8 +321,12 @@ static size_t run_case(char *out, size_t o, size_t cap, const char *name, const 
     st = sos_result(h, &res, &len);
     sos_close(h);
   }
-  int w = snprintf(out + o, cap - o, "%s: %s %.*s\n", name, sos_status_text(st),
-                   st && res ? (int)len : 0, res ? res : "");
+  int64_t kn = 0;
+  bool kept = !st && res && step_n(res, len, 0, &kn) == 0;
+  int w = kept ? snprintf(out + o, cap - o, "%s: %s =%lld\n", name, sos_status_text(st),
+                          (long long)kn)
+               : snprintf(out + o, cap - o, "%s: %s %.*s\n", name, sos_status_text(st),
+                          st && res ? (int)len : 0, res ? res : "");
   free(res);
   return o + (w > 0 ? (size_t)w : 0);
 }
@@ -370,6 +375,17 @@ static int bad(const struct sos_request *r) {
   o = run_case(out, o, cap, "forward-bind",
                "\x0a\x1a\x19\x0a\x07numbers\x12\x04next\x22\x08\x07\x0a\x01n\x12\x02\x08\x05",
                28, NULL);
+  /* Plan.requests (field 2) with two elements for a plan of one step */
+  o = run_case(out, o, cap, "extra-request",
+               "\x12\x02\x00\x00\x0a\x10\x0f\x0a\x07numbers\x12\x04next", 22, NULL);
+  /* ... with an element whose length runs past the list */
+  o = run_case(out, o, cap, "bad-requests",
+               "\x12\x01\x05\x0a\x10\x0f\x0a\x07numbers\x12\x04next", 21, NULL);
+  /* requests after the steps count as well: Num { n: 41 } for the one
+   * kept step, numbers.next, which answers 42 */
+  o = run_case(out, o, cap, "late-requests",
+               "\x0a\x12\x11\x0a\x07numbers\x12\x04next\x40\x01\x12\x03\x02\x08\x52", 25,
+               NULL);
   return sos_respond(out, o);
 }
 
