@@ -41,6 +41,7 @@
 
 #define MAX_STEPS 256
 #define MAX_ITEMS 4096 /* calls one `each` step may make */
+#define MAX_CACHED (64u << 10) /* the largest plan an instance keeps decoded */
 
 enum { S_WAIT, S_RUN, S_DONE };
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE };
@@ -592,7 +593,7 @@ static int plan_get(struct kernel *k, struct inst *caller, const uint8_t *msg, u
     caller->svc->plans_reused++;
   } else {
     uint8_t *copy = NULL;
-    if (caller && !(c && c->busy) && (copy = sos_malloc(rn ? rn : 1))) {
+    if (caller && !(c && c->busy) && rn <= MAX_CACHED && (copy = sos_malloc(rn ? rn : 1))) {
       if (rn) memcpy(copy, rest, rn);
       rest = copy;
     }
