@@ -25,6 +25,13 @@ CFLAGS  += -flto=auto
 LDFLAGS += -flto=auto $(OPT)
 AR      := gcc-ar
 endif
+# On x86-64, gcc clears a struct of a few hundred bytes (a request, 256)
+# with `rep stos`, whose start-up costs more than the stores: SSE stores
+# up to 512 bytes, libc's memset beyond.  About 10 ns off every call.
+ifeq ($(findstring x86_64,$(shell $(CC) -dumpmachine)),x86_64)
+CFLAGS  += -mmemset-strategy=vector_loop:512:noalign,libcall:-1:noalign
+LDFLAGS += -mmemset-strategy=vector_loop:512:noalign,libcall:-1:noalign
+endif
 endif
 
 LIB_SRC   := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/lang/*.c src/image/*.c src/store/*.c src/idl/*.c)
