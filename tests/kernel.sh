@@ -523,6 +523,11 @@ check "a bind between fields of different types fails the plan" 0 "bind n: step 
 check "a failing step stops the plan" 0 "=status 1, failed step 1, step 0: 0 (n=2), step 1: 1, step 2: 2" "" \
   $SOS call planner fails
 check "two kept steps come back" 0 "=8 9" "" $SOS call planner both 7
+reused0=$(psf planner plans_reused)
+check "the same plan sent again while the first runs, then after" 0 "=102 112 122" "" \
+  $SOS call planner overlap 100
+check "only the third ran from the cached plan" 0 "=1" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
 check "hostile and mistaken plans get a status each, never a crash" 0 "=garbage: invalid request Plan at byte 0: truncated varint in a key
 empty: invalid request a plan needs at least one step
 truncated: invalid request Plan.steps (tag 1) at byte 2: length 64 runs past the end (1 left)

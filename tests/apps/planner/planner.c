@@ -258,6 +258,46 @@ static int both(const struct sos_request *r) {
   return rc;
 }
 
+/* Plans of the same steps, numbers.slow(N) then next, with N = B, B + 10,
+ * B + 20: the first two at once (the second is sent while the first, the
+ * instance's cached plan, runs), the third after them.  Answers the
+ * three results. */
+static int overlap(const struct sos_request *r) {
+  long long base = atoll(r->body);
+  int h[3];
+  char out[128];
+  size_t o = 0;
+  for (int i = 0; i < 3; i++) {
+    uint8_t buf[32];
+    sos_wbuf w;
+    num_request(&w, buf, sizeof buf, base + 10 * i);
+    sos_plan *p = sos_plan_new();
+    int a = sos_plan_call(p, "numbers", "slow", w.p, w.len);
+    int b = sos_plan_call(p, "numbers", "next", NULL, 0);
+    sos_plan_bind(p, b, "n", a, "n");
+    sos_plan_keep(p, b);
+    h[i] = sos_plan_start(p, 0);
+    sos_plan_free(p);
+    if (h[i] < 0) return sos_fail(-h[i], "plan %d not sent", i);
+    if (i == 1 || i == 2) { /* the third after the first two */
+      for (int j = i == 1 ? 0 : 2; j <= i; j++) {
+        char *res = NULL;
+        size_t len = 0;
+        int64_t n = 0;
+        sos_await_all(&h[j], 1, SOS_FOREVER);
+        int st = sos_result(h[j], &res, &len);
+        sos_close(h[j]);
+        if (!st) st = step_n(res, len, b, &n);
+        free(res);
+        if (st) return sos_fail(st, "plan %d failed", j);
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s%lld", o ? " " : "", (long long)n);
+      }
+    }
+  }
+  sos_arena_reset(ARENA);
+  return sos_respond(out, o);
+}
+
 static int lookup(const struct sos_request *r) {
   numbers_Numbers s;
   int st = numbers_Numbers_service("numbers", r->len ? r->body : NULL, &s);
@@ -401,5 +441,6 @@ void sos_main(void) {
   sos_method("badbind", badbind);
   sos_method("fails", fails);
   sos_method("both", both);
+  sos_method("overlap", overlap);
   sos_method("lookup", lookup);
 }
