@@ -49,6 +49,7 @@ struct bind {
 struct step {
   uint32_t at, len;       /* its service and method fields in the pool */
   uint32_t req_at, req_len, req_cap; /* its request's bytes in the pool */
+  uint32_t size;          /* its encoding's bytes, as last encoded */
   uint32_t first, last;   /* its binds, index + 1 (0: none) */
   uint32_t bsize;         /* the bytes of its binds list */
   uint32_t each_field, each_path, each_from, where_path, where_text, where_op;
@@ -64,13 +65,13 @@ struct sos_plan {
   struct bind *binds;
   uint32_t nbinds, capbinds;
   bool failed; /* out of memory while building: start fails */
-  /* The encoding of the steps as last started (steps_len 0: none, or
-   * stale): a plan started again with only new requests
-   * (sos_plan_set_request) is sent without encoding them again. */
-  uint8_t *steps_enc;
-  size_t steps_len, steps_cap;
-  uint8_t *enc; /* the message: the requests, then steps_enc */
-  size_t enc_cap;
+  /* The message as last started: the requests, then from steps_at the
+   * steps' encoding, steps_len bytes (0: none, or stale).  A plan started
+   * again with only new requests (sos_plan_set_request) is sent without
+   * encoding its steps again, nor moving them when the requests take as
+   * many bytes as before. */
+  uint8_t *enc;
+  size_t enc_cap, steps_at, steps_len;
 };
 
 /* Grows *arr (of *cap elements of size bytes) to hold one more than n. */
@@ -231,7 +232,7 @@ sos_plan *sos_plan_new(void) {
 void sos_plan_free(sos_plan *p) {
   if (!p) return;
   if (!spare &&
-      p->pcap + p->enc_cap + p->steps_cap + p->capsteps * sizeof *p->steps <= SPARE_MAX) {
+      p->pcap + p->enc_cap + p->capsteps * sizeof *p->steps <= SPARE_MAX) {
     p->plen = 0;
     p->nsteps = p->nbinds = 0;
     p->failed = false;
@@ -242,7 +243,6 @@ void sos_plan_free(sos_plan *p) {
   free(p->pool);
   free(p->steps);
   free(p->binds);
-  free(p->steps_enc);
   free(p->enc);
   free(p);
 }
@@ -373,26 +373,6 @@ int sos_plan_keep(sos_plan *p, int step) {
 int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
   if (!p || !p->nsteps) return -SOS_STATUS_INVALID;
   if (p->failed) return -SOS_STATUS_BUSY;
-  if (!p->steps_len) {
-    size_t list = 0;
-    for (uint32_t i = 0; i < p->nsteps; i++) {
-      size_t n = step_size(p, &p->steps[i]);
-      list += vlen(n) + n;
-    }
-    size_t total = len_field(list);
-    if (total > p->steps_cap) {
-      uint8_t *buf = realloc(p->steps_enc, total);
-      if (!buf) return -SOS_STATUS_BUSY;
-      p->steps_enc = buf;
-      p->steps_cap = total;
-    }
-    uint8_t *q = put_len(p->steps_enc, 1, list);
-    for (uint32_t i = 0; i < p->nsteps; i++) {
-      q = sos_wire_varint_out(q, step_size(p, &p->steps[i]));
-      q = put_step(q, p, &p->steps[i]);
-    }
-    p->steps_len = (size_t)(q - p->steps_enc);
-  }
   /* The requests: an element per step up to the last that has one. */
   size_t reqs = 0;
   uint32_t last = 0;
@@ -401,14 +381,32 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
     reqs += vlen(n) + n;
     if (n) last = i + 1;
   }
-  for (uint32_t i = last; i < p->nsteps; i++) reqs--; /* the empty ones after it */
-  size_t total = (last ? len_field(reqs) : 0) + p->steps_len;
+  reqs -= p->nsteps - last; /* the empty ones after it */
+  size_t at = last ? len_field(reqs) : 0, list = 0;
+  if (!p->steps_len)
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+      struct step *s = &p->steps[i];
+      s->size = (uint32_t)step_size(p, s);
+      list += vlen(s->size) + s->size;
+    }
+  size_t total = at + (p->steps_len ? p->steps_len : len_field(list));
   if (total > p->enc_cap) {
     uint8_t *buf = realloc(p->enc, total);
     if (!buf) return -SOS_STATUS_BUSY;
     p->enc = buf;
     p->enc_cap = total;
   }
+  if (!p->steps_len) {
+    uint8_t *q = put_len(p->enc + at, 1, list);
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+      q = sos_wire_varint_out(q, p->steps[i].size);
+      q = put_step(q, p, &p->steps[i]);
+    }
+    p->steps_len = (size_t)(q - p->enc) - at;
+  } else if (p->steps_at != at) {
+    memmove(p->enc + at, p->enc + p->steps_at, p->steps_len);
+  }
+  p->steps_at = at;
   uint8_t *q = p->enc;
   if (last) q = put_len(q, 2, reqs);
   for (uint32_t i = 0; i < last; i++) {
@@ -416,8 +414,7 @@ int sos_plan_start(sos_plan *p, uint32_t timeout_ms) {
     q = sos_wire_varint_out(q, s->req_len);
     if (s->req_len) memcpy(q, p->pool + s->req_at - 1, s->req_len), q += s->req_len;
   }
-  memcpy(q, p->steps_enc, p->steps_len);
-  return sos__abi_call_plan(p->enc, (size_t)(q - p->enc) + p->steps_len, timeout_ms);
+  return sos__abi_call_plan(p->enc, at + p->steps_len, timeout_ms);
 }
 
 /* ---- reading results --------------------------------------------------------- */
