@@ -278,8 +278,6 @@ static inline void frame_init(uint64_t *f, const struct sos__code *c) {
   }
 }
 
-void sos__frame_init(uint64_t *f, const struct sos__code *c) { frame_init(f, c); }
-
 /* Ends a run whose host function returned r, neither OK nor SUSPEND: a
  * trap, with the host's own kind and message when it gave one. */
 int sos__host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r) {
@@ -764,7 +762,7 @@ int sos_wasm_call_begin(sos_wasm_instance *in, sos_wasm_func *f,
   x->pc = NULL;
   if (f->code) {
     const struct sos__code *c = f->code;
-    frame_init(x->stack, c);
+    if (!c->jit) frame_init(x->stack, c); /* machine code's entry does it itself */
     x->frames[0] = (struct sos__frame){NULL, x->stack, x->cur, NULL};
     x->nframes = 1;
     x->pc = c->ops;

@@ -2246,8 +2246,7 @@ int sos__jit_run(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *t
         fp = x->stack + fo;
       }
       *j.ftop++ = (struct sos__frame){NULL, fp, inst, j.cont};
-      fp += cbase;
-      sos__frame_init(fp, cc);
+      fp += cbase; /* the callee's entry zeroes its locals, writes its pool */
       if (callee && callee->inst != inst) set_inst(&j, callee->inst);
       addr = cc->jit;
       continue;

@@ -72,7 +72,6 @@ int sos__interp_step(struct sos__jctx *j, uint64_t *fp, const uint32_t *pc, unsi
 int64_t sos__exec_budget(const struct sos__exec *x, int64_t slice, bool *hard_cut);
 bool sos__exec_grow_stack(struct sos__exec *x, uint64_t need);
 bool sos__exec_grow_frames(struct sos__exec *x);
-void sos__frame_init(uint64_t *f, const struct sos__code *c);
 int sos__host_failed(struct sos__exec *x, struct sos_wasm_trap *trap, int r);
 void sos__trap_message(struct sos_wasm_trap *trap, int kind, int64_t index);
 
