@@ -346,7 +346,7 @@ uint32_t sos__op_word(enum sos__op op) {
 
 static int interp(sos_wasm_instance *root, int64_t slice, struct sos_wasm_trap *trap) {
   static const int offsets[] = {
-#define OFF_MISC(n, w) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
+#define OFF_MISC(n) [SOS__OP_##n] = &&L_##n - &&L_unreachable,
 #define OFF_CMP(c, n, T, e)                                                   \
   [SOS__OP_##n] = &&L_##n - &&L_unreachable,                                  \
   [SOS__OP_##n##_imm] = &&L_##n##_imm - &&L_unreachable,                      \
@@ -589,7 +589,7 @@ void sos__trap_message(struct sos_wasm_trap *trap, int kind, int64_t index) {
 
 int sos__interp_step(struct sos__jctx *j, uint64_t *fpu, const uint32_t *pc, unsigned op) {
   static const void *const labels[] = {
-#define LAB_MISC(n, w) [SOS__OP_##n] = &&L_##n,
+#define LAB_MISC(n) [SOS__OP_##n] = &&L_##n,
 #define LAB_CMP(c, n, T, e)                                                   \
   [SOS__OP_##n] = &&L_##n, [SOS__OP_##n##_imm] = &&L_##n##_imm,               \
   [SOS__OP_br_##n] = &&L_br_##n, [SOS__OP_br_##n##_imm] = &&L_br_##n##_imm,
@@ -658,34 +658,97 @@ step_unsupported:
 
 /* ---- debugging ---------------------------------------------------------------- */
 
-struct opinfo {
-  const char *name;
-  uint32_t words;
-};
+/* ---- operand shapes --------------------------------------------------------- */
 
-/* Names and lengths of every op, indexed by enum sos__op. */
-static const struct opinfo opinfo[SOS__OP_COUNT] = {
-#define INFO_MISC(n, w) [SOS__OP_##n] = {#n, w},
+/* For each op, one letter per word after the op word: 'i' an integer (or
+ * f32) slot read, 'f' an f64 slot read, 'I' / 'F' written, 'x' / 'X' a
+ * slot read / written as raw bits, 'k' an immediate, 'j' a branch offset.
+ * The JIT's register assignment counts slot uses from these; the op's
+ * length in words is one more than its shape's (sos__op_words). */
+#define R_I32 "i"
+#define R_I64 "i"
+#define R_F32 "i"
+#define R_F64 "f"
+#define W_I32 "I"
+#define W_I64 "I"
+#define W_F32 "I"
+#define W_F64 "F"
+#define K_I32 "k"
+#define K_I64 "kk"
+#define K_F32 "k"
+#define K_F64 "kk"
+#define SOS_WASM_I32 I32
+#define SOS_WASM_I64 I64
+#define SOS_WASM_F32 F32
+#define SOS_WASM_F64 F64
+
+const char *const sos__op_shapes[SOS__OP_COUNT] = {
+    [SOS__OP_unreachable] = "", [SOS__OP_fuel] = "k", [SOS__OP_copy] = "Xx",
+    [SOS__OP_const32] = "Xk", [SOS__OP_const64] = "Xkk", [SOS__OP_br] = "j",
+    [SOS__OP_br_if] = "ji", [SOS__OP_br_unless] = "ji", [SOS__OP_br_table] = "ik",
+    [SOS__OP_ret] = "", [SOS__OP_call] = "kk", [SOS__OP_call_import] = "kk",
+    [SOS__OP_call_indirect] = "kkik", [SOS__OP_select] = "Xixx", [SOS__OP_global_get] = "Xk",
+    [SOS__OP_global_set] = "xk", [SOS__OP_memory_size] = "I", [SOS__OP_memory_grow] = "Ii",
+    [SOS__OP_memory_fill] = "iii", [SOS__OP_memory_copy] = "iii",
+    [SOS__OP_memory_init] = "kiii", [SOS__OP_data_drop] = "k", [SOS__OP_table_get] = "Xki",
+    [SOS__OP_table_set] = "kix", [SOS__OP_table_size] = "Ik", [SOS__OP_table_grow] = "Ikxi",
+    [SOS__OP_table_fill] = "kixi", [SOS__OP_table_copy] = "kkiii",
+    [SOS__OP_table_init] = "kkiii", [SOS__OP_elem_drop] = "k", [SOS__OP_ref_is_null] = "Ix",
+    [SOS__OP_ref_func] = "Xk", [SOS__OP_br_if_eqz32] = "ji", [SOS__OP_br_if_eqz64] = "ji",
+    [SOS__OP_br_if_nez64] = "ji", [SOS__OP_f32_madd] = "Iiii", [SOS__OP_f64_madd] = "Ffff",
+    [SOS__OP_f32_msub] = "Iiii", [SOS__OP_f64_msub] = "Ffff", [SOS__OP_i32_add_shl] = "Iiik",
+#define SH_CMP(c, n, T, e)                                                    \
+  [SOS__OP_##n] = "Iii", [SOS__OP_##n##_imm] = "Ii" K_##T,                    \
+  [SOS__OP_br_##n] = "jii", [SOS__OP_br_##n##_imm] = "ji" K_##T,
+#define SH_IBIN(c, n, T, e) [SOS__OP_##n] = "Iii", [SOS__OP_##n##_imm] = "Ii" K_##T,
+#define SH_FBIN(c, n, T, TR, e)                                               \
+  [SOS__OP_##n] = W_##TR R_##T R_##T, [SOS__OP_##n##_imm] = W_##TR R_##T K_##T,
+#define SH_UN(c, n, T, TR, e) [SOS__OP_##n] = W_##TR R_##T,
+#define SH_LOAD(c, n, TR, CT, B)                                              \
+  [SOS__OP_##n] = W_##TR "ik", [SOS__OP_##n##_ai] = W_##TR "ikk",             \
+  [SOS__OP_##n##_ar] = W_##TR "iki", [SOS__OP_##n##_as] = W_##TR "ikik",
+#define SH_STORE(c, n, T, CT, B)                                              \
+  [SOS__OP_##n] = "i" R_##T "k", [SOS__OP_##n##_ai] = "i" R_##T "kk",         \
+  [SOS__OP_##n##_ar] = "i" R_##T "ki", [SOS__OP_##n##_as] = "i" R_##T "kik",
+#define SH_MEMBIN(c, n, T, l, e)                                              \
+  [SOS__OP_##n##_m] = W_##T R_##T "ik", [SOS__OP_##n##_mi] = W_##T R_##T "ikk", \
+  [SOS__OP_##n##_ms] = R_##T "ik",
+#define SH_BRA(c, n, T, e)                                                    \
+  [SOS__OP_bra_##n##_ii] = "jIikk", [SOS__OP_bra_##n##_ir] = "jIiki",          \
+  [SOS__OP_bra_##n##_ri] = "jIiik", [SOS__OP_bra_##n##_rr] = "jIiii",
+    SOS__CMPOPS(SH_CMP) SOS__IBINOPS(SH_IBIN) SOS__FBINOPS(SH_FBIN) SOS__UNOPS(SH_UN)
+        SOS__LOADS(SH_LOAD) SOS__STORES(SH_STORE) SOS__MEMBINOPS(SH_MEMBIN)
+            SOS__CMPOPS32(SH_BRA)};
+
+uint32_t sos__op_words(const uint32_t *code, uint32_t i, unsigned op) {
+  uint32_t n = 1 + (uint32_t)strlen(sos__op_shapes[op]);
+  if (op == SOS__OP_br_table) n += code[i + 2] + 1;
+  return n;
+}
+
+/* The name of every op, indexed by enum sos__op (for dumps). */
+static const char *const opnames[SOS__OP_COUNT] = {
+#define INFO_MISC(n) [SOS__OP_##n] = #n,
 #define INFO_CMP(c, n, T, e)                                                  \
-  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},    \
-  [SOS__OP_br_##n] = {"br_" #n, 4},                                           \
-  [SOS__OP_br_##n##_imm] = {"br_" #n "_imm", 3 + IMMW_##T},
+  [SOS__OP_##n] = #n, [SOS__OP_##n##_imm] = #n "_imm",    \
+  [SOS__OP_br_##n] = "br_" #n,                                           \
+  [SOS__OP_br_##n##_imm] = "br_" #n "_imm",
 #define INFO_IBIN(c, n, T, e)                                                 \
-  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
+  [SOS__OP_##n] = #n, [SOS__OP_##n##_imm] = #n "_imm",
 #define INFO_FBIN(c, n, T, TR, e)                                             \
-  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_imm] = {#n "_imm", 3 + IMMW_##T},
-#define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = {#n, 3},
+  [SOS__OP_##n] = #n, [SOS__OP_##n##_imm] = #n "_imm",
+#define INFO_UN(c, n, T, TR, e) [SOS__OP_##n] = #n,
 #define INFO_MEMBIN(c, n, T, l, e)                                            \
-  [SOS__OP_##n##_m] = {#n "_m", 5}, [SOS__OP_##n##_mi] = {#n "_mi", 6},    \
-  [SOS__OP_##n##_ms] = {#n "_ms", 4},
+  [SOS__OP_##n##_m] = #n "_m", [SOS__OP_##n##_mi] = #n "_mi",    \
+  [SOS__OP_##n##_ms] = #n "_ms",
 #define INFO_BRA(c, n, T, e)                                                  \
-  [SOS__OP_bra_##n##_ii] = {"bra_" #n "_ii", 6},                              \
-  [SOS__OP_bra_##n##_ir] = {"bra_" #n "_ir", 6},                              \
-  [SOS__OP_bra_##n##_ri] = {"bra_" #n "_ri", 6},                              \
-  [SOS__OP_bra_##n##_rr] = {"bra_" #n "_rr", 6},
+  [SOS__OP_bra_##n##_ii] = "bra_" #n "_ii",                              \
+  [SOS__OP_bra_##n##_ir] = "bra_" #n "_ir",                              \
+  [SOS__OP_bra_##n##_ri] = "bra_" #n "_ri",                              \
+  [SOS__OP_bra_##n##_rr] = "bra_" #n "_rr",
 #define INFO_MEM(c, n, T, CT, B)                                              \
-  [SOS__OP_##n] = {#n, 4}, [SOS__OP_##n##_ai] = {#n "_ai", 5},                \
-  [SOS__OP_##n##_ar] = {#n "_ar", 5}, [SOS__OP_##n##_as] = {#n "_as", 6},
+  [SOS__OP_##n] = #n, [SOS__OP_##n##_ai] = #n "_ai",                \
+  [SOS__OP_##n##_ar] = #n "_ar", [SOS__OP_##n##_as] = #n "_as",
     SOS__MISCOPS(INFO_MISC) SOS__CMPOPS(INFO_CMP) SOS__IBINOPS(INFO_IBIN)
         SOS__FBINOPS(INFO_FBIN) SOS__UNOPS(INFO_UN) SOS__LOADS(INFO_MEM)
             SOS__STORES(INFO_MEM) SOS__CMPOPS32(INFO_BRA)
@@ -702,9 +765,8 @@ void sos__code_dump(const struct sos__code *code, void *file) {
       fprintf(f, "%5u  ?? %08x\n", i, code->ops[i]);
       return;
     }
-    uint32_t w = opinfo[op].words;
-    if (op == SOS__OP_br_table) w += code->ops[i + 2] + 1;
-    fprintf(f, "%5u  %-22s", i, opinfo[op].name);
+    uint32_t w = sos__op_words(code->ops, i, op);
+    fprintf(f, "%5u  %-22s", i, opnames[op]);
     for (uint32_t k = 1; k < w && i + k < code->nops; k++)
       fprintf(f, " %d", (int32_t)code->ops[i + k]);
     fputc('\n', f);

@@ -102,74 +102,6 @@ void sos__x_grow(struct xbuf *b, size_t need) {
   b->cap = cap;
 }
 
-/* ---- operand shapes --------------------------------------------------------- */
-
-/* For each op, one letter per word after the op word: 'i' an integer (or
- * f32) slot read, 'f' an f64 slot read, 'I' / 'F' written, 'x' / 'X' a
- * slot read / written as raw bits, 'k' an immediate, 'j' a branch offset.
- * Register assignment counts slot uses from these. */
-#define R_I32 "i"
-#define R_I64 "i"
-#define R_F32 "i"
-#define R_F64 "f"
-#define W_I32 "I"
-#define W_I64 "I"
-#define W_F32 "I"
-#define W_F64 "F"
-#define K_I32 "k"
-#define K_I64 "kk"
-#define K_F32 "k"
-#define K_F64 "kk"
-#define SOS_WASM_I32 I32
-#define SOS_WASM_I64 I64
-#define SOS_WASM_F32 F32
-#define SOS_WASM_F64 F64
-
-static const char *const shapes[SOS__OP_COUNT] = {
-    [SOS__OP_unreachable] = "", [SOS__OP_fuel] = "k", [SOS__OP_copy] = "Xx",
-    [SOS__OP_const32] = "Xk", [SOS__OP_const64] = "Xkk", [SOS__OP_br] = "j",
-    [SOS__OP_br_if] = "ji", [SOS__OP_br_unless] = "ji", [SOS__OP_br_table] = "ik",
-    [SOS__OP_ret] = "", [SOS__OP_call] = "kk", [SOS__OP_call_import] = "kk",
-    [SOS__OP_call_indirect] = "kkik", [SOS__OP_select] = "Xixx", [SOS__OP_global_get] = "Xk",
-    [SOS__OP_global_set] = "xk", [SOS__OP_memory_size] = "I", [SOS__OP_memory_grow] = "Ii",
-    [SOS__OP_memory_fill] = "iii", [SOS__OP_memory_copy] = "iii",
-    [SOS__OP_memory_init] = "kiii", [SOS__OP_data_drop] = "k", [SOS__OP_table_get] = "Xki",
-    [SOS__OP_table_set] = "kix", [SOS__OP_table_size] = "Ik", [SOS__OP_table_grow] = "Ikxi",
-    [SOS__OP_table_fill] = "kixi", [SOS__OP_table_copy] = "kkiii",
-    [SOS__OP_table_init] = "kkiii", [SOS__OP_elem_drop] = "k", [SOS__OP_ref_is_null] = "Ix",
-    [SOS__OP_ref_func] = "Xk", [SOS__OP_br_if_eqz32] = "ji", [SOS__OP_br_if_eqz64] = "ji",
-    [SOS__OP_br_if_nez64] = "ji", [SOS__OP_f32_madd] = "Iiii", [SOS__OP_f64_madd] = "Ffff",
-    [SOS__OP_f32_msub] = "Iiii", [SOS__OP_f64_msub] = "Ffff", [SOS__OP_i32_add_shl] = "Iiik",
-#define SH_CMP(c, n, T, e)                                                    \
-  [SOS__OP_##n] = "Iii", [SOS__OP_##n##_imm] = "Ii" K_##T,                    \
-  [SOS__OP_br_##n] = "jii", [SOS__OP_br_##n##_imm] = "ji" K_##T,
-#define SH_IBIN(c, n, T, e) [SOS__OP_##n] = "Iii", [SOS__OP_##n##_imm] = "Ii" K_##T,
-#define SH_FBIN(c, n, T, TR, e)                                               \
-  [SOS__OP_##n] = W_##TR R_##T R_##T, [SOS__OP_##n##_imm] = W_##TR R_##T K_##T,
-#define SH_UN(c, n, T, TR, e) [SOS__OP_##n] = W_##TR R_##T,
-#define SH_LOAD(c, n, TR, CT, B)                                              \
-  [SOS__OP_##n] = W_##TR "ik", [SOS__OP_##n##_ai] = W_##TR "ikk",             \
-  [SOS__OP_##n##_ar] = W_##TR "iki", [SOS__OP_##n##_as] = W_##TR "ikik",
-#define SH_STORE(c, n, T, CT, B)                                              \
-  [SOS__OP_##n] = "i" R_##T "k", [SOS__OP_##n##_ai] = "i" R_##T "kk",         \
-  [SOS__OP_##n##_ar] = "i" R_##T "ki", [SOS__OP_##n##_as] = "i" R_##T "kik",
-#define SH_MEMBIN(c, n, T, l, e)                                              \
-  [SOS__OP_##n##_m] = W_##T R_##T "ik", [SOS__OP_##n##_mi] = W_##T R_##T "ikk", \
-  [SOS__OP_##n##_ms] = R_##T "ik",
-#define SH_BRA(c, n, T, e)                                                    \
-  [SOS__OP_bra_##n##_ii] = "jIikk", [SOS__OP_bra_##n##_ir] = "jIiki",          \
-  [SOS__OP_bra_##n##_ri] = "jIiik", [SOS__OP_bra_##n##_rr] = "jIiii",
-    SOS__CMPOPS(SH_CMP) SOS__IBINOPS(SH_IBIN) SOS__FBINOPS(SH_FBIN) SOS__UNOPS(SH_UN)
-        SOS__LOADS(SH_LOAD) SOS__STORES(SH_STORE) SOS__MEMBINOPS(SH_MEMBIN)
-            SOS__CMPOPS32(SH_BRA)};
-
-/* Words of the op at code[i] (br_table's offsets included). */
-static uint32_t op_words(const uint32_t *code, uint32_t i, unsigned op) {
-  uint32_t n = 1 + (uint32_t)strlen(shapes[op]);
-  if (op == SOS__OP_br_table) n += code[i + 2] + 1;
-  return n;
-}
-
 /* ---- op identity ---------------------------------------------------------------- */
 
 /* The op of an op word: op words are handler offsets (interp.c), mapped
@@ -1035,7 +967,7 @@ static void forget_checks(struct jt *t, const uint32_t *code, uint32_t i, unsign
     t->nck = 0;
     return;
   }
-  const char *sh = shapes[op];
+  const char *sh = sos__op_shapes[op];
   for (uint32_t p = 0; sh[p] && t->nck; p++) {
     if (sh[p] != 'I' && sh[p] != 'F' && sh[p] != 'X') continue;
     for (uint32_t k = 0; k < t->nck;)
@@ -1455,8 +1387,8 @@ static int assign_registers(struct jt *t) {
       rc = SOS_EINVAL;
       goto out;
     }
-    const char *sh = shapes[op];
-    uint32_t n = op_words(code, i, op);
+    const char *sh = sos__op_shapes[op];
+    uint32_t n = sos__op_words(code, i, op);
     if (i + n > nops) {
       rc = SOS_EINVAL;
       goto out;
@@ -1476,10 +1408,10 @@ static int assign_registers(struct jt *t) {
   uint64_t wcalls = 0; /* places that spill and reload every register, weighted */
   for (uint32_t i = 0; i < nops;) {
     unsigned op = op_of(code[i]);
-    uint32_t n = op_words(code, i, op);
+    uint32_t n = sos__op_words(code, i, op);
     depth += dd[i];
     uint64_t w = 1ull << (3 * (depth < 6 ? (depth > 0 ? depth : 0) : 6));
-    const char *sh = shapes[op];
+    const char *sh = sos__op_shapes[op];
     if (op == SOS__OP_call || op == SOS__OP_call_import || op == SOS__OP_call_indirect)
       wcalls += w;
     for (uint32_t p = 0; sh[p]; p++) {
@@ -1552,7 +1484,7 @@ static int liveness(struct jt *t) {
   uint32_t n = 0;
   for (uint32_t i = 0; i < nops;) {
     unsigned op = op_of(code[i]);
-    const char *sh = shapes[op];
+    const char *sh = sos__op_shapes[op];
     starts[n++] = i;
     for (uint32_t p = 0; sh[p]; p++) {
       uint32_t sl = code[i + 1 + p];
@@ -1567,7 +1499,7 @@ static int liveness(struct jt *t) {
     if (op == SOS__OP_ret)
       for (uint32_t b = 0; b < t->nmapped; b++)
         if (t->mslot[b] < c->nresults) use[i] |= 1u << b;
-    i += op_words(code, i, op);
+    i += sos__op_words(code, i, op);
   }
   /* Structured code converges in about one pass per loop nesting level;
    * past MAX_PASSES (deep nesting, or a module made to be slow to compile)
@@ -1586,7 +1518,7 @@ static int liveness(struct jt *t) {
       bool always = op == SOS__OP_br || op == SOS__OP_br_table || op == SOS__OP_ret ||
                     op == SOS__OP_unreachable;
       if (!always && k + 1 < n) o |= in[starts[k + 1]];
-      const char *sh = shapes[op];
+      const char *sh = sos__op_shapes[op];
       for (uint32_t p = 0; sh[p]; p++)
         if (sh[p] == 'j') o |= in[i + code[i + 1 + p]];
       if (op == SOS__OP_br_table)
@@ -1807,7 +1739,7 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
   for (uint32_t i = 0; i <= c->nops; i++) t->label[i] = SIZE_MAX;
   for (uint32_t i = 0; i < c->nops;) { /* the branch targets, for check_slot */
     unsigned op = op_of(c->ops[i]);
-    const char *sh = shapes[op];
+    const char *sh = sos__op_shapes[op];
     for (uint32_t p = 0; sh[p]; p++) {
       uint32_t to = i + c->ops[i + 1 + p];
       if (sh[p] == 'j' && to <= c->nops) t->target[to] = true;
@@ -1816,7 +1748,7 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
       uint32_t to = i + c->ops[i + 3 + e];
       if (to <= c->nops) t->target[to] = true;
     }
-    i += op_words(c->ops, i, op);
+    i += sos__op_words(c->ops, i, op);
   }
   t->nck = 0;
   rc = assign_registers(t);
@@ -1832,7 +1764,7 @@ static int translate(struct jt *t, const struct jmod *jm, const struct sos__code
     t->cur = i;
     emit_op(t, jm, i, op);
     forget_checks(t, c->ops, i, op);
-    i += op_words(c->ops, i, op);
+    i += sos__op_words(c->ops, i, op);
   }
   t->label[c->nops] = t->b->n;
   jump_trap(t, -1, SOS_WASM_TRAP_UNREACHABLE);

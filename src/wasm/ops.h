@@ -207,52 +207,52 @@
   X(0x3d, i64_store16, I64, uint16_t, 2)                                      \
   X(0x3e, i64_store32, I64, uint32_t, 4)
 
-/* Internal ops that are not rows of the tables above: X(name, words),
- * words counting the op word.  Operand words follow the op word; "s" is
+/* Internal ops that are not rows of the tables above: X(name).  Operand
+ * words follow the op word (each op's are sos__op_shapes', interp.c); "s" is
  * a slot index relative to the frame base, "k" an immediate, "j" a branch
  * offset in words relative to the op (backward ones land on a loop's
  * fuel op).  br_table has n + 1 offsets after its 3 fixed words. */
 #define SOS__MISCOPS(X)                                                       \
-  X(unreachable, 1)   /* -                                   */               \
-  X(fuel, 2)          /* k: instructions charged             */               \
-  X(copy, 3)          /* s dst, s src                        */               \
-  X(const32, 3)       /* s dst, k value                      */               \
-  X(const64, 4)       /* s dst, k lo, k hi                   */               \
-  X(br, 2)            /* j target                            */               \
-  X(br_if, 3)         /* j target, s cond                    */               \
-  X(br_unless, 3)     /* j target, s cond                    */               \
-  X(br_table, 3)      /* s index, k n, j[n + 1]              */               \
-  X(ret, 1)           /* -  (results already in slots 0..)   */               \
-  X(call, 3)          /* k code index, s base                */               \
-  X(call_import, 3)   /* k func index, s base                */               \
-  X(call_indirect, 5) /* k type, k table, s index, s base    */               \
-  X(select, 5)        /* s dst, s cond, s a, s b             */               \
-  X(global_get, 3)    /* s dst, k global                     */               \
-  X(global_set, 3)    /* s src, k global                     */               \
-  X(memory_size, 2)   /* s dst                               */               \
-  X(memory_grow, 3)   /* s dst, s delta                      */               \
-  X(memory_fill, 4)   /* s dst, s val, s n                   */               \
-  X(memory_copy, 4)   /* s dst, s src, s n                   */               \
-  X(memory_init, 5)   /* k seg, s dst, s src, s n            */               \
-  X(data_drop, 2)     /* k seg                               */               \
-  X(table_get, 4)     /* s dst, k table, s index             */               \
-  X(table_set, 4)     /* k table, s index, s val             */               \
-  X(table_size, 3)    /* s dst, k table                      */               \
-  X(table_grow, 5)    /* s dst, k table, s init, s n         */               \
-  X(table_fill, 5)    /* k table, s i, s val, s n            */               \
-  X(table_copy, 6)    /* k dst table, k src table, s d, s s, s n */           \
-  X(table_init, 6)    /* k table, k seg, s d, s s, s n       */               \
-  X(elem_drop, 2)     /* k seg                               */               \
-  X(ref_is_null, 3)   /* s dst, s src                        */               \
-  X(ref_func, 3)      /* s dst, k func                       */               \
-  X(br_if_eqz32, 3)   /* j, s a  (fused i32.eqz + br_if)     */               \
-  X(br_if_eqz64, 3)   /* j, s a                              */               \
-  X(br_if_nez64, 3)   /* j, s a                              */               \
-  X(f32_madd, 5)      /* s d, s a, s b, s c: d = a * b + c   */               \
-  X(f64_madd, 5)      /* (two roundings, never a fused FMA)  */               \
-  X(f32_msub, 5)      /* s d, s a, s b, s c: d = c - a * b   */               \
-  X(f64_msub, 5)                                                              \
-  X(i32_add_shl, 5)   /* s d, s a, s b, k: d = a + (b << k)  */
+  X(unreachable)      /* -                                   */               \
+  X(fuel)             /* k: instructions charged             */               \
+  X(copy)             /* s dst, s src                        */               \
+  X(const32)          /* s dst, k value                      */               \
+  X(const64)          /* s dst, k lo, k hi                   */               \
+  X(br)               /* j target                            */               \
+  X(br_if)            /* j target, s cond                    */               \
+  X(br_unless)        /* j target, s cond                    */               \
+  X(br_table)         /* s index, k n, j[n + 1]              */               \
+  X(ret)              /* -  (results already in slots 0..)   */               \
+  X(call)             /* k code index, s base                */               \
+  X(call_import)      /* k func index, s base                */               \
+  X(call_indirect)    /* k type, k table, s index, s base    */               \
+  X(select)           /* s dst, s cond, s a, s b             */               \
+  X(global_get)       /* s dst, k global                     */               \
+  X(global_set)       /* s src, k global                     */               \
+  X(memory_size)      /* s dst                               */               \
+  X(memory_grow)      /* s dst, s delta                      */               \
+  X(memory_fill)      /* s dst, s val, s n                   */               \
+  X(memory_copy)      /* s dst, s src, s n                   */               \
+  X(memory_init)      /* k seg, s dst, s src, s n            */               \
+  X(data_drop)        /* k seg                               */               \
+  X(table_get)        /* s dst, k table, s index             */               \
+  X(table_set)        /* k table, s index, s val             */               \
+  X(table_size)       /* s dst, k table                      */               \
+  X(table_grow)       /* s dst, k table, s init, s n         */               \
+  X(table_fill)       /* k table, s i, s val, s n            */               \
+  X(table_copy)       /* k dst table, k src table, s d, s s, s n */           \
+  X(table_init)       /* k table, k seg, s d, s s, s n       */               \
+  X(elem_drop)        /* k seg                               */               \
+  X(ref_is_null)      /* s dst, s src                        */               \
+  X(ref_func)         /* s dst, k func                       */               \
+  X(br_if_eqz32)      /* j, s a  (fused i32.eqz + br_if)     */               \
+  X(br_if_eqz64)      /* j, s a                              */               \
+  X(br_if_nez64)      /* j, s a                              */               \
+  X(f32_madd)         /* s d, s a, s b, s c: d = a * b + c   */               \
+  X(f64_madd)         /* (two roundings, never a fused FMA)  */               \
+  X(f32_msub)         /* s d, s a, s b, s c: d = c - a * b   */               \
+  X(f64_msub)                                                                 \
+  X(i32_add_shl)      /* s d, s a, s b, k: d = a + (b << k)  */
 
 /* X(opcode, name, T, load opcode, expr) - binary operators that also
  * take their right operand straight from memory, fusing the load before
@@ -278,7 +278,7 @@
 
 /* The internal op numbers. */
 enum sos__op {
-#define SOS__OP_MISC(n, w) SOS__OP_##n,
+#define SOS__OP_MISC(n) SOS__OP_##n,
 #define SOS__OP_CMP(c, n, T, e)                                               \
   SOS__OP_##n, SOS__OP_##n##_imm, SOS__OP_br_##n, SOS__OP_br_##n##_imm,
 #define SOS__OP_IBIN(c, n, T, e) SOS__OP_##n, SOS__OP_##n##_imm,
@@ -319,5 +319,9 @@ struct sos__code;
  * for debugging the compiler; set SOS_WASM_DUMP=1 to have sos__compile
  * dump every function to stderr. */
 void sos__code_dump(const struct sos__code *code, void *file);
+/* Each op's operand words, one letter each (interp.c explains them), and
+ * the words of the op at code[i], op word and br_table's offsets included. */
+extern const char *const sos__op_shapes[SOS__OP_COUNT];
+uint32_t sos__op_words(const uint32_t *code, uint32_t i, unsigned op);
 
 #endif
