@@ -478,6 +478,10 @@ void sos__k_plan_cancel(struct kernel *k, struct req *r);
 void sos__k_plan_orphan(struct kernel *k, struct req *r);
 /* Instance in retires: its cached plan goes (when that runs: once done). */
 void sos__k_plan_drop(struct kernel *k, struct inst *in);
+/* A service came or went (k->svc_gen moved): the instances' cached plans
+ * let go of what they resolved (the images they hold), to resolve again
+ * when next sent; those that run do it then. */
+void sos__k_plan_stale(struct kernel *k);
 /* Whether an app may call service name (its uses, or a built-in). */
 bool sos__k_allowed(const struct sos_app *app, const char *name);
 

@@ -621,6 +621,12 @@ static int plan_get(struct kernel *k, struct inst *caller, const uint8_t *msg, u
   return 0;
 }
 
+void sos__k_plan_stale(struct kernel *k) {
+  for (struct svc *s = k->svcs; s; s = s->next)
+    for (struct inst *in = s->all; in; in = in->all_next)
+      if (in->plan && !in->plan->busy) unresolve(k, in->plan);
+}
+
 void sos__k_plan_drop(struct kernel *k, struct inst *in) {
   struct plan *pl = in->plan;
   in->plan = NULL;

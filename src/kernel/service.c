@@ -368,6 +368,7 @@ void sos__k_svc_fill(struct kernel *k, struct svc *s) {
 
 void sos__k_svc_start(struct kernel *k, struct svc *s) {
   k->svc_gen++; /* what callers remember of s may be stale */
+  sos__k_plan_stale(k);
   /* Idle instances of older versions go now; busy ones after their
    * request (inst_idle). */
   struct inst *in = s->idle, *next;
@@ -661,6 +662,7 @@ void sos__k_svc_free(struct kernel *k, struct svc *s) {
   while ((r = dequeue(s))) fail(k, r, SOS_STATUS_NOT_FOUND, "service %s was removed", s->name);
   s->removed = true;
   k->svc_gen++;
+  sos__k_plan_stale(k);
   s->live++; /* hold s while its instances go */
   struct inst *in = s->all, *next;
   for (; in; in = next) {
