@@ -127,8 +127,9 @@ struct inst {
   struct req **h;         /* open calls: handle n is h[n - 1] */
   uint32_t nh, caph;
   int wait;               /* W_*: why it is suspended */
-  uint32_t *wait_h;       /* the handles awaited */
+  uint32_t *wait_h;       /* the handles awaited: wait_few, or owned */
   uint32_t wait_n;
+  uint32_t wait_few[4];   /* up to 4 of them: no malloc per await */
   struct ktimer timer;    /* sleep or await deadline */
   struct ticket *ticket;  /* a store write in flight (kv.c) */
   sos_wasm_val answer;    /* W_STORE, W_LOG: the result, once answered */

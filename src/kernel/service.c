@@ -343,7 +343,7 @@ void sos__k_inst_retire(struct kernel *k, struct inst *in) {
   sos__k_timer_clear(k, &in->timer);
   sos__k_files_free(in);
   sos_free(in->h);
-  sos_free(in->wait_h);
+  if (in->wait_h != in->wait_few) sos_free(in->wait_h);
   sos_free(in->resp);
   sos_wasm_instance_free(in->wi);
   sos_free(in);
@@ -542,7 +542,7 @@ static void wake(struct kernel *k, struct inst *in, bool has_result, sos_wasm_va
   if (in->wait == W_LOG) sos__k_log_unwait(k, in);
   sos__k_timer_clear(k, &in->timer);
   in->wait = W_NONE;
-  sos_free(in->wait_h);
+  if (in->wait_h != in->wait_few) sos_free(in->wait_h);
   in->wait_h = NULL;
   in->wait_n = 0;
   sos_wasm_resume(in->wi, &v, has_result ? 1 : 0);

@@ -304,7 +304,7 @@ static int h_await(struct sos_wasm_hostcall *c) {
   }
   const uint8_t *p = sos_wasm_mem(c->instance, A32(0), (uint64_t)n * 4);
   if (!p) return oob(c);
-  uint32_t *hs = sos_malloc(n * sizeof *hs);
+  uint32_t *hs = n <= 4 ? in->wait_few : sos_malloc(n * sizeof *hs);
   if (!hs) return sos_wasm_host_trap(c, SOS_WASM_TRAP_HOST, "out of memory");
   pthread_mutex_lock(&k->mu);
   int32_t found = -1;
@@ -325,7 +325,7 @@ static int h_await(struct sos_wasm_hostcall *c) {
   if (found == -1 && timeout == 0) found = -SOS_STATUS_TIMEOUT;
   if (found != -1) {
     pthread_mutex_unlock(&k->mu);
-    sos_free(hs);
+    if (hs != in->wait_few) sos_free(hs);
     c->results[0] = (uint32_t)found;
     return SOS_WASM_HOST_OK;
   }
