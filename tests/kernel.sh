@@ -505,6 +505,11 @@ check "the same plan from another number (reused decoded, with its new request)"
 check "the kernel ran it from the instance's cached plan" 0 "=1" "" \
   bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
 check "a plan of 256 (the most), built across fuel slices" 0 "=256" "" $SOS call planner chain "0 256"
+reused0=$(psf planner plans_reused)
+check "and again: too large to keep decoded (16 KiB), so decoded again" 0 "=257" "" \
+  $SOS call planner chain "1 256"
+check "not counted as reused" 0 "=0" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
 check "a plan of 257 steps is refused" 1 "" "chain takes N and K (1..256)" $SOS call planner chain "0 257"
 check "a plan built once, started with requests of other sizes, the same size, none" 0 \
   "=8 1003 10 100003 100004 3" "" $SOS call planner prepared "5 1000 7 100000 100001 0"
