@@ -576,6 +576,21 @@ check "also inside a plan, though the same plan was resolved before" 1 "" \
   "does not match numbers's (version 2)" $SOS call planner map "3 0"
 check "rollback numbers" 0 "numbers rolled back to version 1" "" $SOS rollback numbers
 check "and the caller works again" 0 "=2" "" $SOS call planner one 1
+# A kept plan whose callee changes while it runs: the steps after the
+# change resolve again (and are refused), not the ones resolved before.
+img2=$($SOS build "$tmp/numbers2")
+check "a plan of 30 slow steps, kept resolved by the planner's instance" 0 "=30" "" \
+  $SOS call planner slowchain 30
+reused0=$(psf planner plans_reused)
+( sleep 0.15; $SOS deploy "$img2" >/dev/null ) &
+check "run again, with an incompatible numbers deployed while it runs" 1 "" \
+  "does not match numbers's" $SOS call planner slowchain 30
+wait
+check "rollback numbers to version 1 again (through 2)" 0 "numbers rolled back to version 1" "" \
+  bash -c "$SOS rollback numbers >/dev/null && $SOS rollback numbers"
+check "it ran from the kept plan" 0 "=1" "" \
+  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
+check "and the kept plan runs again" 0 "=3" "" $SOS call planner slowchain 3
 
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \

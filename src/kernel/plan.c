@@ -421,11 +421,12 @@ static int plan_fields(const uint8_t *msg, uint32_t len, const uint8_t **p, uint
 }
 
 /* Decodes the plan message msg (len bytes, borrowed) into a new plan in
- * *out; 0, or a status with err set (*out, when set, is freed with
- * plan_free).  Checked here: what needs no callee (the encoding,
- * counts, names, references to earlier steps only). */
-static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct plan **out,
-                    char *err, size_t errlen) {
+ * *out (fit: in a block of its own size, not the node's spare, which may
+ * be larger: it is to be kept); 0, or a status with err set (*out, when
+ * set, is freed with plan_destroy).  Checked here: what needs no callee
+ * (the encoding, counts, names, references to earlier steps only). */
+static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, bool fit,
+                    struct plan **out, char *err, size_t errlen) {
   const uint8_t *sp = NULL, *e, *rp = NULL;
   uint32_t sn = 0, m = 0, elen, rn = 0;
   *out = NULL;
@@ -442,7 +443,7 @@ static int plan_new(struct kernel *k, const uint8_t *msg, uint32_t len, struct p
   uint32_t cap = m, bcap = 0;
   struct bind *binds = NULL;
   struct req *spare = NULL;
-  if (pl && pl->cap >= m) {
+  if (!fit && pl && pl->cap >= m) { /* fit: a block of its own size, to keep */
     cap = pl->cap;
     binds = pl->binds, bcap = pl->bcap, spare = pl->spare;
     k->plan_spare = NULL;
@@ -600,7 +601,7 @@ static int plan_get(struct kernel *k, struct inst *caller, const uint8_t *msg, u
       if (rn) memcpy(copy, rest, rn);
       rest = copy;
     }
-    int status = plan_new(k, rest, rn, &pl, err, errlen);
+    int status = plan_new(k, rest, rn, copy != NULL, &pl, err, errlen);
     if (status) {
       if (pl) plan_destroy(k, pl);
       sos_free(copy);
@@ -936,10 +937,14 @@ static int resolve_step(struct kernel *k, struct plan *pl, struct step *st, char
 }
 
 /* Resolves st unless that is done: a cached plan's steps are resolved once,
- * as long as no service comes or goes. */
+ * as long as no service comes or goes (also while it runs: a service
+ * removed between two steps may be freed, st->svc with it). */
 static int resolve(struct kernel *k, struct plan *pl, struct step *st, char *err,
                    size_t errlen) {
-  if (st->resolved) return 0;
+  if (st->resolved && st->gen == k->svc_gen) return 0;
+  if (st->img) sos__k_image_unref(k, st->img);
+  st->img = NULL;
+  st->svc = NULL;
   int rc = resolve_step(k, pl, st, err, errlen);
   st->resolved = rc == 0;
   st->gen = k->svc_gen;

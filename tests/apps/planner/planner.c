@@ -298,6 +298,31 @@ static int overlap(const struct sos_request *r) {
   return sos_respond(out, o);
 }
 
+/* A plan of K numbers.slow steps (20 ms each), each bound to the one
+ * before, from 0; answers the last n, or the plan's failure. */
+static int slowchain(const struct sos_request *r) {
+  long long k = atoll(r->body);
+  if (k < 1 || k > SOS_PLAN_MAX_STEPS) return sos_fail(SOS_STATUS_INVALID, "slowchain takes K");
+  sos_plan *p = sos_plan_new();
+  int last = sos_plan_call(p, "numbers", "slow", NULL, 0);
+  for (long long i = 1; i < k; i++) {
+    int s = sos_plan_call(p, "numbers", "slow", NULL, 0);
+    sos_plan_bind(p, s, "n", last, "n");
+    last = s;
+  }
+  sos_plan_keep(p, last);
+  char *res = NULL;
+  size_t len = 0;
+  int64_t n = 0;
+  int st = run(p, &res, &len);
+  if (!st) st = step_n(res, len, last, &n);
+  int rc = st ? sos_fail(st, "plan: %.*s", (int)len, res ? res : "")
+              : sos_respondf("%lld", (long long)n);
+  free(res);
+  sos_arena_reset(ARENA);
+  return rc;
+}
+
 static int lookup(const struct sos_request *r) {
   numbers_Numbers s;
   int st = numbers_Numbers_service("numbers", r->len ? r->body : NULL, &s);
@@ -442,5 +467,6 @@ void sos_main(void) {
   sos_method("fails", fails);
   sos_method("both", both);
   sos_method("overlap", overlap);
+  sos_method("slowchain", slowchain);
   sos_method("lookup", lookup);
 }
