@@ -107,6 +107,13 @@ check "a call's own timeout ends it, and the caller goes on" 0 "=6 timed out" ""
   $SOS call proxy callt "200 sleepy nap 3000"
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "after about 200 ms (${ms} ms)" 0 "ok" "" bash -c "[ $ms -ge 150 ] && [ $ms -lt 1500 ] && echo ok"
+# A timeout of a second or more is measured on the coarse clock plus its
+# resolution (src/kernel/time.c): never early, at most a tick late.  (Without
+# the resolution about half of such calls ended 1-4 ms early: three runs.)
+got=""
+for i in 1 2 3; do got="$got $($SOS call proxy timed "1000 sleepy nap 3000" 2>&1)"; done
+check "three calls with a timeout of 1 s time out, none early (status, us:${got})" 0 "ok" "" \
+  bash -c "set -- $got; while [ \$# -ge 2 ]; do [ \"\$1\" = 6 ] && [ \"\$2\" -ge 1000000 ] && [ \"\$2\" -lt 1500000 ] || exit 1; shift 2; done; echo ok"
 t0=$(date +%s%N)
 check "the caller's deadline bounds its nested calls" 1 "" "TIMEOUT" \
   $SOS call --timeout 300 proxy call "sleepy nap 3000"
