@@ -26,11 +26,7 @@ trap 'rm -rf "$tmp"' EXIT
 source tests/lib/check.sh
 
 # ---- build ------------------------------------------------------------------
-if ! make -s -j"$(nproc)" B="$B" ${CLI_MAKE_ARGS:-} "$SOS" testwasm examples >"$tmp/build" 2>&1; then
-  report "build sos and the test programs" "make failed" "" "$(cat "$tmp/build")"
-  echo "cli: $pass passed, $fail failed"
-  exit 1
-fi
+build_or_exit cli "sos and the test programs" B="$B" ${CLI_MAKE_ARGS:-} "$SOS" testwasm examples
 pass=$((pass + 1))
 
 # ---- help and usage -----------------------------------------------------------

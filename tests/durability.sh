@@ -29,11 +29,7 @@ cleanup() {
 trap cleanup EXIT
 source tests/lib/check.sh
 
-if ! make -s -j"$(nproc)" B="$B" ${DURABILITY_MAKE_ARGS:-} "$B/sos" "$B/sosd" >"$tmp/build" 2>&1; then
-  report "build" "make failed" "" "$(cat "$tmp/build")"
-  echo "durability: $pass passed, $fail failed"
-  exit 1
-fi
+build_or_exit durability "sos and sosd" B="$B" ${DURABILITY_MAKE_ARGS:-} "$B/sos" "$B/sosd"
 
 # hitter N ROUND: increments counter wN until a call fails; logs acks.
 hitter() {

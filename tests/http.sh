@@ -35,12 +35,8 @@ trap cleanup EXIT
 source tests/lib/check.sh
 source tests/lib/double.sh
 
-if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" "$B/tests/poke" \
-    >"$tmp/build" 2>&1; then
-  report "build sos, sosd and poke" "make failed" "" "$(cat "$tmp/build")"
-  echo "http: $pass passed, $fail failed"
-  exit 1
-fi
+build_or_exit http "sos, sosd and poke" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" \
+  "$B/tests/poke"
 
 # raw NAME WANT [POKE OPTIONS]: sends stdin to the gateway as is and
 # checks that the answer contains WANT ("!TEXT": does not contain TEXT).

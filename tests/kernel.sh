@@ -27,14 +27,8 @@ source tests/lib/check.sh
 # sosd_pid: the running node's pid.
 sosd_pid() { cat "$SOS_HOME/sosd.lock" 2>/dev/null | tr -d '\n'; }
 
-if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" "$B/tests/poke" examples \
-    >"$tmp/build" 2>&1; then
-  report "build sos, sosd and the test tools" "make failed" "" "$(cat "$tmp/build")"
-  check "sosd.log has no sanitizer reports" 0 "!Sanitizer" "" cat "$SOS_HOME/sosd.log"
-
-echo "kernel: $pass passed, $fail failed"
-  exit 1
-fi
+build_or_exit kernel "sos, sosd and the test tools" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" \
+  "$B/sosd" "$B/tests/poke" examples
 
 # ---- help ---------------------------------------------------------------------
 for c in "node" "node start" "node stop" "node status" deploy ps call logs rollback rm build check fmt \

@@ -30,11 +30,7 @@ trap cleanup EXIT
 source tests/lib/check.sh
 source tests/lib/double.sh
 
-if ! make -s -j"$(nproc)" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" >"$tmp/build" 2>&1; then
-  report "build sos and sosd" "make failed" "" "$(cat "$tmp/build")"
-  echo "slackbot: $pass passed, $fail failed"
-  exit 1
-fi
+build_or_exit slackbot "sos and sosd" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd"
 
 start_double "$tmp/slack.log"
 double=$DOUBLE_PID

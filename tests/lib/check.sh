@@ -42,3 +42,16 @@ check() {
   [ -z "$want_err" ] || grep -qF -- "$want_err" <<<"$err" || why+="stderr lacks '$want_err'; "
   report "$name" "$why" "$out" "$err"
 }
+
+# build_or_exit SUITE WHAT MAKE_ARG...: runs make -s -j with the args
+# (output in $tmp/build); when it fails, reports building WHAT, prints
+# the suite's "SUITE: N passed, N failed" and exits 1.
+build_or_exit() {
+  local suite=$1 what=$2
+  shift 2
+  if ! make -s -j"$(nproc)" "$@" >"$tmp/build" 2>&1; then
+    report "build $what" "make failed" "" "$(cat "$tmp/build")"
+    echo "$suite: $pass passed, $fail failed"
+    exit 1
+  fi
+}
