@@ -28,11 +28,13 @@
  * step's call obeys the caller's `uses`, the plan's deadline and the
  * callee's timeout, exactly as a call the caller made itself would.
  *
- * A plan's life: plan_new decodes and checks it (k->mu held), launches
- * the steps that depend on nothing; each step's requests complete through
- * sos__k_plan_step_done, which records the result and launches what has
- * become ready; when nothing runs and nothing can start, the plan's own
- * request completes with the encoded PlanResult.
+ * A plan's life: plan_get (k->mu held) takes the caller instance's kept
+ * plan when the message has the same steps, else plan_new decodes and
+ * checks it (and it is kept); advance launches the steps that depend on
+ * nothing; each step's requests complete through sos__k_plan_step_done,
+ * which records the result and launches what has become ready; when
+ * nothing runs and nothing can start, the plan's own request completes
+ * with the encoded PlanResult, and a kept plan waits for the next.
  */
 #include "kernel/kernel.h"
 
