@@ -62,14 +62,15 @@ static int step_n(const char *res, size_t len, int step, int64_t *n) {
   return 0;
 }
 
-/* A new plan of k numbers.next steps, each step's n bound to the
- * previous step's result, the first with request req (len bytes); the
- * last step kept.  Its index in *last. */
-static sos_plan *chain_plan(long long k, const void *req, size_t len, int *last) {
+/* A new plan of k calls of numbers' method (next, slow: Num -> Num), each
+ * step's n bound to the previous step's result, the first with request
+ * req (len bytes); the last step kept.  Its index in *last. */
+static sos_plan *chain_plan(const char *method, long long k, const void *req, size_t len,
+                            int *last) {
   sos_plan *p = sos_plan_new();
-  *last = sos_plan_call(p, "numbers", "next", req, len);
+  *last = sos_plan_call(p, "numbers", method, req, len);
   for (long long i = 1; i < k; i++) {
-    int s = sos_plan_call(p, "numbers", "next", NULL, 0);
+    int s = sos_plan_call(p, "numbers", method, NULL, 0);
     sos_plan_bind(p, s, "n", *last, "n");
     *last = s;
   }
@@ -77,15 +78,9 @@ static sos_plan *chain_plan(long long k, const void *req, size_t len, int *last)
   return p;
 }
 
-static int chain(const struct sos_request *r) {
-  long long n0 = 0, k = 0;
-  if (sscanf(r->body, "%lld %lld", &n0, &k) != 2 || k < 1 || k > SOS_PLAN_MAX_STEPS)
-    return sos_fail(SOS_STATUS_INVALID, "chain takes N and K (1..%d)", SOS_PLAN_MAX_STEPS);
-  uint8_t buf[32];
-  sos_wbuf w;
-  num_request(&w, buf, sizeof buf, n0);
-  int last;
-  sos_plan *p = chain_plan(k, w.p, w.len, &last);
+/* Runs plan p and answers its kept step last's n, or fails with the
+ * plan's message. */
+static int answer_last(sos_plan *p, int last) {
   char *res = NULL;
   size_t len = 0;
   int64_t n = 0;
@@ -98,9 +93,21 @@ static int chain(const struct sos_request *r) {
   return rc;
 }
 
+static int chain(const struct sos_request *r) {
+  long long n0 = 0, k = 0;
+  if (sscanf(r->body, "%lld %lld", &n0, &k) != 2 || k < 1 || k > SOS_PLAN_MAX_STEPS)
+    return sos_fail(SOS_STATUS_INVALID, "chain takes N and K (1..%d)", SOS_PLAN_MAX_STEPS);
+  uint8_t buf[32];
+  sos_wbuf w;
+  num_request(&w, buf, sizeof buf, n0);
+  int last;
+  sos_plan *p = chain_plan("next", k, w.p, w.len, &last);
+  return answer_last(p, last);
+}
+
 static int prepared(const struct sos_request *r) {
   int last;
-  sos_plan *p = chain_plan(3, NULL, 0, &last);
+  sos_plan *p = chain_plan("next", 3, NULL, 0, &last);
   char out[256];
   size_t o = 0;
   const char *at = r->body;
@@ -303,24 +310,9 @@ static int overlap(const struct sos_request *r) {
 static int slowchain(const struct sos_request *r) {
   long long k = atoll(r->body);
   if (k < 1 || k > SOS_PLAN_MAX_STEPS) return sos_fail(SOS_STATUS_INVALID, "slowchain takes K");
-  sos_plan *p = sos_plan_new();
-  int last = sos_plan_call(p, "numbers", "slow", NULL, 0);
-  for (long long i = 1; i < k; i++) {
-    int s = sos_plan_call(p, "numbers", "slow", NULL, 0);
-    sos_plan_bind(p, s, "n", last, "n");
-    last = s;
-  }
-  sos_plan_keep(p, last);
-  char *res = NULL;
-  size_t len = 0;
-  int64_t n = 0;
-  int st = run(p, &res, &len);
-  if (!st) st = step_n(res, len, last, &n);
-  int rc = st ? sos_fail(st, "plan: %.*s", (int)len, res ? res : "")
-              : sos_respondf("%lld", (long long)n);
-  free(res);
-  sos_arena_reset(ARENA);
-  return rc;
+  int last;
+  sos_plan *p = chain_plan("slow", k, NULL, 0, &last);
+  return answer_last(p, last);
 }
 
 static int lookup(const struct sos_request *r) {
