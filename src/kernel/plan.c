@@ -1103,13 +1103,15 @@ static void advance(struct kernel *k, struct plan *pl) {
     for (uint32_t w = 0; w <= i / 64 && ready; w++) ready = !(st->deps[w] & ~pl->done[w]);
     if (!ready) continue;
     int rc = launch(k, pl, st, err, sizeof err);
-    if (!rc) launched(pl, st);
     if (rc) {
       st->status = status = rc;
       pl->failed = (int)i + 1;
       if (st->state == S_RUN && !st->pending) pl->running--;
       step_over(pl, i);
-    } else if (st->state == S_RUN && !st->pending) { /* an each over no element */
+      continue;
+    }
+    launched(pl, st);
+    if (st->state == S_RUN && !st->pending) { /* an each over no element */
       step_over(pl, i);
       pl->running--;
     }
