@@ -40,6 +40,7 @@
 
 SOS_IMPORT("request") void sos__abi_request(char *method_buf, char *req_buf);
 SOS_IMPORT("respond") void sos__abi_respond(const void *p, size_t len);
+SOS_IMPORT("next") int64_t sos__abi_next(int32_t status);
 SOS_IMPORT("respond_now") void sos__abi_respond_now(const void *p, size_t len);
 SOS_IMPORT("respond_part") int32_t sos__abi_respond_part(const void *p, size_t len);
 SOS_IMPORT("call")
@@ -284,8 +285,8 @@ void sos__export_init(void) {
   fflush(stdout);
 }
 
-SOS_EXPORT("sos_handle") int32_t sos__export_handle(uint32_t method_len, uint32_t req_len);
-int32_t sos__export_handle(uint32_t method_len, uint32_t req_len) {
+/* One request: its method's handler, or the failure to run it. */
+static int32_t handle(uint32_t method_len, uint32_t req_len) {
   if (method_len > SOS_ABI_MAX_NAME || req_len > SOS_ABI_MAX_MESSAGE)
     return sos_fail(SOS_STATUS_INVALID, "request of %u bytes for a method name of %u bytes",
                     (unsigned)req_len, (unsigned)method_len);
@@ -306,6 +307,21 @@ int32_t sos__export_handle(uint32_t method_len, uint32_t req_len) {
     reqcap = 0;
   }
   return status;
+}
+
+/* When more requests may be ready at once (a plan's next step, queued
+ * calls), each is taken with `next`, without leaving the instance. */
+SOS_EXPORT("sos_handle")
+int32_t sos__export_handle(uint32_t method_len, uint32_t req_len, uint32_t flags);
+int32_t sos__export_handle(uint32_t method_len, uint32_t req_len, uint32_t flags) {
+  for (;;) {
+    int32_t status = handle(method_len, req_len);
+    if (!(flags & SOS_HANDLE_MORE)) return status;
+    int64_t next = sos__abi_next(status);
+    if (next < 0) return status;
+    method_len = (uint32_t)(next >> 32);
+    req_len = (uint32_t)next;
+  }
 }
 
 /* ---- calling other services ----------------------------------------------- */

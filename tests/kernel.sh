@@ -22,6 +22,10 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+# psf SVC FIELD: SVC's FIELD in `sos ps --json`
+psf() { $SOS ps --json | python3 -c "import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='$1'][0]['$2'])"; }
+# grew SVC FIELD BEFORE: how much SVC's FIELD in `sos ps --json` grew since BEFORE
+grew() { echo $(($(psf "$1" "$2") - $3)); }
 source tests/lib/check.sh
 
 # sosd_pid: the running node's pid.
@@ -162,6 +166,22 @@ check "a request beyond the queue fails fast with busy" 1 "" "BUSY" $SOS call na
 wait $n1 $n2
 check "the running request finished" 0 "slept" "" cat "$tmp/n1"
 check "the queued request finished" 0 "slept" "" cat "$tmp/n2"
+# Requests queued when an instance begins one are taken with `next`, in
+# the same run: here the second call starts with two more waiting.
+sed -i 's/narrow/narrow4/g; s/queue 1/queue 4/' "$tmp/narrow/app.sos"
+check "deploy a one-instance, four-slot service" 0 "deployed narrow4" "" $SOS deploy "$tmp/narrow"
+$SOS call narrow4 nap 1000 >"$tmp/q0" 2>&1 &
+qpids=$!
+sleep 0.3
+for i in 1 2 3; do
+  $SOS call narrow4 nap $((i * 10)) >"$tmp/q$i" 2>&1 &
+  qpids+=" $!"
+done
+wait $qpids
+check "four calls through one instance all finished" 0 "=sleptsleptsleptslept" "" \
+  cat "$tmp/q0" "$tmp/q1" "$tmp/q2" "$tmp/q3"
+check "the last two were taken with next, inside the second's run" 0 "=2" "" \
+  echo "$(psf narrow4 calls_next)"
 mkdir -p "$tmp/job"
 cp "$B/examples/hello.wasm" "$tmp/job/hello.wasm"
 printf 'app job 1.0.0 {\n  module "hello.wasm"\n  env GREETING = "Hi"\n  service job {}\n}\n' >"$tmp/job/app.sos"
@@ -478,7 +498,6 @@ check "and the kernel reads them as the struct's fields" 0 \
 
 # ---- typed services, discovery, time travel ----------------------------------------------------
 # psf SERVICE FIELD: a number from sos ps --json
-psf() { $SOS ps --json | python3 -c "import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='$1'][0]['$2'])"; }
 check "deploy greeter (an interface)" 0 "deployed greeter" "" $SOS deploy apps/greeter
 check "deploy greeter-client (imports it)" 0 "deployed greeter-client" "" $SOS deploy apps/greeter-client
 check "a typed call takes and prints JSON" 0 '={"greeting":"hello, ada hello, ada","words":2}' "" \
@@ -504,25 +523,28 @@ reused0=$(psf planner plans_reused)
 check "the same plan from another number (reused decoded, with its new request)" 0 "=27" "" \
   $SOS call planner chain "17 10"
 check "the kernel ran it from the instance's cached plan" 0 "=1" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
+  echo "$(grew planner plans_reused $reused0)"
 check "a plan of 256 (the most), built across fuel slices" 0 "=256" "" $SOS call planner chain "0 256"
 reused0=$(psf planner plans_reused)
 check "and again: too large to keep decoded (16 KiB), so decoded again" 0 "=257" "" \
   $SOS call planner chain "1 256"
 check "not counted as reused" 0 "=0" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
+  echo "$(grew planner plans_reused $reused0)"
 check "a plan of 257 steps is refused" 1 "" "chain takes N and K (1..256)" $SOS call planner chain "0 257"
 check "a plan built once, started with requests of other sizes, the same size, none" 0 \
   "=8 1003 10 100003 100004 3" "" $SOS call planner prepared "5 1000 7 100000 100001 0"
 sent0=$(psf planner sent); calls0=$(psf numbers calls); planned0=$(psf numbers calls_planned)
+next0=$(psf numbers calls_next)
 check "another chain of 10" 0 "=10" "" $SOS call planner chain "0 10"
 check "reaches the callee's node as ONE message" 0 "=1" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['sent'])\") - $sent0 ))"
+  echo "$(grew planner sent $sent0)"
 check "which ran 10 calls next to the callee" 0 "=10 10" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls'])\") - $calls0 )) \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"
+  echo "$(grew numbers calls $calls0) $(grew numbers calls_planned $planned0)"
+check "its steps after the first were taken inside one run of numbers (next)" 0 "=9" "" \
+  echo "$(grew numbers calls_next $next0)"
 sent0=$(psf planner sent)
 check "the same 10 calls one by one" 0 "=10" "" $SOS call planner seq "0 10"
-check "are 10 messages" 0 "=10" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['sent'])\") - $sent0 ))"
+check "are 10 messages" 0 "=10" "" echo "$(grew planner sent $sent0)"
 check "map over a list result, with a filter" 0 "=4: 4 9 16 25" "" $SOS call planner map "6 2"
 check "a bind between fields of different types fails the plan" 0 "bind n: step 0's label has another type" "" \
   $SOS call planner badbind
@@ -533,7 +555,7 @@ reused0=$(psf planner plans_reused)
 check "the same plan sent again while the first runs, then after" 0 "=102 112 122" "" \
   $SOS call planner overlap 100
 check "only the third ran from the cached plan" 0 "=1" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
+  echo "$(grew planner plans_reused $reused0)"
 check "hostile and mistaken plans get a status each, never a crash" 0 "=garbage: invalid request Plan at byte 0: truncated varint in a key
 empty: invalid request a plan needs at least one step
 truncated: invalid request Plan.steps (tag 1) at byte 2: length 64 runs past the end (1 left)
@@ -552,7 +574,7 @@ late-requests: ok =42" "" $SOS call planner bad
 check "and the planner still works after them" 0 "=8 9" "" $SOS call planner both 7
 planned0=$(psf numbers calls_planned)
 check "closing a plan's handle cancels it" 0 "=cancelled" "" $SOS call planner cancel 50
-check "only its first step ran" 0 "=1" "" bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='numbers'][0]['calls_planned'])\") - $planned0 ))"
+check "only its first step ran" 0 "=1" "" echo "$(grew numbers calls_planned $planned0)"
 check "closing a queued call's future" 0 "=dropped" "" $SOS call planner dropq
 check "cancels it before it runs" 0 "=4 0" "" bash -c "$SOS logs numbers | grep -c 'slow 100[0-3]' | tr '\n' ' '; $SOS logs numbers | grep -c 'slow 1004' || true"
 check "discovery with a version requirement" 0 "=found numbers" "" $SOS call planner lookup ">=1.0, <2"
@@ -590,7 +612,7 @@ wait
 check "rollback numbers to version 1 again (through 2)" 0 "numbers rolled back to version 1" "" \
   bash -c "$SOS rollback numbers >/dev/null && $SOS rollback numbers"
 check "it ran from the kept plan" 0 "=1" "" \
-  bash -c "echo \$(( \$($SOS ps --json | python3 -c \"import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='planner'][0]['plans_reused'])\") - $reused0 ))"
+  echo "$(grew planner plans_reused $reused0)"
 check "and the kept plan runs again" 0 "=3" "" $SOS call planner slowchain 3
 
 # ---- versions ----------------------------------------------------------------------------

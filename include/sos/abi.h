@@ -166,6 +166,12 @@ enum {
   SOS_STATUS_LAST = SOS_STATUS_QUOTA /* the highest status of this ABI */
 };
 
+/* sos_handle's optional third argument, flags: SOS_HANDLE_MORE says that
+ * another request may be ready for the instance when this one ends (a
+ * plan's next step, a queued call): ending it with `next` takes that one
+ * without leaving the instance. */
+#define SOS_HANDLE_MORE 1
+
 /* await modes */
 #define SOS_AWAIT_ANY 0
 #define SOS_AWAIT_ALL 1

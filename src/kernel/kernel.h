@@ -118,6 +118,7 @@ struct inst {
   struct ver *ver;
   sos_wasm_instance *wi;
   sos_wasm_func *handle;  /* its sos_handle export, once looked up */
+  uint32_t handle_args;   /* 2, or 3 when it takes flags (SOS_HANDLE_*) */
   int state;              /* I_* */
   int task;               /* T_*: what the current run is for */
   int init_step;          /* 0: _initialize next, 1: sos_init next, 2: done */
@@ -141,6 +142,8 @@ struct inst {
   struct kfile *files;    /* open files of the WASI tree (files.c) */
   uint32_t nfiles;
   bool kill;              /* retire as soon as it stops running */
+  bool looping;           /* inside `next`: a request given to it is taken
+                           * there, not begun as a new sos_handle call */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
   struct plan *plan;      /* the last plan it sent, kept decoded (plan.c) */
@@ -206,6 +209,8 @@ struct svc {
   uint64_t calls, errors, traps;
   uint64_t sent;                /* calls and plans its instances sent: messages */
   uint64_t calls_planned;       /* of calls, those a plan made for its caller */
+  uint64_t calls_next;          /* of calls, those an instance took with
+                                   `next`, inside its run (service.c) */
   uint64_t plans_reused;        /* of the plans sent, those run from the
                                    instance's cached plan (plan.c) */
   int job_state;                /* for jobs: 0 not run, 1 running, 2 exited */
@@ -355,6 +360,11 @@ struct rpart *sos__k_take_parts(struct kernel *k, struct req *r);
 /* Replaces r's request bytes with body (from sos_malloc; r owns it). */
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len);
 /* Handles a run's outcome (k->mu held, called by workers). */
+/* The `next` import (docs/abi.md): ends in's current request with the
+ * guest's status when another request may follow at once, and gives in
+ * the next one without leaving its run.  Returns the new request's
+ * method_len << 32 | req_len, or -1: sos_handle returns as usual. */
+int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status);
 void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
                       const struct sos_wasm_trap *trap);
 /* A timer came due (k->mu held). */

@@ -569,6 +569,7 @@ static cJSON *svc_json(const struct svc *s) {
   cJSON_AddNumberToObject(o, "traps", (double)s->traps);
   cJSON_AddNumberToObject(o, "sent", (double)s->sent);
   cJSON_AddNumberToObject(o, "calls_planned", (double)s->calls_planned);
+  cJSON_AddNumberToObject(o, "calls_next", (double)s->calls_next);
   cJSON_AddNumberToObject(o, "plans_reused", (double)s->plans_reused);
   if (s->cur->def->implements)
     cJSON_AddStringToObject(o, "interface", s->cur->def->implements);

@@ -253,9 +253,11 @@ int sos__k_inst_start(struct inst *in, struct sos_wasm_trap *trap) {
 
 /* Gives r to in: prepares the sos_handle call and makes in ready. */
 static void start_req(struct kernel *k, struct inst *in, struct req *r) {
-  sos_wasm_val args[2];
+  sos_wasm_val args[3];
   args[0] = r->mlen;
   args[1] = r->len;
+  /* flags: whether a request may be ready for it when this one ends */
+  args[2] = r->plan || in->svc->qhead ? SOS_HANDLE_MORE : 0;
   r->state = R_RUNNING;
   r->runner = in;
   in->cur = r;
@@ -263,13 +265,19 @@ static void start_req(struct kernel *k, struct inst *in, struct req *r) {
   in->resp = NULL;
   in->resp_len = 0;
   in->task = T_REQ;
+  if (in->looping) { /* `next` returns it to the running sos_handle */
+    in->state = I_RUNNING;
+    return;
+  }
   if (!in->handle) { /* looked up once: most instances serve many requests */
     struct sos_wasm_extern e;
     if (!sos_wasm_instance_export(in->wi, "sos_handle", 10, &e) &&
-        e.kind == SOS_WASM_EXTERN_FUNC)
+        e.kind == SOS_WASM_EXTERN_FUNC) {
       in->handle = e.u.func;
+      in->handle_args = sos_wasm_func_type(e.u.func)->nparams == 3 ? 3 : 2;
+    }
   }
-  if (!in->handle || sos_wasm_call_begin(in->wi, in->handle, args, 2)) {
+  if (!in->handle || sos_wasm_call_begin(in->wi, in->handle, args, in->handle_args)) {
     fail(k, r, SOS_STATUS_NO_METHOD, "service %s does not export sos_handle", in->svc->name);
     in->task = T_NONE;
     in->kill = false;
@@ -441,6 +449,60 @@ static void job_finished(struct kernel *k, struct svc *s, uint32_t code) {
   if (sos__k_save(k)) sos__k_log(s, "warn", "cannot save state.json: the job may run again");
 }
 
+/* Ends in's current request with the guest's status and the answer it
+ * set with `respond`. */
+static inline __attribute__((always_inline)) void answer_cur(struct kernel *k, struct inst *in,
+                                                            int status) {
+  struct req *r = in->cur;
+  uint8_t *resp = in->resp;
+  uint32_t resp_len = in->resp_len;
+  in->cur = NULL;
+  in->resp = NULL;
+  in->resp_len = 0;
+  in->svc->crashes = 0;
+  drop_handles(k, in);
+  /* Idle first, then answer: a call the answer makes at once (a plan's next
+   * step) finds this instance free, warm, instead of queueing. */
+  inst_idle(k, in);
+  if (r) {
+    r->runner = NULL;
+    sos__k_complete_own(k, r, status, resp, resp_len);
+  } else {
+    sos_free(resp);
+  }
+}
+
+int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status) {
+  struct svc *s = in->svc;
+  /* Only when a request may follow at once: a plan's next step, or one
+   * already queued (read without the lock: a hint, checked below). */
+  if (in->task != T_REQ || !in->cur ||
+      (!in->cur->plan && !__atomic_load_n(&s->qhead, __ATOMIC_RELAXED)))
+    return -1;
+  pthread_mutex_lock(&k->mu);
+  int64_t next = -1;
+  if (!in->kill && in->cur && in->ver == s->cur && !k->stopping) {
+    in->looping = true;
+    answer_cur(k, in, guest_status(status));
+    in->looping = false;
+    if (in->state == I_IDLE) { /* nothing for it: the run ends as usual */
+      for (struct inst **p = &s->idle; *p; p = &(*p)->next)
+        if (*p == in) {
+          *p = in->next;
+          break;
+        }
+      in->next = NULL;
+      in->state = I_RUNNING;
+      in->task = T_REQ; /* the run's end finds no request and goes idle */
+    } else {
+      next = (int64_t)in->cur->mlen << 32 | in->cur->len;
+      s->calls_next++;
+    }
+  }
+  pthread_mutex_unlock(&k->mu);
+  return next;
+}
+
 static void run_done(struct kernel *k, struct inst *in) {
   struct svc *s = in->svc;
   if (in->task == T_INIT) {
@@ -458,24 +520,7 @@ static void run_done(struct kernel *k, struct inst *in) {
   }
   uint32_t n;
   const sos_wasm_val *res = sos_wasm_results(in->wi, &n);
-  int status = n ? guest_status((uint32_t)res[0]) : SOS_STATUS_OK;
-  struct req *r = in->cur;
-  uint8_t *resp = in->resp;
-  uint32_t resp_len = in->resp_len;
-  in->cur = NULL;
-  in->resp = NULL;
-  in->resp_len = 0;
-  s->crashes = 0;
-  drop_handles(k, in);
-  /* Idle first, then answer: a call the answer makes at once (a plan's next
-   * step) finds this instance free, warm, instead of queueing. */
-  inst_idle(k, in);
-  if (r) {
-    r->runner = NULL;
-    sos__k_complete_own(k, r, status, resp, resp_len);
-  } else {
-    sos_free(resp);
-  }
+  answer_cur(k, in, n ? guest_status((uint32_t)res[0]) : SOS_STATUS_OK);
 }
 
 static void run_trapped(struct kernel *k, struct inst *in, const struct sos_wasm_trap *t) {

@@ -78,6 +78,11 @@ static int h_respond(struct sos_wasm_hostcall *c) {
   return SOS_WASM_HOST_OK;
 }
 
+static int h_next(struct sos_wasm_hostcall *c) {
+  c->results[0] = (uint64_t)sos__k_next(c->env, me(c), A32(0));
+  return SOS_WASM_HOST_OK;
+}
+
 /* respond_now(ptr, len): answers the current request now.  The request
  * is completed (its caller may free it at once), and the instance goes on
  * under a stand-in request that nobody awaits, with the same method and
@@ -450,6 +455,7 @@ static const struct abi_def {
     {"request", "ii", "", h_request},
     {"respond", "ii", "", h_respond},
     {"respond_now", "ii", "", h_respond_now},
+    {"next", "i", "I", h_next},
     {"respond_part", "ii", "i", h_respond_part},
     {"call", "iiiiiii", "i", h_call},
     {"call_plan", "iii", "i", h_call_plan},
