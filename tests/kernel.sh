@@ -614,6 +614,15 @@ check "rollback numbers to version 1 again (through 2)" 0 "numbers rolled back t
 check "it ran from the kept plan" 0 "=1" "" \
   echo "$(grew planner plans_reused $reused0)"
 check "and the kept plan runs again" 0 "=3" "" $SOS call planner slowchain 3
+# A step's deadline timer moves from step to step with the plan's spare
+# request: it must still end a step that runs past the plan's deadline.
+t0=$(date +%s%N)
+check "a plan of 10 slow steps (20 ms each) with 70 ms to run times out" 1 "" "TIMEOUT" \
+  $SOS call planner slowchain "10 70"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "at its deadline, not after its 10 steps (${ms} ms)" 0 "ok" "" \
+  bash -c "[ $ms -ge 70 ] && [ $ms -lt 190 ] && echo ok"
+check "the next plan runs whole" 0 "=4" "" $SOS call planner slowchain "4 1000"
 
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \

@@ -372,6 +372,9 @@ static void plan_destroy(struct kernel *k, struct plan *pl) {
 
 /* A run of pl ended: an instance's cached plan stays, the rest go. */
 static void plan_free(struct kernel *k, struct plan *pl) {
+  /* Its steps' deadline timer, kept by the spare request from step to
+   * step (submit moves it), goes with the run. */
+  if (pl->spare) sos__k_timer_clear(k, &pl->spare->timer);
   if (pl->copy && pl->owner) {
     run_clear(pl);
     pl->busy = false;

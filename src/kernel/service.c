@@ -57,8 +57,12 @@ struct req *sos__k_req_new(const char *method, size_t mlen, const void *body,
 struct req *sos__k_req_renew(struct kernel *k, struct req *old, const char *method,
                              size_t mlen, const void *body, size_t len) {
   if (old && old->cap >= mlen + 1 + len && !old->body_owned && !old->parts && !old->typed &&
-      !old->resp && old->timer.idx < 0)
-    return req_init(old, old->cap, method, mlen, body, len);
+      !old->resp) {
+    struct ktimer t = old->timer; /* still in the heap, maybe: submit moves it */
+    req_init(old, old->cap, method, mlen, body, len);
+    old->timer = t;
+    return old;
+  }
   sos__k_req_free(k, old);
   return sos__k_req_new(method, mlen, body, len);
 }
@@ -107,7 +111,10 @@ void sos__k_complete_own(struct kernel *k, struct req *r, int status, uint8_t *r
     return;
   }
   r->state = R_DONE;
-  sos__k_timer_clear(k, &r->timer);
+  /* A plan step's deadline timer stays for its next step (the plan's
+   * spare request, sos__k_req_renew), which mostly has the same deadline:
+   * firing on a done request does nothing.  The plan clears it at its end. */
+  if (!r->plan) sos__k_timer_clear(k, &r->timer);
   if (r->plan_self) sos__k_plan_orphan(k, r);
   if (r->runner) { /* answered (timed out) while an instance handles it */
     r->runner->cur = NULL;
@@ -413,6 +420,8 @@ void sos__k_submit(struct kernel *k, struct req *r) {
   if (r->deadline) {
     r->timer.kind = KT_REQ_DEADLINE;
     sos__k_timer_set(k, &r->timer, r->deadline);
+  } else {
+    sos__k_timer_clear(k, &r->timer); /* a renewed request's old deadline */
   }
   if (k->stopping) return fail(k, r, SOS_STATUS_SHUTDOWN, "the node is shutting down");
   if (s->cur->img->is_job)

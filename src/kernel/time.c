@@ -74,7 +74,17 @@ static void sift_down(struct kernel *k, uint32_t i) {
  * call's deadline is set and cleared on every call).  Out of memory leaves t unset; its owner then waits for its
  * other way out (every timed wait has one: the request's own end). */
 void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at) {
-  sos__k_timer_clear(k, t);
+  if (t->idx >= 0) { /* moves: a plan's steps mostly keep one deadline */
+    if (t->at == at) return;
+    bool later = at > t->at;
+    t->at = at;
+    if (later) {
+      sift_down(k, (uint32_t)t->idx);
+      return; /* the loop wakes for it earlier, and re-arms */
+    }
+    sift_up(k, (uint32_t)t->idx);
+    goto wake;
+  }
   if (k->nheap == k->capheap) {
     uint32_t cap = k->capheap ? k->capheap * 2 : 64;
     struct ktimer **h = sos_realloc(k->heap, cap * sizeof *h);
@@ -85,6 +95,7 @@ void sos__k_timer_set(struct kernel *k, struct ktimer *t, uint64_t at) {
   t->at = at;
   place(k, k->nheap++, t);
   sift_up(k, (uint32_t)t->idx);
+wake:
   if (t->idx == 0 && (!k->armed_at || at < k->armed_at)) { /* earlier than the loop knows */
     k->armed_at = at;
     uv_async_send(&k->main.wake);

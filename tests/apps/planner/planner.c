@@ -20,6 +20,8 @@
  *                 the calls that run: 1000..1003, never 1004).
  *   bad           hostile and mistaken plans, each answered with a status
  *                 and never a crash: one line "case: status message" each.
+ *   slowchain "K [MS]"  a chain of K numbers.slow steps (20 ms each), with
+ *                 a timeout of MS (none when left out): answers K.
  *   one "N"       one typed call of next (the benchmark's reference).
  *   prepared "N..."  a chain of 3 built once and started once per N, each
  *                 time with sos_plan_set_request (requests of other
@@ -41,14 +43,15 @@ static void num_request(sos_wbuf *w, uint8_t *buf, size_t cap, int64_t n) {
 }
 
 /* Sends plan p, waits, and leaves its PlanResult in *res (free()). */
-static int run(sos_plan *p, char **res, size_t *len) {
-  int h = sos_plan_start(p, 0);
+static int run_timed(sos_plan *p, uint32_t timeout_ms, char **res, size_t *len) {
+  int h = sos_plan_start(p, timeout_ms);
   sos_plan_free(p);
   if (h < 0) return -h;
   int rc = sos_await_all(&h, 1, SOS_FOREVER);
   if (rc < 0) return -rc;
   return sos_result(h, res, len);
 }
+static int run(sos_plan *p, char **res, size_t *len) { return run_timed(p, 0, res, len); }
 
 /* The n of a kept step's Num response, or fails. */
 static int step_n(const char *res, size_t len, int step, int64_t *n) {
@@ -78,13 +81,13 @@ static sos_plan *chain_plan(const char *method, long long k, const void *req, si
   return p;
 }
 
-/* Runs plan p and answers its kept step last's n, or fails with the
- * plan's message. */
-static int answer_last(sos_plan *p, int last) {
+/* Runs plan p (with a timeout, 0 for none) and answers its kept step
+ * last's n, or fails with the plan's message. */
+static int answer_last(sos_plan *p, int last, uint32_t timeout_ms) {
   char *res = NULL;
   size_t len = 0;
   int64_t n = 0;
-  int st = run(p, &res, &len);
+  int st = run_timed(p, timeout_ms, &res, &len);
   if (!st) st = step_n(res, len, last, &n);
   int rc = st ? sos_fail(st, "plan: %.*s", (int)len, res ? res : "")
               : sos_respondf("%lld", (long long)n);
@@ -102,7 +105,7 @@ static int chain(const struct sos_request *r) {
   num_request(&w, buf, sizeof buf, n0);
   int last;
   sos_plan *p = chain_plan("next", k, w.p, w.len, &last);
-  return answer_last(p, last);
+  return answer_last(p, last, 0);
 }
 
 static int prepared(const struct sos_request *r) {
@@ -306,13 +309,15 @@ static int overlap(const struct sos_request *r) {
 }
 
 /* A plan of K numbers.slow steps (20 ms each), each bound to the one
- * before, from 0; answers the last n, or the plan's failure. */
+ * before, from 0, with a timeout of MS (0: none); answers the last n, or
+ * the plan's failure. */
 static int slowchain(const struct sos_request *r) {
-  long long k = atoll(r->body);
-  if (k < 1 || k > SOS_PLAN_MAX_STEPS) return sos_fail(SOS_STATUS_INVALID, "slowchain takes K");
+  long long k = 0, ms = 0;
+  if (sscanf(r->body, "%lld %lld", &k, &ms) < 1 || k < 1 || k > SOS_PLAN_MAX_STEPS || ms < 0)
+    return sos_fail(SOS_STATUS_INVALID, "slowchain takes K [MS]");
   int last;
   sos_plan *p = chain_plan("slow", k, NULL, 0, &last);
-  return answer_last(p, last);
+  return answer_last(p, last, (uint32_t)ms);
 }
 
 static int lookup(const struct sos_request *r) {
