@@ -319,7 +319,8 @@ int32_t sos__export_handle(uint32_t method_len, uint32_t req_len, uint32_t flags
     if (!(flags & SOS_HANDLE_MORE)) return status;
     int64_t next = sos__abi_next(status);
     if (next < 0) return status;
-    method_len = (uint32_t)(next >> 32);
+    flags = next >> 62 & 1 ? SOS_HANDLE_MORE : 0;
+    method_len = (uint32_t)(next >> 32) & 0xffff;
     req_len = (uint32_t)next;
   }
 }

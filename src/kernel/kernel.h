@@ -482,6 +482,9 @@ int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char 
 void sos__k_plan_free_spare(struct kernel *k);
 /* One call of a plan's step finished (k->mu held); frees r. */
 void sos__k_plan_step_done(struct kernel *k, struct req *r);
+/* Whether step request r's plan has steps left to launch (one may be for
+ * the instance that runs r: SOS_HANDLE_MORE). */
+bool sos__k_plan_more(const struct req *r);
 /* The caller let go of plan request r: start no more steps. */
 void sos__k_plan_cancel(struct kernel *k, struct req *r);
 /* Plan request r is being answered before its plan finished (a deadline):

@@ -111,6 +111,7 @@ struct plan {
   bool busy;          /* it runs */
   struct step *steps;
   uint32_t nsteps, running;
+  uint32_t left; /* steps not launched yet */
   uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
   uint64_t todo[MAX_STEPS / 64]; /* the steps that may have become ready */
   uint32_t cap; /* steps the block has room for */
@@ -582,6 +583,7 @@ static void reset(struct kernel *k, struct plan *pl) {
 
 /* Readies pl's run-time state for a run from its first steps. */
 static void run_begin(struct plan *pl) {
+  pl->left = pl->nsteps;
   memset(pl->todo, 0, sizeof pl->todo);
   for (uint32_t i = 0; i < pl->nsteps; i++) {
     pl->steps[i].unread = pl->steps[i].nreaders;
@@ -963,6 +965,7 @@ static int launch(struct kernel *k, struct plan *pl, struct step *st, char *err,
   if (rc) return rc;
   st->state = S_RUN;
   pl->running++;
+  pl->left--;
   if (st->each) return launch_each(k, pl, st, err, errlen);
   st->items = &st->one;
   st->nitems = 1;
@@ -1170,6 +1173,11 @@ int sos__k_plan_decode(struct kernel *k, const uint8_t *msg, uint32_t len, char 
   int status = plan_get(k, NULL, msg, len, &pl, err, errlen);
   if (pl) plan_free(k, pl);
   return status;
+}
+
+bool sos__k_plan_more(const struct req *r) {
+  const struct plan *pl = r->plan;
+  return pl->left && !pl->failed && !pl->cancelled;
 }
 
 void sos__k_plan_cancel(struct kernel *k, struct req *r) {

@@ -258,13 +258,18 @@ int sos__k_inst_start(struct inst *in, struct sos_wasm_trap *trap) {
   return begun ? sos_wasm_run(in->wi, K_SLICE_FUEL, trap) : SOS_WASM_DONE;
 }
 
+/* Whether a request may be ready for in when r ends: its plan's next
+ * step, or a queued call. */
+static bool more(const struct inst *in, const struct req *r) {
+  return (r->plan && sos__k_plan_more(r)) || in->svc->qhead;
+}
+
 /* Gives r to in: prepares the sos_handle call and makes in ready. */
 static void start_req(struct kernel *k, struct inst *in, struct req *r) {
   sos_wasm_val args[3];
   args[0] = r->mlen;
   args[1] = r->len;
-  /* flags: whether a request may be ready for it when this one ends */
-  args[2] = r->plan || in->svc->qhead ? SOS_HANDLE_MORE : 0;
+  args[2] = more(in, r) ? SOS_HANDLE_MORE : 0;
   r->state = R_RUNNING;
   r->runner = in;
   in->cur = r;
@@ -504,7 +509,8 @@ int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status) {
       in->state = I_RUNNING;
       in->task = T_REQ; /* the run's end finds no request and goes idle */
     } else {
-      next = (int64_t)in->cur->mlen << 32 | in->cur->len;
+      struct req *r = in->cur;
+      next = (int64_t)more(in, r) << 62 | (int64_t)r->mlen << 32 | r->len;
       s->calls_next++;
     }
   }
