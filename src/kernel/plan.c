@@ -111,7 +111,6 @@ struct plan {
   bool busy;          /* it runs */
   struct step *steps;
   uint32_t nsteps, running;
-  uint32_t left; /* steps not launched yet */
   uint64_t done[MAX_STEPS / 64]; /* the steps in S_DONE */
   uint64_t todo[MAX_STEPS / 64]; /* the steps that may have become ready */
   uint32_t cap; /* steps the block has room for */
@@ -120,6 +119,9 @@ struct plan {
   struct req *spare;  /* a finished step's request, for the next step's
                          (kept with the block too) */
   int failed;     /* 1-based step that failed, or 0 */
+  /* Steps not launched yet.  (Not next to running: gcc would update the
+   * two with one 8-byte load, which stalls on their 4-byte stores.) */
+  uint32_t left;
   bool cancelled;
   struct req *r; /* the caller's request (its handle) */
   struct inst *caller;
