@@ -14,20 +14,9 @@
 # Ends with "durability: N passed, N failed".  B=DIR selects the build.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-SOS=$(pwd)/$B/sos
 ROUNDS=${ROUNDS:-12}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export SOS_HOME=$tmp/node
-pid_of() { tr -d '\n' <"$SOS_HOME/sosd.lock" 2>/dev/null; }
-cleanup() {
-  kill -9 "$(pid_of)" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 source tests/lib/check.sh
+suite_begin
 
 build_or_exit durability "sos and sosd" B="$B" ${DURABILITY_MAKE_ARGS:-} "$B/sos" "$B/sosd"
 
@@ -54,7 +43,7 @@ for round in $(seq "$ROUNDS"); do
   hitter 2 "$round" &
   putter "$round" &
   sleep "0.$((RANDOM % 9 + 3))"
-  kill -9 "$(pid_of)"
+  kill -9 "$(node_pid)"
   wait
   check "round $round: the node restarts after SIGKILL" 0 "node started" "" $SOS node start --http off
   $SOS kv ls kvcount/counts p- -n 10000000 | sort >"$tmp/have"

@@ -16,23 +16,12 @@
 # hold no sanitizer report).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-SOS=$(pwd)/$B/sos
-POKE=$(pwd)/$B/tests/poke
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export SOS_HOME=$tmp/node
-doubles=()
-cleanup() {
-  for p in "${doubles[@]}"; do kill "$p" 2>/dev/null; done
-  for d in "$SOS_HOME" "$tmp/other" "$tmp/tls"; do
-    [ -f "$d/sosd.lock" ] && kill -9 "$(cat "$d/sosd.lock" 2>/dev/null)" 2>/dev/null
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 source tests/lib/check.sh
+suite_begin
+POKE=$(pwd)/$B/tests/poke
+NODES+=("$tmp/other" "$tmp/tls")
+doubles=()
+on_exit() { for p in "${doubles[@]}"; do kill "$p" 2>/dev/null; done; }
 source tests/lib/double.sh
 
 build_or_exit http "sos, sosd and poke" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd" \
@@ -47,8 +36,7 @@ raw() {
 }
 # get PATH [CURL OPTIONS]: curl's output (with -i: the head too).
 url() { echo "http://127.0.0.1:$PORT$1"; }
-sosd_pid() { cat "$SOS_HOME/sosd.lock" 2>/dev/null | tr -d '\n'; }
-fds() { ls "/proc/$(sosd_pid)/fd" 2>/dev/null | wc -l; }
+fds() { ls "/proc/$(node_pid)/fd" 2>/dev/null | wc -l; }
 
 # ---- configuration -------------------------------------------------------------------
 mkdir -p "$SOS_HOME" && chmod 700 "$SOS_HOME"

@@ -11,25 +11,12 @@
 # Ends with "kernel: N passed, N failed".  B=DIR selects the build folder.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-SOS=$(pwd)/$B/sos
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export SOS_HOME=$tmp/node
-cleanup() {
-  [ -f "$SOS_HOME/sosd.lock" ] && kill -9 "$(cat "$SOS_HOME/sosd.lock" 2>/dev/null)" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+source tests/lib/check.sh
+suite_begin
 # psf SVC FIELD: SVC's FIELD in `sos ps --json`
 psf() { $SOS ps --json | python3 -c "import json,sys; print([s for s in json.load(sys.stdin) if s['name']=='$1'][0]['$2'])"; }
 # grew SVC FIELD BEFORE: how much SVC's FIELD in `sos ps --json` grew since BEFORE
 grew() { echo $(($(psf "$1" "$2") - $3)); }
-source tests/lib/check.sh
-
-# sosd_pid: the running node's pid.
-sosd_pid() { cat "$SOS_HOME/sosd.lock" 2>/dev/null | tr -d '\n'; }
 
 build_or_exit kernel "sos, sosd and the test tools" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" \
   "$B/sosd" "$B/tests/poke" examples
@@ -652,7 +639,7 @@ printf '\x02\x00\x00\x00\x00\x00\x00\x00[]' | $B/tests/poke "$sock" >/dev/null
 check "the node survives garbage" 0 "=hello, still" "" $SOS call hello greet still
 
 # ---- restart -------------------------------------------------------------------------------------
-pid=$(sosd_pid)
+pid=$(node_pid)
 kill -9 "$pid"
 sleep 0.1
 check "node start after SIGKILL" 0 "node started" "" $SOS node start --http off
@@ -671,7 +658,7 @@ check "a purged key is gone" 1 "" "no key k1" $SOS kv get box/box k1
 check "rm" 0 "hello removed" "" $SOS rm hello
 check "a removed service is gone" 1 "" "no service named hello" $SOS call hello greet x
 check "rm of an unknown service" 1 "" "no service named hello" $SOS rm hello
-pid=$(sosd_pid)
+pid=$(node_pid)
 check "node stop" 0 "node stopped" "" $SOS node stop
 check "sosd exited cleanly" 0 "sosd: stopped" "" tail -3 "$SOS_HOME/sosd.log"
 check "node start after stop" 0 "node started" "" $SOS node start --http off
@@ -679,7 +666,7 @@ check "rm survives a restart" 1 "" "no service named hello" $SOS call hello gree
 $SOS call sleepy nap 400 >"$tmp/inflight" 2>&1 &
 caller=$!
 sleep 0.2
-kill -TERM "$(sosd_pid)"
+kill -TERM "$(node_pid)"
 wait $caller
 check "SIGTERM lets a call in flight finish" 0 "=slept" "" cat "$tmp/inflight"
 for i in $(seq 100); do [ -S "$SOS_HOME/sosd.sock" ] || break; sleep 0.05; done

@@ -14,20 +14,10 @@
 # does not wait for the reply.  Ends with "slackbot: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-B=${B:-build}
-SOS=$(pwd)/$B/sos
-pass=0
-fail=0
-tmp=$(mktemp -d)
-export SOS_HOME=$tmp/node
-double=
-cleanup() {
-  [ -n "$double" ] && kill "$double" 2>/dev/null
-  [ -f "$SOS_HOME/sosd.lock" ] && kill -9 "$(cat "$SOS_HOME/sosd.lock" 2>/dev/null)" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 source tests/lib/check.sh
+suite_begin
+double=
+on_exit() { if [ -n "$double" ]; then kill "$double" 2>/dev/null; fi; }
 source tests/lib/double.sh
 
 build_or_exit slackbot "sos and sosd" B="$B" ${KERNEL_MAKE_ARGS:-} "$B/sos" "$B/sosd"

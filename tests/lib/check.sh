@@ -1,6 +1,34 @@
 # tests/lib/check.sh - the pass/fail harness shared by the shell test
 # suites (sourced, not run).  The suite sets pass=0, fail=0 and tmp (a
-# scratch folder) before using it.
+# scratch folder) before using it: suite_begin does, for suites that run
+# nodes.
+
+# suite_begin: what a suite that runs nodes starts with: B (the build
+# folder, default build), SOS (its sos, absolute), pass=0, fail=0, tmp (a
+# scratch folder), SOS_HOME=$tmp/node, and an exit trap that runs the
+# suite's on_exit when it defines one, kills the node of every data folder
+# in NODES (at first just $SOS_HOME) and removes tmp.
+suite_begin() {
+  B=${B:-build}
+  SOS=$(pwd)/$B/sos
+  pass=0
+  fail=0
+  tmp=$(mktemp -d)
+  export SOS_HOME=$tmp/node
+  NODES=("$SOS_HOME")
+  trap suite_end EXIT
+}
+
+suite_end() {
+  if declare -F on_exit >/dev/null; then on_exit; fi
+  for d in "${NODES[@]}"; do
+    [ -f "$d/sosd.lock" ] && kill -9 "$(node_pid "$d")" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+
+# node_pid [DIR]: the pid of the node on data folder DIR (default $SOS_HOME).
+node_pid() { tr -d '\n' <"${1:-$SOS_HOME}/sosd.lock" 2>/dev/null; }
 
 # report NAME WHY OUT ERR: counts a pass when WHY is empty, else a fail.
 # SHOW_PASS=1 prints each check with the time it ended (to find slow ones).
