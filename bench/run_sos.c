@@ -7,7 +7,8 @@
  * with no imports, then calls run(N) once with no fuel limit; N defaults
  * to the module's exported bench_n().  Each phase is timed in-process
  * with CLOCK_MONOTONIC, so process start-up and file reading are not
- * counted.  Prints "n=N checksum=C compile_s=S inst_s=S run_s=S".
+ * counted.  Prints "n=N checksum=C compile_s=S inst_s=S run_s=S fuel=F",
+ * F the fuel the run charged (docs/engine.md, "Fuel accounting").
  * Exit status 1 on any error, with a message on stderr.
  */
 #include "sos/wasm.h"
@@ -75,8 +76,9 @@ int main(int argc, char **argv) {
     t4 = now();
   }
   if (rc == 0)
-    printf("n=%u checksum=%llu compile_s=%.6f inst_s=%.6f run_s=%.6f\n",
-           (unsigned)n, (unsigned long long)sum, t1 - t0, t2 - t1, t4 - t3);
+    printf("n=%u checksum=%llu compile_s=%.6f inst_s=%.6f run_s=%.6f fuel=%llu\n",
+           (unsigned)n, (unsigned long long)sum, t1 - t0, t2 - t1, t4 - t3,
+           (unsigned long long)sos_wasm_fuel_used(in));
   sos_wasm_instance_free(in);
   sos_wasm_module_free(m);
   return rc == 0 ? 0 : 1;

@@ -43,7 +43,11 @@
  * -flto inlining) is charged for what it runs, not for everything it
  * holds.  Smaller arms are charged with the code around them (their
  * `fuel` op charges 0, which the JIT emits as nothing), so that tight
- * loops keep one check per iteration.
+ * loops keep one check per iteration.  The cases of a `br_table` switch
+ * are charged the same way: the code after the end of a block that a
+ * br_table jumps out of, up to the next such end or the end of the
+ * enclosing block, is a region with a `fuel` op at its start (the
+ * label the switch jumps to), so a switch pays for the case it runs.
  *
  * The compiler is three files.  This one holds its machinery: buffers and
  * errors, code emission, the compile-time operand stack and its
@@ -652,6 +656,26 @@ void sos__cc_else(struct cc *c) {
   f->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
 }
 
+/* A switch's case begins here, in the block now on top (the code after a
+ * block that a br_table jumps out of): it becomes a fuel region of its
+ * own up to the next case or the block's end, ending the block's case
+ * before it.  Only in a plain block: a loop or an if arm is one region
+ * already, and there the case is charged with it. */
+static void begin_case(struct cc *c) {
+  uint32_t pi = c->ncs - 1;
+  struct ctrl *p = &c->cs[pi];
+  if (p->opcode != 0x02) return;
+  if (p->case_region) {
+    patch_fuel(c, p);
+  } else {
+    p->case_region = true;
+    p->fuel_outer = c->fuel_ctrl;
+    c->fuel_ctrl = pi;
+  }
+  sos__cc_emit_op(c, SOS__OP_fuel);
+  p->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
+}
+
 static void finish_fuel(struct cc *c, struct ctrl *f) {
   patch_fuel(c, f);
   c->fuel_ctrl = f->fuel_outer;
@@ -683,7 +707,9 @@ void sos__cc_end(struct cc *c) {
     c->ncs--;
     return;
   }
-  if (f->opcode == 0x03 || f->opcode == 0x04 || f->opcode == 0x05) finish_fuel(c, f);
+  if (f->opcode == 0x03 || f->opcode == 0x04 || f->opcode == 0x05 || f->case_region)
+    finish_fuel(c, f);
+  bool case_follows = f->switch_target;
   /* Jumps to the end land here: the false branch of an if without else
    * and every pending forward branch.  None exist for a quiet block. */
   if (f->else_at != NONE) c->code[f->else_word] = c->ncode - f->else_at;
@@ -692,6 +718,7 @@ void sos__cc_end(struct cc *c) {
   bind_label(c);
   c->nst = f->height;
   push_types(c, f->nresults, f->results);
+  if (case_follows) begin_case(c);
 }
 
 void sos__cc_br(struct cc *c, uint32_t depth) {
@@ -760,6 +787,7 @@ void sos__cc_br_table(struct cc *c) {
   for (uint32_t i = 0; i <= count && !c->rc; i++) {
     struct ctrl *f = label_at(c, depths[i]);
     if (!f) break;
+    if (f->opcode == 0x02) f->switch_target = true; /* a case starts at its end */
     uint32_t n;
     const uint8_t *t;
     label_types(f, &n, &t);
