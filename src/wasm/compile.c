@@ -43,11 +43,13 @@
  * -flto inlining) is charged for what it runs, not for everything it
  * holds.  Smaller arms are charged with the code around them (their
  * `fuel` op charges 0, which the JIT emits as nothing), so that tight
- * loops keep one check per iteration.  The cases of a `br_table` switch
- * are charged the same way: the code after the end of a block that a
- * br_table jumps out of, up to the next such end or the end of the
- * enclosing block, is a region with a `fuel` op at its start (the
- * label the switch jumps to), so a switch pays for the case it runs.
+ * loops keep one check per iteration.  Parts of a plain block that only
+ * some paths reach are charged the same way (begin_part): a switch's
+ * case (the code after the end of a block that a br_table jumps out
+ * of, with its `fuel` op at the label the switch jumps to) and the rest
+ * of a block after a br_if out of it, each up to the next part or the
+ * block's end; so a switch pays for the case it runs, and an early exit
+ * for the code it did not skip.
  *
  * The compiler is three files.  This one holds its machinery: buffers and
  * errors, code emission, the compile-time operand stack and its
@@ -656,19 +658,21 @@ void sos__cc_else(struct cc *c) {
   f->fuel_word = sos__cc_dead(c) ? NONE : sos__cc_emit(c, 0);
 }
 
-/* A switch's case begins here, in the block now on top (the code after a
- * block that a br_table jumps out of): it becomes a fuel region of its
- * own up to the next case or the block's end, ending the block's case
- * before it.  Only in a plain block: a loop or an if arm is one region
- * already, and there the case is charged with it. */
-static void begin_case(struct cc *c) {
+/* A part of the block now on top begins here, where control arrives only
+ * from some of the paths through the block: after the end of a child
+ * block that a br_table jumps out of (a switch's case), or after a br_if
+ * out of the block itself (the rest of it runs only when the branch is
+ * not taken).  The part is a fuel region of its own up to the next part
+ * or the block's end, and ends the part before it.  Only in a plain
+ * block: a loop or an if arm is one region already. */
+static void begin_part(struct cc *c) {
   uint32_t pi = c->ncs - 1;
   struct ctrl *p = &c->cs[pi];
   if (p->opcode != 0x02) return;
-  if (p->case_region) {
+  if (p->parts) {
     patch_fuel(c, p);
   } else {
-    p->case_region = true;
+    p->parts = true;
     p->fuel_outer = c->fuel_ctrl;
     c->fuel_ctrl = pi;
   }
@@ -707,7 +711,7 @@ void sos__cc_end(struct cc *c) {
     c->ncs--;
     return;
   }
-  if (f->opcode == 0x03 || f->opcode == 0x04 || f->opcode == 0x05 || f->case_region)
+  if (f->opcode == 0x03 || f->opcode == 0x04 || f->opcode == 0x05 || f->parts)
     finish_fuel(c, f);
   bool case_follows = f->switch_target;
   /* Jumps to the end land here: the false branch of an if without else
@@ -718,7 +722,7 @@ void sos__cc_end(struct cc *c) {
   bind_label(c);
   c->nst = f->height;
   push_types(c, f->nresults, f->results);
-  if (case_follows) begin_case(c);
+  if (case_follows) begin_part(c);
 }
 
 void sos__cc_br(struct cc *c, uint32_t depth) {
@@ -762,6 +766,7 @@ void sos__cc_br_if(struct cc *c, uint32_t depth) {
     pop_types(c, n, t);
     push_types(c, n, t);
   }
+  if (depth == 0) begin_part(c); /* what follows runs when the branch is not taken */
 }
 
 void sos__cc_br_table(struct cc *c) {

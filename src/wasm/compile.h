@@ -53,8 +53,7 @@ struct ctrl {
   uint32_t else_at, else_word; /* if: the false branch to patch */
   uint32_t fuel_word, fuel_count, fuel_outer;
   bool switch_target; /* a block a br_table jumps to the end of */
-  bool case_region;   /* a block whose code after such a child is charged on
-                         its own (compile.c, "Fuel") */
+  bool parts;         /* a plain block charged in parts (compile.c, begin_part) */
 };
 
 /* A forward jump waiting for its label to be bound. */

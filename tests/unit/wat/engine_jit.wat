@@ -171,7 +171,7 @@
   ;; cases(n): a loop whose body is a br_table switch over four cases of
   ;; 40 instructions, one run per iteration (i mod 4, case k adding k + 1
   ;; ten times); fuel is charged for the case run, not for all four
-  ;; (compile.c, begin_case).
+  ;; (compile.c, begin_part).
   (func (export "cases") (param $n i32) (result i32)
     (local $i i32) (local $x i32)
     (block $done
@@ -226,6 +226,29 @@
                 (local.set $x (i32.add (local.get $x) (i32.const 4)))
                 (local.set $x (i32.add (local.get $x) (i32.const 4)))
                 (local.set $x (i32.add (local.get $x) (i32.const 4))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $x))
+  ;; exits(n): a loop whose body leaves a block early (br_if) on every
+  ;; iteration but each tenth, before 40 instructions; fuel is charged for
+  ;; them only when they run (compile.c, begin_part).
+  (func (export "exits") (param $n i32) (result i32)
+    (local $i i32) (local $x i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (block $skip
+          (br_if $skip (i32.rem_u (local.get $i) (i32.const 10)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (local.set $x (i32.add (local.get $x) (i32.const 1))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (local.get $x))
