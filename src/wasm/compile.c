@@ -47,9 +47,9 @@
  * some paths reach are charged the same way (begin_part): a switch's
  * case (the code after the end of a block that a br_table jumps out
  * of, with its `fuel` op at the label the switch jumps to) and the rest
- * of a block after a br_if out of it, each up to the next part or the
- * block's end; so a switch pays for the case it runs, and an early exit
- * for the code it did not skip.
+ * of a block after a br_if, each up to the next part or the block's end;
+ * so a switch pays for the case it runs, and an early exit for the code
+ * it did not skip.
  *
  * The compiler is three files.  This one holds its machinery: buffers and
  * errors, code emission, the compile-time operand stack and its
@@ -661,10 +661,11 @@ void sos__cc_else(struct cc *c) {
 /* A part of the block now on top begins here, where control arrives only
  * from some of the paths through the block: after the end of a child
  * block that a br_table jumps out of (a switch's case), or after a br_if
- * out of the block itself (the rest of it runs only when the branch is
- * not taken).  The part is a fuel region of its own up to the next part
- * or the block's end, and ends the part before it.  Only in a plain
- * block: a loop or an if arm is one region already. */
+ * (the rest of the block runs only when the branch is not taken: every
+ * label after it belongs to a block that begins after it).  The part is
+ * a fuel region of its own up to the next part or the block's end, and
+ * ends the part before it.  Only in a plain block: a loop or an if arm
+ * is one region already. */
 static void begin_part(struct cc *c) {
   uint32_t pi = c->ncs - 1;
   struct ctrl *p = &c->cs[pi];
@@ -766,7 +767,7 @@ void sos__cc_br_if(struct cc *c, uint32_t depth) {
     pop_types(c, n, t);
     push_types(c, n, t);
   }
-  if (depth == 0) begin_part(c); /* what follows runs when the branch is not taken */
+  begin_part(c); /* what follows runs when the branch is not taken */
 }
 
 void sos__cc_br_table(struct cc *c) {
