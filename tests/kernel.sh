@@ -529,6 +529,21 @@ check "which ran 10 calls next to the callee" 0 "=10 10" "" \
   echo "$(grew numbers calls $calls0) $(grew numbers calls_planned $planned0)"
 check "its steps after the first were taken inside one run of numbers (next)" 0 "=9" "" \
   echo "$(grew numbers calls_next $next0)"
+# Chains and single calls from eight callers at once, through next on
+# both workers: every answer is its own.
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+  if [ $((i % 2)) = 0 ]; then
+    $SOS call planner chain "$((i * 100)) 50" >"$tmp/cc$i" 2>&1 &
+  else
+    $SOS call planner seq "$((i * 100)) 20" >"$tmp/cc$i" 2>&1 &
+  fi
+  pids+=" $!"
+done
+wait $pids
+check "eight callers at once, chains and calls, each get their own answer" 0 \
+  "=120 250 320 450 520 650 720 850" "" \
+  bash -c "for i in 1 2 3 4 5 6 7 8; do cat '$tmp/cc'\$i; echo; done | tr '\n' ' ' | sed 's/ \$//'"
 sent0=$(psf planner sent)
 check "the same 10 calls one by one" 0 "=10" "" $SOS call planner seq "0 10"
 check "are 10 messages" 0 "=10" "" echo "$(grew planner sent $sent0)"
