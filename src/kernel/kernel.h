@@ -144,6 +144,8 @@ struct inst {
   bool kill;              /* retire as soon as it stops running */
   bool looping;           /* inside `next`: a request given to it is taken
                            * there, not begun as a new sos_handle call */
+  bool cur_planned;       /* cur (as given) is a plan's step: read by `next`
+                           * without the lock, which cur is not */
   struct inst *next;      /* in the ready queue or the idle list */
   struct inst *all_next;  /* in the service's list of all instances */
   struct plan *plan;      /* the last plan it sent, kept decoded (plan.c) */

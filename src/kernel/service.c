@@ -273,6 +273,7 @@ static void start_req(struct kernel *k, struct inst *in, struct req *r) {
   r->state = R_RUNNING;
   r->runner = in;
   in->cur = r;
+  in->cur_planned = r->plan != NULL;
   sos_free(in->resp); /* a `respond` outside a request does not carry over */
   in->resp = NULL;
   in->resp_len = 0;
@@ -489,9 +490,10 @@ static inline __attribute__((always_inline)) void answer_cur(struct kernel *k, s
 int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status) {
   struct svc *s = in->svc;
   /* Only when a request may follow at once: a plan's next step, or one
-   * already queued (read without the lock: a hint, checked below). */
-  if (in->task != T_REQ || !in->cur ||
-      (!in->cur->plan && !__atomic_load_n(&s->qhead, __ATOMIC_RELAXED)))
+   * already queued (read without the lock: a hint, checked below; in->cur
+   * itself may be cleared meanwhile by its deadline, on the loop's thread). */
+  if (in->task != T_REQ ||
+      (!in->cur_planned && !__atomic_load_n(&s->qhead, __ATOMIC_RELAXED)))
     return -1;
   pthread_mutex_lock(&k->mu);
   int64_t next = -1;
