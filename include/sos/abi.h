@@ -25,6 +25,11 @@
  *   respond_part(ptr, len) -> i32               send part of the answer now (a
  *                                               stream): 0, or INVALID when the
  *                                               caller takes answers whole
+ *   next(status) -> i64                         end the request with status and
+ *                                               take the next one ready for this
+ *                                               instance: more << 62 |
+ *                                               method_len << 32 | req_len, or
+ *                                               -1 (return status as usual)
  *   call(svc, svc_len, method, method_len, req, req_len, timeout_ms) -> i32
  *                                               start a call; handle > 0 or -status
  *   await(handles, n, mode, timeout_ms) -> i32  suspend until one/all done:
@@ -125,12 +130,14 @@
  *   sos_abi_version () -> i32        required for reactors
  *   _initialize () -> ()             run once after instantiation (wasi-libc)
  *   sos_init () -> ()                run once after _initialize
- *   sos_handle (method_len, req_len) -> i32
+ *   sos_handle (method_len, req_len [, flags]) -> i32
  *                                    one request: the guest copies the
  *                                    method name and request in with
  *                                    `request`, answers with `respond` and
  *                                    returns a status (0 ok, else an error
- *                                    whose message is the response bytes)
+ *                                    whose message is the response bytes);
+ *                                    with SOS_HANDLE_MORE in flags it may
+ *                                    end it with `next` and take another
  *   _start () -> ()                  a command module: runs once as a job
  */
 #ifndef SOS_ABI_H
