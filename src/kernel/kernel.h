@@ -361,12 +361,13 @@ struct req *sos__k_req_renew(struct kernel *k, struct req *old, const char *meth
 struct rpart *sos__k_take_parts(struct kernel *k, struct req *r);
 /* Replaces r's request bytes with body (from sos_malloc; r owns it). */
 void sos__k_req_body(struct req *r, uint8_t *body, uint32_t len);
-/* Handles a run's outcome (k->mu held, called by workers). */
 /* The `next` import (docs/abi.md): ends in's current request with the
  * guest's status when another request may follow at once, and gives in
  * the next one without leaving its run.  Returns the new request's
- * method_len << 32 | req_len, or -1: sos_handle returns as usual. */
+ * more << 62 | method_len << 32 | req_len (more: SOS_HANDLE_MORE for it),
+ * or -1: sos_handle returns as usual. */
 int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status);
+/* Handles a run's outcome (k->mu held, called by workers). */
 void sos__k_after_run(struct kernel *k, struct inst *in, int rc,
                       const struct sos_wasm_trap *trap);
 /* A timer came due (k->mu held). */

@@ -343,13 +343,18 @@ static void drop_handles(struct kernel *k, struct inst *in) {
 
 static void svc_release(struct kernel *k, struct svc *s);
 
-void sos__k_inst_retire(struct kernel *k, struct inst *in) {
-  struct svc *s = in->svc;
+/* Takes in out of s's idle list, if it is there. */
+static void idle_unlink(struct svc *s, struct inst *in) {
   for (struct inst **p = &s->idle; *p; p = &(*p)->next)
     if (*p == in) {
       *p = in->next;
       break;
     }
+}
+
+void sos__k_inst_retire(struct kernel *k, struct inst *in) {
+  struct svc *s = in->svc;
+  idle_unlink(s, in);
   for (struct inst **p = &s->all; *p; p = &(*p)->all_next)
     if (*p == in) {
       *p = in->all_next;
@@ -502,11 +507,7 @@ int64_t sos__k_next(struct kernel *k, struct inst *in, uint32_t status) {
     answer_cur(k, in, guest_status(status));
     in->looping = false;
     if (in->state == I_IDLE) { /* nothing for it: the run ends as usual */
-      for (struct inst **p = &s->idle; *p; p = &(*p)->next)
-        if (*p == in) {
-          *p = in->next;
-          break;
-        }
+      idle_unlink(s, in);
       in->next = NULL;
       in->state = I_RUNNING;
       in->task = T_REQ; /* the run's end finds no request and goes idle */
