@@ -342,56 +342,57 @@ static uint64_t ref_bulk(uint32_t n) {
   return acc;
 }
 
-/* A bulk op that needs more fuel than the slice has left stops and is
- * run again, with the values the function keeps in registers intact (the
- * yield once spilled registers the interpreter's call had clobbered over
- * the frame: an HTTP answer of 3 MB came back 46,875 bytes long). */
+/* The fuel a run of export name(1000) charges in slices of `slice` units
+ * (-1: one run), checking that it returns want; its stops in *stops. */
+static uint64_t charged(const char *name, int64_t slice, uint64_t want, int *stops) {
+  struct fx f;
+  uint64_t fuel = 0;
+  *stops = 0;
+  if (!open_jit(&f, false)) {
+    CHECK(!"open_jit");
+    return 0;
+  }
+  CHECK(run_export(f.in, name, 1000, slice, &fuel, stops) == want);
+  close_jit(&f, false);
+  return fuel;
+}
+
 /* A loop that never takes a large arm of its body is charged for the
  * path it runs: about 10 per iteration, not the 74 of the whole body. */
 TEST(engine_fuel_is_charged_for_the_arm_run) {
-  struct fx f;
-  REQUIRE(open_jit(&f, false));
-  uint64_t fuel = 0;
-  int stops = 0;
-  CHECK(run_export(f.in, "arms", 1000, -1, &fuel, &stops) == 0);
+  int stops;
+  uint64_t fuel = charged("arms", -1, 0, &stops);
   CHECK(fuel > 1000 * 5);
   CHECK(fuel < 1000 * 20);
-  close_jit(&f, false);
 }
 
 /* A loop whose body is a br_table switch over four cases of 40
  * instructions pays for the case it runs: about 55 per iteration, not
  * the 180 of all four (compile.c, begin_part). */
 TEST(engine_fuel_is_charged_for_the_switch_case_run) {
-  struct fx f;
-  REQUIRE(open_jit(&f, false));
-  uint64_t fuel = 0;
-  int stops = 0;
-  CHECK(run_export(f.in, "cases", 1000, -1, &fuel, &stops) == 250 * 10 * (1 + 2 + 3 + 4));
+  int stops;
+  uint64_t fuel = charged("cases", -1, 250 * 10 * (1 + 2 + 3 + 4), &stops);
   CHECK(fuel > 1000 * 40);
   CHECK(fuel < 1000 * 80);
   /* Stopped and continued in slices of 7 units: the same result and fuel. */
-  uint64_t sliced = 0;
-  CHECK(run_export(f.in, "cases", 1000, 7, &sliced, &stops) == 25000);
-  CHECK(sliced == fuel);
+  CHECK(charged("cases", 7, 25000, &stops) == fuel);
   CHECK(stops > 1000);
-  close_jit(&f, false);
 }
 
 /* A loop that leaves two blocks early on nine iterations in ten pays for
  * the 40 instructions of the inner one it skips only on the tenth: about
  * 20 per iteration, not 55 (compile.c, begin_part). */
 TEST(engine_fuel_is_charged_for_the_code_an_early_exit_runs) {
-  struct fx f;
-  REQUIRE(open_jit(&f, false));
-  uint64_t fuel = 0;
-  int stops = 0;
-  CHECK(run_export(f.in, "exits", 1000, -1, &fuel, &stops) == 100 * 10);
+  int stops;
+  uint64_t fuel = charged("exits", -1, 100 * 10, &stops);
   CHECK(fuel > 1000 * 12);
   CHECK(fuel < 1000 * 35);
-  close_jit(&f, false);
 }
 
+/* A bulk op that needs more fuel than the slice has left stops and is
+ * run again, with the values the function keeps in registers intact (the
+ * yield once spilled registers the interpreter's call had clobbered over
+ * the frame: an HTTP answer of 3 MB came back 46,875 bytes long). */
 TEST(engine_jit_bulk_ops_stop_and_continue_intact) {
   struct fx f;
   REQUIRE(open_jit(&f, false));
