@@ -625,6 +625,17 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "at its deadline, not after its 10 steps (${ms} ms)" 0 "ok" "" \
   bash -c "[ $ms -ge 70 ] && [ $ms -lt 190 ] && echo ok"
 check "the next plan runs whole" 0 "=4" "" $SOS call planner slowchain "4 1000"
+# Each step has its own deadline from the callee's timeout, and the one
+# timer moves to it: with 100 ms a step, a chain of 10 steps of 20 ms
+# (200 ms in all) runs whole; a timer left at the first step's deadline
+# would end it at 100 ms.
+cp -r tests/apps/numbers "$tmp/numbers-short"
+sed -i 's/timeout 5s/timeout 100ms/' "$tmp/numbers-short/app.sos"
+check "deploy numbers with a 100 ms timeout" 0 "deployed numbers" "" $SOS deploy "$tmp/numbers-short"
+check "a chain of 10 steps of 20 ms, each with its own 100 ms deadline, runs whole" 0 "=10" "" \
+  $SOS call planner slowchain 10
+check "deploy numbers with its 5 s timeout again" 0 "deployed numbers" "" $SOS deploy tests/apps/numbers
+check "and the planner calls it again" 0 "=2" "" $SOS call planner one 1
 
 # ---- versions ----------------------------------------------------------------------------
 check "deploy hello 1.1.0 (extends hello 1.0.0)" 0 "deployed hello version 2" "" \
